@@ -1,0 +1,56 @@
+# The commands users type. `make synth` and `make test` bootstrap everything they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+# The venv's bin first: its python, and a Node >= 22 that bootstrap placed there if needed.
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+# jsii (the bridge between the Python app and the CDK's JavaScript) must not warn about Node.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+PYTHON := $(VENV)/bin/python
+ENV ?= dev
+CDK := cdk --no-notices
+
+.PHONY: help bootstrap synth test lint unit cfn-lint nag bench diff deploy destroy clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+bootstrap: ## Create .venv, install pinned Python deps, Node >= 22 and the pinned CDK CLI
+	@scripts/bootstrap.sh
+
+synth: bootstrap ## Synthesize the app for ENV (default dev) into cdk.out, then summarize it
+	@$(CDK) synth --quiet -c env=$(ENV) >/dev/null
+	@$(PYTHON) scripts/synth_summary.py cdk.out
+
+test: lint unit cfn-lint nag ## Everything CI runs: ruff, pytest, cfn-lint and cdk-nag on every template
+
+lint: bootstrap ## ruff lint and format check
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+unit: bootstrap ## pytest (synthesizes each stack once per session)
+	@$(PYTHON) -m pytest -q
+
+cfn-lint: synth ## cfn-lint on every synthesized template
+	@$(PYTHON) scripts/cfn_lint.py cdk.out
+
+nag: synth ## cdk-nag (AwsSolutions + NIST 800-53 rev 5): fails on any unacknowledged finding
+	@$(PYTHON) scripts/nag_report.py cdk.out
+
+bench: bootstrap ## Time warm `make synth` and `make test` (budgets 20 s and 120 s)
+	@$(PYTHON) scripts/bench.py
+
+diff: bootstrap ## cdk diff of ENV against the deployed stacks (needs AWS credentials)
+	$(CDK) diff -c env=$(ENV) '**'
+
+deploy: bootstrap ## Deploy every stack of ENV (needs AWS credentials and `cdk bootstrap`)
+	$(CDK) deploy -c env=$(ENV) '**'
+
+destroy: bootstrap ## Delete every stack of ENV (prod keeps its buckets and key: RETAIN)
+	$(CDK) destroy -c env=$(ENV) '**'
+
+clean: ## Remove generated files (keeps .venv and node_modules)
+	rm -rf cdk.out build .pytest_cache .ruff_cache

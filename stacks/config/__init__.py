@@ -1,0 +1,91 @@
+"""The project's config: read once from cdk.json context, parsed into typed, immutable objects.
+
+Layout of the context key `workbench`:
+
+    {"project": "genai-opt",
+     "environments": {"dev": {...}, "prod": {...}}}
+
+Each environment section is parsed by `parse_environment`; each of its subsections has a module
+of its own here. Constructs never see this module: stacks pass them plain keyword arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stacks.config.reader import ConfigError, Reader
+from stacks.config.storage import StorageConfig, parse_storage
+from stacks.config.workspace import WorkspaceConfig, parse_workspace
+
+CONTEXT_KEY = "workbench"
+
+__all__ = ["CONTEXT_KEY", "AppConfig", "ConfigError", "load_config"]
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    project: str
+    env_name: str
+    # None means "environment-agnostic": the account and region come from the deploying
+    # credentials at deploy time, and synth needs none.
+    account: str | None
+    region: str | None
+    # True keeps data when a stack is deleted (prod); False deletes buckets and their objects (dev).
+    retain_data: bool
+    storage: StorageConfig
+    workspace: WorkspaceConfig
+
+    @property
+    def stage_id(self) -> str:
+        return f"{self.project}-{self.env_name}"
+
+
+def parse_environment(section: Reader, *, project: str, env_name: str) -> AppConfig:
+    removal = section.string("removal_policy", choices=("retain", "destroy"))
+    return AppConfig(
+        project=project,
+        env_name=env_name,
+        account=section.string(
+            "account",
+            None,
+            pattern=r"\d{12}",
+            describe="allowed: a 12-digit AWS account id or null",
+        ),
+        region=section.string(
+            "region",
+            None,
+            pattern=r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d",
+            describe="allowed: an AWS region name such as us-east-1, or null",
+        ),
+        retain_data=removal == "retain",
+        storage=section.section("storage", parse_storage, optional=True),
+        workspace=section.section("workspace", parse_workspace, optional=True),
+    )
+
+
+def load_config(raw: object, env_name: object) -> AppConfig:
+    """Parses the `workbench` context value for the environment `env_name` (`-c env=NAME`)."""
+    if raw is None:
+        raise ConfigError(CONTEXT_KEY, None, "cdk.json must define this context key")
+    root = Reader(raw, CONTEXT_KEY)
+    project = root.string(
+        "project",
+        pattern=r"[a-z][a-z0-9-]{1,18}[a-z0-9]",
+        describe="allowed: 3-20 lower-case letters, digits and '-', starting with a letter",
+    )
+    environments = root.child("environments")
+    if not isinstance(env_name, str) or not environments.has(env_name):
+        raise ConfigError(
+            "env (-c env=NAME)", env_name, f"allowed: {', '.join(environments.keys())}"
+        )
+    # Every environment is parsed, not only the selected one: a typo in prod fails the dev synth
+    # too, long before anyone deploys prod.
+    configs = {
+        name: environments.section(
+            name, lambda s, name=name: parse_environment(s, project=project, env_name=name)
+        )
+        for name in environments.keys()  # noqa: SIM118 (Reader, not a dict)
+    }
+    environments.done()
+    root.done()
+    return configs[env_name]

@@ -1,0 +1,160 @@
+"""A strict reader for the JSON config in cdk.json.
+
+Every value is read through a `Reader`, which knows the key path it stands for, so an error can
+name the exact key (`workbench.dev.storage.inference_expiry_days`), the bad value and what is
+allowed. `Reader.done()` refuses any key nobody read: a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_MISSING: Any = object()
+
+
+class ConfigError(ValueError):
+    """A config value is missing, unknown or out of range; the message says which and why."""
+
+    def __init__(self, path: str, value: object, allowed: str) -> None:
+        self.path, self.value, self.allowed = path, value, allowed
+        super().__init__(f"config {path}: got {value!r}; {allowed}")
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "list"}.get(
+        type(value), "object" if isinstance(value, dict) else type(value).__name__
+    )
+
+
+class Reader:
+    """Strict, path-aware access to one JSON object of the config."""
+
+    def __init__(self, data: object, path: str) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(path, data, f"expected an object, not a {_type_name(data)}")
+        self._data: dict[str, Any] = data
+        self._read: set[str] = set()
+        self.path = path
+
+    def child_path(self, key: str) -> str:
+        return f"{self.path}.{key}"
+
+    def has(self, key: str) -> bool:
+        return key in self._data
+
+    def keys(self) -> list[str]:
+        return list(self._data)
+
+    def _get(self, key: str, default: Any) -> Any:
+        self._read.add(key)
+        if key in self._data:
+            return self._data[key]
+        if default is _MISSING:
+            raise ConfigError(self.child_path(key), None, "this key is required")
+        return default
+
+    def _typed(self, key: str, value: Any, kind: type | tuple[type, ...], name: str) -> Any:
+        # bool is an int in Python; a JSON `true` is never a count.
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise ConfigError(self.child_path(key), value, f"expected {name}")
+        if not isinstance(value, kind):
+            raise ConfigError(self.child_path(key), value, f"expected {name}")
+        return value
+
+    def string(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        choices: Collection[str] | None = None,
+        pattern: str | None = None,
+        describe: str = "",
+    ) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        self._typed(key, value, str, "a string")
+        if choices is not None and value not in choices:
+            if len(choices) <= 12:
+                allowed = f"allowed: {', '.join(sorted(choices))}"
+            else:
+                closest = difflib.get_close_matches(value, choices, n=3, cutoff=0.6)
+                allowed = f"allowed: one of {len(choices)} values" + (
+                    f"; closest: {', '.join(closest)}" if closest else ""
+                )
+            raise ConfigError(self.child_path(key), value, allowed)
+        if pattern is not None and not re.fullmatch(pattern, value):
+            raise ConfigError(self.child_path(key), value, describe or f"must match {pattern}")
+        return value
+
+    def integer(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        self._typed(key, value, int, "an integer")
+        low = minimum if minimum is not None else "-inf"
+        high = maximum if maximum is not None else "inf"
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            raise ConfigError(self.child_path(key), value, f"allowed: an integer in {low}..{high}")
+        return value
+
+    def number(self, key: str, default: Any = _MISSING, *, minimum: float | None = None) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        self._typed(key, value, (int, float), "a number")
+        if minimum is not None and value < minimum:
+            raise ConfigError(self.child_path(key), value, f"allowed: a number >= {minimum}")
+        return float(value)
+
+    def boolean(self, key: str, default: Any = _MISSING) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        return self._typed(key, value, bool, "true or false")
+
+    def string_map(self, key: str, default: Any = _MISSING) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        self._typed(key, value, dict, "an object of string values")
+        for name, item in value.items():
+            if not isinstance(item, str):
+                raise ConfigError(self.child_path(f"{key}.{name}"), item, "expected a string")
+        return dict(value)
+
+    def child(self, key: str) -> Reader:
+        """The required object at `key`, as a Reader of its own (call `done()` on it)."""
+        return Reader(self._get(key, _MISSING), self.child_path(key))
+
+    def section(self, key: str, parse: Callable[[Reader], T], *, optional: bool = False) -> T:
+        """Parses the object at `key` with `parse`; an absent optional section parses as `{}`."""
+        value = self._get(key, {} if optional else _MISSING)
+        reader = Reader(value, self.child_path(key))
+        result = parse(reader)
+        reader.done()
+        return result
+
+    def done(self) -> None:
+        unknown = sorted(set(self._data) - self._read)
+        if unknown:
+            known = ", ".join(sorted(self._read)) or "none"
+            raise ConfigError(
+                self.child_path(unknown[0]),
+                self._data[unknown[0]],
+                f"unknown key; known keys: {known}",
+            )

@@ -1,0 +1,60 @@
+"""Session fixtures: the app is synthesized once per environment and shared by every test."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from app import build_app
+from stacks.workbench_stage import WorkbenchStage
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cdk_context() -> dict:
+    """The context of cdk.json (feature flags and the project config), as `cdk synth` sees it."""
+    return json.loads((ROOT / "cdk.json").read_text())["context"]
+
+
+@dataclass
+class SynthesizedApp:
+    app: cdk.App
+    stage: WorkbenchStage
+    assembly: cdk.cx_api.CloudAssembly
+
+    def template(self, stack: cdk.Stack) -> Template:
+        return self._templates.setdefault(stack.node.path, Template.from_stack(stack))
+
+    @cached_property
+    def _templates(self) -> dict[str, Template]:
+        return {}
+
+
+def synthesize(tmp_path_factory, context: dict, env_name: str) -> SynthesizedApp:
+    outdir = tmp_path_factory.mktemp(f"cdk-{env_name}")
+    app = cdk.App(context={**copy.deepcopy(context), "env": env_name}, outdir=str(outdir))
+    stage = build_app(app)
+    return SynthesizedApp(app=app, stage=stage, assembly=app.synth())
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory) -> SynthesizedApp:
+    return synthesize(tmp_path_factory, cdk_context(), "dev")
+
+
+@pytest.fixture(scope="session")
+def prod(tmp_path_factory) -> SynthesizedApp:
+    return synthesize(tmp_path_factory, cdk_context(), "prod")
+
+
+@pytest.fixture
+def config_context() -> dict:
+    """A fresh, mutable copy of the project config from cdk.json, for bad-config tests."""
+    return copy.deepcopy(cdk_context()["workbench"])

@@ -1,0 +1,212 @@
+"""Config from cdk.json: typed parsing, and one clear error for each kind of bad value."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from stacks.config import AppConfig, ConfigError, load_config
+from tests.conftest import ROOT
+
+
+def test_default_dev_config_parses_into_typed_immutable_objects(config_context):
+    config = load_config(config_context, "dev")
+    assert isinstance(config, AppConfig)
+    assert (config.project, config.env_name, config.retain_data) == ("genai-opt", "dev", False)
+    assert config.account is None and config.region is None
+    assert config.workspace.instance_type == "ml.t3.medium"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.retain_data = True  # type: ignore[misc]
+
+
+def test_prod_retains_data(config_context):
+    assert load_config(config_context, "prod").retain_data is True
+
+
+def test_omitted_optional_sections_take_documented_defaults(config_context):
+    for section in ("storage", "workspace"):
+        del config_context["environments"]["dev"][section]
+    config = load_config(config_context, "dev")
+    assert config.storage.inference_expiry_days == 30
+    assert config.workspace.idle_minutes == 60
+
+
+def dev(ctx: dict) -> dict:
+    return ctx["environments"]["dev"]
+
+
+def prod(ctx: dict) -> dict:
+    return ctx["environments"]["prod"]
+
+
+# (test id, mutation of the config, env name, expected key path, expected words in the message)
+BAD_CONFIGS = [
+    ("unknown-env", lambda c: None, "staging", "env (-c env=NAME)", "allowed: dev, prod"),
+    ("missing-context", None, "dev", "workbench", "must define"),
+    (
+        "unknown-top-key",
+        lambda c: c.update(projet="x"),
+        "dev",
+        "workbench.projet",
+        "unknown key",
+    ),
+    (
+        "unknown-env-key",
+        lambda c: dev(c).update(removal="destroy"),
+        "dev",
+        "workbench.environments.dev.removal",
+        "unknown key",
+    ),
+    (
+        "unknown-nested-key",
+        lambda c: dev(c)["storage"].update(inference_expiry=3),
+        "dev",
+        "workbench.environments.dev.storage.inference_expiry",
+        "known keys: access_log_expiry_days",
+    ),
+    (
+        "typo-in-prod-fails-dev-synth",
+        lambda c: prod(c)["workspace"].update(idle_minute=30),
+        "dev",
+        "workbench.environments.prod.workspace.idle_minute",
+        "unknown key",
+    ),
+    (
+        "wrong-type-string-for-int",
+        lambda c: dev(c)["storage"].update(inference_expiry_days="7"),
+        "dev",
+        "workbench.environments.dev.storage.inference_expiry_days",
+        "expected an integer",
+    ),
+    (
+        "wrong-type-bool-for-int",
+        lambda c: dev(c)["workspace"].update(volume_size_gb=True),
+        "dev",
+        "workbench.environments.dev.workspace.volume_size_gb",
+        "expected an integer",
+    ),
+    (
+        "negative-count",
+        lambda c: dev(c)["storage"].update(inference_expiry_days=-1),
+        "dev",
+        "workbench.environments.dev.storage.inference_expiry_days",
+        "allowed: an integer in 1..3650",
+    ),
+    (
+        "unknown-instance-type",
+        lambda c: dev(c)["workspace"].update(instance_type="ml.t3.mediun"),
+        "dev",
+        "workbench.environments.dev.workspace.instance_type",
+        "closest: ml.t3.medium",
+    ),
+    (
+        "unknown-removal-policy",
+        lambda c: dev(c).update(removal_policy="snapshot"),
+        "dev",
+        "workbench.environments.dev.removal_policy",
+        "allowed: destroy, retain",
+    ),
+    (
+        "missing-removal-policy",
+        lambda c: dev(c).pop("removal_policy"),
+        "dev",
+        "workbench.environments.dev.removal_policy",
+        "required",
+    ),
+    (
+        "bad-account",
+        lambda c: dev(c).update(account="1234"),
+        "dev",
+        "workbench.environments.dev.account",
+        "12-digit",
+    ),
+    (
+        "bad-region",
+        lambda c: dev(c).update(region="Virginia"),
+        "dev",
+        "workbench.environments.dev.region",
+        "region name",
+    ),
+    (
+        "bad-network",
+        lambda c: dev(c)["workspace"].update(network="private"),
+        "dev",
+        "workbench.environments.dev.workspace.network",
+        "allowed: public, vpc",
+    ),
+    (
+        "section-not-an-object",
+        lambda c: dev(c).update(storage=[]),
+        "dev",
+        "workbench.environments.dev.storage",
+        "expected an object, not a list",
+    ),
+    (
+        "bad-project-name",
+        lambda c: c.update(project="GenAI Opt"),
+        "dev",
+        "workbench.project",
+        "lower-case letters",
+    ),
+    (
+        "idle-stop-too-short",
+        lambda c: dev(c)["workspace"].update(idle_minutes=0),
+        "dev",
+        "workbench.environments.dev.workspace.idle_minutes",
+        "5..1440",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "env_name", "path", "words"),
+    [case[1:] for case in BAD_CONFIGS],
+    ids=[case[0] for case in BAD_CONFIGS],
+)
+def test_bad_config_is_refused_with_path_value_and_allowed(
+    config_context, mutate, env_name, path, words
+):
+    raw = None if mutate is None else config_context
+    if mutate is not None:
+        mutate(config_context)
+    with pytest.raises(ConfigError) as error:
+        load_config(raw, env_name)
+    assert error.value.path == path
+    message = str(error.value)
+    assert message.startswith(f"config {path}: got ")
+    assert words in message
+
+
+def run_app(context: dict, env_name: str) -> subprocess.CompletedProcess:
+    # The same entry point `cdk synth` runs, with the context the CLI would pass.
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({**context, "env": env_name})}
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"  # Node >= 22, as make sets
+    env["CDK_OUTDIR"] = str(ROOT / "build" / "test-bad-config")
+    return subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_synth_fails_with_one_line_naming_the_bad_value(config_context):
+    config_context["environments"]["dev"]["workspace"]["instance_type"] = "ml.t3.mediun"
+    result = run_app({"workbench": config_context}, "dev")
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(
+        "error: config workbench.environments.dev.workspace.instance_type: got 'ml.t3.mediun'; "
+        "allowed: one of "
+    )
+    assert "closest: ml.t3.medium" in line
+
+
+def test_synth_refuses_an_unknown_env_name(config_context):
+    result = run_app({"workbench": config_context}, "qa")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: config env (-c env=NAME): got 'qa'; allowed: dev, prod"
+    )
