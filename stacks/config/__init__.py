@@ -39,6 +39,11 @@ class AppConfig:
     def stage_id(self) -> str:
         return f"{self.project}-{self.env_name}"
 
+    @property
+    def parameter_prefix(self) -> str:
+        """SSM path under which the stacks of this environment publish what they deployed."""
+        return f"/{self.project}/{self.env_name}"
+
 
 def parse_environment(section: Reader, *, project: str, env_name: str) -> AppConfig:
     removal = section.string("removal_policy", choices=("retain", "destroy"))

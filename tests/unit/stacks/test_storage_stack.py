@@ -159,3 +159,19 @@ def test_stateful_logical_ids_stay_fixed(dev: SynthesizedApp):
 def test_outputs_name_the_buckets_and_key(storage: Template):
     outputs = storage.find_outputs("*")
     assert {"ArtifactsBucketName", "InferenceBucketName", "DataKeyArn"} <= set(outputs)
+
+
+def test_publishes_its_deployment_record_for_the_notebooks(dev: SynthesizedApp, storage: Template):
+    storage.has_resource_properties(
+        "AWS::SSM::Parameter",
+        {
+            "Name": "/genai-opt/dev/deployment/storage",
+            "Type": "String",
+            "Value": {
+                "Fn::Join": [
+                    "",
+                    Match.array_with([Match.string_like_regexp('"artifacts_bucket":')]),
+                ]
+            },
+        },
+    )
