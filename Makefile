@@ -27,9 +27,10 @@ synth: bootstrap ## Synthesize the app for ENV (default dev) into cdk.out, then 
 
 test: lint unit cfn-lint nag ## Everything CI runs: ruff, pytest, cfn-lint and cdk-nag on every template
 
-lint: bootstrap ## ruff lint and format check
+lint: bootstrap ## ruff lint and format check (Python files and notebooks)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/nbqa "ruff check" notebooks
 
 unit: bootstrap ## pytest (synthesizes each stack once per session)
 	@$(PYTHON) -m pytest -q

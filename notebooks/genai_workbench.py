@@ -1,0 +1,1402 @@
+"""Client the workbench notebooks share: optimization jobs, async endpoints, measurements.
+
+The notebooks stay thin; everything they do that talks to AWS or computes a number lives here,
+so it is typed, documented and unit-tested. It runs on Python >= 3.9 with boto3 (the SageMaker
+notebook kernels have both). Optional libraries are imported only by the functions that need
+them: the SageMaker Python SDK v2 (JumpStart configs), ``huggingface_hub`` (draft-model
+download) and matplotlib (plots).
+
+Contract with the infrastructure (the CDK app)
+==============================================
+Deployment document
+    A JSON object with the keys ``project``, ``env``, ``region``, ``artifacts_bucket``,
+    ``inference_bucket``, ``kms_key_arn``, ``state_machine_arn`` (the optimization workflow),
+    ``launcher_function_name``, ``job_topic_arn``, ``results_parameter_prefix`` and
+    ``endpoints``. ``endpoints`` maps an endpoint's config key (``p4d``, ``inf2``, ...) to an
+    object with ``endpoint_name``, ``variant_name``, ``instance_type``, ``input_prefix``,
+    ``output_prefix``, ``failure_prefix`` (S3 URIs), ``success_topic_arn``, ``error_topic_arn``,
+    ``max_capacity`` and ``price_usd_per_hour``.
+
+Where the document is found (``Deployment.load``)
+    1. the file named by env var ``GENAI_OPT_DEPLOYMENT_FILE``, default
+       ``/home/ec2-user/SageMaker/.genai-optimization/deployment.json`` (the notebook's
+       on-start script writes it);
+    2. else the SSM parameter named by env var ``GENAI_OPT_DEPLOYMENT_PARAMETER``;
+    3. else ``DeploymentNotFoundError`` saying what was looked at.
+
+Optimization workflow (Step Functions)
+    Started with the launcher event as input (``OptimizationRequest.to_event``)::
+
+        {"technique": "quantization" | "speculative_decoding" | "compilation",
+         "model_s3_uri": "s3://..."  or  "model_name": "...",
+         "accept_eula": bool, "instance_type": "ml....",
+         "quantization": {"method": "awq" | "fp8" | "smoothquant"},   # quantization only
+         "speculative_decoding": {"training_data_s3_uri": "s3://..."},  # speculative only;
+                                                   # {} = SageMaker's own training data
+         "environment": {str: str}, "image_uri": str, "output_s3_uri": str,
+         "job_name": str, "max_runtime_seconds": int, "tags": {str: str}}
+
+    Optional keys are left out when unset. ``job_name`` is always sent: it equals the execution
+    name, derived from the request (``run_name``), so starting the same request twice reuses
+    one execution and one job. On success the execution output is the *result document*, also
+    kept in SSM as ``<results_parameter_prefix>/<job_name>``: ``job_name``, ``output_s3_uri``,
+    ``recommended_inference_image``, ``deployment_instance_type``, ``started``, ``ended``,
+    ``duration_seconds``.
+
+Endpoint entry (what the notebooks "promote")
+    A plain dict shaped like an endpoint of ``cdk.json``::
+
+        {"instance_type": "ml....",
+         "model": {"s3_uri": str, "accept_eula": bool,
+                   "image": {"family": "lmi" | "trtllm" | "neuron"} or {"uri": str},
+                   "environment": {str: str},
+                   "draft_model": {"s3_uri": str} | {"jumpstart": True, "s3_uri": str} | None}}
+
+    The notebooks print it as JSON (``entry_json``); ``scripts/optimize.py --promote`` writes
+    ``cdk.json``. Mounting a draft model (channel ``draft_model``, env
+    ``OPTION_SPECULATIVE_DRAFT_MODEL``) is the endpoint construct's job, not the entry's.
+
+Nothing here hard-codes an account, a Region, a bucket or an endpoint name: all of them come
+from the deployment document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+UTC = timezone(timedelta(0))
+
+DEPLOYMENT_FILE_ENV = "GENAI_OPT_DEPLOYMENT_FILE"
+DEPLOYMENT_PARAMETER_ENV = "GENAI_OPT_DEPLOYMENT_PARAMETER"
+DEFAULT_DEPLOYMENT_FILE = "/home/ec2-user/SageMaker/.genai-optimization/deployment.json"
+
+LLAMA3_70B = "meta-textgeneration-llama-3-70b"
+TECHNIQUES = ("quantization", "speculative_decoding", "compilation")
+QUANTIZATION_METHODS = ("awq", "fp8", "smoothquant")
+IMAGE_FAMILIES = ("lmi", "trtllm", "neuron")
+DRAFT_MODEL_CHANNEL = "draft_model"
+
+#: Llama-3-70B compiled for ml.inf2.48xlarge (AWS sample notebook for this model).
+NEURON_INF2_ENVIRONMENT: Mapping[str, str] = {
+    "OPTION_TENSOR_PARALLEL_DEGREE": "24",
+    "OPTION_N_POSITIONS": "8192",
+    "OPTION_DTYPE": "fp16",
+    "OPTION_ROLLING_BATCH": "auto",
+    "OPTION_MAX_ROLLING_BATCH_SIZE": "4",
+    "OPTION_NEURON_OPTIMIZE_LEVEL": "2",
+}
+
+#: InvokeEndpointAsync limits (botocore sagemaker-runtime model).
+REQUEST_TTL_RANGE = (60, 21600)
+INVOCATION_TIMEOUT_RANGE = (1, 3600)
+
+_REQUIRED_KEYS = (
+    "project",
+    "env",
+    "region",
+    "artifacts_bucket",
+    "inference_bucket",
+    "kms_key_arn",
+    "state_machine_arn",
+    "launcher_function_name",
+    "job_topic_arn",
+    "results_parameter_prefix",
+    "endpoints",
+)
+_ENDPOINT_KEYS = (
+    "endpoint_name",
+    "variant_name",
+    "instance_type",
+    "input_prefix",
+    "output_prefix",
+    "failure_prefix",
+    "success_topic_arn",
+    "error_topic_arn",
+    "max_capacity",
+    "price_usd_per_hour",
+)
+_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+_RUNNING = ("RUNNING", "PENDING_REDRIVE")
+_MISSING_OBJECT_CODES = ("404", "NoSuchKey", "NotFound", "403", "AccessDenied")
+
+Printer = Callable[[str], None]
+
+
+class WorkbenchError(Exception):
+    """A problem the user can fix; the message says what and how."""
+
+
+class DeploymentNotFoundError(WorkbenchError):
+    """Neither the deployment file nor the deployment parameter could be read."""
+
+
+class OptimizationFailedError(WorkbenchError):
+    """The optimization workflow ended without a result."""
+
+
+class AsyncInferenceFailedError(WorkbenchError):
+    """The endpoint wrote the request's failure file."""
+
+
+# --------------------------------------------------------------------------------------------
+# Deployment document
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndpointInfo:
+    """One async endpoint of the deployment."""
+
+    key: str
+    endpoint_name: str
+    variant_name: str
+    instance_type: str
+    input_prefix: str
+    output_prefix: str
+    failure_prefix: str
+    success_topic_arn: str
+    error_topic_arn: str
+    max_capacity: int
+    price_usd_per_hour: float
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What the CDK app deployed, read from the deployment document."""
+
+    project: str
+    env: str
+    region: str
+    artifacts_bucket: str
+    inference_bucket: str
+    kms_key_arn: str
+    state_machine_arn: str
+    launcher_function_name: str
+    job_topic_arn: str
+    results_parameter_prefix: str
+    endpoints: Mapping[str, EndpointInfo]
+    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Deployment:
+        """Build from the parsed document; a missing or wrong key is named in the error."""
+        if not isinstance(doc, Mapping):
+            raise WorkbenchError(f"deployment document must be a JSON object, got {doc!r:.80}")
+        missing = [k for k in _REQUIRED_KEYS if k not in doc]
+        if missing:
+            raise WorkbenchError(f"deployment document lacks key(s): {', '.join(missing)}")
+        raw_endpoints = doc["endpoints"]
+        if not isinstance(raw_endpoints, Mapping):
+            raise WorkbenchError("deployment document: 'endpoints' must be an object")
+        endpoints = {}
+        for key, raw in raw_endpoints.items():
+            if not isinstance(raw, Mapping):
+                raise WorkbenchError(f"deployment document: endpoints.{key} must be an object")
+            lacking = [k for k in _ENDPOINT_KEYS if k not in raw]
+            if lacking:
+                raise WorkbenchError(
+                    f"deployment document: endpoints.{key} lacks key(s): {', '.join(lacking)}"
+                )
+            values = {k: raw[k] for k in _ENDPOINT_KEYS}
+            try:
+                values["max_capacity"] = int(values["max_capacity"])
+                values["price_usd_per_hour"] = float(values["price_usd_per_hour"])
+            except (TypeError, ValueError) as err:
+                raise WorkbenchError(
+                    f"deployment document: endpoints.{key}: max_capacity must be an integer and "
+                    f"price_usd_per_hour a number ({err})"
+                ) from err
+            endpoints[key] = EndpointInfo(key=key, **values)
+        return cls(endpoints=endpoints, **{k: str(doc[k]) for k in _REQUIRED_KEYS[:-1]})
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        parameter_name: str | None = None,
+        *,
+        ssm_client: Any = None,
+    ) -> Deployment:
+        """Read the deployment document from the file, else from the SSM parameter.
+
+        Arguments override the env vars ``GENAI_OPT_DEPLOYMENT_FILE`` and
+        ``GENAI_OPT_DEPLOYMENT_PARAMETER``.
+        """
+        file = Path(path or os.environ.get(DEPLOYMENT_FILE_ENV) or DEFAULT_DEPLOYMENT_FILE)
+        if file.is_file():
+            try:
+                return cls.from_dict(json.loads(file.read_text(encoding="utf-8")))
+            except json.JSONDecodeError as err:
+                raise WorkbenchError(f"{file} is not valid JSON: {err}") from err
+        parameter = parameter_name or os.environ.get(DEPLOYMENT_PARAMETER_ENV)
+        if not parameter:
+            raise DeploymentNotFoundError(
+                f"No deployment file at {file} and no SSM parameter named: set "
+                f"{DEPLOYMENT_FILE_ENV} to the deployment JSON file or "
+                f"{DEPLOYMENT_PARAMETER_ENV} to the SSM parameter holding it (the CDK app "
+                "outputs its name). On the workbench notebook, restarting the instance "
+                "rewrites the file."
+            )
+        ssm = ssm_client or boto3.client("ssm")
+        try:
+            value = ssm.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
+        except ClientError as err:
+            raise DeploymentNotFoundError(
+                f"No deployment file at {file}, and SSM parameter {parameter!r} could not be "
+                f"read: {err}"
+            ) from err
+        try:
+            return cls.from_dict(json.loads(value))
+        except json.JSONDecodeError as err:
+            raise WorkbenchError(f"SSM parameter {parameter!r} is not valid JSON: {err}") from err
+
+    def endpoint(self, key: str) -> EndpointInfo:
+        """The endpoint with config key ``key``; the error lists the keys that exist."""
+        try:
+            return self.endpoints[key]
+        except KeyError:
+            known = ", ".join(sorted(self.endpoints)) or "none"
+            raise WorkbenchError(
+                f"No endpoint {key!r} in this deployment (have: {known})"
+            ) from None
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for ``service`` in the deployment's Region, created once."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=self.region)
+        return self._clients[service]
+
+    def use_client(self, service: str, client: Any) -> None:
+        """Use ``client`` for ``service`` (another session, a profile, or a test stub)."""
+        self._clients[service] = client
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> ``("bucket", "key")``."""
+    if not uri.startswith("s3://") or len(uri) <= len("s3://"):
+        raise WorkbenchError(f"not an s3:// URI: {uri!r}")
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    return bucket, key
+
+
+def _prefix_key(prefix_uri: str, name: str) -> tuple[str, str]:
+    bucket, prefix = split_s3_uri(prefix_uri)
+    prefix = prefix.rstrip("/")
+    return bucket, f"{prefix}/{name}" if prefix else name
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _format_seconds(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return (
+        f"{hours}h{rest // 60:02d}m{rest % 60:02d}s" if hours else f"{rest // 60}m{rest % 60:02d}s"
+    )
+
+
+def entry_json(entry: Mapping[str, Any]) -> str:
+    """An endpoint entry as indented JSON, ready to print or paste."""
+    return json.dumps(entry, indent=2, sort_keys=True)
+
+
+def save_entry(entry: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write an endpoint entry as JSON (for ``scripts/optimize.py --promote``); the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(entry_json(entry) + "\n", encoding="utf-8")
+    return target
+
+
+def list_s3_prefix(deployment: Deployment, prefix_uri: str, limit: int = 100) -> list[str]:
+    """Up to ``limit`` object URIs under an S3 prefix, in key order."""
+    bucket, prefix = split_s3_uri(prefix_uri)
+    paginator = deployment.client("s3").get_paginator("list_objects_v2")
+    uris: list[str] = []
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        uris.extend(f"s3://{bucket}/{obj['Key']}" for obj in page.get("Contents", []))
+        if len(uris) >= limit:
+            break
+    return uris[:limit]
+
+
+# --------------------------------------------------------------------------------------------
+# Optimization workflow
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptimizationRequest:
+    """What to optimize; ``to_event`` turns it into the launcher event."""
+
+    technique: str
+    instance_type: str
+    model_s3_uri: str | None = None
+    model_name: str | None = None
+    accept_eula: bool = False
+    quantization_method: str | None = None
+    training_data_s3_uri: str | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    image_uri: str | None = None
+    output_s3_uri: str | None = None
+    job_name: str | None = None
+    max_runtime_seconds: int | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Raise ``WorkbenchError`` naming the first field that is wrong."""
+        if self.technique not in TECHNIQUES:
+            raise WorkbenchError(f"technique must be one of {TECHNIQUES}, got {self.technique!r}")
+        if bool(self.model_s3_uri) == bool(self.model_name):
+            raise WorkbenchError("give exactly one of model_s3_uri and model_name")
+        if self.model_s3_uri:
+            split_s3_uri(self.model_s3_uri)
+        if not self.instance_type.startswith("ml."):
+            raise WorkbenchError(f"instance_type must look like ml.*, got {self.instance_type!r}")
+        if self.technique == "quantization":
+            if self.quantization_method not in QUANTIZATION_METHODS:
+                raise WorkbenchError(
+                    f"quantization_method must be one of {QUANTIZATION_METHODS}, "
+                    f"got {self.quantization_method!r}"
+                )
+        elif self.quantization_method is not None:
+            raise WorkbenchError("quantization_method is only for technique 'quantization'")
+        if self.training_data_s3_uri is not None:
+            if self.technique != "speculative_decoding":
+                raise WorkbenchError(
+                    "training_data_s3_uri is only for technique 'speculative_decoding'"
+                )
+            split_s3_uri(self.training_data_s3_uri)
+        if len(self.environment) > 25:
+            raise WorkbenchError("environment holds at most 25 variables (API limit)")
+        for name, value in self.environment.items():
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise WorkbenchError(f"environment values must be strings: {name!r}={value!r}")
+        if self.job_name is not None and not _JOB_NAME.match(self.job_name):
+            raise WorkbenchError(
+                f"job_name must be 1-63 letters, digits and single hyphens: {self.job_name!r}"
+            )
+        if self.max_runtime_seconds is not None and self.max_runtime_seconds < 1:
+            raise WorkbenchError("max_runtime_seconds must be >= 1")
+
+    def to_event(self) -> dict[str, Any]:
+        """The launcher event (see the module docstring), without unset optional keys."""
+        self.validate()
+        event: dict[str, Any] = {
+            "technique": self.technique,
+            "accept_eula": self.accept_eula,
+            "instance_type": self.instance_type,
+        }
+        if self.model_s3_uri:
+            event["model_s3_uri"] = self.model_s3_uri
+        else:
+            event["model_name"] = self.model_name
+        if self.technique == "quantization":
+            event["quantization"] = {"method": self.quantization_method}
+        if self.technique == "speculative_decoding":
+            data = self.training_data_s3_uri
+            event["speculative_decoding"] = {"training_data_s3_uri": data} if data else {}
+        optional = {
+            "environment": dict(self.environment) or None,
+            "image_uri": self.image_uri,
+            "output_s3_uri": self.output_s3_uri,
+            "job_name": self.job_name,
+            "max_runtime_seconds": self.max_runtime_seconds,
+            "tags": dict(self.tags) or None,
+        }
+        event.update({k: v for k, v in optional.items() if v is not None})
+        return event
+
+
+def _technique_label(event: Mapping[str, Any]) -> str:
+    if event["technique"] == "quantization":
+        return str(event["quantization"]["method"])
+    if event["technique"] == "compilation":
+        neuron = re.match(r"ml\.(inf|trn)", str(event["instance_type"]))
+        return "neuron" if neuron else "compile"
+    return "eagle"
+
+
+def run_name(event: Mapping[str, Any], project: str, attempt: int = 1) -> str:
+    """Deterministic execution and job name for a launcher event.
+
+    ``<project>-<label>-<digest>[-a<attempt>]``, at most 63 letters, digits and hyphens (valid
+    both as a Step Functions execution name and as an optimization job name). The digest
+    covers the whole event, so a changed setting gives a new name.
+    """
+    if attempt < 1:
+        raise WorkbenchError("attempt starts at 1")
+    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:10]
+    suffix = f"-{_technique_label(event)}-{digest}" + (f"-a{attempt}" if attempt > 1 else "")
+    stem = re.sub(r"[^a-zA-Z0-9]+", "-", project).strip("-")[: 63 - len(suffix)].strip("-")
+    return f"{stem or 'opt'}{suffix}"
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The ARN of execution ``name`` of a (standard) state machine."""
+    parts = state_machine_arn.split(":")
+    if len(parts) != 7 or parts[2] != "states" or parts[5] != "stateMachine":
+        raise WorkbenchError(f"not a state machine ARN: {state_machine_arn!r}")
+    return ":".join([*parts[:5], "execution", parts[6], name])
+
+
+def start_optimization(
+    deployment: Deployment,
+    request: OptimizationRequest,
+    *,
+    attempt: int = 1,
+    printer: Printer = print,
+) -> str:
+    """Start the optimization workflow for ``request``; return the execution ARN.
+
+    The execution name (and job name, unless the request sets one) comes from ``run_name``:
+    running the same cell twice reuses the running or succeeded execution instead of paying
+    for a second job. If that execution failed, pass ``attempt=2`` (3, ...) to start anew.
+    """
+    event = request.to_event()
+    name = run_name(event, deployment.project, attempt)
+    event.setdefault("job_name", name)
+    sfn = deployment.client("stepfunctions")
+    try:
+        arn = sfn.start_execution(
+            stateMachineArn=deployment.state_machine_arn,
+            name=name,
+            input=json.dumps(event, sort_keys=True),
+        )["executionArn"]
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+            raise
+        arn = execution_arn(deployment.state_machine_arn, name)
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        if status not in (*_RUNNING, "SUCCEEDED"):
+            raise OptimizationFailedError(
+                f"Execution {name} already exists and ended {status}; call again with "
+                f"attempt={attempt + 1} to start a new job."
+            ) from err
+        printer(f"Reusing execution {name} ({status}).")
+        return arn
+    printer(f"Started execution {name} (job {event['job_name']}).")
+    return arn
+
+
+def wait_for_optimization(
+    deployment: Deployment,
+    execution: str,
+    *,
+    timeout_seconds: float = 6 * 3600,
+    poll_seconds: float = 60,
+    report_every_seconds: float = 600,
+    printer: Printer = print,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = _now,
+) -> dict[str, Any]:
+    """Wait for an execution; print status and elapsed time; return the result document.
+
+    Prints when the status changes and every ``report_every_seconds``. Raises
+    ``OptimizationFailedError`` if the workflow fails and ``TimeoutError`` after
+    ``timeout_seconds`` (the execution keeps running: call again to keep waiting).
+    """
+    sfn = deployment.client("stepfunctions")
+    deadline = clock() + timeout_seconds
+    last_status, last_report = "", -math.inf
+    while True:
+        desc = sfn.describe_execution(executionArn=execution)
+        status = desc["status"]
+        elapsed = (now() - desc["startDate"]).total_seconds()
+        if status != last_status or clock() - last_report >= report_every_seconds:
+            printer(
+                f"{now():%H:%M:%S} {desc.get('name', execution)}: {status}, "
+                f"elapsed {_format_seconds(elapsed)}"
+            )
+            last_status, last_report = status, clock()
+        if status == "SUCCEEDED":
+            return json.loads(desc.get("output") or "{}")
+        if status not in _RUNNING:
+            raise OptimizationFailedError(
+                f"{desc.get('name', execution)} ended {status}: {desc.get('error', '')} "
+                f"{desc.get('cause', '')}".strip()
+            )
+        if clock() >= deadline:
+            raise TimeoutError(
+                f"{desc.get('name', execution)} still {status} after waiting "
+                f"{_format_seconds(timeout_seconds)}; call wait_for_optimization again."
+            )
+        sleep(poll_seconds)
+
+
+def _result_parameter(deployment: Deployment, job_name: str) -> str:
+    return f"{deployment.results_parameter_prefix.rstrip('/')}/{job_name}"
+
+
+def load_result(deployment: Deployment, job_name: str) -> dict[str, Any]:
+    """The result document of a finished job, from its SSM parameter."""
+    name = _result_parameter(deployment, job_name)
+    try:
+        value = deployment.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+    except ClientError as err:
+        raise WorkbenchError(f"No result for job {job_name!r} at {name}: {err}") from err
+    return json.loads(value)
+
+
+def list_results(deployment: Deployment) -> list[dict[str, Any]]:
+    """Result documents of all finished jobs, newest first."""
+    paginator = deployment.client("ssm").get_paginator("get_parameters_by_path")
+    results = []
+    for page in paginator.paginate(Path=deployment.results_parameter_prefix, Recursive=True):
+        results.extend(json.loads(p["Value"]) for p in page["Parameters"])
+    return sorted(results, key=lambda r: str(r.get("ended", "")), reverse=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Endpoint entries
+# --------------------------------------------------------------------------------------------
+
+
+def image_family_for(instance_type: str) -> str:
+    """Default container family for an instance type: ``neuron`` on inf/trn, else ``lmi``."""
+    return "neuron" if re.match(r"ml\.(inf|trn)", instance_type) else "lmi"
+
+
+def deployment_environment(request: OptimizationRequest) -> dict[str, str]:
+    """Environment the optimized model is served with (as the SageMaker SDK does).
+
+    The job's override environment, plus ``OPTION_QUANTIZE`` for a quantization job.
+    """
+    env = dict(request.environment)
+    if request.technique == "quantization" and request.quantization_method:
+        env.setdefault("OPTION_QUANTIZE", request.quantization_method)
+    return env
+
+
+def endpoint_entry_from_result(
+    result: Mapping[str, Any],
+    *,
+    environment: Mapping[str, str] | None = None,
+    instance_type: str | None = None,
+    accept_eula: bool = False,
+    draft_model: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Endpoint entry serving a job's output (see the module docstring for the shape).
+
+    ``instance_type`` defaults to the job's deployment instance type; the image is the job's
+    recommended inference image when it has one, else the family for the instance type.
+    """
+    for key in ("output_s3_uri", "deployment_instance_type"):
+        if not result.get(key):
+            raise WorkbenchError(f"result document lacks {key!r}: {dict(result)}")
+    serve_on = instance_type or str(result["deployment_instance_type"])
+    image = result.get("recommended_inference_image")
+    return {
+        "instance_type": serve_on,
+        "model": {
+            "s3_uri": str(result["output_s3_uri"]),
+            "accept_eula": accept_eula,
+            "image": {"uri": image} if image else {"family": image_family_for(serve_on)},
+            "environment": dict(environment or {}),
+            "draft_model": dict(draft_model) if draft_model else None,
+        },
+    }
+
+
+def with_custom_draft_model(entry: Mapping[str, Any], draft_s3_uri: str) -> dict[str, Any]:
+    """A copy of ``entry`` whose model speculates with the draft model at ``draft_s3_uri``."""
+    split_s3_uri(draft_s3_uri)
+    model = dict(entry["model"])
+    model["draft_model"] = {
+        "s3_uri": draft_s3_uri if draft_s3_uri.endswith("/") else draft_s3_uri + "/"
+    }
+    return {**entry, "model": model}
+
+
+# --------------------------------------------------------------------------------------------
+# JumpStart (SageMaker Python SDK v2, imported lazily)
+# --------------------------------------------------------------------------------------------
+
+
+def _jumpstart_model_class() -> Any:
+    try:
+        from sagemaker.jumpstart.model import JumpStartModel
+    except ImportError as err:
+        raise WorkbenchError(
+            "This needs the SageMaker Python SDK v2 (JumpStartModel): run "
+            "`%pip install 'sagemaker>=2.225,<3'` in the notebook, then restart the kernel."
+        ) from err
+    return JumpStartModel
+
+
+def _has_speculative_source(config: Mapping[str, Any]) -> bool:
+    sources = (config.get("DeploymentArgs") or {}).get("AdditionalDataSources") or {}
+    return bool(sources.get("speculative_decoding"))
+
+
+def select_speculative_config(
+    configs: Sequence[Mapping[str, Any]], preferred: str = "lmi-optimized"
+) -> str:
+    """Name of the JumpStart deployment config that carries a speculative-decoding draft model.
+
+    ``preferred`` wins if it has one; otherwise the first config that has one.
+    """
+    with_draft = [c for c in configs if _has_speculative_source(c)]
+    for config in with_draft:
+        if config.get("DeploymentConfigName") == preferred:
+            return preferred
+    if with_draft:
+        return str(with_draft[0]["DeploymentConfigName"])
+    names = [c.get("DeploymentConfigName") for c in configs]
+    raise WorkbenchError(f"No deployment config with a speculative-decoding draft model in {names}")
+
+
+def _model_data_uri(model_data: Any) -> str:
+    if isinstance(model_data, str):
+        return model_data
+    if isinstance(model_data, Mapping) and "S3DataSource" in model_data:
+        return str(model_data["S3DataSource"]["S3Uri"])
+    raise WorkbenchError(f"cannot read an S3 URI from model_data {model_data!r:.200}")
+
+
+def entry_from_jumpstart_model(
+    model: Any, *, instance_type: str, accept_eula: bool, with_draft: bool
+) -> dict[str, Any]:
+    """Endpoint entry from a resolved SDK ``JumpStartModel`` (its image, data, env, draft).
+
+    Without ``with_draft`` the draft-model variable is dropped from the environment, since no
+    draft model will be mounted.
+    """
+    environment = {str(k): str(v) for k, v in dict(model.env or {}).items()}
+    draft = None
+    if not with_draft:
+        environment.pop("OPTION_SPECULATIVE_DRAFT_MODEL", None)
+    if with_draft:
+        sources = list(getattr(model, "additional_model_data_sources", None) or [])
+        chosen = [s for s in sources if s.get("ChannelName") == DRAFT_MODEL_CHANNEL] or sources
+        if not chosen:
+            raise WorkbenchError("the JumpStart model has no additional (draft) model data source")
+        draft = {"jumpstart": True, "s3_uri": str(chosen[0]["S3DataSource"]["S3Uri"])}
+    return {
+        "instance_type": instance_type,
+        "model": {
+            "s3_uri": _model_data_uri(model.model_data),
+            "accept_eula": accept_eula,
+            "image": {"uri": str(model.image_uri)},
+            "environment": environment,
+            "draft_model": draft,
+        },
+    }
+
+
+def jumpstart_entry(
+    model_id: str = LLAMA3_70B,
+    *,
+    instance_type: str = "ml.p4d.24xlarge",
+    accept_eula: bool = False,
+    region: str | None = None,
+    model_factory: Callable[..., Any] | None = None,
+) -> dict[str, Any]:
+    """Endpoint entry for a JumpStart model with its default deployment config (no draft)."""
+    factory = model_factory or _jumpstart_model_class()
+    model = factory(model_id=model_id, instance_type=instance_type, region=region)
+    return entry_from_jumpstart_model(
+        model, instance_type=instance_type, accept_eula=accept_eula, with_draft=False
+    )
+
+
+def jumpstart_draft_config(
+    model_id: str = LLAMA3_70B,
+    *,
+    instance_type: str = "ml.p4d.24xlarge",
+    config_name: str = "lmi-optimized",
+    accept_eula: bool = False,
+    region: str | None = None,
+    model_factory: Callable[..., Any] | None = None,
+    printer: Printer = print,
+) -> dict[str, Any]:
+    """Endpoint entry using JumpStart's pre-optimized config with the SageMaker draft model.
+
+    Lists the model's deployment configs, picks ``config_name`` (or the first config with a
+    speculative-decoding data source), applies it and returns the entry, whose
+    ``draft_model`` is ``{"jumpstart": True, "s3_uri": ...}``.
+    """
+    factory = model_factory or _jumpstart_model_class()
+    model = factory(model_id=model_id, instance_type=instance_type, region=region)
+    configs = model.list_deployment_configs()
+    printer("Deployment configs: " + ", ".join(str(c.get("DeploymentConfigName")) for c in configs))
+    chosen = select_speculative_config(configs, config_name)
+    if chosen != config_name:
+        printer(f"No {config_name!r} config with a draft model; using {chosen!r}.")
+    model.set_deployment_config(config_name=chosen, instance_type=instance_type)
+    return entry_from_jumpstart_model(
+        model, instance_type=instance_type, accept_eula=accept_eula, with_draft=True
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Draft model upload
+# --------------------------------------------------------------------------------------------
+
+DRAFT_MODEL_FILES = ("*.json", "*.safetensors", "tokenizer*", "*.model", "*.txt")
+
+
+def download_hf_model(
+    repo_id: str,
+    local_dir: str | os.PathLike[str],
+    *,
+    token: str | None = None,
+    allow_patterns: Sequence[str] = DRAFT_MODEL_FILES,
+) -> Path:
+    """Download a Hugging Face hub model (weights in safetensors, config, tokenizer)."""
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError as err:
+        raise WorkbenchError("run `%pip install huggingface_hub` first") from err
+    path = snapshot_download(
+        repo_id=repo_id, local_dir=str(local_dir), token=token, allow_patterns=list(allow_patterns)
+    )
+    return Path(path)
+
+
+def upload_directory(
+    deployment: Deployment, local_dir: str | os.PathLike[str], s3_prefix_uri: str
+) -> str:
+    """Upload every file under ``local_dir`` below ``s3_prefix_uri`` with the project's KMS key.
+
+    Returns the prefix URI, ending with ``/``. Hidden files and folders (``.cache``) are skipped.
+    """
+    root = Path(local_dir)
+    bucket, prefix = split_s3_uri(s3_prefix_uri)
+    prefix = prefix.rstrip("/")
+    s3 = deployment.client("s3")
+    extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": deployment.kms_key_arn}
+    files = sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+    if not files:
+        raise WorkbenchError(f"nothing to upload in {root}")
+    for path in files:
+        key = f"{prefix}/{path.relative_to(root).as_posix()}" if prefix else path.name
+        s3.upload_file(str(path), bucket, key, ExtraArgs=extra)
+    return f"s3://{bucket}/{prefix}/" if prefix else f"s3://{bucket}/"
+
+
+def upload_draft_model(
+    deployment: Deployment,
+    repo_id: str,
+    *,
+    local_dir: str | os.PathLike[str] | None = None,
+    token: str | None = None,
+) -> str:
+    """Download ``repo_id`` from the hub and upload it to ``draft-models/<name>/``."""
+    name = repo_id.rstrip("/").split("/")[-1]
+    target = Path(local_dir or Path.home() / "SageMaker" / "draft-models" / name)
+    download_hf_model(repo_id, target, token=token)
+    return upload_directory(
+        deployment, target, f"s3://{deployment.artifacts_bucket}/draft-models/{name}/"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Async inference
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AsyncInvocation:
+    """A request accepted by an async endpoint."""
+
+    endpoint_key: str
+    endpoint_name: str
+    inference_id: str
+    input_location: str
+    output_location: str
+    failure_location: str | None
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class AsyncResult:
+    """The outcome of an async request, read from S3."""
+
+    invocation: AsyncInvocation
+    succeeded: bool
+    location: str
+    body: Any
+    detected_at: datetime
+
+    @property
+    def latency_seconds(self) -> float:
+        """Submission to detection of the output, by this client's clock (upper bound)."""
+        return (self.detected_at - self.invocation.submitted_at).total_seconds()
+
+
+def llm_payload(
+    prompt: str,
+    *,
+    max_new_tokens: int = 256,
+    temperature: float = 0.6,
+    top_p: float = 0.9,
+    details: bool = True,
+) -> dict[str, Any]:
+    """An LMI (DJL serving) text-generation request; ``details`` asks for token counts."""
+    return {
+        "inputs": prompt,
+        "parameters": {
+            "max_new_tokens": max_new_tokens,
+            "temperature": temperature,
+            "top_p": top_p,
+            "details": details,
+        },
+    }
+
+
+def invoke_async(
+    deployment: Deployment,
+    endpoint_key: str,
+    payload: Any,
+    *,
+    inference_id: str | None = None,
+    request_ttl_seconds: int = 3600,
+    invocation_timeout_seconds: int = 900,
+    now: Callable[[], datetime] = _now,
+) -> AsyncInvocation:
+    """Upload ``payload`` as JSON under the endpoint's input prefix and queue it.
+
+    The object is encrypted with the project's KMS key. ``request_ttl_seconds`` (60-21600) is
+    how long the request may wait in the queue, e.g. while the endpoint wakes from zero;
+    ``invocation_timeout_seconds`` (1-3600) bounds its processing.
+    """
+    low, high = REQUEST_TTL_RANGE
+    if not low <= request_ttl_seconds <= high:
+        raise WorkbenchError(f"request_ttl_seconds must be {low}-{high}, got {request_ttl_seconds}")
+    low, high = INVOCATION_TIMEOUT_RANGE
+    if not low <= invocation_timeout_seconds <= high:
+        raise WorkbenchError(
+            f"invocation_timeout_seconds must be {low}-{high}, got {invocation_timeout_seconds}"
+        )
+    info = deployment.endpoint(endpoint_key)
+    inference_id = inference_id or uuid.uuid4().hex
+    bucket, key = _prefix_key(info.input_prefix, f"{inference_id}.json")
+    deployment.client("s3").put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(payload).encode("utf-8"),
+        ContentType="application/json",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=deployment.kms_key_arn,
+    )
+    submitted_at = now()
+    response = deployment.client("sagemaker-runtime").invoke_endpoint_async(
+        EndpointName=info.endpoint_name,
+        ContentType="application/json",
+        Accept="application/json",
+        InputLocation=f"s3://{bucket}/{key}",
+        InferenceId=inference_id,
+        RequestTTLSeconds=request_ttl_seconds,
+        InvocationTimeoutSeconds=invocation_timeout_seconds,
+    )
+    return AsyncInvocation(
+        endpoint_key=endpoint_key,
+        endpoint_name=info.endpoint_name,
+        inference_id=response.get("InferenceId") or inference_id,
+        input_location=f"s3://{bucket}/{key}",
+        output_location=response["OutputLocation"],
+        failure_location=response.get("FailureLocation"),
+        submitted_at=submitted_at,
+    )
+
+
+def _read_s3_object(s3: Any, uri: str) -> bytes | None:
+    bucket, key = split_s3_uri(uri)
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in _MISSING_OBJECT_CODES:
+            return None
+        raise
+
+
+def _decode(raw: bytes) -> Any:
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def poll_async_result(
+    deployment: Deployment, invocation: AsyncInvocation, *, now: Callable[[], datetime] = _now
+) -> AsyncResult | None:
+    """The result if the endpoint has written it (output or failure file), else ``None``."""
+    s3 = deployment.client("s3")
+    raw = _read_s3_object(s3, invocation.output_location)
+    if raw is not None:
+        return AsyncResult(invocation, True, invocation.output_location, _decode(raw), now())
+    if invocation.failure_location:
+        raw = _read_s3_object(s3, invocation.failure_location)
+        if raw is not None:
+            return AsyncResult(invocation, False, invocation.failure_location, _decode(raw), now())
+    return None
+
+
+def wait_for_async_result(
+    deployment: Deployment,
+    invocation: AsyncInvocation,
+    *,
+    timeout_seconds: float = 3600,
+    poll_seconds: float = 5,
+    raise_on_failure: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = _now,
+) -> AsyncResult:
+    """Poll the output and failure locations until one appears.
+
+    Raises ``AsyncInferenceFailedError`` when the failure file appears (unless
+    ``raise_on_failure`` is false) and ``TimeoutError`` after ``timeout_seconds``.
+    """
+    deadline = clock() + timeout_seconds
+    while True:
+        result = poll_async_result(deployment, invocation, now=now)
+        if result is not None:
+            if not result.succeeded and raise_on_failure:
+                raise AsyncInferenceFailedError(
+                    f"{invocation.endpoint_name} request {invocation.inference_id} failed: "
+                    f"{result.body!r:.500}"
+                )
+            return result
+        if clock() >= deadline:
+            raise TimeoutError(
+                f"No result for {invocation.inference_id} after {_format_seconds(timeout_seconds)}"
+                f" at {invocation.output_location}. If the endpoint is awake, check that this "
+                "role may s3:ListBucket the inference bucket (S3 answers 403 for a missing "
+                "object otherwise)."
+            )
+        sleep(poll_seconds)
+
+
+def generated_text(body: Any) -> str:
+    """The generated text of an LMI response (object or one-element list)."""
+    if isinstance(body, list) and body:
+        body = body[0]
+    if isinstance(body, Mapping):
+        return str(body.get("generated_text", ""))
+    return str(body)
+
+
+def output_token_count(body: Any) -> tuple[int, bool]:
+    """``(tokens, estimated)`` generated in an LMI response.
+
+    Exact from ``details.generated_tokens`` (sent with ``details: true``), else estimated as
+    4/3 tokens per whitespace-separated word.
+    """
+    item = body[0] if isinstance(body, list) and body else body
+    details = item.get("details") if isinstance(item, Mapping) else None
+    if isinstance(details, Mapping):
+        if isinstance(details.get("generated_tokens"), int):
+            return details["generated_tokens"], False
+        if isinstance(details.get("tokens"), list):
+            return len(details["tokens"]), False
+    return math.ceil(len(generated_text(body).split()) * 4 / 3), True
+
+
+# --------------------------------------------------------------------------------------------
+# Endpoint state and metrics
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstanceSample:
+    """The endpoint variant's instance count at a moment."""
+
+    at: datetime
+    count: int
+
+
+def endpoint_instance_count(deployment: Deployment, endpoint_key: str) -> int:
+    """``CurrentInstanceCount`` of the endpoint's variant (0 while scaled to zero)."""
+    info = deployment.endpoint(endpoint_key)
+    desc = deployment.client("sagemaker").describe_endpoint(EndpointName=info.endpoint_name)
+    for variant in desc.get("ProductionVariants", []):
+        if variant["VariantName"] == info.variant_name:
+            return int(variant.get("CurrentInstanceCount", 0))
+    raise WorkbenchError(
+        f"{info.endpoint_name} ({desc.get('EndpointStatus')}) has no variant {info.variant_name}"
+    )
+
+
+def watch_instance_count(
+    deployment: Deployment,
+    endpoint_key: str,
+    *,
+    until: Callable[[int], bool],
+    timeout_seconds: float = 3600,
+    poll_seconds: float = 30,
+    printer: Printer = print,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = _now,
+) -> list[InstanceSample]:
+    """Sample the instance count until ``until(count)`` holds or the timeout passes."""
+    samples: list[InstanceSample] = []
+    deadline = clock() + timeout_seconds
+    while True:
+        count = endpoint_instance_count(deployment, endpoint_key)
+        if not samples or samples[-1].count != count:
+            printer(f"{now():%H:%M:%S} {endpoint_key}: {count} instance(s)")
+        samples.append(InstanceSample(now(), count))
+        if until(count) or clock() >= deadline:
+            return samples
+        sleep(poll_seconds)
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    """One request sent to an endpoint, timed from submission to capacity and to result."""
+
+    initial_instances: int
+    capacity_seconds: float | None
+    result_seconds: float
+    samples: list[InstanceSample]
+    result: AsyncResult
+
+
+def measure_cold_start(
+    deployment: Deployment,
+    endpoint_key: str,
+    payload: Any,
+    *,
+    timeout_seconds: float = 3600,
+    poll_seconds: float = 15,
+    printer: Printer = print,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = _now,
+) -> ColdStart:
+    """Send one request and time how long capacity and the first result take."""
+    initial = endpoint_instance_count(deployment, endpoint_key)
+    if initial:
+        printer(f"{endpoint_key} already has {initial} instance(s): this is a warm request.")
+    invocation = invoke_async(
+        deployment, endpoint_key, payload, request_ttl_seconds=REQUEST_TTL_RANGE[1], now=now
+    )
+    samples = [InstanceSample(invocation.submitted_at, initial)]
+    capacity_at = invocation.submitted_at if initial else None
+    deadline = clock() + timeout_seconds
+    while True:
+        if capacity_at is None:
+            count = endpoint_instance_count(deployment, endpoint_key)
+            samples.append(InstanceSample(now(), count))
+            if count:
+                capacity_at = samples[-1].at
+                printer(
+                    f"{now():%H:%M:%S} capacity after "
+                    f"{_format_seconds((capacity_at - invocation.submitted_at).total_seconds())}"
+                )
+        result = poll_async_result(deployment, invocation, now=now)
+        if result is not None:
+            if not result.succeeded:
+                raise AsyncInferenceFailedError(f"request failed: {result.body!r:.500}")
+            capacity = (
+                (capacity_at - invocation.submitted_at).total_seconds() if capacity_at else None
+            )
+            printer(f"{now():%H:%M:%S} result after {_format_seconds(result.latency_seconds)}")
+            return ColdStart(initial, capacity, result.latency_seconds, samples, result)
+        if clock() >= deadline:
+            raise TimeoutError(f"no result after {_format_seconds(timeout_seconds)}")
+        sleep(poll_seconds)
+
+
+ASYNC_BACKLOG_METRICS = ("ApproximateBacklogSize", "HasBacklogWithoutCapacity")
+
+
+def metric_series(
+    deployment: Deployment,
+    endpoint_key: str,
+    *,
+    start: datetime,
+    end: datetime | None = None,
+    metrics: Sequence[str] = ASYNC_BACKLOG_METRICS,
+    period_seconds: int = 60,
+    statistic: str = "Average",
+) -> dict[str, list[tuple[datetime, float]]]:
+    """CloudWatch series of the endpoint's async metrics (``AWS/SageMaker``, ``EndpointName``).
+
+    Returns ``{metric: [(timestamp, value), ...]}`` in time order.
+    """
+    info = deployment.endpoint(endpoint_key)
+    queries = [
+        {
+            "Id": f"m{i}",
+            "Label": name,
+            "ReturnData": True,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/SageMaker",
+                    "MetricName": name,
+                    "Dimensions": [{"Name": "EndpointName", "Value": info.endpoint_name}],
+                },
+                "Period": period_seconds,
+                "Stat": statistic,
+            },
+        }
+        for i, name in enumerate(metrics)
+    ]
+    by_id: dict[str, list[tuple[datetime, float]]] = {q["Id"]: [] for q in queries}
+    cloudwatch = deployment.client("cloudwatch")
+    kwargs: dict[str, Any] = {
+        "MetricDataQueries": queries,
+        "StartTime": start,
+        "EndTime": end or _now(),
+        "ScanBy": "TimestampAscending",
+    }
+    while True:
+        page = cloudwatch.get_metric_data(**kwargs)
+        for result in page["MetricDataResults"]:
+            values = result["Values"]
+            by_id[result["Id"]].extend(
+                (stamp, values[i]) for i, stamp in enumerate(result["Timestamps"])
+            )
+        if not page.get("NextToken"):
+            break
+        kwargs["NextToken"] = page["NextToken"]
+    return {q["Label"]: sorted(by_id[q["Id"]]) for q in queries}
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------------------------
+
+
+def cost_per_million_tokens(price_usd_per_hour: float, tokens_per_second: float) -> float:
+    """USD per million generated tokens at a sustained throughput on one instance."""
+    if price_usd_per_hour < 0 or tokens_per_second <= 0:
+        raise WorkbenchError("price must be >= 0 and tokens_per_second > 0")
+    return price_usd_per_hour / 3600 / tokens_per_second * 1_000_000
+
+
+def _percentile(ordered: Sequence[float], q: float) -> float:
+    position = (len(ordered) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def latency_summary(samples: Iterable[float]) -> dict[str, float]:
+    """count, mean, min, p50, p90, p99, max of latency samples (linear interpolation)."""
+    ordered = sorted(float(s) for s in samples)
+    if not ordered:
+        raise WorkbenchError("no latency samples")
+    return {
+        "count": float(len(ordered)),
+        "mean": sum(ordered) / len(ordered),
+        "min": ordered[0],
+        "p50": _percentile(ordered, 0.50),
+        "p90": _percentile(ordered, 0.90),
+        "p99": _percentile(ordered, 0.99),
+        "max": ordered[-1],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Benchmark
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenchmarkSample:
+    """One benchmark request."""
+
+    inference_id: str
+    succeeded: bool
+    latency_seconds: float
+    output_tokens: int
+    tokens_estimated: bool
+
+
+@dataclass(frozen=True)
+class BenchmarkResult:
+    """Requests sent to one endpoint variant, with derived throughput and cost."""
+
+    endpoint_key: str
+    instance_type: str
+    price_usd_per_hour: float
+    instances: int
+    wall_seconds: float
+    samples: list[BenchmarkSample]
+
+    @property
+    def ok(self) -> list[BenchmarkSample]:
+        """The samples that succeeded."""
+        return [s for s in self.samples if s.succeeded]
+
+    @property
+    def throughput_tokens_per_second(self) -> float:
+        """Output tokens per second over the whole run (all requests, wall clock)."""
+        return (
+            sum(s.output_tokens for s in self.ok) / self.wall_seconds if self.wall_seconds else 0.0
+        )
+
+    @property
+    def cost_per_million_output_tokens(self) -> float:
+        """USD per million output tokens at the measured throughput and instance count."""
+        return cost_per_million_tokens(
+            self.price_usd_per_hour * max(1, self.instances), self.throughput_tokens_per_second
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """One row for a comparison table."""
+        latency = latency_summary(s.latency_seconds for s in self.ok) if self.ok else {}
+        throughput = self.throughput_tokens_per_second
+        return {
+            "endpoint": self.endpoint_key,
+            "instance_type": self.instance_type,
+            "requests": len(self.samples),
+            "failed": len(self.samples) - len(self.ok),
+            "p50_s": latency.get("p50"),
+            "p90_s": latency.get("p90"),
+            "p99_s": latency.get("p99"),
+            "tokens_per_s": throughput,
+            "usd_per_million_tokens": self.cost_per_million_output_tokens if throughput else None,
+            "tokens_estimated": any(s.tokens_estimated for s in self.ok),
+        }
+
+
+def benchmark_endpoint(
+    deployment: Deployment,
+    endpoint_key: str,
+    prompts: Sequence[str],
+    *,
+    concurrency: int = 1,
+    max_new_tokens: int = 256,
+    timeout_seconds: float = 1800,
+    poll_seconds: float = 1,
+    printer: Printer = print,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = _now,
+) -> BenchmarkResult:
+    """Send ``prompts`` in waves of ``concurrency`` requests; time each and count tokens.
+
+    Warm the endpoint first (``measure_cold_start``): a sleeping endpoint would add its cold
+    start to the first wave. Latency is submission to detection of the output file, so it
+    includes queueing and up to ``poll_seconds`` of polling.
+    """
+    if concurrency < 1 or not prompts:
+        raise WorkbenchError("need at least one prompt and concurrency >= 1")
+    info = deployment.endpoint(endpoint_key)
+    samples: list[BenchmarkSample] = []
+    started = now()
+    instances = endpoint_instance_count(deployment, endpoint_key)
+    for first in range(0, len(prompts), concurrency):
+        wave = [
+            invoke_async(
+                deployment, endpoint_key, llm_payload(p, max_new_tokens=max_new_tokens), now=now
+            )
+            for p in prompts[first : first + concurrency]
+        ]
+        for invocation in wave:
+            result = wait_for_async_result(
+                deployment,
+                invocation,
+                timeout_seconds=timeout_seconds,
+                poll_seconds=poll_seconds,
+                raise_on_failure=False,
+                sleep=sleep,
+                clock=clock,
+                now=now,
+            )
+            tokens, estimated = output_token_count(result.body) if result.succeeded else (0, False)
+            samples.append(
+                BenchmarkSample(
+                    invocation.inference_id,
+                    result.succeeded,
+                    result.latency_seconds,
+                    tokens,
+                    estimated,
+                )
+            )
+        printer(f"{endpoint_key}: {len(samples)}/{len(prompts)} done")
+    instances = max(instances, endpoint_instance_count(deployment, endpoint_key))
+    return BenchmarkResult(
+        endpoint_key=endpoint_key,
+        instance_type=info.instance_type,
+        price_usd_per_hour=info.price_usd_per_hour,
+        instances=instances,
+        wall_seconds=(now() - started).total_seconds(),
+        samples=samples,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Plots (matplotlib, imported lazily)
+# --------------------------------------------------------------------------------------------
+
+
+def plot_scaling(
+    samples: Sequence[InstanceSample], series: Mapping[str, Sequence[tuple[datetime, float]]]
+) -> Any:
+    """Instance count (sampled) over CloudWatch backlog series; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(10, 6))
+    top.step([s.at for s in samples], [s.count for s in samples], where="post")
+    top.set_ylabel("instances")
+    top.set_title("Instance count (DescribeEndpoint)")
+    for name, points in series.items():
+        bottom.plot([t for t, _ in points], [v for _, v in points], marker=".", label=name)
+    bottom.set_ylabel("value")
+    bottom.set_title("CloudWatch AWS/SageMaker")
+    bottom.legend()
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def plot_benchmarks(results: Sequence[BenchmarkResult]) -> Any:
+    """Latency percentiles, throughput and cost per million tokens per variant; the figure."""
+    import matplotlib.pyplot as plt
+
+    rows = [r.summary() for r in results]
+    names = [f"{r['endpoint']}\n{r['instance_type']}" for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    width = 0.25
+    for i, quantile in enumerate(("p50_s", "p90_s", "p99_s")):
+        axes[0].bar(
+            [x + (i - 1) * width for x in range(len(rows))],
+            [r[quantile] or 0 for r in rows],
+            width,
+            label=quantile[:-2],
+        )
+    axes[0].set_xticks(range(len(rows)), names)
+    axes[0].set_ylabel("seconds")
+    axes[0].set_title("Latency per request")
+    axes[0].legend()
+    axes[1].bar(names, [r["tokens_per_s"] for r in rows])
+    axes[1].set_title("Output tokens / s")
+    axes[2].bar(names, [r["usd_per_million_tokens"] or 0 for r in rows])
+    axes[2].set_title("USD / million output tokens")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,91 @@
+"""Shared fixtures: the notebook client, the auto-stop script and a sample deployment."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+NOTEBOOKS_DIR = REPO / "notebooks"
+LIFECYCLE_DIR = REPO / "constructs_lib" / "assets" / "notebook_lifecycle"
+REGION = "eu-west-1"
+ACCOUNT = "111122223333"
+
+
+def _load(name: str, path: Path):
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    # no __pycache__ in folders that ship as assets (the notebooks zip, the lifecycle files)
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = saved
+    return module
+
+
+workbench = _load("genai_workbench", NOTEBOOKS_DIR / "genai_workbench.py")
+autostop = _load("autostop", LIFECYCLE_DIR / "autostop.py")
+
+
+def sample_document() -> dict:
+    """A deployment document as the CDK app writes it."""
+    arn = f"arn:aws:sns:{REGION}:{ACCOUNT}"
+
+    def endpoint(key: str, instance_type: str, price: float) -> dict:
+        base = f"s3://genai-inference-bucket/async/{key}"
+        return {
+            "endpoint_name": f"genai-{key}-endpoint",
+            "variant_name": "AllTraffic",
+            "instance_type": instance_type,
+            "input_prefix": f"{base}/input/",
+            "output_prefix": f"{base}/output/",
+            "failure_prefix": f"{base}/failure/",
+            "success_topic_arn": f"{arn}:{key}-success",
+            "error_topic_arn": f"{arn}:{key}-error",
+            "max_capacity": 1,
+            "price_usd_per_hour": price,
+        }
+
+    return {
+        "project": "genai-opt",
+        "env": "dev",
+        "region": REGION,
+        "artifacts_bucket": "genai-artifacts-bucket",
+        "inference_bucket": "genai-inference-bucket",
+        "kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "state_machine_arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:genai-opt-workflow",
+        "launcher_function_name": "genai-opt-launcher",
+        "job_topic_arn": f"{arn}:genai-opt-jobs",
+        "results_parameter_prefix": "/genai-opt/dev/results",
+        "endpoints": {
+            "p4d": endpoint("p4d", "ml.p4d.24xlarge", 37.688),
+            "inf2": endpoint("inf2", "ml.inf2.48xlarge", 15.58),
+        },
+    }
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    """Fake credentials and Region, so no test can reach a real account."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def document() -> dict:
+    return sample_document()
+
+
+@pytest.fixture
+def deployment(aws_env, document):
+    return workbench.Deployment.from_dict(document)
