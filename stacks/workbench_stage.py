@@ -7,6 +7,7 @@ from constructs import Construct
 
 from stacks.config import AppConfig
 from stacks.storage_stack import StorageStack
+from stacks.workspace_stack import WorkspaceStack
 
 
 class WorkbenchStage(cdk.Stage):
@@ -25,4 +26,18 @@ class WorkbenchStage(cdk.Stage):
             retain_data=config.retain_data,
             parameter_prefix=config.parameter_prefix,
             termination_protection=config.retain_data,
+        )
+
+        self.workspace = WorkspaceStack(
+            self,
+            "Workspace",
+            description="Model optimization workbench: notebook instance, lifecycle, role",
+            workspace=config.workspace,
+            project=config.project,
+            env_name=config.env_name,
+            parameter_prefix=config.parameter_prefix,
+            key=self.storage.key,
+            artifacts_bucket=self.storage.artifacts_bucket,
+            inference_bucket=self.storage.inference_bucket,
+            # With the Optimization stack: state_machine=self.optimization.state_machine,
         )
