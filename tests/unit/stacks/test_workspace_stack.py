@@ -103,7 +103,9 @@ def test_on_start_substitutes_exactly_the_script_placeholders(workspace: Templat
 
 
 def test_on_create_is_the_shipped_script(workspace: Template):
-    assert hook(workspace, "OnCreate") == (LIFECYCLE_DIR / "on_create.sh").read_text()
+    script = (LIFECYCLE_DIR / "on_create.sh").read_text()
+    assert lifecycle_placeholders(script) == set()
+    assert hook(workspace, "OnCreate") == script
 
 
 def test_lifecycle_config_is_the_one_the_instance_uses(workspace: Template):
