@@ -498,6 +498,8 @@ class NotebookWorkspace(Construct):
         self.security_group.add_egress_rule(
             ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to VPC endpoints and the S3 gateway"
         )
+        subnet = self.vpc.isolated_subnets[0]
+        # One AZ, the notebook's: interface endpoints are billed per AZ-hour.
         for name, service in VPC_INTERFACE_ENDPOINTS.items():
             self.vpc.add_interface_endpoint(
                 name,
@@ -505,8 +507,8 @@ class NotebookWorkspace(Construct):
                 security_groups=[endpoint_group],
                 private_dns_enabled=True,
                 open=False,  # HTTPS from the notebook only (endpoint_group)
+                subnets=ec2.SubnetSelection(subnets=[subnet]),
             )
-        subnet = self.vpc.isolated_subnets[0]
         acknowledge(
             flow_log_group,
             {

@@ -86,6 +86,9 @@ def test_vpc_has_the_endpoints_the_notebooks_need(vpc_workspace):
     gateway = [e for e in endpoints if e["Properties"].get("VpcEndpointType") == "Gateway"]
     assert len(gateway) == 1
     assert len(endpoints) == len(VPC_INTERFACE_ENDPOINTS) + 1
+    interface = [e for e in endpoints if e["Properties"].get("VpcEndpointType") == "Interface"]
+    # one AZ (the notebook's subnet): interface endpoints are billed per AZ-hour
+    assert all(len(e["Properties"]["SubnetIds"]) == 1 for e in interface)
 
 
 def test_endpoints_accept_https_from_the_notebook_only(vpc_workspace):
