@@ -526,3 +526,51 @@ def test_grant_invoke_allows_async_invocation_and_its_prefixes_only(built, templ
     assert by_action['["kms:Decrypt", "kms:GenerateDataKey"]'] == {
         "Fn::GetAtt": [lid(stack, parts["key"]), "Arn"]
     }
+
+
+# -- draft model (API-created model) ----------------------------------------------------------
+
+
+def draft_endpoint(environment: dict) -> AsyncLlmEndpoint:
+    stack = cdk.Stack(cdk.App(), "Draft")
+    bucket = s3.Bucket(stack, "Artifacts")
+    return AsyncLlmEndpoint(
+        stack,
+        "Endpoint",
+        endpoint_key="spec",
+        instance_type="ml.p4d.24xlarge",
+        image=explicit_image("763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:x"),
+        model=ModelArtifacts.in_bucket(bucket, "models/base/", accept_eula=True),
+        draft_model=ModelArtifacts.in_bucket(bucket, "models/draft/"),
+        environment=environment,
+        key=kms.Key(stack, "Key"),
+        inference_bucket=s3.Bucket(stack, "Inference"),
+        max_capacity=1,
+        max_concurrent_invocations_per_instance=8,
+    )
+
+
+def test_draft_model_name_is_stable_and_changes_with_the_definition():
+    first = draft_endpoint({"OPTION_TENSOR_PARALLEL_DEGREE": "8"})
+    again = draft_endpoint({"OPTION_TENSOR_PARALLEL_DEGREE": "8"})
+    changed = draft_endpoint({"OPTION_TENSOR_PARALLEL_DEGREE": "4"})
+    assert first.model_name == again.model_name
+    assert first.model_name != changed.model_name
+    assert first.model_name.startswith("spec-") and len(first.model_name) == len("spec-") + 16
+
+
+def test_draft_model_is_mounted_as_the_draft_model_channel():
+    endpoint = draft_endpoint({})
+    stack = cdk.Stack.of(endpoint)
+    model = Template.from_stack(stack).find_resources("Custom::SageMakerModel")
+    (props,) = [m["Properties"] for m in model.values()]
+    text = "".join(p if isinstance(p, str) else "<t>" for p in props["Model"]["Fn::Join"][1])
+    assert '"AdditionalModelDataSources":[{"ChannelName":"draft_model"' in text
+    assert (
+        '"Environment":{"OPTION_SPECULATIVE_DRAFT_MODEL":'
+        '"/opt/ml/additional-model-data-sources/draft_model/"}' in text
+    )
+    # Both prefixes are readable by the execution role.
+    statements = execution_policy(Template.from_stack(stack))
+    readable = json.dumps(granted_on(statements, "s3:GetObject"))
+    assert "/models/base/*" in readable and "/models/draft/*" in readable
