@@ -77,7 +77,14 @@ def load_settings(env_name: str, context: dict | None = None) -> ProjectSettings
     try:
         config = load_config(raw, env_name)
     except ConfigError as error:
-        raise OperatorError(str(error)) from error
+        # Before the endpoint stacks' config module is merged, the strict loader refuses an
+        # `endpoints` key: validate the rest, and read the endpoints with the adapter below.
+        if "endpoints" not in str(error):
+            raise OperatorError(str(error)) from error
+        try:
+            config = load_config(_without_endpoints(raw), env_name)
+        except ConfigError as second:
+            raise OperatorError(str(second)) from second
     section = raw["environments"][env_name].get("endpoints") or {}
     return ProjectSettings(
         project=config.project,
@@ -89,6 +96,14 @@ def load_settings(env_name: str, context: dict | None = None) -> ProjectSettings
             for key, value in section.items()
         ),
     )
+
+
+def _without_endpoints(raw: dict) -> dict:
+    environments = {
+        name: {k: v for k, v in (env or {}).items() if k != "endpoints"}
+        for name, env in raw.get("environments", {}).items()
+    }
+    return {**raw, "environments": environments}
 
 
 def endpoint_setting(key: str, raw: Any, path: str) -> EndpointSetting:

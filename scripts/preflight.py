@@ -30,6 +30,7 @@ from operator_common import (
     OperatorError,
     ProjectSettings,
     StackTemplate,
+    endpoint_setting,  # noqa: F401 (used by the tests)
     image_region,
     load_settings,
     read_assembly,
@@ -251,7 +252,7 @@ def check_artifacts(session: Any, settings: ProjectSettings) -> list[Check]:
                 Check(SKIP, f"artifacts {endpoint.key}", "no S3 location in config (hub model)")
             )
         for path, uri in endpoint.artifacts:
-            label = f"artifacts {endpoint.key}.{path.rsplit('.', 1)[-1]}"
+            label = f"artifacts {path.split('.endpoints.', 1)[-1]}"
             try:
                 bucket, prefix = split_s3_uri(uri)
             except OperatorError as error:
