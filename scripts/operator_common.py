@@ -40,7 +40,8 @@ class EndpointSetting:
     instance_type: str | None
     max_capacity: int
     price_usd_per_hour: float | None
-    # (config key path, value) of every S3 location under `model` (model, draft model, ...).
+    # (config key path, value) of every S3 location under `model` (model, draft model, ...):
+    # an `s3://` URI (may hold `{region}`), or an `s3_key_prefix` in the artifacts bucket.
     artifacts: tuple[tuple[str, str], ...] = ()
     # (config key path, value) of every explicit container image URI under `model`.
     images: tuple[tuple[str, str], ...] = ()
@@ -111,7 +112,9 @@ def endpoint_setting(key: str, raw: Any, path: str) -> EndpointSetting:
 
     The endpoint stacks' strict parser validates the entry at synth; this adapter only picks out
     what preflight and cost need, and it finds S3 locations and images anywhere under `model`
-    (model data, draft model, ...) so it does not depend on the exact key names.
+    (model data, draft model, ...) so it does not depend on the exact key names. Shape (issue 3):
+    `model: {s3_key_prefix | s3_uri, image: {family, tag} | {uri}, draft_model: {s3_key_prefix |
+    s3_uri, jumpstart}}`, `max_capacity`, `enabled`, `price_usd_per_hour`, `scaling: {...}`.
     """
     if not isinstance(raw, dict):
         raise OperatorError(f"config {path}: got {raw!r}; allowed: an object")
@@ -124,7 +127,7 @@ def endpoint_setting(key: str, raw: Any, path: str) -> EndpointSetting:
     for leaf_path, value in _leaves(raw.get("model") or {}, f"{path}.model"):
         if not isinstance(value, str):
             continue
-        if value.startswith("s3://"):
+        if value.startswith("s3://") or leaf_path.endswith(".s3_key_prefix"):
             artifacts.append((leaf_path, value))
         elif ".dkr.ecr." in value:
             images.append((leaf_path, value))

@@ -19,6 +19,7 @@ Prints a PASS/FAIL table and the fix for each failure; exits 1 when anything fai
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,16 +244,54 @@ def check_quotas(session: Any, settings: ProjectSettings, region: str | None) ->
     return checks
 
 
-def check_artifacts(session: Any, settings: ProjectSettings) -> list[Check]:
+def artifacts_bucket(session: Any, settings: ProjectSettings) -> str | None:
+    """The project's artifacts bucket, from the Storage stack's record (None if not deployed)."""
+    name = f"{settings.parameter_prefix}/deployment/storage"
+    try:
+        value = session.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+        return json.loads(value).get("artifacts_bucket")
+    except (*_client_errors(), ValueError):
+        return None
+
+
+def resolve_location(value: str, region: str | None, bucket: str | None) -> str | None:
+    """An `s3_uri` (with `{region}` replaced) or an `s3_key_prefix` in the artifacts bucket."""
+    if value.startswith("s3://"):
+        return value.replace("{region}", region or "{region}")
+    return f"s3://{bucket}/{value}" if bucket else None
+
+
+def check_artifacts(
+    session: Any, settings: ProjectSettings, region: str | None = None
+) -> list[Check]:
     checks = []
     s3 = None
+    bucket: str | None = None
+    bucket_read = False
     for endpoint in settings.enabled_endpoints:
         if not endpoint.artifacts:
             checks.append(
                 Check(SKIP, f"artifacts {endpoint.key}", "no S3 location in config (hub model)")
             )
-        for path, uri in endpoint.artifacts:
+        for path, value in endpoint.artifacts:
             label = f"artifacts {path.split('.endpoints.', 1)[-1]}"
+            if not value.startswith("s3://") and not bucket_read:
+                bucket, bucket_read = artifacts_bucket(session, settings), True
+            uri = resolve_location(value, region, bucket)
+            if uri is None:
+                checks.append(
+                    Check(
+                        FAIL,
+                        label,
+                        f"{value} is in the artifacts bucket, and the Storage stack's record "
+                        f"{settings.parameter_prefix}/deployment/storage is not deployed",
+                        "Deploy the Storage stack first (`npx cdk deploy -c "
+                        f"env={settings.env_name} {settings.project}-{settings.env_name}/Storage`"
+                        "), upload the model under "
+                        f"{value}, then run preflight again.",
+                    )
+                )
+                continue
             try:
                 bucket, prefix = split_s3_uri(uri)
             except OperatorError as error:
@@ -290,7 +329,7 @@ def check_images(settings: ProjectSettings, region: str | None) -> list[Check]:
     for endpoint in settings.enabled_endpoints:
         for path, uri in endpoint.images:
             label = f"image {endpoint.key}"
-            found = image_region(uri)
+            found = region if "{region}" in uri else image_region(uri)
             if found is None:
                 checks.append(Check(FAIL, label, f"not an ECR image URI: {uri}", f"Fix {path}."))
             elif region and found != region:
@@ -320,7 +359,7 @@ def run_checks(session: Any, settings: ProjectSettings, stacks: list[StackTempla
             Check(SKIP, "endpoints", f"no enabled endpoints in {settings.env_name} config")
         )
     checks += check_quotas(session, settings, region)
-    checks += check_artifacts(session, settings)
+    checks += check_artifacts(session, settings, region)
     checks += check_images(settings, region)
     return checks
 

@@ -263,3 +263,60 @@ def test_unknown_env_and_bad_flags_are_usage_errors(capsys):
     with pytest.raises(SystemExit) as exit_info:
         preflight.main(["--envv", "dev"])
     assert exit_info.value.code == 2
+
+
+KEY_PREFIX_ENDPOINTS = {
+    "p4d": {
+        "instance_type": "ml.p4d.24xlarge",
+        "model": {
+            "s3_key_prefix": "models/meta-llama-3-70b/",
+            "image": {"family": "lmi"},
+            "draft_model": {
+                "s3_uri": "s3://jumpstart-cache-prod-{region}/drafts/",
+                "jumpstart": True,
+            },
+        },
+    }
+}
+
+
+def test_key_prefixes_resolve_in_the_artifacts_bucket_and_region_placeholders():
+    session = FakeSession()
+    session.stub("ssm").add_response(
+        "get_parameter",
+        {"Parameter": {"Value": '{"artifacts_bucket": "genai-artifacts"}'}},
+        {"Name": "/genai-opt/dev/deployment/storage"},
+    )
+    s3 = session.stub("s3")
+    s3.add_response(
+        "list_objects_v2",
+        {"KeyCount": 1},
+        {"Bucket": "genai-artifacts", "Prefix": "models/meta-llama-3-70b/", "MaxKeys": 1},
+    )
+    s3.add_response(
+        "list_objects_v2",
+        {"KeyCount": 1},
+        {"Bucket": "jumpstart-cache-prod-us-east-1", "Prefix": "drafts/", "MaxKeys": 1},
+    )
+    checks = preflight.check_artifacts(session, settings(KEY_PREFIX_ENDPOINTS), REGION)
+    session.assert_no_pending_responses()
+    assert [(c.status, c.name) for c in checks] == [
+        ("PASS", "artifacts p4d.model.s3_key_prefix"),
+        ("PASS", "artifacts p4d.model.draft_model.s3_uri"),
+    ]
+    assert preflight.check_images(settings(KEY_PREFIX_ENDPOINTS), REGION) == []
+
+
+def test_key_prefix_without_a_deployed_storage_stack_says_deploy_it_first():
+    session = FakeSession()
+    session.stub("ssm").add_client_error("get_parameter", "ParameterNotFound", "missing")
+    session.stub("s3").add_response("list_objects_v2", {"KeyCount": 1})
+    checks = preflight.check_artifacts(session, settings(KEY_PREFIX_ENDPOINTS), REGION)
+    assert checks[0].status == "FAIL" and "Deploy the Storage stack first" in checks[0].fix
+
+
+def test_image_uri_with_region_placeholder_follows_the_deploy_region():
+    uri = IMAGE.replace("us-east-1", "{region}")
+    endpoints = {"p4d": {"instance_type": "ml.p4d.24xlarge", "model": {"image": {"uri": uri}}}}
+    [check] = preflight.check_images(settings(endpoints), "eu-west-1")
+    assert check.status == "PASS"
