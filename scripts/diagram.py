@@ -49,22 +49,39 @@ class Node:
     colour: str
 
 
+# Construct ids that say only what the type already says: label with the parent instead.
+GENERIC = {"Bucket", "Key", "Parameter", "Function", "Handler", "Resource", "Default", "Instance"}
+
+
 def _construct_name(resource: dict, logical_id: str) -> str:
     path = resource.get("Metadata", {}).get("aws:cdk:path", "")
     parts = [p for p in path.split("/")[2:] if p not in ("Resource", "Default")]
-    return parts[-1] if parts else logical_id
+    popped = ""
+    while len(parts) > 1 and parts[-1] in GENERIC:
+        popped = parts.pop()
+    if not parts:
+        return logical_id
+    name = parts[-1]
+    return f"{name} {popped.lower()}" if popped and popped.lower() not in name.lower() else name
+
+
+def _is_cdk_internal(resource: dict) -> bool:
+    """CDK's own helpers (custom-resource providers such as S3AutoDeleteObjects)."""
+    return "/Custom::" in resource.get("Metadata", {}).get("aws:cdk:path", "")
 
 
 def build_graph(stacks: list[StackTemplate]) -> tuple[list[Node], set[tuple[str, str, bool]]]:
     """Nodes and edges (source id, target id, crosses stacks)."""
     nodes: list[Node] = []
     ids: dict[tuple[str, str], str] = {}
-    exports: dict[str, str] = {}  # export name -> node id of the resource it exports
+    # Export name (Fn::ImportValue) or output name (Fn::GetStackOutput, CDK's "weak" cross-stack
+    # references) -> node id of the resource it publishes.
+    exports: dict[str, str] = {}
     for stack in stacks:
         short = stack.name.split("/")[-1]
         for logical_id, resource in stack.resources.items():
             kind = MAIN_TYPES.get(resource.get("Type", ""))
-            if kind:
+            if kind and not _is_cdk_internal(resource):
                 node = Node(
                     f"{short}:{logical_id}",
                     short,
@@ -73,12 +90,17 @@ def build_graph(stacks: list[StackTemplate]) -> tuple[list[Node], set[tuple[str,
                 )
                 nodes.append(node)
                 ids[(stack.name, logical_id)] = node.id
-        for output in stack.template.get("Outputs", {}).values():
-            name = output.get("Export", {}).get("Name")
-            if isinstance(name, str):
-                for ref in references(output.get("Value")):
-                    if (stack.name, ref) in ids:
-                        exports[name] = ids[(stack.name, ref)]
+        for output_name, output in stack.template.get("Outputs", {}).items():
+            targets = [
+                ids[(stack.name, r)]
+                for r in references(output.get("Value"))
+                if (stack.name, r) in ids
+            ]
+            if targets:
+                exports[output_name] = targets[0]
+                export_name = output.get("Export", {}).get("Name")
+                if isinstance(export_name, str):
+                    exports[export_name] = targets[0]
     edges: set[tuple[str, str, bool]] = set()
     for stack in stacks:
         for logical_id, resource in stack.resources.items():
@@ -97,10 +119,14 @@ def build_graph(stacks: list[StackTemplate]) -> tuple[list[Node], set[tuple[str,
 
 
 def _imports(value: Any) -> list[str]:
+    """Names of other stacks' outputs used in `value` (Fn::ImportValue, Fn::GetStackOutput)."""
     found: list[str] = []
     if isinstance(value, dict):
         if "Fn::ImportValue" in value and isinstance(value["Fn::ImportValue"], str):
             found.append(value["Fn::ImportValue"])
+        output = value.get("Fn::GetStackOutput")
+        if isinstance(output, dict) and isinstance(output.get("OutputName"), str):
+            found.append(output["OutputName"])
         for child in value.values():
             found += _imports(child)
     elif isinstance(value, list):
@@ -138,7 +164,13 @@ def draw_png(nodes: list[Node], edges: set[tuple[str, str, bool]], path: Path, t
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    stacks = sorted({n.stack for n in nodes}, key=lambda s: (s != "Storage", s))
+    others = sorted({n.stack for n in nodes} - {"Storage"})
+    middle = len(others) // 2
+    stacks = [
+        *others[:middle],
+        *(["Storage"] if any(n.stack == "Storage" for n in nodes) else []),
+        *others[middle:],
+    ]
     by_stack = {s: [n for n in nodes if n.stack == s] for s in stacks}
     rows = max((len(v) for v in by_stack.values()), default=1)
     col_w, row_h, box_w, box_h = 3.2, 0.9, 2.6, 0.62
@@ -187,6 +219,8 @@ def draw_png(nodes: list[Node], edges: set[tuple[str, str, bool]], path: Path, t
             ax.text(cx, cy, node.label, ha="center", va="center", fontsize=7)
             centre[node.id] = (cx, cy)
     for source, target, cross in sorted(edges):
+        if not cross:  # references inside a stack are in the .dot file; here they would clutter
+            continue
         (x1, y1), (x2, y2) = centre[source], centre[target]
         if cross:
             start = (x1 - box_w / 2 if x2 < x1 else x1 + box_w / 2, y1)
@@ -205,7 +239,7 @@ def draw_png(nodes: list[Node], edges: set[tuple[str, str, bool]], path: Path, t
     ax.text(
         0.2,
         0.2,
-        "red: cross-stack reference    dotted: reference inside a stack",
+        "red arrow: uses a resource of another stack (all references: see the .dot file)",
         fontsize=8,
         color="#444444",
     )
