@@ -6,8 +6,9 @@ Reads the templates in cdk.out (run `make synth` first) and writes
   docs/architecture.png  the same graph drawn with matplotlib (a PyPI dependency of the project,
                          so `make diagram` works from a fresh clone without Graphviz)
 
-Arrows: solid between stacks (Fn::ImportValue of another stack's export, or an SSM/ARN reference
-resolved by CDK), dotted inside a stack (Ref / Fn::GetAtt between main resources).
+Edges: between stacks (Fn::ImportValue of an export, or Fn::GetStackOutput: CDK's weak cross-stack
+references), red in both files; inside a stack (Ref / Fn::GetAtt between main resources), dotted,
+in the .dot file only (in the picture they would hide the structure).
 
     python scripts/diagram.py [--assembly cdk.out] [--out docs/architecture]
 """
@@ -222,19 +223,9 @@ def draw_png(nodes: list[Node], edges: set[tuple[str, str, bool]], path: Path, t
         if not cross:  # references inside a stack are in the .dot file; here they would clutter
             continue
         (x1, y1), (x2, y2) = centre[source], centre[target]
-        if cross:
-            start = (x1 - box_w / 2 if x2 < x1 else x1 + box_w / 2, y1)
-            end = (x2 + box_w / 2 if x2 < x1 else x2 - box_w / 2, y2)
-            style = {"color": "#cc0000", "linewidth": 1.2, "connectionstyle": "arc3,rad=0.08"}
-        else:
-            side = box_w / 2
-            start, end = (x1 + side, y1), (x2 + side, y2)
-            style = {
-                "color": "#888888",
-                "linewidth": 0.7,
-                "linestyle": ":",
-                "connectionstyle": "arc3,rad=-0.4",
-            }
+        start = (x1 - box_w / 2 if x2 < x1 else x1 + box_w / 2, y1)
+        end = (x2 + box_w / 2 if x2 < x1 else x2 - box_w / 2, y2)
+        style = {"color": "#cc0000", "linewidth": 1.2, "connectionstyle": "arc3,rad=0.08"}
         ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=8, **style))
     ax.text(
         0.2,
