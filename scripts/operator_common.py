@@ -11,6 +11,7 @@ They depend only on three things, so they keep working while the stacks evolve:
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -151,6 +152,12 @@ def _leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
             yield from _leaves(child, f"{path}[{index}]")
     else:
         yield path, value
+
+
+def default_region(explicit: str | None, settings: ProjectSettings) -> str | None:
+    """--region, else the region cdk.json pins, else AWS_REGION (boto3 itself reads only
+    AWS_DEFAULT_REGION and the profile); None lets boto3 decide."""
+    return explicit or settings.region or os.environ.get("AWS_REGION") or None
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

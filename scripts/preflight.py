@@ -31,6 +31,7 @@ from operator_common import (
     OperatorError,
     ProjectSettings,
     StackTemplate,
+    default_region,
     endpoint_setting,  # noqa: F401 (used by the tests)
     image_region,
     load_settings,
@@ -95,7 +96,7 @@ def check_region(region: str | None, settings: ProjectSettings) -> Check:
             FAIL,
             "region",
             "no region set",
-            "Set AWS_REGION (or `region` in your AWS profile), or pass --region.",
+            "Set AWS_REGION or AWS_DEFAULT_REGION (or `region` in your profile), or pass --region.",
         )
     if settings.region and settings.region != region:
         return Check(
@@ -406,7 +407,7 @@ def main(argv: list[str] | None = None, session: Any = None) -> int:
 
             try:
                 session = boto3.Session(
-                    profile_name=args.profile, region_name=args.region or settings.region
+                    profile_name=args.profile, region_name=default_region(args.region, settings)
                 )
             except ProfileNotFound as error:
                 raise OperatorError(str(error)) from error

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from operator_common import OperatorError, load_settings, split_s3_uri
+from operator_common import OperatorError, default_region, load_settings, split_s3_uri
 
 DEFAULT_PROMPT = "In one sentence, what is speculative decoding?"
 
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None, session: Any = None, clock: Clock | None
             import boto3
 
             session = boto3.Session(
-                profile_name=args.profile, region_name=args.region or settings.region
+                profile_name=args.profile, region_name=default_region(args.region, settings)
             )
         clients = {n: session.client(n) for n in ("ssm", "s3", "sagemaker-runtime", "sagemaker")}
         records, storage = read_records(clients["ssm"], settings.parameter_prefix)

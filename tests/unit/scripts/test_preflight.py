@@ -320,3 +320,10 @@ def test_image_uri_with_region_placeholder_follows_the_deploy_region():
     endpoints = {"p4d": {"instance_type": "ml.p4d.24xlarge", "model": {"image": {"uri": uri}}}}
     [check] = preflight.check_images(settings(endpoints), "eu-west-1")
     assert check.status == "PASS"
+
+
+def test_region_comes_from_flag_then_config_then_aws_region(monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert preflight.default_region("us-west-2", settings(region=REGION)) == "us-west-2"
+    assert preflight.default_region(None, settings(region=REGION)) == REGION
+    assert preflight.default_region(None, settings()) == "eu-west-1"
