@@ -14,6 +14,7 @@ ENV ?= dev
 CDK := cdk --no-notices
 
 .PHONY: help bootstrap synth test lint unit cfn-lint nag bench diff deploy destroy clean
+.PHONY: preflight cost cost-markdown smoke diagram
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,6 +53,25 @@ deploy: bootstrap ## Deploy every stack of ENV (needs AWS credentials and `cdk b
 
 destroy: bootstrap ## Delete every stack of ENV (prod keeps its buckets and key: RETAIN)
 	$(CDK) destroy -c env=$(ENV) '**'
+
+preflight: bootstrap ## Before deploying ENV: credentials, bootstrap, quotas, artifacts, images (ARGS=--region R)
+	@$(CDK) synth --quiet -c env=$(ENV) >/dev/null
+	@$(PYTHON) scripts/preflight.py --env $(ENV) $(ARGS)
+
+cost: bootstrap ## Cost of ENV from the templates (offline): idle, active, fixed, always-on (ARGS=--json)
+	@$(CDK) synth --quiet -c env=$(ENV) >/dev/null
+	@$(PYTHON) scripts/cost.py $(ARGS)
+
+cost-markdown: bootstrap ## The cost table as markdown, for the README's Cost section
+	@$(CDK) synth --quiet -c env=$(ENV) >/dev/null
+	@$(PYTHON) scripts/cost.py --markdown
+
+smoke: bootstrap ## After deploy: one async request per endpoint of ENV (ARGS=--wait-for-zero, --endpoint KEY)
+	@$(PYTHON) scripts/smoke.py --env $(ENV) $(ARGS)
+
+diagram: bootstrap ## Regenerate docs/architecture.png (and .dot) from the synthesized app
+	@$(CDK) synth --quiet -c env=$(ENV) >/dev/null
+	@$(PYTHON) scripts/diagram.py
 
 clean: ## Remove generated files (keeps .venv and node_modules)
 	rm -rf cdk.out build .pytest_cache .ruff_cache

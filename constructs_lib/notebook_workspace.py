@@ -292,12 +292,12 @@ class NotebookWorkspace(Construct):
             wildcard_reason="the artifacts bucket is the notebooks' workspace for model "
             "weights, draft models and optimization outputs, under keys the user chooses",
         )
-        # Async inference: requests go to <endpoint prefix>/input/, results come back in
-        # <endpoint prefix>/output/ and <endpoint prefix>/failure/ (the endpoints' layout).
+        # Async inference (AsyncLlmEndpoint's layout): requests go to endpoints/<key>/input/,
+        # results come back in endpoints/<key>/output/ and endpoints/<key>/failure/.
         self._add(
             "WriteAsyncInputs",
             ["s3:PutObject", "s3:AbortMultipartUpload"],
-            [inference_bucket.arn_for_objects("*/input/*")],
+            [inference_bucket.arn_for_objects("endpoints/*/input/*")],
             wildcard_reason="request files under the input prefix of any endpoint of this "
             "deployment; endpoints are deployed later and their prefixes are not known here",
         )
@@ -305,8 +305,8 @@ class NotebookWorkspace(Construct):
             "ReadAsyncResults",
             ["s3:GetObject"],
             [
-                inference_bucket.arn_for_objects("*/output/*"),
-                inference_bucket.arn_for_objects("*/failure/*"),
+                inference_bucket.arn_for_objects("endpoints/*/output/*"),
+                inference_bucket.arn_for_objects("endpoints/*/failure/*"),
             ],
             wildcard_reason="results of async requests under the output and failure prefixes "
             "of any endpoint of this deployment, named by SageMaker per request",

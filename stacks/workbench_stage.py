@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.config import AppConfig
+from stacks.endpoint_stack import EndpointStack
 from stacks.storage_stack import StorageStack
 from stacks.workspace_stack import WorkspaceStack
 
@@ -28,6 +29,23 @@ class WorkbenchStage(cdk.Stage):
             termination_protection=config.retain_data,
         )
 
+        # One stack per enabled endpoint: each takes 10-40 minutes to create and may fail on a
+        # quota, so a failure rolls back that endpoint alone.
+        self.endpoints: dict[str, EndpointStack] = {
+            key: EndpointStack(
+                self,
+                f"Endpoint-{key}",
+                description=f"Model optimization workbench: async endpoint {key} "
+                f"({endpoint.instance_type}) that scales to zero",
+                endpoint=endpoint,
+                key=self.storage.key,
+                artifacts_bucket=self.storage.artifacts_bucket,
+                inference_bucket=self.storage.inference_bucket,
+                parameter_prefix=config.parameter_prefix,
+            )
+            for key, endpoint in config.endpoints.items()
+            if endpoint.enabled
+        }
         self.workspace = WorkspaceStack(
             self,
             "Workspace",

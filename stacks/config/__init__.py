@@ -11,8 +11,10 @@ of its own here. Constructs never see this module: stacks pass them plain keywor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from stacks.config.endpoints import EndpointConfig, parse_endpoints
 from stacks.config.reader import ConfigError, Reader
 from stacks.config.storage import StorageConfig, parse_storage
 from stacks.config.workspace import WorkspaceConfig, parse_workspace
@@ -34,6 +36,8 @@ class AppConfig:
     retain_data: bool
     storage: StorageConfig
     workspace: WorkspaceConfig
+    # Async LLM endpoints by key; each enabled one is a stack `Endpoint-<key>`.
+    endpoints: Mapping[str, EndpointConfig]
 
     @property
     def stage_id(self) -> str:
@@ -65,6 +69,7 @@ def parse_environment(section: Reader, *, project: str, env_name: str) -> AppCon
         retain_data=removal == "retain",
         storage=section.section("storage", parse_storage, optional=True),
         workspace=section.section("workspace", parse_workspace, optional=True),
+        endpoints=section.section("endpoints", parse_endpoints, optional=True),
     )
 
 

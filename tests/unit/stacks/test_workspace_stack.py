@@ -177,6 +177,7 @@ def test_endpoints_are_reached_by_tag_not_by_stack_dependency(dev: SynthesizedAp
     assert "endpoint/*" in str(s["Resource"])
     depends = {d.stack_name for d in dev.stage.workspace.dependencies}
     assert depends == {dev.stage.storage.stack_name}
+    assert dev.stage.endpoints, "dev deploys endpoints; the workspace must not wait for them"
 
 
 def test_async_data_is_written_to_inputs_and_read_from_outputs(workspace: Template):
@@ -248,3 +249,11 @@ def test_outputs_give_the_url_name_and_deployment_path(workspace: Template):
 def test_lifecycle_content_is_base64_sized(workspace: Template):
     script, _ = hook(workspace, "OnStart")["Fn::Sub"]
     assert len(base64.b64encode(script.encode())) < 16384
+
+
+def test_the_endpoints_carry_the_tags_the_role_requires(dev: SynthesizedApp):
+    tags = [{"Key": "environment", "Value": "dev"}, {"Key": "project", "Value": "genai-opt"}]
+    for stack in dev.stage.endpoints.values():
+        dev.template(stack).has_resource_properties(
+            "AWS::SageMaker::Endpoint", {"Tags": Match.array_with(tags)}
+        )

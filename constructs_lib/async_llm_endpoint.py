@@ -1,0 +1,612 @@
+"""A SageMaker asynchronous-inference LLM endpoint that scales to zero and wakes by itself."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from constructs_lib.dlc_images import ContainerImage
+from constructs_lib.nag_acknowledgments import acknowledge, reference_text
+from constructs_lib.sagemaker_api_model import SageMakerApiModel
+
+NAMESPACE = "AWS/SageMaker"
+SCALING_SERVICE_LINKED_ROLE = (
+    "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+    "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+)
+DRAFT_MODEL_CHANNEL = "draft_model"
+DRAFT_MODEL_ENV = "OPTION_SPECULATIVE_DRAFT_MODEL"
+DRAFT_MODEL_PATH = f"/opt/ml/additional-model-data-sources/{DRAFT_MODEL_CHANNEL}/"
+
+
+@dataclass(frozen=True)
+class ModelArtifacts:
+    """Uncompressed model files under one S3 prefix (`ModelDataSource`, `S3Prefix`, no compression).
+
+    Build it with `in_bucket` (a prefix of a bucket of this app) or `at_uri` (any `s3://` prefix,
+    e.g. a SageMaker JumpStart bucket; `{region}` stands for the deployment region).
+    """
+
+    s3_uri: str
+    bucket_arn: str
+    key_prefix: str
+    accept_eula: bool = False
+    # The bucket when it belongs to this app, else its name as configured (`{region}` allowed).
+    bucket: s3.IBucket | None = None
+    bucket_name: str = ""
+
+    @classmethod
+    def in_bucket(
+        cls, bucket: s3.IBucket, key_prefix: str, *, accept_eula: bool = False
+    ) -> ModelArtifacts:
+        return cls(
+            s3_uri=f"s3://{bucket.bucket_name}/{key_prefix}",
+            bucket_arn=bucket.bucket_arn,
+            key_prefix=key_prefix,
+            accept_eula=accept_eula,
+            bucket=bucket,
+        )
+
+    @classmethod
+    def at_uri(cls, uri: str, *, accept_eula: bool = False) -> ModelArtifacts:
+        bucket_name, _, key_prefix = uri.removeprefix("s3://").partition("/")
+        return cls(
+            s3_uri=uri.replace("{region}", cdk.Aws.REGION),
+            bucket_arn=f"arn:{cdk.Aws.PARTITION}:s3:::"
+            + bucket_name.replace("{region}", cdk.Aws.REGION),
+            key_prefix=key_prefix,
+            accept_eula=accept_eula,
+            bucket_name=bucket_name,
+        )
+
+    def data_source(self) -> dict:
+        """The `S3DataSource` of CreateModel (same field names in CloudFormation and the API)."""
+        source = {"S3Uri": self.s3_uri, "S3DataType": "S3Prefix", "CompressionType": "None"}
+        if self.accept_eula:
+            source["ModelAccessConfig"] = {"AcceptEula": True}
+        return source
+
+    def read_statements(self) -> list[iam.PolicyStatement]:
+        return [
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[f"{self.bucket_arn}/{self.key_prefix}*"]
+            ),
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[self.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{self.key_prefix}*"]}},
+            ),
+        ]
+
+    def objects_nag_text(self, consumer: Construct) -> str:
+        """The objects' ARN as cdk-nag writes it in the IAM5 finding of a role in `consumer`."""
+        if self.bucket is not None:
+            arn = reference_text(consumer, self.bucket.node.default_child, "Arn")
+        else:
+            name = self.bucket_name.replace("{region}", "<AWS::Region>")
+            arn = f"arn:<AWS::Partition>:s3:::{name}"
+        return f"{arn}/{self.key_prefix}*"
+
+
+@dataclass(frozen=True)
+class EndpointScaling:
+    """Timings of the scaling policies (see `AsyncLlmEndpoint` for how they work together)."""
+
+    target_backlog_per_instance: float = 2
+    scale_out_cooldown_seconds: int = 300
+    scale_in_cooldown_seconds: int = 600
+    idle_minutes_before_zero: int = 10
+    wake_period_seconds: int = 60
+    wake_evaluation_periods: int = 1
+    target_tracking_scale_in: bool = False
+
+
+class AsyncLlmEndpoint(Construct):
+    """Owns a SageMaker async endpoint for an LLM and everything that runs or watches it.
+
+    Model (CfnModel, or a `SageMakerApiModel` when a draft model needs the extra data channel
+    CloudFormation lacks), endpoint config, endpoint, execution role, success and error topics,
+    scalable target, scaling policies and alarms, failure alarm and dashboard.
+
+    Asynchronous requests wait in SageMaker's queue, so the endpoint can run at zero instances:
+
+    * Load: target tracking keeps `ApproximateBacklogSizePerInstance` (queued + in-flight requests
+      per instance, dimension `EndpointName`) near the target, between 1 and `max_capacity`.
+      That metric does not exist at zero instances, so it cannot wake the endpoint.
+    * Wake: an alarm on `HasBacklogWithoutCapacity` (1 when requests wait and no instance runs;
+      Average >= 1 over one 60-second period by default) triggers a single-step policy that sets
+      the capacity to exactly 1. `ExactCapacity` rather than `+1`: CloudWatch re-invokes a scaling
+      action every minute while its alarm stays in ALARM, and the alarm stays there for the whole
+      10-30 minute cold start of a 70B model; `+1` would add an instance each time the cooldown
+      ended, `ExactCapacity 1` is idempotent. The alarm can only be in ALARM while no instance
+      runs, so the policy never lowers a capacity target tracking has raised.
+    * Zero: an alarm on `ApproximateBacklogSize` (Maximum per minute; it counts queued AND
+      in-flight requests) below 1 for `idle_minutes_before_zero` consecutive minutes triggers a
+      policy that sets the capacity to 0. It cannot cut work in progress: any in-flight request
+      keeps the backlog at >= 1. It cannot fight the wake-up: the wake alarm needs a backlog,
+      the idle alarm its absence, over the same minute's data; missing data never scales in. In
+      the one race left (a request arriving in the minute the idle action fires), the request
+      waits in the queue and the wake alarm brings an instance back; nothing is lost.
+    * Target tracking's own scale-in is disabled by default (`target_tracking_scale_in`): it
+      would remove instances while some still process requests, and its built-in alarm needs
+      15 minutes of low load. The endpoint then keeps its scaled-out capacity until it is fully
+      idle for the idle window, then goes straight to zero. With it enabled, Application Auto
+      Scaling scales in only as far as every policy allows (the largest capacity wins).
+    """
+
+    VARIANT_NAME = "AllTraffic"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        endpoint_key: str,
+        instance_type: str,
+        image: ContainerImage,
+        model: ModelArtifacts,
+        draft_model: ModelArtifacts | None = None,
+        environment: Mapping[str, str] | None = None,
+        network_isolation: bool = True,
+        key: kms.IKey,
+        inference_bucket: s3.IBucket,
+        max_capacity: int,
+        max_concurrent_invocations_per_instance: int,
+        volume_size_gb: int | None = None,
+        model_data_download_timeout_seconds: int = 1800,
+        container_startup_health_check_timeout_seconds: int = 1800,
+        scaling: EndpointScaling | None = None,
+    ) -> None:
+        super().__init__(scope, id_)
+        scaling = scaling or EndpointScaling()
+        self.key = key
+        self.inference_bucket = inference_bucket
+        self.variant_name = self.VARIANT_NAME
+        # Everything this endpoint reads and writes in the inference bucket lives under its prefix.
+        self.prefix = f"endpoints/{endpoint_key}/"
+        self.input_prefix = f"{self.prefix}input/"
+        self.output_prefix = f"{self.prefix}output/"
+        self.failure_prefix = f"{self.prefix}failure/"
+
+        self.role = self._execution_role(image, model, draft_model)
+        self.success_topic = self._topic("SuccessTopic", "succeeded")
+        self.error_topic = self._topic("ErrorTopic", "failed")
+
+        environment = dict(environment or {})
+        if draft_model is not None:
+            environment[DRAFT_MODEL_ENV] = DRAFT_MODEL_PATH
+        self.model_name = self._model(
+            endpoint_key, image, model, draft_model, environment, network_isolation
+        )
+
+        variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+            variant_name=self.variant_name,
+            model_name=self.model_name,
+            instance_type=instance_type,
+            # The API's minimum; the scaling policies take the endpoint to zero once it is idle.
+            initial_instance_count=1,
+            initial_variant_weight=1,
+            volume_size_in_gb=volume_size_gb,
+            model_data_download_timeout_in_seconds=model_data_download_timeout_seconds,
+            container_startup_health_check_timeout_in_seconds=(
+                container_startup_health_check_timeout_seconds
+            ),
+        )
+        # No EndpointConfigName: a generated name lets any change roll to a new config.
+        self.endpoint_config = sagemaker.CfnEndpointConfig(
+            self,
+            "EndpointConfig",
+            production_variants=[variant],
+            # Encrypts the EBS volume; instance-local NVMe storage is encrypted by the hardware.
+            kms_key_id=key.key_arn,
+            async_inference_config=sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty(
+                output_config=sagemaker.CfnEndpointConfig.AsyncInferenceOutputConfigProperty(
+                    s3_output_path=self.s3_uri(self.output_prefix),
+                    s3_failure_path=self.s3_uri(self.failure_prefix),
+                    kms_key_id=key.key_arn,
+                    notification_config=sagemaker.CfnEndpointConfig.AsyncInferenceNotificationConfigProperty(
+                        success_topic=self.success_topic.topic_arn,
+                        error_topic=self.error_topic.topic_arn,
+                    ),
+                ),
+                client_config=sagemaker.CfnEndpointConfig.AsyncInferenceClientConfigProperty(
+                    max_concurrent_invocations_per_instance=max_concurrent_invocations_per_instance
+                ),
+            ),
+        )
+        # The role's policy (S3, KMS, SNS, ECR) must exist before SageMaker starts an instance.
+        self.endpoint_config.node.add_dependency(self._role_policy())
+        self.endpoint = sagemaker.CfnEndpoint(
+            self, "Endpoint", endpoint_config_name=self.endpoint_config.attr_endpoint_config_name
+        )
+        self.endpoint_name = self.endpoint.attr_endpoint_name
+        # Ref of AWS::SageMaker::Endpoint is its ARN (with the name lower-cased, as IAM expects).
+        self.endpoint_arn = self.endpoint.ref
+
+        self._scaling(max_capacity, scaling)
+        self._failure_alarm()
+        self._dashboard()
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def s3_uri(self, key_prefix: str) -> str:
+        return f"s3://{self.inference_bucket.bucket_name}/{key_prefix}"
+
+    def _objects(self, key_prefix: str) -> str:
+        return self.inference_bucket.arn_for_objects(f"{key_prefix}*")
+
+    def metric(
+        self, name: str, *, statistic: str = "Average", per_variant: bool = False, period: int = 60
+    ) -> cloudwatch.Metric:
+        """A metric of this endpoint in `AWS/SageMaker`.
+
+        The async queue metrics carry the `EndpointName` dimension only (not `VariantName`);
+        invocation metrics such as `InvocationFailures` and `ModelLatency` carry both.
+        """
+        dimensions = {"EndpointName": self.endpoint_name}
+        if per_variant:
+            dimensions["VariantName"] = self.variant_name
+        return cloudwatch.Metric(
+            namespace=NAMESPACE,
+            metric_name=name,
+            dimensions_map=dimensions,
+            statistic=statistic,
+            period=cdk.Duration.seconds(period),
+        )
+
+    def _execution_role(
+        self, image: ContainerImage, model: ModelArtifacts, draft_model: ModelArtifacts | None
+    ) -> iam.Role:
+        stack = cdk.Stack.of(self)
+        role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="SageMaker execution role of one async LLM endpoint: reads its model, "
+            "writes its own async prefix, publishes its topics",
+        )
+        for artifacts in (model, draft_model):
+            for statement in artifacts.read_statements() if artifacts else ():
+                role.add_to_policy(statement)
+        # Async inference reads each request from the input location and writes the response or
+        # the error with this role.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[self._objects(self.input_prefix)]
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[self._objects(self.output_prefix), self._objects(self.failure_prefix)],
+            )
+        )
+        # Decrypt: the model, the inputs; GenerateDataKey*: S3 outputs and SNS messages under the
+        # project key (SNS asks for the GenerateDataKey* family).
+        self.key.grant(role, "kms:Decrypt", "kms:GenerateDataKey*")
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                resources=[image.repository_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
+        )
+        log_groups = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="/aws/sagemaker/Endpoints/*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:DescribeLogStreams",
+                    "logs:PutLogEvents",
+                ],
+                resources=[log_groups],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={
+                    "StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"]}
+                },
+            )
+        )
+        inference_objects = reference_text(self, self.inference_bucket.node.default_child, "Arn")
+        prefixes = [a.objects_nag_text(self) for a in (model, draft_model) if a] + [
+            f"{inference_objects}/{p}*"
+            for p in (self.input_prefix, self.output_prefix, self.failure_prefix)
+        ]
+        acknowledge(
+            role,
+            {
+                f"AwsSolutions-IAM5[Resource::{prefix}]": (
+                    "Objects under one prefix: the model's files, or this endpoint's own async "
+                    "input, output or failure prefix; object keys are not known in advance."
+                )
+                for prefix in prefixes
+            },
+        )
+        acknowledge(
+            role,
+            {
+                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": (
+                    "SNS and S3 ask for the GenerateDataKey family to encrypt messages and "
+                    "objects with the project key; the statement names that one key."
+                ),
+                "NIST.800.53.R5-IAMNoInlinePolicy": (
+                    "The role's statements are scoped to this endpoint's prefixes, topics, key "
+                    "and image repository; CDK writes them as the role's inline default policy."
+                ),
+                "AwsSolutions-IAM5[Resource::*]": (
+                    "ecr:GetAuthorizationToken has no resource-level permissions, and "
+                    "cloudwatch:PutMetricData is limited by a namespace condition instead."
+                ),
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
+                "<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/*]": (
+                    "SageMaker names the endpoint's log group after the generated endpoint "
+                    "name, which exists only after this role (the model needs the role first)."
+                ),
+            },
+        )
+        return role
+
+    def _role_policy(self) -> Construct:
+        """The execution role's default policy (the resource to wait for, not the role)."""
+        return self.role.node.find_child("DefaultPolicy")
+
+    def _topic(self, id_: str, outcome: str) -> sns.Topic:
+        topic = sns.Topic(
+            self,
+            id_,
+            display_name=f"Async inference requests that {outcome}",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        topic.grant_publish(self.role)
+        return topic
+
+    def _model(
+        self,
+        endpoint_key: str,
+        image: ContainerImage,
+        model: ModelArtifacts,
+        draft_model: ModelArtifacts | None,
+        environment: dict[str, str],
+        network_isolation: bool,
+    ) -> str:
+        if draft_model is None:
+            # No ModelName: CloudFormation generates one, and any change replaces the model.
+            cfn_model = sagemaker.CfnModel(
+                self,
+                "Model",
+                execution_role_arn=self.role.role_arn,
+                enable_network_isolation=network_isolation,
+                primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
+                    image=image.uri,
+                    model_data_source=sagemaker.CfnModel.ModelDataSourceProperty(
+                        s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
+                            s3_uri=model.s3_uri,
+                            s3_data_type="S3Prefix",
+                            compression_type="None",
+                            model_access_config=sagemaker.CfnModel.ModelAccessConfigProperty(
+                                accept_eula=True
+                            )
+                            if model.accept_eula
+                            else None,
+                        )
+                    ),
+                    environment=environment or None,
+                ),
+            )
+            cfn_model.node.add_dependency(self._role_policy())
+            return cfn_model.attr_model_name
+        # CloudFormation's AWS::SageMaker::Model has no AdditionalModelDataSources: the draft model
+        # channel needs the API (see SageMakerApiModel).
+        api_model = SageMakerApiModel(
+            self,
+            "Model",
+            name_prefix=endpoint_key,
+            execution_role=self.role,
+            definition={
+                "ExecutionRoleArn": self.role.role_arn,
+                "EnableNetworkIsolation": network_isolation,
+                "PrimaryContainer": {
+                    "Image": image.uri,
+                    "ModelDataSource": {"S3DataSource": model.data_source()},
+                    "AdditionalModelDataSources": [
+                        {
+                            "ChannelName": DRAFT_MODEL_CHANNEL,
+                            "S3DataSource": draft_model.data_source(),
+                        }
+                    ],
+                    "Environment": environment,
+                },
+            },
+        )
+        api_model.resource.node.add_dependency(self._role_policy())
+        return api_model.model_name
+
+    def _scaling(self, max_capacity: int, scaling: EndpointScaling) -> None:
+        self.scalable_target = appscaling.ScalableTarget(
+            self,
+            "ScalableTarget",
+            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{self.variant_name}",
+            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            min_capacity=0,
+            max_capacity=max_capacity,
+            # Application Auto Scaling's service-linked role for SageMaker variants (created on
+            # first use when its ARN is given); CDK's default would be a role with no permissions.
+            role=iam.Role.from_role_arn(
+                self,
+                "AutoScalingRole",
+                cdk.Stack.of(self).format_arn(
+                    service="iam",
+                    region="",
+                    resource="role",
+                    resource_name=SCALING_SERVICE_LINKED_ROLE,
+                ),
+                mutable=False,
+            ),
+        )
+        # Registration needs an InService endpoint: the ResourceId's GetAtt of the endpoint name
+        # orders the target after the endpoint (an explicit DependsOn would repeat it, W3005).
+
+        self.target_tracking = self.scalable_target.scale_to_track_metric(
+            "BacklogPerInstance",
+            target_value=scaling.target_backlog_per_instance,
+            custom_metric=self.metric("ApproximateBacklogSizePerInstance"),
+            scale_out_cooldown=cdk.Duration.seconds(scaling.scale_out_cooldown_seconds),
+            scale_in_cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
+            disable_scale_in=not scaling.target_tracking_scale_in,
+        )
+
+        # Wake from zero: one step, so StepScalingAction + a hand-made alarm (scale_on_metric
+        # needs at least two intervals).
+        self.wake_policy = appscaling.StepScalingAction(
+            self,
+            "WakeFromZero",
+            scaling_target=self.scalable_target,
+            adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
+            metric_aggregation_type=appscaling.MetricAggregationType.AVERAGE,
+            cooldown=cdk.Duration.seconds(scaling.wake_period_seconds),
+        )
+        self.wake_policy.add_adjustment(adjustment=1, lower_bound=0)
+        self.wake_alarm = cloudwatch.Alarm(
+            self,
+            "WakeAlarm",
+            alarm_description="Requests wait and no instance runs: start one",
+            metric=self.metric("HasBacklogWithoutCapacity", period=scaling.wake_period_seconds),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=scaling.wake_evaluation_periods,
+            datapoints_to_alarm=scaling.wake_evaluation_periods,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.wake_alarm.add_alarm_action(
+            cloudwatch_actions.ApplicationScalingAction(self.wake_policy)
+        )
+
+        # Scale to zero once nothing has been queued or in flight for the idle window.
+        self.zero_policy = appscaling.StepScalingAction(
+            self,
+            "ScaleToZero",
+            scaling_target=self.scalable_target,
+            adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
+            metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
+            cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
+        )
+        self.zero_policy.add_adjustment(adjustment=0, upper_bound=0)
+        idle_minutes = scaling.idle_minutes_before_zero
+        self.idle_alarm = cloudwatch.Alarm(
+            self,
+            "IdleAlarm",
+            alarm_description=f"No request queued or in flight for {idle_minutes} minutes: "
+            "scale to zero",
+            metric=self.metric("ApproximateBacklogSize", statistic="Maximum"),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=idle_minutes,
+            datapoints_to_alarm=idle_minutes,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.idle_alarm.add_alarm_action(
+            cloudwatch_actions.ApplicationScalingAction(self.zero_policy)
+        )
+
+    def _failure_alarm(self) -> None:
+        self.failure_alarm = cloudwatch.Alarm(
+            self,
+            "FailureAlarm",
+            alarm_description="Async invocations failed (details in the failure prefix)",
+            metric=self.metric("InvocationFailures", statistic="Sum", per_variant=True, period=300),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.failure_alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.error_topic))
+        # CloudWatch publishes to the KMS-encrypted topic only if the key lets it use the key.
+        self.key.grant(
+            iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+            "kms:Decrypt",
+            "kms:GenerateDataKey*",
+        )
+
+    def _dashboard(self) -> None:
+        def graph(title: str, *metrics: cloudwatch.Metric) -> cloudwatch.GraphWidget:
+            return cloudwatch.GraphWidget(title=title, left=list(metrics), width=8, height=6)
+
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard")
+        self.dashboard.add_widgets(
+            graph("Backlog (queued + in flight)", self.metric("ApproximateBacklogSize")),
+            graph("Backlog per instance", self.metric("ApproximateBacklogSizePerInstance")),
+            graph(
+                "Backlog without capacity (wakes the endpoint)",
+                self.metric("HasBacklogWithoutCapacity", statistic="Maximum"),
+            ),
+        )
+        self.dashboard.add_widgets(
+            graph(
+                "Age of oldest request (s)",
+                self.metric("ApproximateAgeOfOldestRequest", statistic="Maximum"),
+            ),
+            graph(
+                "Model latency (microseconds)",
+                self.metric("ModelLatency", per_variant=True),
+                self.metric("ModelLatency", statistic="p90", per_variant=True),
+            ),
+            graph(
+                "Invocation failures",
+                self.metric("InvocationFailures", statistic="Sum", per_variant=True, period=300),
+            ),
+        )
+
+    # -- grants -------------------------------------------------------------------------------
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Lets `grantee` submit async requests and read their results.
+
+        `sagemaker:InvokeEndpointAsync` on this endpoint, write of its input prefix, read of its
+        output and failure prefixes, and use of the key that encrypts them.
+        """
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["sagemaker:InvokeEndpointAsync"],
+            resource_arns=[self.endpoint_arn],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:PutObject"],
+            resource_arns=[self._objects(self.input_prefix)],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:GetObject"],
+            resource_arns=[self._objects(self.output_prefix), self._objects(self.failure_prefix)],
+        )
+        self.key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey")
+        return grant

@@ -1,0 +1,111 @@
+"""AWS Deep Learning Containers (DJL/LMI) image URIs, resolved per region at deploy time.
+
+The stacks are environment-agnostic (the region is a token at synth), so the registry account is
+looked up by CloudFormation with `Fn::FindInMap` in a `DlcAccounts` mapping, one per stack, instead
+of a Python dict lookup. A region missing from the map fails the deploy with "Mapping key not
+found"; pass an explicit image URI there.
+
+Source: sagemaker-python-sdk `src/sagemaker/image_uri_config/djl-lmi.json` (`registries`), the
+same map for the TensorRT-LLM and Neuron repositories; tags pinned from the same SDK's
+djl-lmi/djl-tensorrtllm/djl-neuronx configs. Change a tag on purpose, in its own commit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from constructs import IConstruct
+
+REPOSITORY = "djl-inference"
+
+# Family -> pinned tag of the djl-inference repository.
+PINNED_TAGS: dict[str, str] = {
+    "lmi": "0.33.0-lmi15.0.0-cu128",  # vLLM / lmi-dist on NVIDIA GPUs
+    "trtllm": "0.33.0-tensorrtllm0.21.0-cu128",  # TensorRT-LLM on NVIDIA GPUs
+    "neuron": "0.29.0-neuronx-sdk2.19.1",  # transformers-neuronx on Inferentia2/Trainium
+}
+FAMILY_ACCELERATOR: dict[str, str] = {"lmi": "gpu", "trtllm": "gpu", "neuron": "neuron"}
+
+DEFAULT_ACCOUNT = "763104351884"
+# Regions whose DLC registry is not the default account.
+ACCOUNT_EXCEPTIONS: dict[str, str] = {
+    "af-south-1": "626614931356",
+    "ap-east-1": "871362719292",
+    "ap-northeast-3": "364406365360",
+    "ap-southeast-3": "907027046896",
+    "ca-west-1": "204538143572",
+    "cn-north-1": "727897471807",
+    "cn-northwest-1": "727897471807",
+    "eu-south-1": "692866216735",
+    "il-central-1": "780543022126",
+    "me-central-1": "914824155844",
+    "me-south-1": "217643126080",
+    "us-gov-east-1": "446045086412",
+    "us-gov-west-1": "442386744353",
+}
+DEFAULT_ACCOUNT_REGIONS = (
+    "ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
+    "ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3",
+    "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+)  # fmt: skip
+ACCOUNTS: dict[str, str] = {
+    **dict.fromkeys(DEFAULT_ACCOUNT_REGIONS, DEFAULT_ACCOUNT),
+    **ACCOUNT_EXCEPTIONS,
+}
+
+MAPPING_ID = "DlcAccounts"
+_ECR_URI = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[^.]+)\.amazonaws\.com(\.cn)?/"
+    r"(?P<repository>[^:@]+)[:@].+"
+)
+
+
+@dataclass(frozen=True)
+class ContainerImage:
+    """An image URI and the ARN of its ECR repository (what an execution role must pull from)."""
+
+    uri: str
+    repository_arn: str
+
+
+def _accounts_mapping(scope: IConstruct) -> cdk.CfnMapping:
+    stack = cdk.Stack.of(scope)
+    existing = stack.node.try_find_child(MAPPING_ID)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    return cdk.CfnMapping(
+        stack,
+        MAPPING_ID,
+        mapping={region: {"account": account} for region, account in sorted(ACCOUNTS.items())},
+    )
+
+
+def dlc_image(scope: IConstruct, family: str, tag: str | None = None) -> ContainerImage:
+    """The `djl-inference` image of `family` (lmi, trtllm, neuron) in the deployment region."""
+    if family not in PINNED_TAGS:
+        raise ValueError(f"unknown image family {family!r}; allowed: {', '.join(PINNED_TAGS)}")
+    account = _accounts_mapping(scope).find_in_map(cdk.Aws.REGION, "account")
+    registry = f"{account}.dkr.ecr.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}"
+    return ContainerImage(
+        uri=f"{registry}/{REPOSITORY}:{tag or PINNED_TAGS[family]}",
+        repository_arn=(
+            f"arn:{cdk.Aws.PARTITION}:ecr:{cdk.Aws.REGION}:{account}:repository/{REPOSITORY}"
+        ),
+    )
+
+
+def explicit_image(uri: str) -> ContainerImage:
+    """An ECR image URI given in full; `{region}` stands for the deployment region."""
+    match = _ECR_URI.fullmatch(uri)
+    if match is None:
+        raise ValueError(f"not an ECR image URI: {uri!r}")
+    region = cdk.Aws.REGION if match["region"] == "{region}" else match["region"]
+    return ContainerImage(
+        uri=uri.replace("{region}", cdk.Aws.REGION),
+        repository_arn=(
+            f"arn:{cdk.Aws.PARTITION}:ecr:{region}:{match['account']}:repository/"
+            f"{match['repository']}"
+        ),
+    )

@@ -1,0 +1,145 @@
+"""A SageMaker model created through the API, for model fields CloudFormation does not have."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from constructs_lib.nag_acknowledgments import acknowledge
+
+HANDLER_DIR = Path(__file__).resolve().parent.parent / "lambda" / "sagemaker_api_model"
+
+
+class SageMakerApiModel(Construct):
+    """Owns a custom resource, its small Lambda and role, that run CreateModel/DeleteModel.
+
+    `definition` is the CreateModel request without `ModelName`, in the API's field names
+    (`PrimaryContainer.AdditionalModelDataSources`, ...). CloudFormation's AWS::SageMaker::Model
+    lacks `AdditionalModelDataSources` (checked against cfn-lint's resource schema and aws-cdk-lib
+    2.275.0's CfnModel), which a draft model for speculative decoding needs.
+
+    The model name is `<name_prefix>-<16 hex>`, the hex a hash of the resolved definition and the
+    stack: every change of the definition is a new model, so CloudFormation replaces it (create
+    the new one, update the endpoint config, delete the old one) like a generated name would.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name_prefix: str,
+        definition: dict[str, Any],
+        execution_role: iam.IRole,
+    ) -> None:
+        super().__init__(scope, id_)
+        stack = cdk.Stack.of(self)
+        fingerprint = hashlib.sha256(
+            json.dumps(
+                [stack.stack_name, self.node.path, stack.resolve(definition)], sort_keys=True
+            ).encode()
+        ).hexdigest()[:16]
+        self.model_name = f"{name_prefix}-{fingerprint}"
+        model_arn = stack.format_arn(
+            service="sagemaker", resource="model", resource_name=self.model_name
+        )
+
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Creates and deletes one SageMaker model for CloudFormation",
+        )
+        log_group.grant_write(role)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:CreateModel",
+                    "sagemaker:DescribeModel",
+                    "sagemaker:DeleteModel",
+                ],
+                resources=[model_arn],
+            )
+        )
+        execution_role.grant_pass_role(role)
+        function = lambda_.Function(
+            self,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="handler.handler",
+            code=lambda_.Code.from_asset(str(HANDLER_DIR)),
+            role=role,
+            timeout=cdk.Duration.minutes(2),
+            memory_size=256,
+            log_group=log_group,
+            description="CloudFormation custom resource: SageMaker CreateModel/DeleteModel",
+        )
+        resource = cdk.CustomResource(
+            self,
+            "Resource",
+            service_token=function.function_arn,
+            resource_type="Custom::SageMakerModel",
+            properties={
+                "ModelName": self.model_name,
+                "Model": stack.to_json_string(definition),
+            },
+        )
+        # The role's policy must exist before CloudFormation asks the function to create the model.
+        resource.node.add_dependency(role.node.find_child("DefaultPolicy"))
+        self.resource = resource
+
+        acknowledge(
+            role,
+            {
+                "NIST.800.53.R5-IAMNoInlinePolicy": (
+                    "CDK grants write the role's least-privilege statements (one model ARN, one "
+                    "log group, PassRole of one role) as its inline default policy."
+                ),
+                "AwsSolutions-IAM5[Resource::<"
+                + stack.resolve(log_group.node.default_child.logical_id)
+                + ".Arn>:*]": (
+                    "Log streams of this function's own log group: stream names are created "
+                    "by Lambda at run time."
+                ),
+            },
+        )
+        acknowledge(
+            function,
+            {
+                "NIST.800.53.R5-LambdaConcurrency": (
+                    "Invoked only by CloudFormation, a few times per deployment; reserved "
+                    "concurrency would take capacity from accounts with low Lambda limits."
+                ),
+                "NIST.800.53.R5-LambdaDLQ": (
+                    "CloudFormation custom-resource events are retried by CloudFormation and a "
+                    "failure is reported to the stack; a dead-letter queue would hold nothing."
+                ),
+                "NIST.800.53.R5-LambdaInsideVPC": (
+                    "The function only calls the SageMaker control-plane API and CloudFormation's "
+                    "response URL; it touches no data and needs no private network."
+                ),
+            },
+        )
+        acknowledge(
+            log_group,
+            {
+                "NIST.800.53.R5-CloudWatchLogGroupEncrypted": (
+                    "The log holds model names and API errors only, no data; CloudWatch Logs "
+                    "encrypts it at rest with its own key."
+                ),
+            },
+        )

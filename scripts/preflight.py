@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+"""Checks an account before deploying ENV, so a 40-minute endpoint deploy does not die at the end.
+
+Checks, for the environment's config in cdk.json and the templates in cdk.out:
+  credentials   STS GetCallerIdentity works
+  region        a region is set, and it is the one cdk.json pins (if any)
+  bootstrap     the CDKToolkit stack exists and its version (SSM /cdk-bootstrap/<qualifier>/version)
+                is at least what the templates' CheckBootstrapVersion rule requires
+  quota         Service Quotas "<instance type> for endpoint usage" >= each enabled endpoint's
+                max capacity
+  artifacts     every S3 location under each endpoint's `model` (model, draft model) has objects
+  image         an explicit image URI is in the deploy region
+
+Prints a PASS/FAIL table and the fix for each failure; exits 1 when anything fails.
+
+    python scripts/preflight.py --env dev [--region us-east-1] [--profile NAME] [--assembly cdk.out]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from operator_common import (
+    ROOT,
+    OperatorError,
+    ProjectSettings,
+    StackTemplate,
+    default_region,
+    endpoint_setting,  # noqa: F401 (used by the tests)
+    image_region,
+    load_settings,
+    read_assembly,
+    render_table,
+    required_bootstrap_version,
+    split_s3_uri,
+)
+
+TOOLKIT_STACK = "CDKToolkit"
+DEFAULT_VERSION_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
+HEALTHY_STACK = (
+    "CREATE_COMPLETE",
+    "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "IMPORT_COMPLETE",
+)
+
+PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+
+
+@dataclass(frozen=True)
+class Check:
+    status: str
+    name: str
+    detail: str
+    fix: str = ""
+
+
+def _error_code(error: Exception) -> str:
+    return getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+
+
+def _client_errors() -> tuple[type[Exception], ...]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (ClientError, BotoCoreError)
+
+
+def check_identity(session: Any) -> tuple[Check, str | None]:
+    try:
+        identity = session.client("sts").get_caller_identity()
+    except _client_errors() as error:
+        return (
+            Check(
+                FAIL,
+                "credentials",
+                f"STS GetCallerIdentity failed: {error}",
+                "Configure credentials: `aws configure`, `aws sso login --profile NAME` then "
+                "`export AWS_PROFILE=NAME`, or pass --profile.",
+            ),
+            None,
+        )
+    return Check(
+        PASS, "credentials", f"{identity['Arn']} (account {identity['Account']})"
+    ), identity["Account"]
+
+
+def check_region(region: str | None, settings: ProjectSettings) -> Check:
+    if not region:
+        return Check(
+            FAIL,
+            "region",
+            "no region set",
+            "Set AWS_REGION or AWS_DEFAULT_REGION (or `region` in your profile), or pass --region.",
+        )
+    if settings.region and settings.region != region:
+        return Check(
+            FAIL,
+            "region",
+            f"credentials use {region}, cdk.json pins {settings.env_name} to {settings.region}",
+            f"Pass --region {settings.region} (or export AWS_REGION={settings.region}).",
+        )
+    return Check(PASS, "region", region)
+
+
+def version_parameter(stacks: list[StackTemplate]) -> str:
+    """The SSM parameter the templates read the bootstrap version from (custom qualifiers too)."""
+    for stack in stacks:
+        default = stack.template.get("Parameters", {}).get("BootstrapVersion", {}).get("Default")
+        if isinstance(default, str) and default.startswith("/cdk-bootstrap/"):
+            return default
+    return DEFAULT_VERSION_PARAMETER
+
+
+def check_bootstrap(
+    session: Any, account: str | None, region: str | None, stacks: list[StackTemplate]
+) -> list[Check]:
+    target = f"aws://{account or 'ACCOUNT_ID'}/{region or 'REGION'}"
+    fix = f"Bootstrap the account: `npx cdk bootstrap {target}` (after `make bootstrap`)."
+    try:
+        described = session.client("cloudformation").describe_stacks(StackName=TOOLKIT_STACK)
+    except _client_errors() as error:
+        if "does not exist" in str(error):
+            return [Check(FAIL, "bootstrap stack", f"{TOOLKIT_STACK} not found in {region}", fix)]
+        return [Check(FAIL, "bootstrap stack", f"DescribeStacks failed: {error}", fix)]
+    stack = described["Stacks"][0]
+    status = stack["StackStatus"]
+    if status not in HEALTHY_STACK:
+        return [
+            Check(
+                FAIL,
+                "bootstrap stack",
+                f"{TOOLKIT_STACK} is {status}",
+                f"Fix or delete the {TOOLKIT_STACK} stack in the CloudFormation console, then "
+                f"`npx cdk bootstrap {target}`.",
+            )
+        ]
+    checks = [Check(PASS, "bootstrap stack", f"{TOOLKIT_STACK} {status}")]
+
+    required = required_bootstrap_version(stacks)
+    parameter = version_parameter(stacks)
+    deployed: int | None = None
+    source = parameter
+    try:
+        value = session.client("ssm").get_parameter(Name=parameter)["Parameter"]["Value"]
+        deployed = int(value)
+    except _client_errors():
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        if str(outputs.get("BootstrapVersion", "")).isdigit():
+            deployed, source = int(outputs["BootstrapVersion"]), f"{TOOLKIT_STACK} output"
+    if deployed is None:
+        checks.append(
+            Check(
+                FAIL,
+                "bootstrap version",
+                f"cannot read {parameter}",
+                fix.replace("Bootstrap", "Re-bootstrap"),
+            )
+        )
+    elif required is None:
+        checks.append(
+            Check(
+                SKIP,
+                "bootstrap version",
+                f"{deployed} ({source}); no templates to compare: run `make synth`",
+            )
+        )
+    elif deployed < required:
+        checks.append(
+            Check(
+                FAIL,
+                "bootstrap version",
+                f"{deployed} ({source}) < {required} required by the templates",
+                f"Upgrade the bootstrap stack: `npx cdk bootstrap {target}`.",
+            )
+        )
+    else:
+        checks.append(Check(PASS, "bootstrap version", f"{deployed} >= {required} required"))
+    return checks
+
+
+def endpoint_quotas(session: Any) -> dict[str, dict]:
+    """QuotaName -> quota, for the SageMaker quotas (paginated)."""
+    paginator = session.client("service-quotas").get_paginator("list_service_quotas")
+    quotas: dict[str, dict] = {}
+    for page in paginator.paginate(ServiceCode="sagemaker"):
+        for quota in page.get("Quotas", []):
+            quotas[quota["QuotaName"]] = quota
+    return quotas
+
+
+def check_quotas(session: Any, settings: ProjectSettings, region: str | None) -> list[Check]:
+    endpoints = [e for e in settings.enabled_endpoints if e.instance_type]
+    if not endpoints:
+        return []
+    try:
+        quotas = endpoint_quotas(session)
+    except _client_errors() as error:
+        return [
+            Check(
+                FAIL,
+                "quota",
+                f"Service Quotas ListServiceQuotas failed: {error}",
+                "Allow servicequotas:ListServiceQuotas for these credentials, or check the quota "
+                "in the Service Quotas console (Amazon SageMaker).",
+            )
+        ]
+    checks = []
+    for endpoint in endpoints:
+        name = f"{endpoint.instance_type} for endpoint usage"
+        quota = quotas.get(name)
+        label = f"quota {endpoint.key}"
+        if quota is None:
+            checks.append(
+                Check(
+                    FAIL,
+                    label,
+                    f"no quota '{name}' in {region}: the type may not be offered there",
+                    f"Pick a region that offers {endpoint.instance_type}, or another type.",
+                )
+            )
+            continue
+        value = int(quota["Value"])
+        if value < endpoint.max_capacity:
+            checks.append(
+                Check(
+                    FAIL,
+                    label,
+                    f"'{name}' = {value} < max capacity {endpoint.max_capacity}",
+                    "Request an increase: `aws service-quotas request-service-quota-increase "
+                    f"--service-code sagemaker --quota-code {quota['QuotaCode']} "
+                    f"--desired-value {endpoint.max_capacity} --region {region}` (or lower "
+                    f"endpoints.{endpoint.key}.max_capacity in cdk.json).",
+                )
+            )
+        else:
+            checks.append(
+                Check(PASS, label, f"'{name}' = {value} >= max capacity {endpoint.max_capacity}")
+            )
+    return checks
+
+
+def artifacts_bucket(session: Any, settings: ProjectSettings) -> str | None:
+    """The project's artifacts bucket, from the Storage stack's record (None if not deployed)."""
+    name = f"{settings.parameter_prefix}/deployment/storage"
+    try:
+        value = session.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+        return json.loads(value).get("artifacts_bucket")
+    except (*_client_errors(), ValueError):
+        return None
+
+
+def resolve_location(value: str, region: str | None, bucket: str | None) -> str | None:
+    """An `s3_uri` (with `{region}` replaced) or an `s3_key_prefix` in the artifacts bucket."""
+    if value.startswith("s3://"):
+        return value.replace("{region}", region or "{region}")
+    return f"s3://{bucket}/{value}" if bucket else None
+
+
+def check_artifacts(
+    session: Any, settings: ProjectSettings, region: str | None = None
+) -> list[Check]:
+    checks = []
+    s3 = None
+    bucket: str | None = None
+    bucket_read = False
+    for endpoint in settings.enabled_endpoints:
+        if not endpoint.artifacts:
+            checks.append(
+                Check(SKIP, f"artifacts {endpoint.key}", "no S3 location in config (hub model)")
+            )
+        for path, value in endpoint.artifacts:
+            label = f"artifacts {path.split('.endpoints.', 1)[-1]}"
+            if not value.startswith("s3://") and not bucket_read:
+                bucket, bucket_read = artifacts_bucket(session, settings), True
+            uri = resolve_location(value, region, bucket)
+            if uri is None:
+                checks.append(
+                    Check(
+                        FAIL,
+                        label,
+                        f"{value} is in the artifacts bucket, and the Storage stack's record "
+                        f"{settings.parameter_prefix}/deployment/storage is not deployed",
+                        "Deploy the Storage stack first (`npx cdk deploy -c "
+                        f"env={settings.env_name} {settings.project}-{settings.env_name}/Storage`"
+                        "), upload the model under "
+                        f"{value}, then run preflight again.",
+                    )
+                )
+                continue
+            try:
+                bucket, prefix = split_s3_uri(uri)
+            except OperatorError as error:
+                checks.append(Check(FAIL, label, str(error), f"Fix {path} in cdk.json."))
+                continue
+            s3 = s3 or session.client("s3")
+            try:
+                listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
+            except _client_errors() as error:
+                code = _error_code(error)
+                fix = (
+                    f"Create the bucket or fix {path} in cdk.json."
+                    if code == "NoSuchBucket"
+                    else f"Allow s3:ListBucket on {bucket} for these credentials."
+                )
+                checks.append(Check(FAIL, label, f"{uri}: {code}", fix))
+                continue
+            if listed.get("KeyCount", len(listed.get("Contents", []))) == 0:
+                checks.append(
+                    Check(
+                        FAIL,
+                        label,
+                        f"{uri}: no objects under this prefix",
+                        f"Upload the model (`aws s3 sync ./model {uri}`), run the optimization "
+                        f"that writes it, or fix {path} in cdk.json.",
+                    )
+                )
+            else:
+                checks.append(Check(PASS, label, f"{uri} has objects"))
+    return checks
+
+
+def check_images(settings: ProjectSettings, region: str | None) -> list[Check]:
+    checks = []
+    for endpoint in settings.enabled_endpoints:
+        for path, uri in endpoint.images:
+            label = f"image {endpoint.key}"
+            found = region if "{region}" in uri else image_region(uri)
+            if found is None:
+                checks.append(Check(FAIL, label, f"not an ECR image URI: {uri}", f"Fix {path}."))
+            elif region and found != region:
+                checks.append(
+                    Check(
+                        FAIL,
+                        label,
+                        f"{uri} is in {found}, deploy region is {region}",
+                        f"Use the image's {region} URI in {path} (same repository and tag, the "
+                        "region's registry account), or remove it to let the stack resolve it.",
+                    )
+                )
+            else:
+                checks.append(Check(PASS, label, f"in {found}"))
+    return checks
+
+
+def run_checks(session: Any, settings: ProjectSettings, stacks: list[StackTemplate]) -> list[Check]:
+    region = session.region_name
+    identity, account = check_identity(session)
+    checks = [identity, check_region(region, settings)]
+    if account is None or not region:
+        return [*checks, Check(SKIP, "AWS checks", "skipped: fix credentials and region first")]
+    checks += check_bootstrap(session, account, region, stacks)
+    if not settings.enabled_endpoints:
+        checks.append(
+            Check(SKIP, "endpoints", f"no enabled endpoints in {settings.env_name} config")
+        )
+    checks += check_quotas(session, settings, region)
+    checks += check_artifacts(session, settings, region)
+    checks += check_images(settings, region)
+    return checks
+
+
+def render(checks: list[Check], settings: ProjectSettings) -> str:
+    lines = [
+        f"Preflight for {settings.project}-{settings.env_name}",
+        render_table(["", "check", "detail"], [[c.status, c.name, c.detail] for c in checks]),
+    ]
+    failed = [c for c in checks if c.status == FAIL]
+    if failed:
+        lines += ["", f"{len(failed)} check(s) failed. How to fix:"]
+        lines += [f"  - {c.name}: {c.fix}" for c in failed]
+    else:
+        lines += ["", "All checks passed: ready to deploy."]
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="preflight.py",
+        description="Checks credentials, region, CDK bootstrap, endpoint quotas, model artifacts "
+        "and image regions before a deploy. Exit 0: all passed; 1: a check failed; 2: bad usage.",
+    )
+    parser.add_argument("--env", default="dev", help="environment in cdk.json (default dev)")
+    parser.add_argument("--region", help="AWS region (default: from the profile / AWS_REGION)")
+    parser.add_argument("--profile", help="AWS named profile (default: the default chain)")
+    parser.add_argument("--assembly", type=Path, default=ROOT / "cdk.out", help="cdk.out folder")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None, session: Any = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = load_settings(args.env)
+        try:
+            stacks = read_assembly(args.assembly)
+        except OperatorError as error:
+            print(f"note: {error}; the bootstrap version is not compared", file=sys.stderr)
+            stacks = []
+        if session is None:
+            import boto3
+            from botocore.exceptions import ProfileNotFound
+
+            try:
+                session = boto3.Session(
+                    profile_name=args.profile, region_name=default_region(args.region, settings)
+                )
+            except ProfileNotFound as error:
+                raise OperatorError(str(error)) from error
+    except OperatorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    checks = run_checks(session, settings, stacks)
+    print(render(checks, settings))
+    return 1 if any(c.status == FAIL for c in checks) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

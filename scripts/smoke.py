@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""After a deploy: sends one async request to each endpoint of ENV and waits for its result.
+
+Reads the endpoint records the stacks publish in SSM (`/<project>/<env>/deployment/endpoints/<key>`)
+and the storage record (`.../deployment/storage`, for the KMS key), uploads a small JSON payload
+under the endpoint's input prefix (SSE-KMS), calls InvokeEndpointAsync, and shows the instance
+count while it waits (an endpoint at zero wakes up first: that takes minutes for a 70B model).
+Reports the time to the first result and the output (or the failure). With --wait-for-zero it
+then waits to see the endpoint scale back to 0 instances.
+
+    python scripts/smoke.py --env dev [--endpoint KEY] [--timeout 3600] [--wait-for-zero]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from operator_common import OperatorError, default_region, load_settings, split_s3_uri
+
+DEFAULT_PROMPT = "In one sentence, what is speculative decoding?"
+
+
+@dataclass
+class Clock:
+    """Time source and sleep, replaced in tests."""
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+def read_records(ssm: Any, prefix: str) -> tuple[dict[str, dict], dict]:
+    """(endpoint key -> record, storage record) from the deployment records under `prefix`."""
+    endpoints: dict[str, dict] = {}
+    paginator = ssm.get_paginator("get_parameters_by_path")
+    for page in paginator.paginate(Path=f"{prefix}/deployment/endpoints", Recursive=True):
+        for parameter in page["Parameters"]:
+            key = parameter["Name"].rsplit("/", 1)[-1]
+            endpoints[key] = json.loads(parameter["Value"])
+    try:
+        storage = json.loads(
+            ssm.get_parameter(Name=f"{prefix}/deployment/storage")["Parameter"]["Value"]
+        )
+    except ssm.exceptions.ParameterNotFound:
+        storage = {}
+    return endpoints, storage
+
+
+def _s3_location(prefix: str, default_bucket: str | None) -> tuple[str, str]:
+    if prefix.startswith("s3://"):
+        return split_s3_uri(prefix)
+    if not default_bucket:
+        raise OperatorError(f"input prefix {prefix!r} has no bucket and no storage record")
+    return default_bucket, prefix
+
+
+def instance_count(sagemaker: Any, endpoint_name: str) -> tuple[str, int]:
+    described = sagemaker.describe_endpoint(EndpointName=endpoint_name)
+    variants = described.get("ProductionVariants") or [{}]
+    return described["EndpointStatus"], int(variants[0].get("CurrentInstanceCount", 0))
+
+
+def _exists(s3: Any, uri: str) -> bool:
+    bucket, key = split_s3_uri(uri)
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except s3.exceptions.ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def smoke_one(
+    key: str,
+    record: dict,
+    storage: dict,
+    clients: dict[str, Any],
+    *,
+    prompt: str,
+    max_new_tokens: int,
+    timeout: float,
+    interval: float,
+    wait_for_zero: bool,
+    clock: Clock,
+    out: Callable[[str], None] = print,
+) -> bool:
+    s3, runtime, sagemaker = clients["s3"], clients["sagemaker-runtime"], clients["sagemaker"]
+    name = record["endpoint_name"]
+    status, count = instance_count(sagemaker, name)
+    out(f"[{key}] endpoint {name}: {status}, {count} instance(s)")
+    if status not in ("InService", "Updating", "SystemUpdating"):
+        out(f"[{key}] FAIL: endpoint is {status}, not InService (see the stack's events)")
+        return False
+
+    bucket, prefix = _s3_location(record["input_prefix"], storage.get("inference_bucket"))
+    input_key = f"{prefix.rstrip('/')}/smoke/{uuid.uuid4().hex}.json"
+    payload = {"inputs": prompt, "parameters": {"max_new_tokens": max_new_tokens}}
+    extra = {"ServerSideEncryption": "aws:kms"}
+    if storage.get("kms_key_arn"):
+        extra["SSEKMSKeyId"] = storage["kms_key_arn"]
+    s3.put_object(
+        Bucket=bucket,
+        Key=input_key,
+        Body=json.dumps(payload).encode(),
+        ContentType="application/json",
+        **extra,
+    )
+    started = clock.now()
+    response = runtime.invoke_endpoint_async(
+        EndpointName=name,
+        InputLocation=f"s3://{bucket}/{input_key}",
+        ContentType="application/json",
+        RequestTTLSeconds=max(60, min(21600, int(timeout))),
+    )
+    output, failure = response["OutputLocation"], response.get("FailureLocation")
+    out(f"[{key}] sent s3://{bucket}/{input_key}; waiting for {output}")
+    if count == 0:
+        out(
+            f"[{key}] the endpoint is at 0 instances: it wakes up first (minutes for a large model)"
+        )
+
+    last = None
+    while True:
+        elapsed = clock.now() - started
+        if _exists(s3, output):
+            obj_bucket, obj_key = split_s3_uri(output)
+            body = s3.get_object(Bucket=obj_bucket, Key=obj_key)["Body"].read().decode()
+            out(f"[{key}] PASS: first result after {elapsed:.0f} s")
+            out(f"[{key}] output: {body[:2000]}")
+            break
+        if failure and _exists(s3, failure):
+            obj_bucket, obj_key = split_s3_uri(failure)
+            body = s3.get_object(Bucket=obj_bucket, Key=obj_key)["Body"].read().decode()
+            out(f"[{key}] FAIL: the request failed after {elapsed:.0f} s: {body[:2000]}")
+            return False
+        if elapsed >= timeout:
+            out(
+                f"[{key}] FAIL: no result after {timeout:.0f} s (instances: {count}); check the "
+                f"endpoint's dashboard and /aws/sagemaker/Endpoints/{name} logs"
+            )
+            return False
+        status, count = instance_count(sagemaker, name)
+        if (status, count) != last:
+            out(f"[{key}]   {elapsed:5.0f} s  {status}, {count} instance(s)")
+            last = (status, count)
+        clock.sleep(interval)
+
+    if wait_for_zero:
+        out(f"[{key}] waiting for scale-in to 0 instances (the idle window plus alarm periods)")
+        zero_started = clock.now()
+        while True:
+            status, count = instance_count(sagemaker, name)
+            elapsed = clock.now() - zero_started
+            if count == 0:
+                out(f"[{key}] back at 0 instances after {elapsed:.0f} s")
+                break
+            if elapsed >= timeout:
+                out(f"[{key}] FAIL: still {count} instance(s) after {timeout:.0f} s")
+                return False
+            clock.sleep(interval)
+    return True
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="smoke.py",
+        description="Sends one async request to each deployed endpoint of ENV and waits for the "
+        "result. Exit 0: all passed; 1: a request failed or timed out; 2: bad usage or setup.",
+    )
+    parser.add_argument("--env", default="dev", help="environment in cdk.json (default dev)")
+    parser.add_argument(
+        "--endpoint", action="append", metavar="KEY", help="only this endpoint key (repeatable)"
+    )
+    parser.add_argument("--prompt", default=DEFAULT_PROMPT, help="the prompt to send")
+    parser.add_argument(
+        "--max-new-tokens", type=int, default=64, help="tokens to generate (default 64)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=3600, help="seconds to wait for each result (default 3600)"
+    )
+    parser.add_argument(
+        "--interval", type=float, default=15, help="seconds between polls (default 15)"
+    )
+    parser.add_argument("--wait-for-zero", action="store_true", help="then wait for 0 instances")
+    parser.add_argument("--region", help="AWS region (default: from the profile / AWS_REGION)")
+    parser.add_argument("--profile", help="AWS named profile")
+    args = parser.parse_args(argv)
+    if args.timeout <= 0 or args.interval <= 0:
+        parser.error("--timeout and --interval must be > 0")
+    if args.max_new_tokens < 1:
+        parser.error("--max-new-tokens must be >= 1")
+    return args
+
+
+def main(argv: list[str] | None = None, session: Any = None, clock: Clock | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = load_settings(args.env)
+        if session is None:
+            import boto3
+
+            session = boto3.Session(
+                profile_name=args.profile, region_name=default_region(args.region, settings)
+            )
+        clients = {n: session.client(n) for n in ("ssm", "s3", "sagemaker-runtime", "sagemaker")}
+        records, storage = read_records(clients["ssm"], settings.parameter_prefix)
+        if not records:
+            raise OperatorError(
+                f"no endpoint records under {settings.parameter_prefix}/deployment/endpoints: "
+                f"deploy the endpoint stacks first (`make deploy ENV={args.env}`)"
+            )
+        selected = args.endpoint or sorted(records)
+        unknown = [k for k in selected if k not in records]
+        if unknown:
+            raise OperatorError(
+                f"--endpoint {', '.join(unknown)}: not deployed; "
+                f"deployed: {', '.join(sorted(records))}"
+            )
+    except OperatorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # credentials, network: one line, not a traceback
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    results = {}
+    for key in selected:
+        try:
+            results[key] = smoke_one(
+                key,
+                records[key],
+                storage,
+                clients,
+                prompt=args.prompt,
+                max_new_tokens=args.max_new_tokens,
+                timeout=args.timeout,
+                interval=args.interval,
+                wait_for_zero=args.wait_for_zero,
+                clock=clock or Clock(),
+            )
+        except Exception as error:
+            print(f"[{key}] FAIL: {type(error).__name__}: {error}")
+            results[key] = False
+    print("Smoke: " + ", ".join(f"{k} {'PASS' if ok else 'FAIL'}" for k, ok in results.items()))
+    return 0 if all(results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,363 @@
+"""The `endpoints` section: async LLM endpoints that scale to zero, one stack per endpoint.
+
+    "endpoints": {
+      "<key>": {                            # names the stack (Endpoint-<key>) and S3/SSM paths
+        "enabled": true,
+        "instance_type": "ml.p4d.24xlarge",
+        "model": {
+          "s3_key_prefix": "models/x/",     # in the project's artifacts bucket, or
+          "s3_uri": "s3://bucket/x/",       # anywhere ("{region}" is replaced at deploy time)
+          "accept_eula": false, "network_isolation": true,
+          "image": {"family": "lmi", "tag": "..."} | {"uri": "<ecr image uri>"},
+          "environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "8"},
+          "draft_model": {"s3_key_prefix" | "s3_uri": ..., "jumpstart": false, "accept_eula": false}
+        },
+        "max_capacity": 1, "max_concurrent_invocations_per_instance": 4, "volume_size_gb": null,
+        "model_data_download_timeout_seconds": 1800,
+        "container_startup_health_check_timeout_seconds": 1800,
+        "price_usd_per_hour": 37.688,
+        "scaling": {...}                     # see parse_scaling
+      }
+    }
+
+Model locations are relative to the artifacts bucket by default (`s3_key_prefix`), so the shipped
+config names no real account's bucket; `s3_uri` points anywhere else (e.g. a JumpStart bucket).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from constructs_lib.async_llm_endpoint import DRAFT_MODEL_ENV, DRAFT_MODEL_PATH
+from constructs_lib.dlc_images import FAMILY_ACCELERATOR, PINNED_TAGS
+from stacks.config import service_model
+from stacks.config.reader import ConfigError, Reader
+
+# The key names the stack (`Endpoint-<key>`), the S3 prefix `endpoints/<key>/` and the SSM record;
+# CloudFormation generates the SageMaker names. 20 characters keep every derived name (stack
+# names, the API-created model's `<key>-<16 hex>`) far inside SageMaker's 63-character limit.
+ENDPOINT_KEY_PATTERN = r"[a-z][a-z0-9]*(-[a-z0-9]+)*"
+ENDPOINT_KEY_MAX = 20
+
+# Instance families by accelerator, for the image check (botocore's enum has no such attribute).
+NEURON_FAMILIES = frozenset({"inf1", "inf2", "trn1", "trn1n", "trn2"})
+GPU_FAMILIES = frozenset(
+    {
+        "p2", "p3", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200",
+        "g4dn", "g5", "g6", "g6e", "g7", "g7e",
+    }
+)  # fmt: skip
+
+# VolumeSizeInGB on a production variant. Source: the SageMaker Developer Guide, "Instance
+# storage volumes" for hosting (host-instance-storage.html) and its storage notes for training
+# ("ML instance families with the NVMe-type instance storage include ml.p4d, ml.g4dn, and
+# ml.g5"), with the EC2 instance-type tables for the instance-store column of each family:
+# - families with local NVMe instance storage get that storage, and the API refuses a
+#   VolumeSizeInGB for them, so the config must not set one;
+# - EBS-only families get an EBS gp2 volume whose default size is too small for LLM weights, so
+#   the config must set one (the reference notebook uses 512 GB for Llama-3 70B on inf2).
+# Every family in botocore's ProductionVariantInstanceType enum is in exactly one set (a unit test
+# checks it), so a botocore upgrade that adds a family fails the tests until someone decides.
+LOCAL_NVME_FAMILIES = frozenset(
+    {
+        "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200",
+        "g4dn", "g5", "g6", "g6e", "g7", "g7e", "dl1", "trn1", "trn1n", "trn2",
+        "c5d", "c6gd", "m5d", "m6gd", "r5d", "r6gd", "r7gd",
+    }
+)  # fmt: skip
+EBS_ONLY_FAMILIES = frozenset(
+    {
+        "inf1", "inf2", "p2", "p3", "t2", "c4", "c5", "c6g", "c6gn", "c6i", "c6in", "c7g", "c7i",
+        "c8g", "m4", "m5", "m6g", "m6i", "m7i", "m8g", "r5", "r6g", "r6i", "r7i", "r8g",
+    }
+)  # fmt: skip
+
+_S3_KEY_PREFIX = r"(?!/)[A-Za-z0-9!_.*'()/-]+/"
+_S3_URI = r"s3://[a-z0-9][a-z0-9.{}-]{1,62}/([A-Za-z0-9!_.*'(){}/-]+/)?"
+_ECR_IMAGE = (
+    r"\d{12}\.dkr\.ecr\.([a-z0-9-]+|\{region\})\.amazonaws\.com(\.cn)?/"
+    r"[a-z0-9]+([._/-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})"
+)
+
+
+def instance_family(instance_type: str) -> str:
+    """`ml.p4d.24xlarge` -> `p4d`."""
+    return instance_type.split(".")[1]
+
+
+@dataclass(frozen=True)
+class S3Location:
+    """Exactly one of: a key prefix in the artifacts bucket, or a full `s3://` URI."""
+
+    key_prefix: str | None = None
+    uri: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """Exactly one of: a Deep Learning Containers family (with an optional tag), or a URI."""
+
+    family: str | None = None
+    tag: str | None = None
+    uri: str | None = None
+
+
+@dataclass(frozen=True)
+class DraftModelConfig:
+    location: S3Location
+    # True for the SageMaker-provided (JumpStart) draft, which needs network isolation.
+    jumpstart: bool
+    accept_eula: bool
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    location: S3Location
+    accept_eula: bool
+    network_isolation: bool
+    image: ImageConfig
+    environment: Mapping[str, str]
+    draft_model: DraftModelConfig | None
+
+
+@dataclass(frozen=True)
+class ScalingConfig:
+    target_backlog_per_instance: float
+    scale_out_cooldown_seconds: int
+    scale_in_cooldown_seconds: int
+    idle_minutes_before_zero: int
+    wake_period_seconds: int
+    wake_evaluation_periods: int
+    target_tracking_scale_in: bool
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    key: str
+    enabled: bool
+    instance_type: str
+    model: ModelConfig
+    max_capacity: int
+    max_concurrent_invocations_per_instance: int
+    volume_size_gb: int | None
+    model_data_download_timeout_seconds: int
+    container_startup_health_check_timeout_seconds: int
+    scaling: ScalingConfig
+    price_usd_per_hour: float
+
+
+def parse_endpoints(section: Reader) -> Mapping[str, EndpointConfig]:
+    endpoints = {}
+    for key in section.keys():  # noqa: SIM118 (Reader, not a dict)
+        if len(key) > ENDPOINT_KEY_MAX or not re.fullmatch(ENDPOINT_KEY_PATTERN, key):
+            raise ConfigError(
+                section.child_path(key),
+                key,
+                f"an endpoint key is 1-{ENDPOINT_KEY_MAX} lower-case letters, digits and single "
+                "'-', starting with a letter (it names the stack, S3 prefixes and SSM records)",
+            )
+        endpoints[key] = section.section(key, lambda s, key=key: parse_endpoint(s, key))
+    return MappingProxyType(endpoints)
+
+
+def _location(section: Reader) -> S3Location:
+    has_prefix, has_uri = section.has("s3_key_prefix"), section.has("s3_uri")
+    if has_prefix == has_uri:
+        raise ConfigError(
+            section.path,
+            sorted(k for k in ("s3_key_prefix", "s3_uri") if section.has(k)) or None,
+            "set exactly one of s3_key_prefix (a prefix in the project's artifacts bucket, "
+            "e.g. models/llama-3-70b/) and s3_uri (s3://bucket/prefix/)",
+        )
+    if has_prefix:
+        return S3Location(
+            key_prefix=section.string(
+                "s3_key_prefix",
+                pattern=_S3_KEY_PREFIX,
+                describe="allowed: an S3 key prefix without a leading '/' that ends with '/', "
+                "e.g. models/llama-3-70b/",
+            )
+        )
+    return S3Location(
+        uri=section.string(
+            "s3_uri",
+            pattern=_S3_URI,
+            describe="allowed: an S3 prefix URI ending with '/', e.g. s3://bucket/models/x/ "
+            "('{region}' is replaced by the deployment region)",
+        )
+    )
+
+
+def _image(section: Reader) -> ImageConfig:
+    if section.has("uri"):
+        if section.has("family") or section.has("tag"):
+            raise ConfigError(section.path, section.keys(), "set either uri, or family (and tag)")
+        return ImageConfig(
+            uri=section.string(
+                "uri",
+                pattern=_ECR_IMAGE,
+                describe="allowed: an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/"
+                "<repository>:<tag> or @sha256:<digest> ('{region}' allowed)",
+            )
+        )
+    return ImageConfig(
+        family=section.string("family", choices=tuple(PINNED_TAGS)),
+        tag=section.string(
+            "tag",
+            None,
+            pattern=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
+            describe="allowed: a Docker image tag",
+        ),
+    )
+
+
+def _draft_model(section: Reader) -> DraftModelConfig:
+    return DraftModelConfig(
+        location=_location(section),
+        jumpstart=section.boolean("jumpstart", False),
+        accept_eula=section.boolean("accept_eula", False),
+    )
+
+
+def _model(section: Reader) -> ModelConfig:
+    environment = section.string_map("environment", {})
+    draft = section.section("draft_model", _draft_model) if section.has("draft_model") else None
+    if draft is not None and DRAFT_MODEL_ENV in environment:
+        raise ConfigError(
+            section.child_path(f"environment.{DRAFT_MODEL_ENV}"),
+            environment[DRAFT_MODEL_ENV],
+            f"set automatically to {DRAFT_MODEL_PATH} when draft_model is given; remove it",
+        )
+    for name, value in environment.items():
+        if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}", name) or len(value) > 1024:
+            raise ConfigError(
+                section.child_path(f"environment.{name}"),
+                value,
+                "allowed: a variable name of letters, digits and '_' and a value of at most "
+                "1024 characters (CreateModel's limits)",
+            )
+    network_isolation = section.boolean("network_isolation", True)
+    if draft is not None and draft.jumpstart and not network_isolation:
+        raise ConfigError(
+            section.child_path("network_isolation"),
+            network_isolation,
+            "the SageMaker-provided (jumpstart) draft model requires network isolation",
+        )
+    return ModelConfig(
+        location=_location(section),
+        accept_eula=section.boolean("accept_eula", False),
+        network_isolation=network_isolation,
+        image=section.section("image", _image),
+        environment=MappingProxyType(environment),
+        draft_model=draft,
+    )
+
+
+def parse_scaling(section: Reader) -> ScalingConfig:
+    wake_period = section.integer("wake_period_seconds", 60, minimum=60, maximum=3600)
+    if wake_period % 60:
+        raise ConfigError(
+            section.child_path("wake_period_seconds"),
+            wake_period,
+            "allowed: a multiple of 60 (SageMaker publishes its async metrics every minute)",
+        )
+    return ScalingConfig(
+        # Target of ApproximateBacklogSizePerInstance (queued + in-flight requests per instance).
+        target_backlog_per_instance=section.number("target_backlog_per_instance", 2, minimum=0.1),
+        scale_out_cooldown_seconds=section.integer(
+            "scale_out_cooldown_seconds", 300, minimum=0, maximum=3600
+        ),
+        scale_in_cooldown_seconds=section.integer(
+            "scale_in_cooldown_seconds", 600, minimum=0, maximum=3600
+        ),
+        # An alarm evaluates at most one day of data: 1440 one-minute periods.
+        idle_minutes_before_zero=section.integer(
+            "idle_minutes_before_zero", 10, minimum=1, maximum=1440
+        ),
+        wake_period_seconds=wake_period,
+        wake_evaluation_periods=section.integer(
+            "wake_evaluation_periods", 1, minimum=1, maximum=10
+        ),
+        target_tracking_scale_in=section.boolean("target_tracking_scale_in", False),
+    )
+
+
+def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
+    instance_type = section.string(
+        "instance_type", choices=service_model.enum("ProductionVariantInstanceType")
+    )
+    family = instance_family(instance_type)
+    model = section.section("model", _model)
+    accelerator = FAMILY_ACCELERATOR.get(model.image.family or "")
+    if accelerator == "neuron" and family not in NEURON_FAMILIES:
+        raise ConfigError(
+            section.child_path("model.image.family"),
+            model.image.family,
+            f"a Neuron image runs only on Inferentia/Trainium (ml.inf*, ml.trn*), not on "
+            f"{instance_type}; use lmi or trtllm",
+        )
+    if accelerator == "gpu" and family not in GPU_FAMILIES:
+        raise ConfigError(
+            section.child_path("model.image.family"),
+            model.image.family,
+            f"a GPU image runs only on GPU instances (ml.p*, ml.g*), not on {instance_type}"
+            + ("; use neuron" if family in NEURON_FAMILIES else ""),
+        )
+
+    download_low, download_high = service_model.integer_limits(
+        "ProductionVariantModelDataDownloadTimeoutInSeconds"
+    )
+    startup_low, startup_high = service_model.integer_limits(
+        "ProductionVariantContainerStartupHealthCheckTimeoutInSeconds"
+    )
+    volume_low, volume_high = service_model.integer_limits("ProductionVariantVolumeSizeInGB")
+    concurrency_low, concurrency_high = service_model.integer_limits(
+        "MaxConcurrentInvocationsPerInstance"
+    )
+    volume = section.integer("volume_size_gb", None, minimum=volume_low, maximum=volume_high)
+    if volume is not None and family in LOCAL_NVME_FAMILIES:
+        raise ConfigError(
+            section.child_path("volume_size_gb"),
+            volume,
+            f"{instance_type} has local NVMe instance storage, which SageMaker uses instead of an "
+            "EBS volume; remove volume_size_gb",
+        )
+    if volume is None and family in EBS_ONLY_FAMILIES:
+        raise ConfigError(
+            section.child_path("volume_size_gb"),
+            None,
+            f"{instance_type} has no instance storage: set the EBS volume size in GB "
+            f"({volume_low}..{volume_high}), large enough for the model weights",
+        )
+
+    return EndpointConfig(
+        key=key,
+        enabled=section.boolean("enabled", True),
+        instance_type=instance_type,
+        model=model,
+        max_capacity=section.integer("max_capacity", 1, minimum=1, maximum=100),
+        max_concurrent_invocations_per_instance=section.integer(
+            "max_concurrent_invocations_per_instance",
+            4,
+            minimum=concurrency_low,
+            maximum=concurrency_high,
+        ),
+        volume_size_gb=volume,
+        model_data_download_timeout_seconds=section.integer(
+            "model_data_download_timeout_seconds",
+            1800,
+            minimum=download_low,
+            maximum=download_high,
+        ),
+        container_startup_health_check_timeout_seconds=section.integer(
+            "container_startup_health_check_timeout_seconds",
+            1800,
+            minimum=startup_low,
+            maximum=startup_high,
+        ),
+        scaling=section.section("scaling", parse_scaling, optional=True),
+        price_usd_per_hour=section.number("price_usd_per_hour", minimum=0),
+    )

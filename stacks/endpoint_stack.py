@@ -1,0 +1,102 @@
+"""Endpoint-<key>: one async LLM endpoint. Each is a stack of its own because creating one takes
+10-40 minutes and may fail on a quota; a failure then rolls back only that endpoint."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib.async_llm_endpoint import AsyncLlmEndpoint, EndpointScaling, ModelArtifacts
+from constructs_lib.deployment_record import DeploymentRecord
+from constructs_lib.dlc_images import dlc_image, explicit_image
+from stacks.config.endpoints import EndpointConfig, S3Location
+
+
+class EndpointStack(cdk.Stack):
+    """Composes an `AsyncLlmEndpoint` from config and publishes where to send requests."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        endpoint: EndpointConfig,
+        key: kms.IKey,
+        artifacts_bucket: s3.IBucket,
+        inference_bucket: s3.IBucket,
+        parameter_prefix: str,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+
+        def artifacts(location: S3Location, accept_eula: bool) -> ModelArtifacts:
+            if location.key_prefix is not None:
+                return ModelArtifacts.in_bucket(
+                    artifacts_bucket, location.key_prefix, accept_eula=accept_eula
+                )
+            return ModelArtifacts.at_uri(location.uri or "", accept_eula=accept_eula)
+
+        model = endpoint.model
+        image = (
+            explicit_image(model.image.uri)
+            if model.image.uri
+            else dlc_image(self, model.image.family or "", model.image.tag)
+        )
+        draft = model.draft_model
+        self.endpoint = AsyncLlmEndpoint(
+            self,
+            "Endpoint",
+            endpoint_key=endpoint.key,
+            instance_type=endpoint.instance_type,
+            image=image,
+            model=artifacts(model.location, model.accept_eula),
+            draft_model=artifacts(draft.location, draft.accept_eula) if draft else None,
+            environment=model.environment,
+            network_isolation=model.network_isolation,
+            key=key,
+            inference_bucket=inference_bucket,
+            max_capacity=endpoint.max_capacity,
+            max_concurrent_invocations_per_instance=endpoint.max_concurrent_invocations_per_instance,
+            volume_size_gb=endpoint.volume_size_gb,
+            model_data_download_timeout_seconds=endpoint.model_data_download_timeout_seconds,
+            container_startup_health_check_timeout_seconds=(
+                endpoint.container_startup_health_check_timeout_seconds
+            ),
+            scaling=EndpointScaling(
+                target_backlog_per_instance=endpoint.scaling.target_backlog_per_instance,
+                scale_out_cooldown_seconds=endpoint.scaling.scale_out_cooldown_seconds,
+                scale_in_cooldown_seconds=endpoint.scaling.scale_in_cooldown_seconds,
+                idle_minutes_before_zero=endpoint.scaling.idle_minutes_before_zero,
+                wake_period_seconds=endpoint.scaling.wake_period_seconds,
+                wake_evaluation_periods=endpoint.scaling.wake_evaluation_periods,
+                target_tracking_scale_in=endpoint.scaling.target_tracking_scale_in,
+            ),
+        )
+
+        ep = self.endpoint
+        DeploymentRecord(
+            self,
+            "Record",
+            parameter_prefix=parameter_prefix,
+            part=f"endpoints/{endpoint.key}",
+            document={
+                "endpoint_name": ep.endpoint_name,
+                "variant_name": ep.variant_name,
+                "instance_type": endpoint.instance_type,
+                "input_prefix": ep.s3_uri(ep.input_prefix),
+                "output_prefix": ep.s3_uri(ep.output_prefix),
+                "failure_prefix": ep.s3_uri(ep.failure_prefix),
+                "success_topic_arn": ep.success_topic.topic_arn,
+                "error_topic_arn": ep.error_topic.topic_arn,
+                "max_capacity": endpoint.max_capacity,
+                "price_usd_per_hour": endpoint.price_usd_per_hour,
+            },
+        )
+        cdk.CfnOutput(self, "EndpointName", value=ep.endpoint_name)
+        cdk.CfnOutput(self, "InputPrefix", value=ep.s3_uri(ep.input_prefix))
+        cdk.CfnOutput(self, "OutputPrefix", value=ep.s3_uri(ep.output_prefix))
+        cdk.CfnOutput(self, "FailurePrefix", value=ep.s3_uri(ep.failure_prefix))
+        cdk.CfnOutput(self, "SuccessTopicArn", value=ep.success_topic.topic_arn)
+        cdk.CfnOutput(self, "ErrorTopicArn", value=ep.error_topic.topic_arn)

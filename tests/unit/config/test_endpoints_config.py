@@ -1,0 +1,310 @@
+"""The `endpoints` config section: defaults, typed values, and every bad value refused at synth."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.config import ConfigError, load_config
+from stacks.config.endpoints import (
+    EBS_ONLY_FAMILIES,
+    GPU_FAMILIES,
+    LOCAL_NVME_FAMILIES,
+    NEURON_FAMILIES,
+    instance_family,
+)
+from stacks.config.service_model import enum
+
+PATH = "workbench.environments.dev.endpoints"
+
+
+def endpoints(ctx: dict) -> dict:
+    return ctx["environments"]["dev"]["endpoints"]
+
+
+def p4d(ctx: dict) -> dict:
+    return endpoints(ctx)["p4d"]
+
+
+def inf2(ctx: dict) -> dict:
+    return endpoints(ctx)["inf2"]
+
+
+def test_default_config_has_the_p4d_and_inf2_endpoints(config_context):
+    config = load_config(config_context, "dev").endpoints
+    assert sorted(config) == ["inf2", "p4d"]
+    gpu, neuron = config["p4d"], config["inf2"]
+    assert (gpu.instance_type, gpu.model.image.family) == ("ml.p4d.24xlarge", "lmi")
+    assert gpu.model.environment["OPTION_TENSOR_PARALLEL_DEGREE"] == "8"
+    assert gpu.volume_size_gb is None
+    assert gpu.model.draft_model is not None
+    assert gpu.model.draft_model.location.key_prefix == "models/meta-llama-3-8b/"
+    assert (neuron.instance_type, neuron.model.image.family) == ("ml.inf2.48xlarge", "neuron")
+    assert neuron.model.environment["OPTION_TENSOR_PARALLEL_DEGREE"] == "24"
+    assert neuron.volume_size_gb == 512
+    assert neuron.model_data_download_timeout_seconds == 3600
+    assert neuron.container_startup_health_check_timeout_seconds == 3600
+    for endpoint in config.values():
+        assert endpoint.enabled
+        assert endpoint.scaling.idle_minutes_before_zero == 10
+        assert endpoint.scaling.wake_period_seconds == 60
+        assert endpoint.scaling.wake_evaluation_periods == 1
+        assert endpoint.scaling.target_tracking_scale_in is False
+        assert endpoint.price_usd_per_hour > 0
+
+
+def test_default_config_names_no_real_bucket(config_context):
+    for env in ("dev", "prod"):
+        for endpoint in load_config(config_context, env).endpoints.values():
+            assert endpoint.model.location.uri is None
+            assert endpoint.model.location.key_prefix.startswith("models/")
+
+
+def test_omitted_scaling_and_optional_keys_take_documented_defaults(config_context):
+    for key in ("scaling", "max_capacity", "max_concurrent_invocations_per_instance"):
+        inf2(config_context).pop(key)
+    endpoint = load_config(config_context, "dev").endpoints["inf2"]
+    assert endpoint.max_capacity == 1
+    assert endpoint.max_concurrent_invocations_per_instance == 4
+    scaling = endpoint.scaling
+    assert (scaling.target_backlog_per_instance, scaling.idle_minutes_before_zero) == (2, 10)
+    assert (scaling.scale_out_cooldown_seconds, scaling.scale_in_cooldown_seconds) == (300, 600)
+
+
+def test_no_endpoints_section_means_no_endpoints(config_context):
+    del config_context["environments"]["dev"]["endpoints"]
+    assert dict(load_config(config_context, "dev").endpoints) == {}
+
+
+def test_an_endpoint_can_be_switched_off(config_context):
+    p4d(config_context)["enabled"] = False
+    assert load_config(config_context, "dev").endpoints["p4d"].enabled is False
+
+
+def test_model_may_live_outside_the_artifacts_bucket(config_context):
+    model = p4d(config_context)["model"]
+    del model["s3_key_prefix"]
+    model["s3_uri"] = "s3://jumpstart-private-cache-prod-{region}/meta/llama-3-70b/"
+    model["draft_model"] = {"jumpstart": True, "s3_uri": "s3://drafts-{region}/llama/"}
+    config = load_config(config_context, "dev").endpoints["p4d"].model
+    assert config.location.uri.startswith("s3://jumpstart-private-cache-prod-{region}/")
+    assert config.draft_model.jumpstart is True
+
+
+def test_explicit_image_uri(config_context):
+    p4d(config_context)["model"]["image"] = {
+        "uri": "123456789012.dkr.ecr.{region}.amazonaws.com/llm/serve@sha256:" + "a" * 64
+    }
+    assert load_config(config_context, "dev").endpoints["p4d"].model.image.family is None
+
+
+def test_every_instance_family_is_classified_for_the_volume_rule():
+    families = {instance_family(t) for t in enum("ProductionVariantInstanceType")}
+    assert not LOCAL_NVME_FAMILIES & EBS_ONLY_FAMILIES
+    assert families == LOCAL_NVME_FAMILIES | EBS_ONLY_FAMILIES
+    assert families >= (NEURON_FAMILIES | GPU_FAMILIES)
+    assert {"p4d", "g5"} <= LOCAL_NVME_FAMILIES
+    assert "inf2" in EBS_ONLY_FAMILIES
+
+
+# (test id, mutation, expected key path under PATH, expected words in the message)
+BAD_ENDPOINTS = [
+    (
+        "neuron-image-on-p4d",
+        lambda c: p4d(c)["model"].update(image={"family": "neuron"}),
+        "p4d.model.image.family",
+        "Neuron image runs only on Inferentia/Trainium",
+    ),
+    (
+        "gpu-image-on-inf2",
+        lambda c: inf2(c)["model"].update(image={"family": "lmi"}),
+        "inf2.model.image.family",
+        "GPU image runs only on GPU instances",
+    ),
+    (
+        "trtllm-image-on-cpu",
+        lambda c: (
+            p4d(c).update(instance_type="ml.m5.xlarge", volume_size_gb=30),
+            p4d(c)["model"].update(image={"family": "trtllm"}),
+        ),
+        "p4d.model.image.family",
+        "not on ml.m5.xlarge",
+    ),
+    (
+        "volume-on-p4d",
+        lambda c: p4d(c).update(volume_size_gb=512),
+        "p4d.volume_size_gb",
+        "local NVMe instance storage",
+    ),
+    (
+        "no-volume-on-inf2",
+        lambda c: inf2(c).pop("volume_size_gb"),
+        "inf2.volume_size_gb",
+        "has no instance storage",
+    ),
+    (
+        "volume-too-large",
+        lambda c: inf2(c).update(volume_size_gb=600),
+        "inf2.volume_size_gb",
+        "1..512",
+    ),
+    (
+        "download-timeout-30",
+        lambda c: p4d(c).update(model_data_download_timeout_seconds=30),
+        "p4d.model_data_download_timeout_seconds",
+        "60..3600",
+    ),
+    (
+        "startup-timeout-4000",
+        lambda c: inf2(c).update(container_startup_health_check_timeout_seconds=4000),
+        "inf2.container_startup_health_check_timeout_seconds",
+        "60..3600",
+    ),
+    ("max-capacity-0", lambda c: p4d(c).update(max_capacity=0), "p4d.max_capacity", "1..100"),
+    (
+        "concurrency-0",
+        lambda c: p4d(c).update(max_concurrent_invocations_per_instance=0),
+        "p4d.max_concurrent_invocations_per_instance",
+        "1..1000",
+    ),
+    (
+        "unknown-instance-type",
+        lambda c: p4d(c).update(instance_type="ml.p4d.48xlarge"),
+        "p4d.instance_type",
+        "closest: ml.p4d.24xlarge",
+    ),
+    (
+        "s3-prefix-without-trailing-slash",
+        lambda c: p4d(c)["model"].update(s3_key_prefix="models/llama"),
+        "p4d.model.s3_key_prefix",
+        "ends with '/'",
+    ),
+    (
+        "s3-uri-not-s3",
+        lambda c: (
+            p4d(c)["model"].pop("s3_key_prefix"),
+            p4d(c)["model"].update(s3_uri="https://bucket/models/"),
+        ),
+        "p4d.model.s3_uri",
+        "S3 prefix URI ending with '/'",
+    ),
+    (
+        "both-prefix-and-uri",
+        lambda c: p4d(c)["model"].update(s3_uri="s3://bucket/models/"),
+        "p4d.model",
+        "exactly one of s3_key_prefix",
+    ),
+    (
+        "draft-without-location",
+        lambda c: p4d(c)["model"].update(draft_model={"accept_eula": True}),
+        "p4d.model.draft_model",
+        "exactly one of s3_key_prefix",
+    ),
+    (
+        "unknown-setting-key",
+        lambda c: p4d(c).update(instance_count=2),
+        "p4d.instance_count",
+        "unknown key",
+    ),
+    (
+        "unknown-scaling-key",
+        lambda c: p4d(c)["scaling"].update(idle_minutes=5),
+        "p4d.scaling.idle_minutes",
+        "unknown key",
+    ),
+    (
+        "unknown-image-family",
+        lambda c: p4d(c)["model"].update(image={"family": "tgi"}),
+        "p4d.model.image.family",
+        "allowed: lmi, neuron, trtllm",
+    ),
+    (
+        "image-uri-and-family",
+        lambda c: p4d(c)["model"].update(
+            image={"family": "lmi", "uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"}
+        ),
+        "p4d.model.image",
+        "either uri, or family",
+    ),
+    (
+        "image-uri-not-ecr",
+        lambda c: p4d(c)["model"].update(image={"uri": "docker.io/vllm/vllm-openai:latest"}),
+        "p4d.model.image.uri",
+        "ECR image URI",
+    ),
+    (
+        "draft-env-set-by-hand",
+        lambda c: p4d(c)["model"]["environment"].update(OPTION_SPECULATIVE_DRAFT_MODEL="/x/"),
+        "p4d.model.environment.OPTION_SPECULATIVE_DRAFT_MODEL",
+        "set automatically",
+    ),
+    (
+        "jumpstart-draft-without-isolation",
+        lambda c: (
+            p4d(c)["model"].update(network_isolation=False),
+            p4d(c)["model"]["draft_model"].update(jumpstart=True),
+        ),
+        "p4d.model.network_isolation",
+        "requires network isolation",
+    ),
+    (
+        "environment-value-not-a-string",
+        lambda c: p4d(c)["model"]["environment"].update(OPTION_TENSOR_PARALLEL_DEGREE=8),
+        "p4d.model.environment.OPTION_TENSOR_PARALLEL_DEGREE",
+        "expected a string",
+    ),
+    (
+        "bad-endpoint-key",
+        lambda c: endpoints(c).update({"P4D_big": endpoints(c).pop("p4d")}),
+        "P4D_big",
+        "lower-case letters",
+    ),
+    (
+        "endpoint-key-too-long",
+        lambda c: endpoints(c).update({"a" * 21: endpoints(c).pop("p4d")}),
+        "a" * 21,
+        "1-20",
+    ),
+    (
+        "wake-period-not-whole-minutes",
+        lambda c: p4d(c)["scaling"].update(wake_period_seconds=90),
+        "p4d.scaling.wake_period_seconds",
+        "multiple of 60",
+    ),
+    (
+        "idle-window-zero",
+        lambda c: p4d(c)["scaling"].update(idle_minutes_before_zero=0),
+        "p4d.scaling.idle_minutes_before_zero",
+        "1..1440",
+    ),
+    (
+        "missing-price",
+        lambda c: p4d(c).pop("price_usd_per_hour"),
+        "p4d.price_usd_per_hour",
+        "required",
+    ),
+    (
+        "enabled-not-boolean",
+        lambda c: p4d(c).update(enabled="no"),
+        "p4d.enabled",
+        "true or false",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "words"),
+    [case[1:] for case in BAD_ENDPOINTS],
+    ids=[case[0] for case in BAD_ENDPOINTS],
+)
+def test_bad_endpoint_config_is_refused_with_a_clear_message(config_context, mutate, path, words):
+    mutate(config_context)
+    with pytest.raises(ConfigError) as error:
+        load_config(config_context, "dev")
+    assert error.value.path == f"{PATH}.{path}"
+    assert words in str(error.value)
+
+
+def test_a_bad_prod_endpoint_fails_the_dev_synth_too(config_context):
+    config_context["environments"]["prod"]["endpoints"]["p4d"]["volume_size_gb"] = 100
+    with pytest.raises(ConfigError, match=r"prod\.endpoints\.p4d\.volume_size_gb"):
+        load_config(config_context, "dev")

@@ -1,0 +1,104 @@
+"""Deep Learning Containers images: registry account per region through a CfnMapping."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from constructs_lib.dlc_images import (
+    ACCOUNTS,
+    DEFAULT_ACCOUNT,
+    MAPPING_ID,
+    PINNED_TAGS,
+    dlc_image,
+    explicit_image,
+)
+
+
+@pytest.fixture(scope="module")
+def images():
+    stack = cdk.Stack(cdk.App(), "Images")
+    found = {family: dlc_image(stack, family) for family in PINNED_TAGS}
+    # Any resource, so the template renders the mapping the images use.
+    cdk.CfnOutput(stack, "Lmi", value=found["lmi"].uri)
+    cdk.CfnOutput(stack, "Repo", value=found["neuron"].repository_arn)
+    return stack, found
+
+
+def test_one_mapping_per_stack_maps_every_region_to_its_registry(images):
+    stack, _ = images
+    mappings = Template.from_stack(stack).to_json()["Mappings"]
+    assert list(mappings) == [MAPPING_ID]
+    table = {region: row["account"] for region, row in mappings[MAPPING_ID].items()}
+    assert table == ACCOUNTS
+    assert table["us-east-1"] == table["us-west-2"] == table["eu-central-1"] == DEFAULT_ACCOUNT
+    assert table["af-south-1"] == "626614931356"
+    assert table["ap-east-1"] == "871362719292"
+
+
+def test_uri_is_resolved_by_cloudformation_in_the_deployment_region(images):
+    stack, found = images
+    assert stack.resolve(found["lmi"].uri) == {
+        "Fn::Join": [
+            "",
+            [
+                {"Fn::FindInMap": [MAPPING_ID, {"Ref": "AWS::Region"}, "account"]},
+                ".dkr.ecr.",
+                {"Ref": "AWS::Region"},
+                ".",
+                {"Ref": "AWS::URLSuffix"},
+                "/djl-inference:" + PINNED_TAGS["lmi"],
+            ],
+        ]
+    }
+
+
+def test_each_family_has_its_pinned_tag_and_a_tag_can_be_overridden(images):
+    stack, found = images
+    for family, image in found.items():
+        assert (
+            stack.resolve(image.uri)["Fn::Join"][1][-1] == "/djl-inference:" + PINNED_TAGS[family]
+        )
+    assert "neuronx" in PINNED_TAGS["neuron"]
+    assert "tensorrtllm" in PINNED_TAGS["trtllm"]
+    custom = dlc_image(stack, "lmi", "0.32.0-lmi14.0.0-cu126")
+    assert stack.resolve(custom.uri)["Fn::Join"][1][-1] == "/djl-inference:0.32.0-lmi14.0.0-cu126"
+
+
+def test_repository_arn_is_in_the_registry_account(images):
+    stack, found = images
+    assert stack.resolve(found["neuron"].repository_arn) == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":ecr:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Fn::FindInMap": [MAPPING_ID, {"Ref": "AWS::Region"}, "account"]},
+                ":repository/djl-inference",
+            ],
+        ]
+    }
+
+
+def test_unknown_family_is_refused(images):
+    stack, _ = images
+    with pytest.raises(ValueError, match="unknown image family 'tgi'"):
+        dlc_image(stack, "tgi")
+
+
+def test_explicit_uri_gives_its_repository():
+    image = explicit_image("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/llm:1.2")
+    stack = cdk.Stack(cdk.App(), "Explicit")
+    assert stack.resolve(image.repository_arn) == {
+        "Fn::Join": [
+            "",
+            ["arn:", {"Ref": "AWS::Partition"}, ":ecr:eu-west-1:123456789012:repository/team/llm"],
+        ]
+    }
+    assert image.uri == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/llm:1.2"
+    with pytest.raises(ValueError, match="not an ECR image URI"):
+        explicit_image("docker.io/library/python:3")

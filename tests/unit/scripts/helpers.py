@@ -1,0 +1,90 @@
+"""Test helpers: a fake boto3 session with Stubber-wrapped clients, and a tiny assembly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import botocore.session
+from botocore.stub import Stubber
+
+REGION = "us-east-1"
+_CORE = botocore.session.get_session()  # one session: service models are loaded once
+
+
+class FakeSession:
+    """Stands in for boto3.Session: `client(name)` returns pre-made, stubbed botocore clients."""
+
+    def __init__(self, region: str | None = REGION) -> None:
+        self.region_name = region
+        self._core = _CORE
+        self.clients: dict = {}
+        self.stubbers: dict[str, Stubber] = {}
+
+    def stub(self, name: str) -> Stubber:
+        if name not in self.stubbers:
+            client = self._core.create_client(
+                name,
+                region_name=self.region_name or REGION,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            self.clients[name] = client
+            self.stubbers[name] = Stubber(client)
+            self.stubbers[name].activate()
+        return self.stubbers[name]
+
+    def client(self, name: str):
+        self.stub(name)
+        return self.clients[name]
+
+    def assert_no_pending_responses(self) -> None:
+        for stubber in self.stubbers.values():
+            stubber.assert_no_pending_responses()
+
+
+def write_assembly(root: Path, templates: dict[str, dict], stage: str = "genai-opt-dev") -> Path:
+    """A cdk.out with a nested stage assembly holding `templates` (stack id -> template)."""
+    nested = root / f"assembly-{stage}"
+    nested.mkdir(parents=True)
+    artifacts = {}
+    for stack_id, template in templates.items():
+        file_name = f"{stage}{stack_id}.template.json"
+        (nested / file_name).write_text(json.dumps(template))
+        artifacts[f"{stage}{stack_id}"] = {
+            "type": "aws:cloudformation:stack",
+            "displayName": f"{stage}/{stack_id}",
+            "properties": {"templateFile": file_name},
+        }
+    (nested / "manifest.json").write_text(json.dumps({"artifacts": artifacts}))
+    (root / "manifest.json").write_text(json.dumps({"artifacts": {}}))
+    return root
+
+
+BOOTSTRAP_RULE = {
+    "Parameters": {
+        "BootstrapVersion": {
+            "Type": "AWS::SSM::Parameter::Value<String>",
+            "Default": "/cdk-bootstrap/hnb659fds/version",
+        }
+    },
+    "Rules": {
+        "CheckBootstrapVersion": {
+            "Assertions": [
+                {
+                    "Assert": {
+                        "Fn::Not": [
+                            {
+                                "Fn::Contains": [
+                                    ["1", "2", "3", "4", "5"],
+                                    {"Ref": "BootstrapVersion"},
+                                ]
+                            }
+                        ]
+                    },
+                    "AssertDescription": "CDK bootstrap stack version 6 required.",
+                }
+            ]
+        }
+    },
+}
