@@ -15,13 +15,25 @@ Deployment document
     ``endpoints``. ``endpoints`` maps an endpoint's config key (``p4d``, ``inf2``, ...) to an
     object with ``endpoint_name``, ``variant_name``, ``instance_type``, ``input_prefix``,
     ``output_prefix``, ``failure_prefix`` (S3 URIs), ``success_topic_arn``, ``error_topic_arn``,
-    ``max_capacity`` and ``price_usd_per_hour``.
+    ``max_capacity`` and ``price_usd_per_hour``. The optimization keys are empty strings and
+    ``endpoints`` is empty while those stacks are not deployed; using them then raises a
+    ``WorkbenchError`` that says which stack is missing.
+
+Where the parts come from (``Deployment.from_parameters``)
+    Each stack publishes its part as a JSON SSM parameter under the deployment path
+    ``/<project>/<env>/deployment/``: ``storage`` (``region``, ``artifacts_bucket``,
+    ``inference_bucket``, ``kms_key_arn``), ``optimization`` (``state_machine_arn``,
+    ``launcher_function_name``, ``job_topic_arn``, ``results_parameter_prefix``,
+    ``job_role_arn``) and ``endpoints/<key>`` (one per endpoint). ``project`` and ``env`` come
+    from the path. The on-start script assembles them into the file below with
+    ``python genai_workbench.py write-deployment --path PATH --out FILE``.
 
 Where the document is found (``Deployment.load``)
     1. the file named by env var ``GENAI_OPT_DEPLOYMENT_FILE``, default
        ``/home/ec2-user/SageMaker/.genai-optimization/deployment.json`` (the notebook's
        on-start script writes it);
-    2. else the SSM parameter named by env var ``GENAI_OPT_DEPLOYMENT_PARAMETER``;
+    2. else the SSM parameters under the path in env var ``GENAI_OPT_DEPLOYMENT_PATH``
+       (the Workspace stack outputs it as ``DeploymentPath``);
     3. else ``DeploymentNotFoundError`` saying what was looked at.
 
 Optimization workflow (Step Functions)
@@ -81,7 +93,7 @@ from botocore.exceptions import ClientError
 UTC = timezone(timedelta(0))
 
 DEPLOYMENT_FILE_ENV = "GENAI_OPT_DEPLOYMENT_FILE"
-DEPLOYMENT_PARAMETER_ENV = "GENAI_OPT_DEPLOYMENT_PARAMETER"
+DEPLOYMENT_PATH_ENV = "GENAI_OPT_DEPLOYMENT_PATH"
 DEFAULT_DEPLOYMENT_FILE = "/home/ec2-user/SageMaker/.genai-optimization/deployment.json"
 
 LLAMA3_70B = "meta-textgeneration-llama-3-70b"
@@ -111,11 +123,14 @@ _REQUIRED_KEYS = (
     "artifacts_bucket",
     "inference_bucket",
     "kms_key_arn",
+    "endpoints",
+)
+#: Published by the Optimization stack; empty while it is not deployed.
+_OPTIMIZATION_KEYS = (
     "state_machine_arn",
     "launcher_function_name",
     "job_topic_arn",
     "results_parameter_prefix",
-    "endpoints",
 )
 _ENDPOINT_KEYS = (
     "endpoint_name",
@@ -184,11 +199,11 @@ class Deployment:
     artifacts_bucket: str
     inference_bucket: str
     kms_key_arn: str
-    state_machine_arn: str
-    launcher_function_name: str
-    job_topic_arn: str
-    results_parameter_prefix: str
     endpoints: Mapping[str, EndpointInfo]
+    state_machine_arn: str = ""
+    launcher_function_name: str = ""
+    job_topic_arn: str = ""
+    results_parameter_prefix: str = ""
     _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -221,20 +236,30 @@ class Deployment:
                     f"price_usd_per_hour a number ({err})"
                 ) from err
             endpoints[key] = EndpointInfo(key=key, **values)
-        return cls(endpoints=endpoints, **{k: str(doc[k]) for k in _REQUIRED_KEYS[:-1]})
+        optimization = {k: str(doc.get(k) or "") for k in _OPTIMIZATION_KEYS}
+        return cls(
+            endpoints=endpoints, **{k: str(doc[k]) for k in _REQUIRED_KEYS[:-1]}, **optimization
+        )
+
+    @classmethod
+    def from_parameters(
+        cls, path: str, *, ssm_client: Any = None, printer: Printer | None = None
+    ) -> Deployment:
+        """Assemble the document from the SSM parameters under ``path`` (see module doc)."""
+        return cls.from_dict(deployment_document(path, ssm_client=ssm_client, printer=printer))
 
     @classmethod
     def load(
         cls,
         path: str | os.PathLike[str] | None = None,
-        parameter_name: str | None = None,
+        deployment_path: str | None = None,
         *,
         ssm_client: Any = None,
     ) -> Deployment:
-        """Read the deployment document from the file, else from the SSM parameter.
+        """Read the deployment document from the file, else from the SSM parameters.
 
         Arguments override the env vars ``GENAI_OPT_DEPLOYMENT_FILE`` and
-        ``GENAI_OPT_DEPLOYMENT_PARAMETER``.
+        ``GENAI_OPT_DEPLOYMENT_PATH``.
         """
         file = Path(path or os.environ.get(DEPLOYMENT_FILE_ENV) or DEFAULT_DEPLOYMENT_FILE)
         if file.is_file():
@@ -242,34 +267,39 @@ class Deployment:
                 return cls.from_dict(json.loads(file.read_text(encoding="utf-8")))
             except json.JSONDecodeError as err:
                 raise WorkbenchError(f"{file} is not valid JSON: {err}") from err
-        parameter = parameter_name or os.environ.get(DEPLOYMENT_PARAMETER_ENV)
-        if not parameter:
+        ssm_path = deployment_path or os.environ.get(DEPLOYMENT_PATH_ENV)
+        if not ssm_path:
             raise DeploymentNotFoundError(
-                f"No deployment file at {file} and no SSM parameter named: set "
-                f"{DEPLOYMENT_FILE_ENV} to the deployment JSON file or "
-                f"{DEPLOYMENT_PARAMETER_ENV} to the SSM parameter holding it (the CDK app "
-                "outputs its name). On the workbench notebook, restarting the instance "
-                "rewrites the file."
+                f"No deployment file at {file} and no SSM path named: set "
+                f"{DEPLOYMENT_FILE_ENV} to the deployment JSON file or {DEPLOYMENT_PATH_ENV} to "
+                "the deployment path (Workspace stack output DeploymentPath, such as "
+                "/genai-opt/dev/deployment/). On the workbench notebook, restarting the "
+                "instance rewrites the file."
             )
-        ssm = ssm_client or boto3.client("ssm")
-        try:
-            value = ssm.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
-        except ClientError as err:
-            raise DeploymentNotFoundError(
-                f"No deployment file at {file}, and SSM parameter {parameter!r} could not be "
-                f"read: {err}"
-            ) from err
-        try:
-            return cls.from_dict(json.loads(value))
-        except json.JSONDecodeError as err:
-            raise WorkbenchError(f"SSM parameter {parameter!r} is not valid JSON: {err}") from err
+        return cls.from_parameters(ssm_path, ssm_client=ssm_client)
+
+    def require_optimization(self) -> None:
+        """Raise ``WorkbenchError`` unless the Optimization stack's part is present."""
+        missing = [k for k in _OPTIMIZATION_KEYS if not getattr(self, k)]
+        if missing:
+            raise WorkbenchError(
+                f"The optimization workflow is not part of this deployment ({', '.join(missing)} "
+                f"missing): deploy the Optimization stack of {self.project}-{self.env}, then "
+                "restart the notebook instance (or reload with Deployment.load)."
+            )
 
     def endpoint(self, key: str) -> EndpointInfo:
         """The endpoint with config key ``key``; the error lists the keys that exist."""
         try:
             return self.endpoints[key]
         except KeyError:
-            known = ", ".join(sorted(self.endpoints)) or "none"
+            if not self.endpoints:
+                raise WorkbenchError(
+                    f"No endpoint {key!r}: no endpoint of {self.project}-{self.env} is deployed "
+                    "yet. Deploy the endpoint stacks (about 40 minutes each), then restart the "
+                    "notebook instance (or reload with Deployment.load)."
+                ) from None
+            known = ", ".join(sorted(self.endpoints))
             raise WorkbenchError(
                 f"No endpoint {key!r} in this deployment (have: {known})"
             ) from None
@@ -283,6 +313,84 @@ class Deployment:
     def use_client(self, service: str, client: Any) -> None:
         """Use ``client`` for ``service`` (another session, a profile, or a test stub)."""
         self._clients[service] = client
+
+
+def _parse_deployment_path(path: str) -> tuple[str, str, str]:
+    """``/<project>/<env>/deployment/`` -> (normalized path, project, env)."""
+    parts = [p for p in path.split("/") if p]
+    if not path.startswith("/") or len(parts) < 3 or parts[-1] != "deployment":
+        raise WorkbenchError(
+            f"deployment path must look like /<project>/<env>/deployment/, got {path!r}"
+        )
+    return "/" + "/".join(parts) + "/", parts[-3], parts[-2]
+
+
+def deployment_document(
+    path: str, *, ssm_client: Any = None, printer: Printer | None = None
+) -> dict[str, Any]:
+    """The deployment document assembled from the parts under ``path`` (GetParametersByPath).
+
+    Needs the ``storage`` part; a missing ``optimization`` part or no ``endpoints/*`` is
+    reported through ``printer`` and leaves those keys empty.
+    """
+    prefix, project, env = _parse_deployment_path(path)
+    ssm = ssm_client or boto3.client("ssm")
+    parts: dict[str, Any] = {}
+    try:
+        paginator = ssm.get_paginator("get_parameters_by_path")
+        for page in paginator.paginate(
+            Path=prefix.rstrip("/"), Recursive=True, WithDecryption=True
+        ):
+            for item in page["Parameters"]:
+                name = item["Name"]
+                try:
+                    parts[name[len(prefix) :]] = json.loads(item["Value"])
+                except json.JSONDecodeError as err:
+                    raise WorkbenchError(f"SSM parameter {name} is not valid JSON: {err}") from err
+    except ClientError as err:
+        raise DeploymentNotFoundError(
+            f"The SSM parameters under {prefix} could not be read: {err}"
+        ) from err
+    storage = parts.get("storage")
+    if not isinstance(storage, Mapping):
+        raise DeploymentNotFoundError(
+            f"No deployment under {prefix} (no {prefix}storage parameter): is the Storage "
+            f"stack of {project}-{env} deployed in this account and Region?"
+        )
+    doc: dict[str, Any] = {"project": project, "env": env, **storage}
+    optimization = parts.get("optimization")
+    if isinstance(optimization, Mapping):
+        doc.update({k: optimization.get(k, "") for k in _OPTIMIZATION_KEYS})
+        doc["job_role_arn"] = optimization.get("job_role_arn", "")
+    elif printer:
+        printer(f"no {prefix}optimization parameter: the Optimization stack is not deployed")
+    doc["endpoints"] = {
+        name[len("endpoints/") :]: value
+        for name, value in sorted(parts.items())
+        if name.startswith("endpoints/") and "/" not in name[len("endpoints/") :]
+    }
+    if not doc["endpoints"] and printer:
+        printer(f"no {prefix}endpoints/* parameters: no endpoint is deployed yet")
+    return doc
+
+
+def write_deployment(
+    path: str, out: str | os.PathLike[str], *, ssm_client: Any = None, printer: Printer = print
+) -> Path:
+    """Write the document assembled from ``path`` to ``out`` (validated first); the file."""
+    doc = deployment_document(path, ssm_client=ssm_client, printer=printer)
+    deployment = Deployment.from_dict(doc)  # never write a file the notebooks cannot read
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    temporary.replace(target)
+    printer(
+        f"wrote {target}: {deployment.project}-{deployment.env}, endpoints: "
+        f"{', '.join(sorted(deployment.endpoints)) or 'none'}, optimization workflow: "
+        f"{'yes' if deployment.state_machine_arn else 'no'}"
+    )
+    return target
 
 
 # --------------------------------------------------------------------------------------------
@@ -475,6 +583,7 @@ def start_optimization(
     running the same cell twice reuses the running or succeeded execution instead of paying
     for a second job. If that execution failed, pass ``attempt=2`` (3, ...) to start anew.
     """
+    deployment.require_optimization()
     event = request.to_event()
     name = run_name(event, deployment.project, attempt)
     event.setdefault("job_name", name)
@@ -548,6 +657,7 @@ def wait_for_optimization(
 
 
 def _result_parameter(deployment: Deployment, job_name: str) -> str:
+    deployment.require_optimization()
     return f"{deployment.results_parameter_prefix.rstrip('/')}/{job_name}"
 
 
@@ -563,6 +673,7 @@ def load_result(deployment: Deployment, job_name: str) -> dict[str, Any]:
 
 def list_results(deployment: Deployment) -> list[dict[str, Any]]:
     """Result documents of all finished jobs, newest first."""
+    deployment.require_optimization()
     paginator = deployment.client("ssm").get_paginator("get_parameters_by_path")
     results = []
     for page in paginator.paginate(Path=deployment.results_parameter_prefix, Recursive=True):
@@ -1400,3 +1511,35 @@ def plot_benchmarks(results: Sequence[BenchmarkResult]) -> Any:
     axes[2].set_title("USD / million output tokens")
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Command line (the notebook's on-start script)
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python genai_workbench.py write-deployment --path PATH --out FILE``."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="genai_workbench.py", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    write = commands.add_parser(
+        "write-deployment", help="assemble the deployment document from SSM and write it"
+    )
+    write.add_argument(
+        "--path", required=True, help="deployment path, /<project>/<env>/deployment/"
+    )
+    write.add_argument("--out", required=True, help="file to write (JSON)")
+    args = parser.parse_args(argv)
+    try:
+        write_deployment(args.path, args.out)
+    except WorkbenchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

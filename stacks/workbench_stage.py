@@ -8,6 +8,7 @@ from constructs import Construct
 from stacks.config import AppConfig
 from stacks.endpoint_stack import EndpointStack
 from stacks.storage_stack import StorageStack
+from stacks.workspace_stack import WorkspaceStack
 
 
 class WorkbenchStage(cdk.Stage):
@@ -45,3 +46,16 @@ class WorkbenchStage(cdk.Stage):
             for key, endpoint in config.endpoints.items()
             if endpoint.enabled
         }
+        self.workspace = WorkspaceStack(
+            self,
+            "Workspace",
+            description="Model optimization workbench: notebook instance, lifecycle, role",
+            workspace=config.workspace,
+            project=config.project,
+            env_name=config.env_name,
+            parameter_prefix=config.parameter_prefix,
+            key=self.storage.key,
+            artifacts_bucket=self.storage.artifacts_bucket,
+            inference_bucket=self.storage.inference_bucket,
+            # With the Optimization stack: state_machine=self.optimization.state_machine,
+        )

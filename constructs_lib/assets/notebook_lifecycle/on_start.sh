@@ -4,12 +4,14 @@
 #
 # Settings: the CDK app stores this file through Fn::Sub, which replaces the five dollar-brace
 # placeholders assigned just below (IdleMinutes, NotebooksS3Uri, AutostopS3Uri,
-# DeploymentParameter and the pseudo parameter AWS::Region). Fn::Sub would also rewrite any
+# DeploymentPath and the pseudo parameter AWS::Region). Fn::Sub would also rewrite any
 # other dollar-brace sequence, so this script writes bash variables as $name, never with braces
 # (a literal one would need a "!" after the brace).
 #
 # What it does, each step logged and none able to stop the instance from starting:
-#   1. writes the deployment JSON (SSM parameter) to
+#   1. downloads the notebooks (a zip at NotebooksS3Uri) and, with the client module shipped in
+#      it (genai_workbench.py write-deployment), assembles the deployment JSON from the SSM
+#      parameters under DeploymentPath (one per stack) into
 #      /home/ec2-user/SageMaker/.genai-optimization/deployment.json, owned by ec2-user;
 #   2. copies the notebooks (a zip at NotebooksS3Uri) into /home/ec2-user/SageMaker/genai-optimization/
 #      as ec2-user, replacing only files the user has not changed since they were shipped
@@ -27,7 +29,7 @@ set -euo pipefail
 IDLE_MINUTES="${IdleMinutes}"
 NOTEBOOKS_S3_URI="${NotebooksS3Uri}"
 AUTOSTOP_S3_URI="${AutostopS3Uri}"
-DEPLOYMENT_PARAMETER="${DeploymentParameter}"
+DEPLOYMENT_PATH="${DeploymentPath}"
 export AWS_DEFAULT_REGION="${AWS::Region}"
 
 SAGEMAKER_HOME=/home/ec2-user/SageMaker
@@ -74,28 +76,23 @@ boto3.client("s3").download_file(bucket, key, sys.argv[2])
 PY
 }
 
-fetch_deployment() {
-  timeout 60 "$PY" - "$DEPLOYMENT_PARAMETER" >"$WORK/deployment.json" <<'PY' || return 1
-import json
-import sys
-
-import boto3
-
-parameter = boto3.client("ssm").get_parameter(Name=sys.argv[1], WithDecryption=True)
-value = parameter["Parameter"]["Value"]
-json.loads(value)  # never write a file the notebooks cannot read
-sys.stdout.write(value)
-PY
-  install -d -o ec2-user -g ec2-user -m 0700 "$STATE_DIR" || return 1
-  install -o ec2-user -g ec2-user -m 0600 "$WORK/deployment.json" "$DEPLOYMENT_FILE" || return 1
-  log "wrote $DEPLOYMENT_FILE from $DEPLOYMENT_PARAMETER"
-}
-
-sync_notebooks() {
+fetch_notebooks() {
   s3_download "$NOTEBOOKS_S3_URI" "$WORK/notebooks.zip" || return 1
   mkdir -p "$WORK/notebooks" || return 1
   "$PY" -m zipfile -e "$WORK/notebooks.zip" "$WORK/notebooks" || return 1
-  chmod -R a+rX "$WORK/notebooks" || return 1
+  chmod -R a+rX "$WORK/notebooks"
+}
+
+# The client module validates what it writes: a file the notebooks cannot read is never written.
+fetch_deployment() {
+  timeout 60 "$PY" "$WORK/notebooks/genai_workbench.py" write-deployment \
+    --path "$DEPLOYMENT_PATH" --out "$WORK/deployment.json" || return 1
+  install -d -o ec2-user -g ec2-user -m 0700 "$STATE_DIR" || return 1
+  install -o ec2-user -g ec2-user -m 0600 "$WORK/deployment.json" "$DEPLOYMENT_FILE" || return 1
+  log "wrote $DEPLOYMENT_FILE from the SSM parameters under $DEPLOYMENT_PATH"
+}
+
+sync_notebooks() {
   install -d -o ec2-user -g ec2-user -m 0700 "$STATE_DIR" || return 1
   sudo -u ec2-user -H "$PY" - "$WORK/notebooks" "$NOTEBOOK_DIR" "$STATE_DIR" <<'PY'
 # BEGIN sync_notebooks.py
@@ -205,8 +202,12 @@ if ! PY=$(find_python); then
   exit 0
 fi
 log "using $PY"
-fetch_deployment || warn "could not write $DEPLOYMENT_FILE from SSM parameter $DEPLOYMENT_PARAMETER"
-sync_notebooks || warn "could not copy the notebooks from $NOTEBOOKS_S3_URI"
+if fetch_notebooks; then
+  fetch_deployment || warn "could not write $DEPLOYMENT_FILE from SSM path $DEPLOYMENT_PATH"
+  sync_notebooks || warn "could not copy the notebooks into $NOTEBOOK_DIR"
+else
+  warn "could not download the notebooks from $NOTEBOOKS_S3_URI (deployment file not written)"
+fi
 install_autostop || warn "auto-stop NOT installed: this instance will not stop by itself"
 install_packages_in_background
 log "on-start done"

@@ -84,7 +84,7 @@ def test_from_dict_reads_every_endpoint(document):
     assert inf2.max_capacity == 1
 
 
-@pytest.mark.parametrize("key", ["kms_key_arn", "endpoints", "results_parameter_prefix"])
+@pytest.mark.parametrize("key", ["kms_key_arn", "endpoints", "region"])
 def test_from_dict_names_a_missing_key(document, key):
     del document[key]
     with pytest.raises(wb.WorkbenchError, match=key):
@@ -119,33 +119,22 @@ def parameter(name: str, value: str) -> dict:
     return {"Parameter": {"Name": name, "Type": "String", "Value": value, "Version": 1}}
 
 
-def test_load_falls_back_to_the_ssm_parameter(tmp_path, monkeypatch, document, aws_env):
+def test_load_without_file_or_path_says_what_to_set(tmp_path, monkeypatch, aws_env):
     monkeypatch.setenv(wb.DEPLOYMENT_FILE_ENV, str(tmp_path / "absent.json"))
-    monkeypatch.setenv(wb.DEPLOYMENT_PARAMETER_ENV, "/genai-opt/dev/deployment")
-    ssm = boto3.client("ssm", region_name=REGION)
-    with Stubber(ssm) as stub:
-        stub.add_response(
-            "get_parameter",
-            parameter("/genai-opt/dev/deployment", json.dumps(document)),
-            {"Name": "/genai-opt/dev/deployment", "WithDecryption": True},
-        )
-        deployment = wb.Deployment.load(ssm_client=ssm)
-    assert deployment.endpoint("p4d").endpoint_name == "genai-p4d-endpoint"
-
-
-def test_load_without_file_or_parameter_says_what_to_set(tmp_path, monkeypatch, aws_env):
-    monkeypatch.setenv(wb.DEPLOYMENT_FILE_ENV, str(tmp_path / "absent.json"))
-    monkeypatch.delenv(wb.DEPLOYMENT_PARAMETER_ENV, raising=False)
-    with pytest.raises(wb.DeploymentNotFoundError, match=wb.DEPLOYMENT_PARAMETER_ENV):
+    monkeypatch.delenv(wb.DEPLOYMENT_PATH_ENV, raising=False)
+    with pytest.raises(wb.DeploymentNotFoundError, match=wb.DEPLOYMENT_PATH_ENV):
         wb.Deployment.load()
 
 
-def test_load_reports_an_unreadable_parameter(tmp_path, monkeypatch, aws_env):
+def test_load_reports_unreadable_parameters(tmp_path, monkeypatch, aws_env):
     monkeypatch.setenv(wb.DEPLOYMENT_FILE_ENV, str(tmp_path / "absent.json"))
     ssm = boto3.client("ssm", region_name=REGION)
-    with Stubber(ssm) as stub, pytest.raises(wb.DeploymentNotFoundError, match="/missing"):
-        stub.add_client_error("get_parameter", "ParameterNotFound", "not found")
-        wb.Deployment.load(parameter_name="/missing", ssm_client=ssm)
+    with (
+        Stubber(ssm) as stub,
+        pytest.raises(wb.DeploymentNotFoundError, match="/p/dev/deployment/"),
+    ):
+        stub.add_client_error("get_parameters_by_path", "AccessDeniedException", "denied")
+        wb.Deployment.load(deployment_path="/p/dev/deployment/", ssm_client=ssm)
 
 
 def test_load_reports_a_broken_file(tmp_path, aws_env):

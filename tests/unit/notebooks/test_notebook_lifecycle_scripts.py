@@ -21,7 +21,7 @@ PLACEHOLDERS = {
         "IdleMinutes",
         "NotebooksS3Uri",
         "AutostopS3Uri",
-        "DeploymentParameter",
+        "DeploymentPath",
         "AWS::Region",
     },
 }
@@ -31,7 +31,7 @@ VALUES = {
     "IdleMinutes": "120",
     "NotebooksS3Uri": f"s3://{BUCKET}/{'a' * 64}.zip",
     "AutostopS3Uri": f"s3://{BUCKET}/{'b' * 64}.py",
-    "DeploymentParameter": "/genai-model-optimization/production/deployment-document",
+    "DeploymentPath": "/genai-model-optimization/production/deployment/",
     "AWS::Region": "ap-southeast-2",
 }
 # NotebookInstanceLifecycleHook.Content is the base64 of the script, at most 16384 characters.
@@ -244,14 +244,13 @@ def test_s3_download_helper_splits_bucket_and_key(tmp_path):
     assert json.loads(target.read_text()) == {"bucket": "asset-bucket", "key": "dir/a b.zip"}
 
 
-def test_deployment_helper_prints_the_json_value(tmp_path):
-    value = json.dumps({"project": "genai-opt"})
-    result = run_helper(tmp_path, "get_parameter", "/p", env={"FAKE_PARAMETER_VALUE": value})
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == value
-
-
-def test_deployment_helper_refuses_a_value_that_is_not_json(tmp_path):
-    result = run_helper(tmp_path, "get_parameter", "/p", env={"FAKE_PARAMETER_VALUE": "oops"})
-    assert result.returncode != 0
-    assert result.stdout == ""
+def test_on_start_assembles_the_deployment_with_the_shipped_client():
+    script = read("on_start.sh")
+    assert 'DEPLOYMENT_PATH="${DeploymentPath}"' in script
+    assert re.search(
+        r'"\$WORK/notebooks/genai_workbench.py" write-deployment \\\n\s+--path "\$DEPLOYMENT_PATH" '
+        r'--out "\$WORK/deployment.json"',
+        script,
+    )
+    # the client comes from the notebooks zip: it is downloaded before the deployment is written
+    assert script.index("if fetch_notebooks; then") < script.index("  fetch_deployment ||")
