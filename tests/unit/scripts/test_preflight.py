@@ -349,3 +349,19 @@ def test_region_comes_from_flag_then_config_then_aws_region(monkeypatch):
     assert preflight.default_region("us-west-2", settings(region=REGION)) == "us-west-2"
     assert preflight.default_region(None, settings(region=REGION)) == REGION
     assert preflight.default_region(None, settings()) == "eu-west-1"
+
+
+def test_quota_listing_denied_fails_with_the_permission():
+    session = FakeSession()
+    session.stub("service-quotas").add_client_error("list_service_quotas", "AccessDeniedException")
+    [check] = preflight.check_quotas(session, settings(), REGION)
+    assert check.status == "FAIL" and "servicequotas:ListServiceQuotas" in check.fix
+
+
+def test_artifacts_listing_denied_names_the_bucket_to_allow():
+    session = FakeSession()
+    for _ in range(2):
+        session.stub("s3").add_client_error("list_objects_v2", "AccessDenied", "denied")
+    checks = preflight.check_artifacts(session, settings())
+    assert [c.status for c in checks] == ["FAIL", "FAIL"]
+    assert "Allow s3:ListBucket on models-bucket" in checks[0].fix
