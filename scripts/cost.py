@@ -19,9 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from operator_common import (
+    CONTEXT_KEY,
     ROOT,
     OperatorError,
     StackTemplate,
+    load_settings,
     read_assembly,
     read_context,
     references,
@@ -84,15 +86,12 @@ def load_prices(path: Path) -> dict:
     return table
 
 
-def endpoint_price_overrides(context: dict | None) -> dict[str, float]:
+def endpoint_price_overrides(context: dict) -> dict[str, float]:
     """`price_usd_per_hour` set on endpoints in cdk.json (any env) wins over the table."""
     overrides: dict[str, float] = {}
-    environments = ((context or {}).get("workbench") or {}).get("environments") or {}
-    for env in environments.values():
-        for endpoint in ((env or {}).get("endpoints") or {}).values():
-            price = (endpoint or {}).get("price_usd_per_hour")
-            if isinstance(price, int | float) and endpoint.get("instance_type"):
-                overrides[endpoint["instance_type"]] = float(price)
+    for env_name in (context.get(CONTEXT_KEY) or {}).get("environments") or {}:
+        for endpoint in load_settings(env_name, context).endpoints.values():
+            overrides[endpoint.instance_type] = endpoint.price_usd_per_hour
     return overrides
 
 
@@ -337,10 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         table = load_prices(args.prices)
         try:
-            context = read_context()
-        except OperatorError:
-            context = None
-        prices = Prices(table, endpoint_price_overrides(context))
+            overrides = endpoint_price_overrides(read_context())
+        except OperatorError as error:  # no or invalid cdk.json: the templates are still priced
+            print(f"note: {error}; endpoint prices come from the price table only", file=sys.stderr)
+            overrides = {}
+        prices = Prices(table, overrides)
         data = report(read_assembly(args.assembly), table, prices)
     except OperatorError as error:
         print(f"error: {error}", file=sys.stderr)

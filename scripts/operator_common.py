@@ -1,9 +1,8 @@
 """What the operator commands (preflight, cost, smoke, diagram) share.
 
 They depend only on three things, so they keep working while the stacks evolve:
-- cdk.json, read through the project's own loader (`stacks.config.load_config`); the `endpoints`
-  section is read from the raw context by `endpoint_settings`, so these commands work both before
-  and after the endpoint stacks' config module exists;
+- cdk.json, read through the project's own loader (`stacks.config.load_config`) into the typed,
+  frozen `AppConfig` (endpoints included: `stacks.config.endpoints`);
 - the synthesized templates in cdk.out (`read_assembly`);
 - the SSM deployment records the stacks publish (`/<project>/<env>/deployment/...`), at run time.
 """
@@ -14,7 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python scripts/x.py`: make `stacks` importable
     sys.path.insert(0, str(ROOT))
 
-from stacks.config import CONTEXT_KEY, ConfigError, load_config  # noqa: E402
+from stacks.config import CONTEXT_KEY, AppConfig, ConfigError, load_config  # noqa: E402
+from stacks.config.endpoints import EndpointConfig, S3Location  # noqa: E402
 
 
 class OperatorError(Exception):
@@ -32,35 +32,6 @@ class OperatorError(Exception):
 # ---------------------------------------------------------------------------------------------
 # cdk.json
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class EndpointSetting:
-    """The parts of one `endpoints.<key>` config entry that the operator commands need."""
-
-    key: str
-    enabled: bool
-    instance_type: str | None
-    max_capacity: int
-    price_usd_per_hour: float | None
-    # (config key path, value) of every S3 location under `model` (model, draft model, ...):
-    # an `s3://` URI (may hold `{region}`), or an `s3_key_prefix` in the artifacts bucket.
-    artifacts: tuple[tuple[str, str], ...] = ()
-    # (config key path, value) of every explicit container image URI under `model`.
-    images: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class ProjectSettings:
-    project: str
-    env_name: str
-    region: str | None
-    parameter_prefix: str
-    endpoints: tuple[EndpointSetting, ...] = field(default_factory=tuple)
-
-    @property
-    def enabled_endpoints(self) -> tuple[EndpointSetting, ...]:
-        return tuple(e for e in self.endpoints if e.enabled)
-
-
 def read_context(cdk_json: Path = ROOT / "cdk.json") -> dict:
     try:
         return json.loads(cdk_json.read_text())["context"]
@@ -72,89 +43,37 @@ def read_context(cdk_json: Path = ROOT / "cdk.json") -> dict:
         ) from error
 
 
-def load_settings(env_name: str, context: dict | None = None) -> ProjectSettings:
-    """The project config of `env_name`, validated by the app's own loader."""
+def load_settings(env_name: str, context: dict | None = None) -> AppConfig:
+    """The typed project config of `env_name`, parsed by the app's own loader."""
     context = read_context() if context is None else context
-    raw = context.get(CONTEXT_KEY)
     try:
-        config = load_config(raw, env_name)
+        return load_config(context.get(CONTEXT_KEY), env_name)
     except ConfigError as error:
-        # Before the endpoint stacks' config module is merged, the strict loader refuses an
-        # `endpoints` key: validate the rest, and read the endpoints with the adapter below.
-        if "endpoints" not in str(error):
-            raise OperatorError(str(error)) from error
-        try:
-            config = load_config(_without_endpoints(raw), env_name)
-        except ConfigError as second:
-            raise OperatorError(str(second)) from second
-    section = raw["environments"][env_name].get("endpoints") or {}
-    return ProjectSettings(
-        project=config.project,
-        env_name=config.env_name,
-        region=config.region,
-        parameter_prefix=config.parameter_prefix,
-        endpoints=tuple(
-            endpoint_setting(key, value, f"{CONTEXT_KEY}.environments.{env_name}.endpoints.{key}")
-            for key, value in section.items()
-        ),
+        raise OperatorError(str(error)) from error
+
+
+def enabled_endpoints(config: AppConfig) -> tuple[EndpointConfig, ...]:
+    return tuple(e for e in config.endpoints.values() if e.enabled)
+
+
+def endpoint_path(config: AppConfig, endpoint: EndpointConfig) -> str:
+    """The config key path of an endpoint, as the config errors and fixes name it."""
+    return f"{CONTEXT_KEY}.environments.{config.env_name}.endpoints.{endpoint.key}"
+
+
+def model_locations(endpoint: EndpointConfig) -> tuple[tuple[str, S3Location], ...]:
+    """(key path below the endpoint, location) of the model and of its draft model, if any."""
+    model = endpoint.model
+    located = [("model", model.location)]
+    if model.draft_model is not None:
+        located.append(("model.draft_model", model.draft_model.location))
+    return tuple(
+        (f"{path}.{'s3_key_prefix' if location.key_prefix is not None else 's3_uri'}", location)
+        for path, location in located
     )
 
 
-def _without_endpoints(raw: dict) -> dict:
-    environments = {
-        name: {k: v for k, v in (env or {}).items() if k != "endpoints"}
-        for name, env in raw.get("environments", {}).items()
-    }
-    return {**raw, "environments": environments}
-
-
-def endpoint_setting(key: str, raw: Any, path: str) -> EndpointSetting:
-    """Reads one `endpoints.<key>` entry of the raw context.
-
-    The endpoint stacks' strict parser validates the entry at synth; this adapter only picks out
-    what preflight and cost need, and it finds S3 locations and images anywhere under `model`
-    (model data, draft model, ...) so it does not depend on the exact key names. Shape (issue 3):
-    `model: {s3_key_prefix | s3_uri, image: {family, tag} | {uri}, draft_model: {s3_key_prefix |
-    s3_uri, jumpstart}}`, `max_capacity`, `enabled`, `price_usd_per_hour`, `scaling: {...}`.
-    """
-    if not isinstance(raw, dict):
-        raise OperatorError(f"config {path}: got {raw!r}; allowed: an object")
-    scaling = raw.get("scaling") if isinstance(raw.get("scaling"), dict) else {}
-    max_capacity = raw.get("max_capacity", scaling.get("max_capacity", 1))
-    if not isinstance(max_capacity, int) or isinstance(max_capacity, bool) or max_capacity < 1:
-        raise OperatorError(f"config {path}.max_capacity: got {max_capacity!r}; allowed: >= 1")
-    price = raw.get("price_usd_per_hour")
-    artifacts, images = [], []
-    for leaf_path, value in _leaves(raw.get("model") or {}, f"{path}.model"):
-        if not isinstance(value, str):
-            continue
-        if value.startswith("s3://") or leaf_path.endswith(".s3_key_prefix"):
-            artifacts.append((leaf_path, value))
-        elif ".dkr.ecr." in value:
-            images.append((leaf_path, value))
-    return EndpointSetting(
-        key=key,
-        enabled=raw.get("enabled", True) is not False,
-        instance_type=raw.get("instance_type"),
-        max_capacity=max_capacity,
-        price_usd_per_hour=float(price) if isinstance(price, int | float) else None,
-        artifacts=tuple(artifacts),
-        images=tuple(images),
-    )
-
-
-def _leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _leaves(child, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _leaves(child, f"{path}[{index}]")
-    else:
-        yield path, value
-
-
-def default_region(explicit: str | None, settings: ProjectSettings) -> str | None:
+def default_region(explicit: str | None, settings: AppConfig) -> str | None:
     """--region, else the region cdk.json pins, else AWS_REGION (boto3 itself reads only
     AWS_DEFAULT_REGION and the profile); None lets boto3 decide."""
     return explicit or settings.region or os.environ.get("AWS_REGION") or None

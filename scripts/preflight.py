@@ -28,13 +28,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from operator_common import (
     ROOT,
+    AppConfig,
     OperatorError,
-    ProjectSettings,
+    S3Location,
     StackTemplate,
     default_region,
-    endpoint_setting,  # noqa: F401 (used by the tests)
+    enabled_endpoints,
+    endpoint_path,
     image_region,
     load_settings,
+    model_locations,
     read_assembly,
     render_table,
     required_bootstrap_version,
@@ -90,7 +93,7 @@ def check_identity(session: Any) -> tuple[Check, str | None]:
     ), identity["Account"]
 
 
-def check_region(region: str | None, settings: ProjectSettings) -> Check:
+def check_region(region: str | None, settings: AppConfig) -> Check:
     if not region:
         return Check(
             FAIL,
@@ -194,8 +197,8 @@ def endpoint_quotas(session: Any) -> dict[str, dict]:
     return quotas
 
 
-def check_quotas(session: Any, settings: ProjectSettings, region: str | None) -> list[Check]:
-    endpoints = [e for e in settings.enabled_endpoints if e.instance_type]
+def check_quotas(session: Any, settings: AppConfig, region: str | None) -> list[Check]:
+    endpoints = enabled_endpoints(settings)
     if not endpoints:
         return []
     try:
@@ -245,7 +248,7 @@ def check_quotas(session: Any, settings: ProjectSettings, region: str | None) ->
     return checks
 
 
-def artifacts_bucket(session: Any, settings: ProjectSettings) -> str | None:
+def artifacts_bucket(session: Any, settings: AppConfig) -> str | None:
     """The project's artifacts bucket, from the Storage stack's record (None if not deployed)."""
     name = f"{settings.parameter_prefix}/deployment/storage"
     try:
@@ -255,58 +258,50 @@ def artifacts_bucket(session: Any, settings: ProjectSettings) -> str | None:
         return None
 
 
-def resolve_location(value: str, region: str | None, bucket: str | None) -> str | None:
+def resolve_location(location: S3Location, region: str | None, bucket: str | None) -> str | None:
     """An `s3_uri` (with `{region}` replaced) or an `s3_key_prefix` in the artifacts bucket."""
-    if value.startswith("s3://"):
-        return value.replace("{region}", region or "{region}")
-    return f"s3://{bucket}/{value}" if bucket else None
+    if location.uri is not None:
+        return location.uri.replace("{region}", region or "{region}")
+    return f"s3://{bucket}/{location.key_prefix}" if bucket else None
 
 
-def check_artifacts(
-    session: Any, settings: ProjectSettings, region: str | None = None
-) -> list[Check]:
+def check_artifacts(session: Any, settings: AppConfig, region: str | None = None) -> list[Check]:
     checks = []
     s3 = None
     bucket: str | None = None
     bucket_read = False
-    for endpoint in settings.enabled_endpoints:
-        if not endpoint.artifacts:
-            checks.append(
-                Check(SKIP, f"artifacts {endpoint.key}", "no S3 location in config (hub model)")
-            )
-        for path, value in endpoint.artifacts:
-            label = f"artifacts {path.split('.endpoints.', 1)[-1]}"
-            if not value.startswith("s3://") and not bucket_read:
+    for endpoint in enabled_endpoints(settings):
+        for relative, location in model_locations(endpoint):
+            label = f"artifacts {endpoint.key}.{relative}"
+            path = f"{endpoint_path(settings, endpoint)}.{relative}"
+            if location.key_prefix is not None and not bucket_read:
                 bucket, bucket_read = artifacts_bucket(session, settings), True
-            uri = resolve_location(value, region, bucket)
+            uri = resolve_location(location, region, bucket)
             if uri is None:
                 checks.append(
                     Check(
                         FAIL,
                         label,
-                        f"{value} is in the artifacts bucket, and the Storage stack's record "
+                        f"{location.key_prefix} is in the artifacts bucket, and the Storage "
+                        "stack's record "
                         f"{settings.parameter_prefix}/deployment/storage is not deployed",
                         "Deploy the Storage stack first (`npx cdk deploy -c "
                         f"env={settings.env_name} {settings.project}-{settings.env_name}/Storage`"
                         "), upload the model under "
-                        f"{value}, then run preflight again.",
+                        f"{location.key_prefix}, then run preflight again.",
                     )
                 )
                 continue
-            try:
-                bucket, prefix = split_s3_uri(uri)
-            except OperatorError as error:
-                checks.append(Check(FAIL, label, str(error), f"Fix {path} in cdk.json."))
-                continue
+            list_bucket, prefix = split_s3_uri(uri)
             s3 = s3 or session.client("s3")
             try:
-                listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
+                listed = s3.list_objects_v2(Bucket=list_bucket, Prefix=prefix, MaxKeys=1)
             except _client_errors() as error:
                 code = _error_code(error)
                 fix = (
                     f"Create the bucket or fix {path} in cdk.json."
                     if code == "NoSuchBucket"
-                    else f"Allow s3:ListBucket on {bucket} for these credentials."
+                    else f"Allow s3:ListBucket on {list_bucket} for these credentials."
                 )
                 checks.append(Check(FAIL, label, f"{uri}: {code}", fix))
                 continue
@@ -325,37 +320,39 @@ def check_artifacts(
     return checks
 
 
-def check_images(settings: ProjectSettings, region: str | None) -> list[Check]:
+def check_images(settings: AppConfig, region: str | None) -> list[Check]:
     checks = []
-    for endpoint in settings.enabled_endpoints:
-        for path, uri in endpoint.images:
-            label = f"image {endpoint.key}"
-            found = region if "{region}" in uri else image_region(uri)
-            if found is None:
-                checks.append(Check(FAIL, label, f"not an ECR image URI: {uri}", f"Fix {path}."))
-            elif region and found != region:
-                checks.append(
-                    Check(
-                        FAIL,
-                        label,
-                        f"{uri} is in {found}, deploy region is {region}",
-                        f"Use the image's {region} URI in {path} (same repository and tag, the "
-                        "region's registry account), or remove it to let the stack resolve it.",
-                    )
+    for endpoint in enabled_endpoints(settings):
+        uri = endpoint.model.image.uri
+        if uri is None:  # a Deep Learning Containers family: the stack picks the region's image
+            continue
+        path = f"{endpoint_path(settings, endpoint)}.model.image.uri"
+        label = f"image {endpoint.key}"
+        # The config accepts only ECR image URIs (with a region or `{region}`).
+        found = region if "{region}" in uri else image_region(uri)
+        if region and found != region:
+            checks.append(
+                Check(
+                    FAIL,
+                    label,
+                    f"{uri} is in {found}, deploy region is {region}",
+                    f"Use the image's {region} URI in {path} (same repository and tag, the "
+                    "region's registry account), or remove it to let the stack resolve it.",
                 )
-            else:
-                checks.append(Check(PASS, label, f"in {found}"))
+            )
+        else:
+            checks.append(Check(PASS, label, f"in {found}"))
     return checks
 
 
-def run_checks(session: Any, settings: ProjectSettings, stacks: list[StackTemplate]) -> list[Check]:
+def run_checks(session: Any, settings: AppConfig, stacks: list[StackTemplate]) -> list[Check]:
     region = session.region_name
     identity, account = check_identity(session)
     checks = [identity, check_region(region, settings)]
     if account is None or not region:
         return [*checks, Check(SKIP, "AWS checks", "skipped: fix credentials and region first")]
     checks += check_bootstrap(session, account, region, stacks)
-    if not settings.enabled_endpoints:
+    if not enabled_endpoints(settings):
         checks.append(
             Check(SKIP, "endpoints", f"no enabled endpoints in {settings.env_name} config")
         )
@@ -365,7 +362,7 @@ def run_checks(session: Any, settings: ProjectSettings, stacks: list[StackTempla
     return checks
 
 
-def render(checks: list[Check], settings: ProjectSettings) -> str:
+def render(checks: list[Check], settings: AppConfig) -> str:
     lines = [
         f"Preflight for {settings.project}-{settings.env_name}",
         render_table(["", "check", "detail"], [[c.status, c.name, c.detail] for c in checks]),

@@ -169,3 +169,28 @@ def test_default_dev_app_is_free_when_idle_and_cheap_fixed(dev):
     for row in data["resources"]:
         if row["kind"] == "SageMaker::EndpointConfig":
             assert row["idle_usd_per_hour"] == 0 < row["always_on_usd_per_hour"]
+
+
+def test_endpoint_prices_in_cdk_json_override_the_table(tmp_path, capsys, monkeypatch):
+    context = cost.read_context()
+    overrides = cost.endpoint_price_overrides(context)
+    assert overrides["ml.p4d.24xlarge"] == 37.688 and overrides["ml.inf2.48xlarge"] == 15.58
+    for env in context["workbench"]["environments"].values():
+        env["endpoints"]["p4d"]["price_usd_per_hour"] = 40.0
+    monkeypatch.setattr(cost, "read_context", lambda: context)
+    _, out = run(tmp_path, {"EndpointP4d": endpoint_stack(target=False)}, "--json", capsys=capsys)
+    line = next(
+        r for r in json.loads(out.out)["resources"] if r["kind"] == "SageMaker::EndpointConfig"
+    )
+    assert line["idle_usd_per_hour"] == 40.0 and "cdk.json price_usd_per_hour" in line["note"]
+
+
+def test_invalid_cdk_json_prices_from_the_table_with_a_note(tmp_path, capsys, monkeypatch):
+    context = cost.read_context()
+    context["workbench"]["environments"]["prod"]["endpoints"]["p4d"]["price_usd_per_hour"] = -1
+    monkeypatch.setattr(cost, "read_context", lambda: context)
+    code, out = run(
+        tmp_path, {"EndpointP4d": endpoint_stack(target=False)}, "--json", capsys=capsys
+    )
+    assert code == 0 and json.loads(out.out)["idle_usd_per_hour"] == pytest.approx(P4D)
+    assert "note: config workbench.environments.prod.endpoints.p4d.price_usd_per_hour" in out.err

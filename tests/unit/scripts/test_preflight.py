@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 import scripts.preflight as preflight
+from tests.conftest import cdk_context
 from tests.unit.scripts.helpers import BOOTSTRAP_RULE, REGION, FakeSession, write_assembly
 
 ACCOUNT = "123456789012"
@@ -13,26 +16,40 @@ DRAFT = "s3://models-bucket/drafts/llama3-8b/"
 IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.31.0-lmi13.0.0-cu124"
 
 
-def settings(endpoints=None, region=None, context=None):
-    raw = {
-        "p4d": {
-            "enabled": True,
-            "instance_type": "ml.p4d.24xlarge",
-            "max_capacity": 2,
-            "model": {"s3_uri": MODEL, "draft_model": {"s3_uri": DRAFT}, "image": IMAGE},
-        },
-        "inf2": {"enabled": False, "instance_type": "ml.inf2.48xlarge", "max_capacity": 1},
+def endpoint(instance_type="ml.p4d.24xlarge", model=None, **fields):
+    """A valid `endpoints.<key>` entry of cdk.json; `model` and `fields` override its parts."""
+    return {
+        "instance_type": instance_type,
+        "price_usd_per_hour": 37.688,
+        "model": model or {"s3_uri": MODEL, "image": {"family": "lmi"}},
+        **fields,
     }
-    return preflight.ProjectSettings(
-        project="genai-opt",
-        env_name="dev",
-        region=region,
-        parameter_prefix="/genai-opt/dev",
-        endpoints=tuple(
-            preflight.endpoint_setting(k, v, f"workbench.environments.dev.endpoints.{k}")
-            for k, v in (endpoints if endpoints is not None else raw).items()
-        ),
+
+
+P4D_WITH_DRAFT = endpoint(
+    max_capacity=2,
+    model={"s3_uri": MODEL, "draft_model": {"s3_uri": DRAFT}, "image": {"uri": IMAGE}},
+)
+INF2_DISABLED = endpoint(
+    "ml.inf2.48xlarge",
+    {"s3_uri": MODEL, "image": {"family": "neuron"}},
+    enabled=False,
+    volume_size_gb=512,
+)
+
+
+LOAD_SETTINGS = preflight.load_settings  # the real loader, before a test replaces it
+
+
+def settings(endpoints=None, region=None):
+    """The typed config of dev, loaded from cdk.json with these endpoints and region."""
+    context = copy.deepcopy(cdk_context())
+    dev = context["workbench"]["environments"]["dev"]
+    dev["region"] = region
+    dev["endpoints"] = (
+        {"p4d": P4D_WITH_DRAFT, "inf2": INF2_DISABLED} if endpoints is None else endpoints
     )
+    return LOAD_SETTINGS("dev", context)
 
 
 @pytest.fixture
@@ -225,9 +242,10 @@ def test_missing_bucket_fails():
 
 def test_image_in_another_region_fails():
     other = IMAGE.replace("us-east-1", "eu-west-1")
-    endpoints = {"p4d": {"instance_type": "ml.p4d.24xlarge", "model": {"image": other}}}
+    endpoints = {"p4d": endpoint(model={"s3_uri": MODEL, "image": {"uri": other}})}
     [check] = preflight.check_images(settings(endpoints), REGION)
     assert check.status == "FAIL" and "is in eu-west-1" in check.detail
+    assert "workbench.environments.dev.endpoints.p4d.model.image.uri" in check.fix
 
 
 def test_no_endpoints_configured_is_reported_not_failed(stacks):
@@ -239,17 +257,22 @@ def test_no_endpoints_configured_is_reported_not_failed(stacks):
     assert all(c.status != "FAIL" for c in checks.values())
 
 
-def test_endpoints_section_is_read_from_raw_cdk_json(config_context):
-    config_context["environments"]["dev"]["endpoints"] = {
-        "p4d": {"instance_type": "ml.p4d.24xlarge", "scaling": {"max_capacity": 3}}
-    }
-    try:
-        loaded = preflight.load_settings("dev", {"workbench": config_context})
-    except preflight.OperatorError as error:  # after the merge: the strict endpoints parser
-        assert "endpoints.p4d" in str(error)
-        return
-    assert loaded.endpoints[0].instance_type == "ml.p4d.24xlarge"
-    assert loaded.endpoints[0].max_capacity == 3
+def test_endpoints_come_from_the_typed_config():
+    loaded = settings()
+    assert [e.key for e in preflight.enabled_endpoints(loaded)] == ["p4d"]
+    [p4d] = preflight.enabled_endpoints(loaded)
+    assert (p4d.instance_type, p4d.max_capacity) == ("ml.p4d.24xlarge", 2)
+
+
+def test_a_config_error_is_one_line_usage_error(capsys, monkeypatch):
+    bad = {"p4d": endpoint(scaling={"max_capacity": 3})}  # max_capacity is not a scaling key
+    with pytest.raises(preflight.OperatorError) as error:
+        settings(bad)
+    assert str(error.value).startswith("config workbench.environments.dev.endpoints.p4d.scaling")
+    assert "\n" not in str(error.value)
+    monkeypatch.setattr(preflight, "load_settings", lambda env: settings(bad))
+    assert preflight.main(["--env", "dev"], session=FakeSession()) == 2
+    assert capsys.readouterr().err.startswith("error: config workbench.environments.dev.")
 
 
 def test_settings_of_the_checked_in_config_load():
@@ -266,9 +289,8 @@ def test_unknown_env_and_bad_flags_are_usage_errors(capsys):
 
 
 KEY_PREFIX_ENDPOINTS = {
-    "p4d": {
-        "instance_type": "ml.p4d.24xlarge",
-        "model": {
+    "p4d": endpoint(
+        model={
             "s3_key_prefix": "models/meta-llama-3-70b/",
             "image": {"family": "lmi"},
             "draft_model": {
@@ -276,7 +298,7 @@ KEY_PREFIX_ENDPOINTS = {
                 "jumpstart": True,
             },
         },
-    }
+    )
 }
 
 
@@ -317,7 +339,7 @@ def test_key_prefix_without_a_deployed_storage_stack_says_deploy_it_first():
 
 def test_image_uri_with_region_placeholder_follows_the_deploy_region():
     uri = IMAGE.replace("us-east-1", "{region}")
-    endpoints = {"p4d": {"instance_type": "ml.p4d.24xlarge", "model": {"image": {"uri": uri}}}}
+    endpoints = {"p4d": endpoint(model={"s3_uri": MODEL, "image": {"uri": uri}})}
     [check] = preflight.check_images(settings(endpoints), "eu-west-1")
     assert check.status == "PASS"
 
@@ -327,3 +349,19 @@ def test_region_comes_from_flag_then_config_then_aws_region(monkeypatch):
     assert preflight.default_region("us-west-2", settings(region=REGION)) == "us-west-2"
     assert preflight.default_region(None, settings(region=REGION)) == REGION
     assert preflight.default_region(None, settings()) == "eu-west-1"
+
+
+def test_quota_listing_denied_fails_with_the_permission():
+    session = FakeSession()
+    session.stub("service-quotas").add_client_error("list_service_quotas", "AccessDeniedException")
+    [check] = preflight.check_quotas(session, settings(), REGION)
+    assert check.status == "FAIL" and "servicequotas:ListServiceQuotas" in check.fix
+
+
+def test_artifacts_listing_denied_names_the_bucket_to_allow():
+    session = FakeSession()
+    for _ in range(2):
+        session.stub("s3").add_client_error("list_objects_v2", "AccessDenied", "denied")
+    checks = preflight.check_artifacts(session, settings())
+    assert [c.status for c in checks] == ["FAIL", "FAIL"]
+    assert "Allow s3:ListBucket on models-bucket" in checks[0].fix
