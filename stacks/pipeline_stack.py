@@ -316,9 +316,18 @@ class PipelineStack(cdk.Stack):
 
 def _endpoint_name_outputs(stage: WorkbenchStage) -> list[cdk.CfnOutput]:
     """Each endpoint stack's `CfnOutput(..., "EndpointName", ...)`, in endpoint order."""
-    return [
-        child
-        for stack in stage.endpoint_stacks
-        for child in stack.node.find_all()
-        if isinstance(child, cdk.CfnOutput) and child.node.id == ENDPOINT_NAME_OUTPUT
-    ]
+    outputs = []
+    for stack in stage.endpoint_stacks:
+        found = [
+            child
+            for child in stack.node.find_all()
+            if isinstance(child, cdk.CfnOutput) and child.node.id == ENDPOINT_NAME_OUTPUT
+        ]
+        if not found:
+            cdk.Annotations.of(stack).add_warning_v2(
+                "workbench:endpoint-name-output",
+                f"No CfnOutput '{ENDPOINT_NAME_OUTPUT}': the pipeline's post-deploy check "
+                "checks this stack's status but not its endpoint's",
+            )
+        outputs += found
+    return outputs
