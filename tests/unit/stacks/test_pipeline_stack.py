@@ -339,10 +339,17 @@ def test_pipeline_variant_has_no_unacknowledged_findings(synthesized):
 
 def test_pipeline_acknowledgments_sit_on_cdk_pipelines_constructs_with_reasons(synthesized):
     acknowledged = acknowledged_findings(synthesized.assembly.directory)
+    stack_path = f"/{synthesized.stack.node.path}/"
+    stage_paths = tuple(f"/{stage.node.path}/" for stage in synthesized.stack.stages.values())
     pipeline_path = f"/{synthesized.stack.pipeline.node.path}"
-    on_pipeline = {p: f for p, f in acknowledged.items() if p.startswith(pipeline_path)}
-    assert f"{pipeline_path}/UpdatePipeline/SelfMutation" in on_pipeline
-    for path, findings in acknowledged.items():
+    # The pipeline stack's own acknowledgments (the stages' stacks carry their own).
+    own = {
+        path: findings
+        for path, findings in acknowledged.items()
+        if path.startswith(stack_path) and not path.startswith(stage_paths)
+    }
+    assert f"{pipeline_path}/UpdatePipeline/SelfMutation" in own
+    for path, findings in own.items():
         for finding, reason in findings.items():
             assert len(reason) >= 40, (path, finding)
             if "IAM5" in finding or "IAMNoInlinePolicy" in finding:
@@ -367,12 +374,15 @@ def test_pipeline_template_passes_cfn_lint(synthesized):
 
 
 def test_stage_lists_fast_and_endpoint_stacks_and_orders_them_on_request():
-    # A fresh stage (constructed, not synthesized) with a stand-in endpoint stack.
+    # A fresh stage, constructed and not synthesized.
     config = load_config(cdk_context()[CONTEXT_KEY], "dev")
     stage = StageWithEndpoint(cdk.App(context=cdk_context()), "stage", config=config)
-    [endpoint] = stage.endpoint_stacks
-    assert stage.storage in stage.fast_stacks
-    assert endpoint not in stage.fast_stacks
-    assert endpoint.dependencies == []
+    endpoints, fast = stage.endpoint_stacks, stage.fast_stacks
+    assert endpoints
+    assert stage.storage in fast
+    assert stage.workspace in fast
+    assert not any(e is f for e in endpoints for f in fast)
+    assert len(endpoints) + len(fast) == sum(isinstance(c, cdk.Stack) for c in stage.node.children)
     stage.deploy_endpoints_last()
-    assert {s.node.id for s in endpoint.dependencies} == {s.node.id for s in stage.fast_stacks}
+    for endpoint in endpoints:
+        assert {s.node.id for s in fast} <= {s.node.id for s in endpoint.dependencies}
