@@ -12,19 +12,34 @@ export CDK_DISABLE_VERSION_CHECK := 1
 PYTHON := $(VENV)/bin/python
 ENV ?= dev
 CDK := cdk --no-notices
+# Workstation commands always build the workstation variant, even when cdk.json enables the
+# pipeline: `cdk deploy '**'` of the pipeline variant would deploy every stage around the pipeline.
+WORKSTATION := -c env=$(ENV) -c pipeline=false
+# The CLI does not clear cdk.out: start clean, so no stale template of the other variant remains.
+SYNTH_WORKSTATION := rm -rf cdk.out && $(CDK) synth --quiet $(WORKSTATION) >/dev/null
+# `make synth-pipeline` shows the pipeline with the placeholders of pipeline.example.json;
+# PIPELINE_EXAMPLE=false uses the `pipeline` section of cdk.json (what the pipeline itself runs).
+PIPELINE_EXAMPLE ?= true
 
 .PHONY: help bootstrap synth test lint unit cfn-lint nag bench diff deploy destroy clean
 .PHONY: preflight cost cost-markdown smoke diagram
+.PHONY: synth-pipeline deploy-pipeline
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 bootstrap: ## Create .venv, install pinned Python deps, Node >= 22 and the pinned CDK CLI
 	@scripts/bootstrap.sh
 
 synth: bootstrap ## Synthesize the app for ENV (default dev) into cdk.out, then summarize it
-	@$(CDK) synth --quiet -c env=$(ENV) >/dev/null
+	@$(SYNTH_WORKSTATION)
 	@$(PYTHON) scripts/synth_summary.py cdk.out
+
+synth-pipeline: bootstrap ## Synthesize the pipeline variant (placeholders; PIPELINE_EXAMPLE=false: cdk.json) and cfn-lint it
+	@rm -rf cdk.out
+	@$(CDK) synth --quiet -c pipeline=true -c pipeline_example=$(PIPELINE_EXAMPLE) >/dev/null
+	@$(PYTHON) scripts/synth_summary.py cdk.out
+	@$(PYTHON) scripts/cfn_lint.py cdk.out
 
 test: lint unit cfn-lint nag ## Everything CI runs: ruff, pytest, cfn-lint and cdk-nag on every template
 
@@ -46,31 +61,34 @@ bench: bootstrap ## Time warm `make synth` and `make test` (budgets 20 s and 120
 	@$(PYTHON) scripts/bench.py
 
 diff: bootstrap ## cdk diff of ENV against the deployed stacks (needs AWS credentials)
-	$(CDK) diff -c env=$(ENV) '**'
+	$(CDK) diff $(WORKSTATION) '**'
 
 deploy: bootstrap ## Deploy every stack of ENV (needs AWS credentials and `cdk bootstrap`)
-	$(CDK) deploy -c env=$(ENV) '**'
+	$(CDK) deploy $(WORKSTATION) '**'
+
+deploy-pipeline: bootstrap ## One-time deploy of the pipeline stack from cdk.json (needs pipeline-account credentials)
+	$(CDK) deploy -c pipeline=true '*-pipeline'
 
 destroy: bootstrap ## Delete every stack of ENV (prod keeps its buckets and key: RETAIN)
-	$(CDK) destroy -c env=$(ENV) '**'
+	$(CDK) destroy $(WORKSTATION) '**'
 
 preflight: bootstrap ## Before deploying ENV: credentials, bootstrap, quotas, artifacts, images (ARGS=--region R)
-	@$(CDK) synth --quiet -c env=$(ENV) >/dev/null
+	@$(SYNTH_WORKSTATION)
 	@$(PYTHON) scripts/preflight.py --env $(ENV) $(ARGS)
 
 cost: bootstrap ## Cost of ENV from the templates (offline): idle, active, fixed, always-on (ARGS=--json)
-	@$(CDK) synth --quiet -c env=$(ENV) >/dev/null
+	@$(SYNTH_WORKSTATION)
 	@$(PYTHON) scripts/cost.py $(ARGS)
 
 cost-markdown: bootstrap ## The cost table as markdown, for the README's Cost section
-	@$(CDK) synth --quiet -c env=$(ENV) >/dev/null
+	@$(SYNTH_WORKSTATION)
 	@$(PYTHON) scripts/cost.py --markdown
 
 smoke: bootstrap ## After deploy: one async request per endpoint of ENV (ARGS=--wait-for-zero, --endpoint KEY)
 	@$(PYTHON) scripts/smoke.py --env $(ENV) $(ARGS)
 
 diagram: bootstrap ## Regenerate docs/architecture.png (and .dot) from the synthesized app
-	@$(CDK) synth --quiet -c env=$(ENV) >/dev/null
+	@$(SYNTH_WORKSTATION)
 	@$(PYTHON) scripts/diagram.py
 
 clean: ## Remove generated files (keeps .venv and node_modules)

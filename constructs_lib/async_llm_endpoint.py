@@ -17,7 +17,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.dlc_images import ContainerImage
-from constructs_lib.nag_acknowledgments import acknowledge, reference_text
+from constructs_lib.nag_acknowledgments import acknowledge, nag_text, reference_text
 from constructs_lib.sagemaker_api_model import SageMakerApiModel
 
 NAMESPACE = "AWS/SageMaker"
@@ -364,8 +364,7 @@ class AsyncLlmEndpoint(Construct):
                     "ecr:GetAuthorizationToken has no resource-level permissions, and "
                     "cloudwatch:PutMetricData is limited by a namespace condition instead."
                 ),
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
-                "<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/*]": (
+                f"AwsSolutions-IAM5[Resource::{nag_text(self, log_groups)}]": (
                     "SageMaker names the endpoint's log group after the generated endpoint "
                     "name, which exists only after this role (the model needs the role first)."
                 ),

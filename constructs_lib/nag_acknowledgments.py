@@ -62,3 +62,29 @@ def reference_text(consumer: IConstruct, resource: cdk.CfnResource, attribute: s
     if producer is cdk.Stack.of(consumer):
         return f"<{producer.resolve(resource.logical_id)}.{attribute}>"
     return cross_stack_reference_text(resource, attribute)
+
+
+def nag_text(scope: IConstruct, value: str) -> str:
+    """How cdk-nag writes a string value of `scope`'s stack inside a finding id.
+
+    A plain string stays as it is; CloudFormation references become `<LogicalId>`,
+    `<LogicalId.Attribute>` or `<AWS::Region>`. So an ARN built with `Stack.format_arn` reads
+    `arn:<AWS::Partition>:logs:<AWS::Region>:...` in an environment-agnostic stack, and
+    `arn:aws:logs:us-east-1:111111111111:...` in a stack with a concrete account and region (as
+    the pipeline deploys them).
+    """
+    return _nag_text(cdk.Stack.of(scope).resolve(value))
+
+
+def _nag_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        [(function, argument)] = value.items()
+        if function == "Ref":
+            return f"<{argument}>"
+        if function == "Fn::GetAtt":
+            return f"<{argument[0]}.{argument[1]}>"
+        if function == "Fn::Join":
+            return argument[0].join(_nag_text(part) for part in argument[1])
+    return json.dumps(value, separators=(",", ":"))

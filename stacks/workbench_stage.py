@@ -59,3 +59,39 @@ class WorkbenchStage(cdk.Stage):
             inference_bucket=self.storage.inference_bucket,
             # With the Optimization stack: state_machine=self.optimization.state_machine,
         )
+
+    # --- Deployment order, for the pipeline -------------------------------------------------
+    # Endpoint stacks take 20-40 minutes each to create and can fail on instance quotas. The
+    # pipeline deploys them after every other stack of the stage, so a slow or failing endpoint
+    # never holds the fast stacks back. Stacks are found by what the stage holds, so stacks
+    # added later are picked up without changing the pipeline.
+
+    @property
+    def endpoint_stacks(self) -> list[cdk.Stack]:
+        """One stack per enabled endpoint (`self.endpoints`), in configuration order."""
+        return list(self.endpoints.values())
+
+    @property
+    def fast_stacks(self) -> list[cdk.Stack]:
+        """Every other stack of the stage, in construction order."""
+        slow = self.endpoint_stacks
+        return [
+            child
+            for child in self.node.children
+            if isinstance(child, cdk.Stack) and not any(child is stack for stack in slow)
+        ]
+
+    def deploy_endpoints_last(self) -> None:
+        """Makes every endpoint stack depend on every fast stack.
+
+        CDK Pipelines turns stack dependencies into run orders inside the stage's pipeline stage:
+        the fast stacks deploy first (in parallel where independent), then the endpoint stacks
+        in parallel with each other. A failed endpoint fails the stage only after every fast
+        stack is deployed, and never stops another endpoint already deploying. (Separate
+        pipeline stages would need separate cdk.Stages, which cannot share objects such as the
+        Storage key.) Called by the pipeline only: a workstation `cdk deploy` of one endpoint
+        stack should not drag the other stacks with it.
+        """
+        for endpoint in self.endpoint_stacks:
+            for stack in self.fast_stacks:
+                endpoint.add_stack_dependency(stack, "endpoints deploy after the fast stacks")

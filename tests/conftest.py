@@ -39,7 +39,10 @@ class SynthesizedApp:
 
 def synthesize(tmp_path_factory, context: dict, env_name: str) -> SynthesizedApp:
     outdir = tmp_path_factory.mktemp(f"cdk-{env_name}")
-    app = cdk.App(context={**copy.deepcopy(context), "env": env_name}, outdir=str(outdir))
+    # The workstation variant, whatever cdk.json says about the pipeline (tested on its own).
+    app = cdk.App(
+        context={**copy.deepcopy(context), "env": env_name, "pipeline": False}, outdir=str(outdir)
+    )
     stage = build_app(app)
     return SynthesizedApp(app=app, stage=stage, assembly=app.synth())
 

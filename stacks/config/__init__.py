@@ -3,10 +3,12 @@
 Layout of the context key `workbench`:
 
     {"project": "genai-opt",
+     "pipeline": {...},
      "environments": {"dev": {...}, "prod": {...}}}
 
 Each environment section is parsed by `parse_environment`; each of its subsections has a module
-of its own here. Constructs never see this module: stacks pass them plain keyword arguments.
+of its own here, as has the project-level `pipeline` section (pipeline.py). Constructs never see
+this module: stacks pass them plain keyword arguments.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stacks.config.endpoints import EndpointConfig, parse_endpoints
+from stacks.config.pipeline import PipelineConfig, check_environments, parse_pipeline
 from stacks.config.reader import ConfigError, Reader
 from stacks.config.storage import StorageConfig, parse_storage
 from stacks.config.workspace import WorkspaceConfig, parse_workspace
@@ -34,6 +37,8 @@ class AppConfig:
     region: str | None
     # True keeps data when a stack is deleted (prod); False deletes buckets and their objects (dev).
     retain_data: bool
+    # Project-level (the same object in every environment's config): deploy through CodePipeline.
+    pipeline: PipelineConfig
     storage: StorageConfig
     workspace: WorkspaceConfig
     # Async LLM endpoints by key; each enabled one is a stack `Endpoint-<key>`.
@@ -49,7 +54,9 @@ class AppConfig:
         return f"/{self.project}/{self.env_name}"
 
 
-def parse_environment(section: Reader, *, project: str, env_name: str) -> AppConfig:
+def parse_environment(
+    section: Reader, *, project: str, env_name: str, pipeline: PipelineConfig
+) -> AppConfig:
     removal = section.string("removal_policy", choices=("retain", "destroy"))
     return AppConfig(
         project=project,
@@ -67,6 +74,7 @@ def parse_environment(section: Reader, *, project: str, env_name: str) -> AppCon
             describe="allowed: an AWS region name such as us-east-1, or null",
         ),
         retain_data=removal == "retain",
+        pipeline=pipeline,
         storage=section.section("storage", parse_storage, optional=True),
         workspace=section.section("workspace", parse_workspace, optional=True),
         endpoints=section.section("endpoints", parse_endpoints, optional=True),
@@ -88,14 +96,27 @@ def load_config(raw: object, env_name: object) -> AppConfig:
         raise ConfigError(
             "env (-c env=NAME)", env_name, f"allowed: {', '.join(environments.keys())}"
         )
+    pipeline = root.section(
+        "pipeline",
+        lambda s: parse_pipeline(s, environments=environments.keys()),
+        optional=True,
+    )
     # Every environment is parsed, not only the selected one: a typo in prod fails the dev synth
     # too, long before anyone deploys prod.
     configs = {
         name: environments.section(
-            name, lambda s, name=name: parse_environment(s, project=project, env_name=name)
+            name,
+            lambda s, name=name: parse_environment(
+                s, project=project, env_name=name, pipeline=pipeline
+            ),
         )
         for name in environments.keys()  # noqa: SIM118 (Reader, not a dict)
     }
     environments.done()
+    check_environments(
+        pipeline,
+        {name: (c.account, c.region) for name, c in configs.items()},
+        path=root.child_path("pipeline"),
+    )
     root.done()
     return configs[env_name]

@@ -149,6 +149,17 @@ class Reader:
         reader.done()
         return result
 
+    def objects(self, key: str, default: Any = _MISSING) -> Any:
+        """The list of objects at `key`, each a Reader whose path ends in `key[i]`.
+
+        Call `done()` on each element once it has been read.
+        """
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        self._typed(key, value, list, "a list of objects")
+        return [Reader(item, f"{self.child_path(key)}[{i}]") for i, item in enumerate(value)]
+
     def done(self) -> None:
         unknown = sorted(set(self._data) - self._read)
         if unknown:
