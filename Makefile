@@ -28,7 +28,7 @@ PIPELINE_EXAMPLE ?= true
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-bootstrap: ## Create .venv, install pinned Python deps, Node >= 22 and the pinned CDK CLI
+bootstrap: ## Create .venv, install pinned Python deps, Node >= 22, the pinned CDK CLI, the Lambda boto3 layer
 	@scripts/bootstrap.sh
 
 synth: bootstrap ## Synthesize the app for ENV (default dev) into cdk.out, then summarize it
