@@ -15,7 +15,6 @@ from constructs import Construct
 
 from constructs_lib.boto3_layer import Boto3Layer
 from constructs_lib.nag_acknowledgments import acknowledge, acknowledge_wildcards
-from constructs_lib.optimization_images import OptimizationImages
 
 CODE_DIR = Path(__file__).resolve().parent.parent / "lambda" / "optimization_launcher"
 # cdk-nag's AwsSolutions-L1 asks for the newest runtime of the family aws-cdk-lib knows.
@@ -58,7 +57,7 @@ class OptimizationLauncher(Construct):
         artifacts_bucket: s3.IBucket,
         output_prefix: str,
         job_role: iam.IRole,
-        images: OptimizationImages,
+        image_uris: dict[str, str],
         results_parameter_prefix: str,
         job_topic: sns.ITopic,
         log_retention: logs.RetentionDays,
@@ -91,9 +90,10 @@ class OptimizationLauncher(Construct):
                 "KMS_KEY_ARN": key.key_arn,
                 "PROJECT_NAME": project,
                 "ENV_NAME": env_name,
-                "LMI_IMAGE_URI": images.lmi_uri,
-                "TRTLLM_IMAGE_URI": images.tensorrt_llm_uri,
-                "NEURON_IMAGE_URI": images.neuron_uri,
+                # Default job images by family (lmi, trtllm, neuron): rules.py picks one.
+                "LMI_IMAGE_URI": image_uris["lmi"],
+                "TRTLLM_IMAGE_URI": image_uris["trtllm"],
+                "NEURON_IMAGE_URI": image_uris["neuron"],
             },
             **common,
         )

@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.deployment_record import DeploymentRecord
-from constructs_lib.optimization_images import OptimizationImages
+from constructs_lib.dlc_images import dlc_image
 from constructs_lib.optimization_job_role import OptimizationJobRole
 from constructs_lib.optimization_launcher import OptimizationLauncher
 from constructs_lib.optimization_workflow import OptimizationWorkflow
@@ -44,20 +44,18 @@ class OptimizationStack(cdk.Stack):
         self.results_parameter_prefix = f"{parameter_prefix}/optimization-results"
         log_retention = logs.RetentionDays.ONE_YEAR if retain_data else logs.RetentionDays.ONE_MONTH
 
-        images = OptimizationImages(
-            self,
-            "Images",
-            lmi_tag=optimization.images.lmi,
-            tensorrt_llm_tag=optimization.images.tensorrt_llm,
-            neuron_tag=optimization.images.neuron,
-        )
+        # The images that run the jobs, by family; all in the DLC `djl-inference` repository.
+        images = {
+            family: dlc_image(self, family, getattr(optimization.images, family))
+            for family in ("lmi", "trtllm", "neuron")
+        }
         self.job_role = OptimizationJobRole(
             self,
             "JobRole",
             artifacts_bucket=artifacts_bucket,
             key=key,
             output_prefix=optimization.output_prefix,
-            image_repository_arn=images.repository_arn,
+            image_repository_arn=images["lmi"].repository_arn,
         ).role
         self.job_topic = SecureTopic(
             self,
@@ -74,7 +72,7 @@ class OptimizationStack(cdk.Stack):
             artifacts_bucket=artifacts_bucket,
             output_prefix=optimization.output_prefix,
             job_role=self.job_role,
-            images=images,
+            image_uris={family: image.uri for family, image in images.items()},
             results_parameter_prefix=self.results_parameter_prefix,
             job_topic=self.job_topic,
             log_retention=log_retention,

@@ -20,10 +20,11 @@ _IMAGE_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 
 @dataclass(frozen=True)
 class OptimizationImages:
-    """Tags of the DJL inference DLC (repository `djl-inference`) the launcher uses by default."""
+    """Tags of the DJL inference DLC (repository `djl-inference`) the launcher uses by default,
+    one per image family of `constructs_lib.dlc_images`."""
 
     lmi: str  # quantization (awq, fp8) on GPU
-    tensorrt_llm: str  # compilation and smoothquant on GPU
+    trtllm: str  # compilation and smoothquant on GPU
     neuron: str  # compilation on Inferentia2 / Trainium
 
 
@@ -68,13 +69,13 @@ def _image_tag(section: Reader, key: str, default: str, marker: str) -> str:
 
 def _parse_images(section: Reader) -> OptimizationImages:
     # Defaults (shared/reference/sagemaker-api.md 2.1, 2.4): the SageMaker Python SDK's minimum
-    # image for quantization (_JS_MINIMUM_VERSION_IMAGE), the last TensorRT-LLM 0.12 image, and
-    # the newest Neuron image in the SDK's image config.
+    # image for quantization jobs (_JS_MINIMUM_VERSION_IMAGE), the last TensorRT-LLM 0.12 image,
+    # and the newest Neuron image in the SDK's image config. These are the images that run the
+    # jobs; the endpoints serve with their own pins (constructs_lib/dlc_images.PINNED_TAGS) or the
+    # job's recommended inference image.
     return OptimizationImages(
         lmi=_image_tag(section, "lmi", "0.31.0-lmi13.0.0-cu124", "lmi"),
-        tensorrt_llm=_image_tag(
-            section, "tensorrt_llm", "0.32.0-tensorrtllm0.12.0-cu125", "tensorrtllm"
-        ),
+        trtllm=_image_tag(section, "trtllm", "0.32.0-tensorrtllm0.12.0-cu125", "tensorrtllm"),
         neuron=_image_tag(section, "neuron", "0.29.0-neuronx-sdk2.19.1", "neuronx"),
     )
 

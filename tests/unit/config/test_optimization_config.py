@@ -23,7 +23,7 @@ def test_defaults_when_the_section_is_omitted(config_context):
         24,
     )
     assert config.output_prefix == "optimized/"
-    assert (config.images.lmi, config.images.tensorrt_llm, config.images.neuron) == (
+    assert (config.images.lmi, config.images.trtllm, config.images.neuron) == (
         "0.31.0-lmi13.0.0-cu124",
         "0.32.0-tensorrtllm0.12.0-cu125",
         "0.29.0-neuronx-sdk2.19.1",
