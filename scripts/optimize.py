@@ -28,23 +28,24 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 import boto3  # noqa: E402
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
+from operator_common import OperatorError, default_region, load_settings  # noqa: E402
 
-from stacks.config import CONTEXT_KEY, service_model  # noqa: E402
+from stacks.config import CONTEXT_KEY, ConfigError, load_config, service_model  # noqa: E402
 
 CDK_JSON = ROOT / "cdk.json"
 # Techniques whose output is a model an endpoint can serve (EAGLE trains a draft head only).
 PROMOTABLE = ("quantization", "compilation")
 _KEY_VALUE = re.compile(r"([^=]+)=(.*)", re.DOTALL)
-_ENDPOINT_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def load_workbench():
@@ -195,15 +196,19 @@ def request_from_args(args: argparse.Namespace) -> Any:
     )
 
 
-def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace, config: dict) -> Any:
-    """Every check that needs no AWS call; returns the request (None with --entry)."""
-    environments = config["context"][CONTEXT_KEY]["environments"]
-    if args.env_name not in environments:
+def check_args(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, endpoints: Collection[str]
+) -> Any:
+    """Every check that needs no AWS call; returns the request (None with --entry).
+
+    `endpoints` are the endpoint keys of the environment in cdk.json: --promote writes into one
+    of them (a new endpoint needs settings a result does not give, such as its price).
+    """
+    if args.promote is not None and args.promote not in endpoints:
         parser.error(
-            f"--env-name: {args.env_name!r} is not in cdk.json; have {sorted(environments)}"
+            f"--promote: no endpoint {args.promote!r} in cdk.json for {args.env_name} (have: "
+            f"{', '.join(sorted(endpoints)) or 'none'}); add its entry first"
         )
-    if args.promote is not None and not _ENDPOINT_KEY.fullmatch(args.promote):
-        parser.error(f"--promote: {args.promote!r} is not an endpoint key (letters, digits, - _)")
     if args.entry is not None:
         job_flags = [
             name
@@ -231,10 +236,12 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace, config
     return request
 
 
-def load_deployment(ssm: Any, project: str, env_name: str, region: str) -> Any:
-    """The workflow and buckets of `<project>/<env>` from their deployment records."""
+def load_deployment(ssm: Any, settings: Any, region: str) -> Any:
+    """The workflow and buckets of the environment, from its deployment records."""
+    env_name = settings.env_name
     names = {
-        part: f"/{project}/{env_name}/deployment/{part}" for part in ("optimization", "storage")
+        part: f"{settings.parameter_prefix}/deployment/{part}"
+        for part in ("optimization", "storage")
     }
     response = ssm.get_parameters(Names=list(names.values()))
     if response.get("InvalidParameters"):
@@ -245,7 +252,7 @@ def load_deployment(ssm: Any, project: str, env_name: str, region: str) -> Any:
     values = {p["Name"]: json.loads(p["Value"]) for p in response["Parameters"]}
     optimization, storage = values[names["optimization"]], values[names["storage"]]
     return wb.Deployment(
-        project=project,
+        project=settings.project,
         env=env_name,
         region=region,
         artifacts_bucket=storage["artifacts_bucket"],
@@ -264,7 +271,8 @@ def promote(config: dict, env_name: str, endpoint: str, entry: Mapping[str, Any]
 
     `entry` is an endpoint entry (`{"instance_type", "model": {...}}`, see
     notebooks/genai_workbench.py). The endpoint's other keys stay; its `instance_type` and
-    `model` are replaced; a null `draft_model` is left out (no draft model).
+    `model` are replaced; a null `draft_model` is left out (no draft model). The result must pass
+    the app's own config loader, else nothing is written and the error names the key.
     """
     if not isinstance(entry.get("model"), Mapping) or not entry.get("instance_type"):
         raise wb.WorkbenchError(f"not an endpoint entry (needs instance_type and model): {entry}")
@@ -273,6 +281,12 @@ def promote(config: dict, env_name: str, endpoint: str, entry: Mapping[str, Any]
     target = environment.setdefault("endpoints", {}).setdefault(endpoint, {})
     target["instance_type"] = entry["instance_type"]
     target["model"] = {key: value for key, value in entry["model"].items() if value is not None}
+    try:
+        load_config(updated["context"][CONTEXT_KEY], env_name)
+    except ConfigError as error:
+        raise wb.WorkbenchError(
+            f"cdk.json left unchanged: the promoted entry is invalid: {error}"
+        ) from error
     return updated
 
 
@@ -290,20 +304,27 @@ def main(
     parser = build_parser()
     args = parser.parse_args(argv)
     config = json.loads(config_path.read_text())
-    request = check_args(parser, args, config)
-    project = config["context"][CONTEXT_KEY]["project"]
+    try:
+        settings = load_settings(args.env_name, config["context"])
+    except OperatorError as error:
+        parser.error(f"--env-name {args.env_name}: {error}")
+    request = check_args(parser, args, [e.key for e in settings.endpoints])
 
     if request is None:  # --entry
-        entry = json.loads(args.entry.read_text())
-        write_config(promote(config, args.env_name, args.promote, entry), config_path)
+        try:
+            entry = json.loads(args.entry.read_text())
+            write_config(promote(config, args.env_name, args.promote, entry), config_path)
+        except (OSError, ValueError, wb.WorkbenchError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
         print(f"Promoted {args.entry} to endpoint {args.promote!r} of {args.env_name} in cdk.json;")
         print(f"deploy it with: make deploy ENV={args.env_name}")
         return 0
 
     try:
-        ssm = make_client("ssm", region_name=args.region)
+        ssm = make_client("ssm", region_name=default_region(args.region, settings))
         region = ssm.meta.region_name
-        deployment = load_deployment(ssm, project, args.env_name, region)
+        deployment = load_deployment(ssm, settings, region)
         deployment.use_client("stepfunctions", make_client("stepfunctions", region_name=region))
         execution = wb.start_optimization(deployment, request, attempt=args.attempt)
         if args.no_wait:
@@ -334,11 +355,24 @@ def main(
             environment=wb.deployment_environment(request),
             instance_type=args.serve_on,
         )
-        write_config(promote(config, args.env_name, args.promote, entry), config_path)
+        try:
+            write_config(promote(config, args.env_name, args.promote, entry), config_path)
+        except wb.WorkbenchError as error:
+            print(
+                f"error: {error}\nThe entry, to fix by hand:\n{wb.entry_json(entry)}",
+                file=sys.stderr,
+            )
+            return 1
         print(
             f"Promoted to endpoint {args.promote!r} of {args.env_name} in cdk.json "
             f"({entry['instance_type']}); deploy it with: make deploy ENV={args.env_name}"
         )
+        was = next(e.instance_type for e in settings.endpoints if e.key == args.promote)
+        if was != entry["instance_type"]:
+            print(
+                f"Note: the endpoint moves from {was} to {entry['instance_type']}: review its "
+                "price_usd_per_hour and capacity settings in cdk.json."
+            )
     return 0
 
 

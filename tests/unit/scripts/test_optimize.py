@@ -18,6 +18,7 @@ REGION = "eu-west-1"
 ACCOUNT = "111122223333"
 MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:Workflow"
 MODEL = "s3://genai-artifacts/models/llama-3-70b/"
+DLC = f"763104351884.dkr.ecr.{REGION}.amazonaws.com/djl-inference"
 RESULT = {
     "job_name": "genai-opt-awq-0123456789",
     "status": "COMPLETED",
@@ -43,14 +44,16 @@ AWQ = [
 
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
-    """A copy of the project's cdk.json with one endpoint entry, to promote into."""
-    config = json.loads((ROOT / "cdk.json").read_text())
-    config["context"]["workbench"]["environments"]["dev"]["endpoints"] = {
-        "p4d": {"instance_type": "ml.p4d.24xlarge", "max_capacity": 1, "model": {"s3_uri": "x"}}
-    }
+    """A copy of the project's cdk.json, to promote into."""
     path = tmp_path / "cdk.json"
-    path.write_text(json.dumps(config, indent=2) + "\n")
+    path.write_text((ROOT / "cdk.json").read_text())
     return path
+
+
+def dev_endpoints(config_path: Path) -> dict:
+    return json.loads(config_path.read_text())["context"]["workbench"]["environments"]["dev"][
+        "endpoints"
+    ]
 
 
 @pytest.fixture
@@ -148,9 +151,7 @@ def test_runs_the_workflow_shows_progress_and_prints_the_result(aws, config_path
     assert "Started execution genai-opt-awq-" in out
     assert ": RUNNING, elapsed " in out and ": SUCCEEDED, elapsed " in out
     assert json.loads(out[out.index("{") :]) == RESULT
-    assert json.loads(config_path.read_text())["context"]["workbench"]["environments"]["dev"][
-        "endpoints"
-    ]["p4d"]["model"] == {"s3_uri": "x"}  # nothing promoted without --promote
+    assert config_path.read_text() == (ROOT / "cdk.json").read_text()  # nothing promoted
 
 
 def test_promote_writes_the_result_into_the_endpoint_entry(aws, config_path, capsys):
@@ -165,19 +166,18 @@ def test_promote_writes_the_result_into_the_endpoint_entry(aws, config_path, cap
         )
         == 0
     )
-    endpoint = json.loads(config_path.read_text())["context"]["workbench"]["environments"]["dev"][
-        "endpoints"
-    ]["p4d"]
-    assert endpoint == {
-        "instance_type": "ml.g5.12xlarge",
-        "max_capacity": 1,
-        "model": {
-            "s3_uri": RESULT["output_s3_uri"],
-            "accept_eula": False,
-            "image": {"uri": RESULT["recommended_inference_image"]},
-            "environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "4", "OPTION_QUANTIZE": "awq"},
-        },
+    before = json.loads((ROOT / "cdk.json").read_text())["context"]["workbench"]
+    endpoint = dev_endpoints(config_path)["p4d"]
+    assert endpoint["instance_type"] == "ml.g5.12xlarge"
+    assert endpoint["model"] == {
+        "s3_uri": RESULT["output_s3_uri"],
+        "accept_eula": False,
+        "image": {"uri": RESULT["recommended_inference_image"]},
+        "environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "4", "OPTION_QUANTIZE": "awq"},
     }
+    kept = before["environments"]["dev"]["endpoints"]["p4d"]
+    assert endpoint["scaling"] == kept["scaling"]
+    assert endpoint["max_capacity"] == kept["max_capacity"]
     assert "make deploy ENV=dev" in capsys.readouterr().out
 
 
@@ -258,11 +258,11 @@ BAD_FLAGS = [
             "--instance-type",
             "ml.p5.48xlarge",
             "--promote",
-            "p5",
+            "p4d",
         ],
         "promote works with quantization or compilation",
     ),
-    ("unknown-env-name", [*AWQ, "--env-name", "staging"], "'staging' is not in cdk.json"),
+    ("unknown-env-name", [*AWQ, "--env-name", "staging"], "got 'staging'; allowed: dev, prod"),
     (
         "serve-on-without-promote",
         [*AWQ, "--serve-on", "ml.g5.12xlarge"],
@@ -273,7 +273,7 @@ BAD_FLAGS = [
         [*AWQ, "--promote", "p4d", "--entry", "e.json"],
         "--entry goes with --promote",
     ),
-    ("bad-endpoint-key", [*AWQ, "--promote", "a.b"], "is not an endpoint key"),
+    ("unknown-endpoint", [*AWQ, "--promote", "awq"], "no endpoint 'awq' in cdk.json for dev"),
     ("bad-job-name", [*AWQ, "--job-name", "my_job"], "job_name must be"),
 ]
 
@@ -290,88 +290,87 @@ def test_bad_flags_stop_before_anything_starts(argv, message, config_path, capsy
     assert err.count("error:") == 1
 
 
-def test_entry_from_a_notebook_is_promoted_without_aws(tmp_path, config_path):
-    entry = {
-        "instance_type": "ml.p4d.24xlarge",
-        "model": {
-            "s3_uri": "s3://jumpstart/llama/",
-            "accept_eula": True,
-            "image": {"uri": "img"},
-            "environment": {"OPTION_SPECULATIVE_DRAFT_MODEL": "/opt/ml/draft_model/"},
-            "draft_model": {"jumpstart": True, "s3_uri": "s3://jumpstart/draft/"},
+NOTEBOOK_ENTRY = {
+    "instance_type": "ml.p4d.24xlarge",
+    "model": {
+        "s3_uri": "s3://jumpstart-private-cache-prod-eu-west-1/meta-textgeneration/llama-3-70b/",
+        "accept_eula": True,
+        "image": {"uri": f"{DLC}:0.28.0-lmi10.0.0-cu124"},
+        "environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "8"},
+        "draft_model": {
+            "jumpstart": True,
+            "s3_uri": "s3://jumpstart-private-cache-prod-eu-west-1/draft/",
         },
-    }
+    },
+}
+
+
+def test_entry_from_a_notebook_is_promoted_without_aws(tmp_path, config_path):
+    path = tmp_path / "entry.json"
+    path.write_text(json.dumps(NOTEBOOK_ENTRY))
+    argv = ["--promote", "p4d", "--entry", str(path)]
+    assert optimize.main(argv, make_client=no_clients, config_path=config_path) == 0
+    assert dev_endpoints(config_path)["p4d"]["model"] == NOTEBOOK_ENTRY["model"]
+
+
+def test_an_entry_the_config_refuses_leaves_cdk_json_unchanged(tmp_path, config_path, capsys):
+    entry = json.loads(json.dumps(NOTEBOOK_ENTRY))
+    # a mounted draft model and a hand-set draft path contradict each other
+    entry["model"]["environment"]["OPTION_SPECULATIVE_DRAFT_MODEL"] = "/opt/ml/model/draft"
     path = tmp_path / "entry.json"
     path.write_text(json.dumps(entry))
     argv = ["--promote", "p4d", "--entry", str(path)]
-    assert optimize.main(argv, make_client=no_clients, config_path=config_path) == 0
-    config = json.loads(config_path.read_text())
-    assert (
-        config["context"]["workbench"]["environments"]["dev"]["endpoints"]["p4d"]["model"]
-        == entry["model"]
-    )
+    assert optimize.main(argv, make_client=no_clients, config_path=config_path) == 1
+    assert "cdk.json left unchanged" in capsys.readouterr().err
+    assert config_path.read_text() == (ROOT / "cdk.json").read_text()
 
 
 # --- promote, the function -------------------------------------------------------------------
 
 
-def config_with(endpoints: dict | None) -> dict:
-    environment = {"removal_policy": "destroy"}
-    if endpoints is not None:
-        environment["endpoints"] = endpoints
-    return {"context": {"workbench": {"project": "p", "environments": {"dev": environment}}}}
+def project_config() -> dict:
+    return json.loads((ROOT / "cdk.json").read_text())
 
 
 ENTRY = {
-    "instance_type": "ml.inf2.48xlarge",
+    "instance_type": "ml.g5.12xlarge",
     "model": {
-        "s3_uri": "s3://b/optimized/job/",
+        "s3_uri": "s3://genai-artifacts/optimized/job/",
         "accept_eula": False,
-        "image": {"uri": "img"},
-        "environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "24"},
+        "image": {"uri": f"{DLC}:0.31.0-lmi13.0.0-cu124"},
+        "environment": {"OPTION_QUANTIZE": "awq"},
         "draft_model": None,
     },
 }
 
 
 def test_promote_replaces_model_and_instance_and_keeps_the_rest():
-    original = config_with(
-        {
-            "inf2": {
-                "instance_type": "ml.inf2.24xlarge",
-                "max_capacity": 2,
-                "model": {"s3_key_prefix": "old/", "draft_model": {"s3_uri": "d"}},
-            }
-        }
-    )
-    updated = optimize.promote(original, "dev", "inf2", ENTRY)
-    assert updated["context"]["workbench"]["environments"]["dev"]["endpoints"]["inf2"] == {
-        "instance_type": "ml.inf2.48xlarge",
-        "max_capacity": 2,
-        "model": {
-            "s3_uri": "s3://b/optimized/job/",
-            "accept_eula": False,
-            "image": {"uri": "img"},
-            "environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "24"},
-        },
+    original = project_config()
+    updated = optimize.promote(original, "dev", "p4d", ENTRY)
+    before = original["context"]["workbench"]["environments"]["dev"]["endpoints"]["p4d"]
+    after = updated["context"]["workbench"]["environments"]["dev"]["endpoints"]["p4d"]
+    assert after == {
+        **before,
+        "instance_type": "ml.g5.12xlarge",
+        "model": {k: v for k, v in ENTRY["model"].items() if v is not None},
     }
     # the input is not modified
-    assert original["context"]["workbench"]["environments"]["dev"]["endpoints"]["inf2"][
-        "model"
-    ] == {
-        "s3_key_prefix": "old/",
-        "draft_model": {"s3_uri": "d"},
-    }
+    assert original == project_config()
 
 
-def test_promote_creates_the_endpoint_entry_when_missing():
-    updated = optimize.promote(config_with(None), "dev", "inf2", ENTRY)
-    assert set(updated["context"]["workbench"]["environments"]["dev"]["endpoints"]) == {"inf2"}
+def test_promote_refuses_what_the_endpoints_config_refuses():
+    # inf2 has no local NVMe: its endpoint must say how large a volume it needs
+    inf2 = {**ENTRY, "instance_type": "ml.inf2.48xlarge"}
+    with pytest.raises(optimize.wb.WorkbenchError, match=r"left unchanged.*p4d.volume_size_gb"):
+        optimize.promote(project_config(), "dev", "p4d", inf2)
+    # a new endpoint lacks settings a result does not give
+    with pytest.raises(optimize.wb.WorkbenchError, match=r"awq.price_usd_per_hour.*required"):
+        optimize.promote(project_config(), "dev", "awq", ENTRY)
 
 
 def test_promote_refuses_something_that_is_not_an_entry():
     with pytest.raises(optimize.wb.WorkbenchError, match="not an endpoint entry"):
-        optimize.promote(config_with({}), "dev", "x", {"model": {}})
+        optimize.promote(project_config(), "dev", "x", {"model": {}})
 
 
 def test_written_cdk_json_keeps_its_layout(tmp_path):
