@@ -93,7 +93,7 @@ diagram: bootstrap ## Regenerate docs/architecture.png (and .dot) from the synth
 	@$(PYTHON) scripts/diagram.py
 
 optimize: bootstrap ## Run an optimization job through the workflow of ENV: make optimize ARGS="--help"
-	$(PYTHON) scripts/optimize.py --env-name $(ENV) $(ARGS)
+	@$(PYTHON) scripts/optimize.py --env-name $(ENV) $(ARGS)
 
 clean: ## Remove generated files (keeps .venv and node_modules)
 	rm -rf cdk.out build .pytest_cache .ruff_cache
