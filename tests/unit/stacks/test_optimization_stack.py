@@ -540,3 +540,20 @@ def test_project_key_lets_cloudwatch_logs_encrypt_this_accounts_log_groups(dev: 
             }
         }
     }
+
+
+def test_the_notebook_role_starts_and_follows_this_workflow(dev: SynthesizedApp, stack):
+    workspace = dev.template(dev.stage.workspace)
+    others = {stack.stack_name: dev.template(stack).to_json()}
+    statements = by_sid(
+        [
+            statement
+            for policy in resources(workspace, "AWS::IAM::Policy").values()
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+    )
+    machine = logical_id(stack, stack.state_machine)
+    start = rendered(workspace, others, statements["StartOptimizationWorkflow"]["Resource"])
+    assert start == f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{machine}"
+    follow = statements["FollowOptimizationWorkflow"]
+    assert actions(follow) == {"states:DescribeExecution", "states:GetExecutionHistory"}
