@@ -308,7 +308,7 @@ def main(
         settings = load_settings(args.env_name, config["context"])
     except OperatorError as error:
         parser.error(f"--env-name {args.env_name}: {error}")
-    request = check_args(parser, args, [e.key for e in settings.endpoints])
+    request = check_args(parser, args, settings.endpoints)
 
     if request is None:  # --entry
         try:
@@ -367,7 +367,7 @@ def main(
             f"Promoted to endpoint {args.promote!r} of {args.env_name} in cdk.json "
             f"({entry['instance_type']}); deploy it with: make deploy ENV={args.env_name}"
         )
-        was = next(e.instance_type for e in settings.endpoints if e.key == args.promote)
+        was = settings.endpoints[args.promote].instance_type
         if was != entry["instance_type"]:
             print(
                 f"Note: the endpoint moves from {was} to {entry['instance_type']}: review its "
