@@ -10,9 +10,9 @@ from constructs import Construct
 class SecureTopic(Construct):
     """Owns one standard SNS topic: SSE-KMS with the given key, TLS-only topic policy.
 
-    `enforce_ssl` adds a topic policy statement denying any action unless
-    `aws:SecureTransport` is true. Publishers need `sns:Publish` plus `kms:GenerateDataKey` and
-    `kms:Decrypt` on the key; `grant_publish` gives all three.
+    `enforce_ssl` adds a topic policy statement denying `sns:Publish` unless
+    `aws:SecureTransport` is true. Publishers need `sns:Publish` on the topic plus
+    `kms:GenerateDataKey` and `kms:Decrypt` on the key.
     """
 
     def __init__(
