@@ -6,9 +6,9 @@
         --instance-type ml.p4d.24xlarge --promote awq"
 
 The flags mirror the launcher event (lambda/optimization_launcher/request.py). The command finds
-the workflow in the deployment records `/<project>/<env>/deployment/{optimization,storage}`
-(SSM, the project name comes from cdk.json), starts it, prints the status and the elapsed time
-until it ends, and prints the result. Running the same command again picks up the same
+the workflow in the deployment records under `/<project>/<env>/deployment/` (SSM, read as the
+notebooks read them; the project name comes from cdk.json), starts it, prints the status and the
+elapsed time until it ends, and prints the result. Running the same command again picks up the same
 execution (and job) instead of starting a second one; after a failed run, `--attempt 2` starts
 anew. Bad flags stop it before anything starts.
 
@@ -236,36 +236,6 @@ def check_args(
     return request
 
 
-def load_deployment(ssm: Any, settings: Any, region: str) -> Any:
-    """The workflow and buckets of the environment, from its deployment records."""
-    env_name = settings.env_name
-    names = {
-        part: f"{settings.parameter_prefix}/deployment/{part}"
-        for part in ("optimization", "storage")
-    }
-    response = ssm.get_parameters(Names=list(names.values()))
-    if response.get("InvalidParameters"):
-        raise wb.WorkbenchError(
-            f"{', '.join(response['InvalidParameters'])} not found in {region}: deploy the "
-            f"{env_name} environment first (make deploy ENV={env_name}), or pass --region"
-        )
-    values = {p["Name"]: json.loads(p["Value"]) for p in response["Parameters"]}
-    optimization, storage = values[names["optimization"]], values[names["storage"]]
-    return wb.Deployment(
-        project=settings.project,
-        env=env_name,
-        region=region,
-        artifacts_bucket=storage["artifacts_bucket"],
-        inference_bucket=storage["inference_bucket"],
-        kms_key_arn=storage["kms_key_arn"],
-        state_machine_arn=optimization["state_machine_arn"],
-        launcher_function_name=optimization["launcher_function_name"],
-        job_topic_arn=optimization["job_topic_arn"],
-        results_parameter_prefix=optimization["results_parameter_prefix"],
-        endpoints={},
-    )
-
-
 def promote(config: dict, env_name: str, endpoint: str, entry: Mapping[str, Any]) -> dict:
     """A copy of the cdk.json document with `entry` written into the endpoint's config.
 
@@ -323,9 +293,13 @@ def main(
 
     try:
         ssm = make_client("ssm", region_name=default_region(args.region, settings))
-        region = ssm.meta.region_name
-        deployment = load_deployment(ssm, settings, region)
-        deployment.use_client("stepfunctions", make_client("stepfunctions", region_name=region))
+        deployment = wb.Deployment.from_parameters(
+            f"{settings.parameter_prefix}/deployment/", ssm_client=ssm
+        )
+        deployment.require_optimization()
+        deployment.use_client(
+            "stepfunctions", make_client("stepfunctions", region_name=ssm.meta.region_name)
+        )
         execution = wb.start_optimization(deployment, request, attempt=args.attempt)
         if args.no_wait:
             print(execution)

@@ -216,7 +216,7 @@ def test_an_undeployed_environment_is_named(config_path, capsys, monkeypatch):
             AWQ, make_client=lambda service, region_name=None: ssm, config_path=config_path
         )
     assert code == 1
-    assert "deploy the dev environment first (make deploy ENV=dev)" in capsys.readouterr().err
+    assert "is the Storage stack of genai-opt-dev deployed" in capsys.readouterr().err
 
 
 def no_clients(service, region_name=None):
