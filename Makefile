@@ -24,11 +24,12 @@ PIPELINE_EXAMPLE ?= true
 .PHONY: help bootstrap synth test lint unit cfn-lint nag bench diff deploy destroy clean
 .PHONY: preflight cost cost-markdown smoke diagram
 .PHONY: synth-pipeline deploy-pipeline
+.PHONY: optimize
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-bootstrap: ## Create .venv, install pinned Python deps, Node >= 22 and the pinned CDK CLI
+bootstrap: ## Create .venv, install pinned Python deps, Node >= 22, the pinned CDK CLI, the Lambda boto3 layer
 	@scripts/bootstrap.sh
 
 synth: bootstrap ## Synthesize the app for ENV (default dev) into cdk.out, then summarize it
@@ -90,6 +91,9 @@ smoke: bootstrap ## After deploy: one async request per endpoint of ENV (ARGS=--
 diagram: bootstrap ## Regenerate docs/architecture.png (and .dot) from the synthesized app
 	@$(SYNTH_WORKSTATION)
 	@$(PYTHON) scripts/diagram.py
+
+optimize: bootstrap ## Run an optimization job through the workflow of ENV: make optimize ARGS="--help"
+	@$(PYTHON) scripts/optimize.py --env-name $(ENV) $(ARGS)
 
 clean: ## Remove generated files (keeps .venv and node_modules)
 	rm -rf cdk.out build .pytest_cache .ruff_cache

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
+from constructs_lib.boto3_layer import MissingBuildError
 from stacks.config import CONTEXT_KEY, AppConfig, ConfigError, load_config
 from stacks.pipeline_stack import PipelineStack, pinned_cdk_cli_version, pinned_version
 from stacks.policy_checks import add_policy_checks, format_findings, unacknowledged_findings
@@ -89,7 +90,7 @@ def main() -> None:
     app = cdk.App()
     try:
         build_app(app)
-    except ConfigError as error:
+    except (ConfigError, MissingBuildError) as error:
         sys.exit(f"error: {error}")
     assembly = app.synth()
     findings = unacknowledged_findings(assembly.directory)

@@ -7,7 +7,8 @@ import json
 import re
 
 import aws_cdk as cdk
-from constructs import IConstruct
+import jsii
+from constructs import IConstruct, IValidation
 
 
 def acknowledge(scope: IConstruct, findings: dict[str, str]) -> None:
@@ -88,3 +89,35 @@ def _nag_text(value: object) -> str:
         if function == "Fn::Join":
             return argument[0].join(_nag_text(part) for part in argument[1])
     return json.dumps(value, separators=(",", ":"))
+
+
+def acknowledge_wildcards(scope: IConstruct, resources: dict[str, str]) -> None:
+    """Acknowledges AwsSolutions-IAM5 findings for wildcard `resources` (ARN -> reason) on `scope`.
+
+    The finding id holds the resource as synthesized, and a reference to another stack only
+    takes its final form (e.g. `Fn::GetStackOutput`) when the app is prepared for synthesis; so
+    the ids are computed then, in a validation hook, which runs before the policy plugins.
+    """
+    scope.node.add_validation(_LateWildcardAcknowledgment(scope, resources))
+
+
+@jsii.implements(IValidation)
+class _LateWildcardAcknowledgment:
+    def __init__(self, scope: IConstruct, resources: dict[str, str]) -> None:
+        self._scope, self._resources = scope, resources
+
+    def validate(self) -> list[str]:
+        acknowledge(
+            self._scope,
+            {wildcard_resource(self._scope, arn): why for arn, why in self._resources.items()},
+        )
+        return []
+
+
+def wildcard_resource(scope: IConstruct, resource: str) -> str:
+    """The AwsSolutions-IAM5 finding id for a wildcard `resource` that may hold CDK tokens.
+
+    Called after the app is prepared, a cross-stack reference reads as its compact
+    `Fn::GetStackOutput` JSON, as cdk-nag prints it (`nag_text`).
+    """
+    return f"AwsSolutions-IAM5[Resource::{nag_text(scope, resource)}]"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
-import jsii
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -18,9 +16,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_stepfunctions as sfn
-from constructs import Construct, IValidation
+from constructs import Construct
 
-from constructs_lib.nag_acknowledgments import acknowledge
+from constructs_lib.nag_acknowledgments import acknowledge, acknowledge_wildcards
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = REPO / "notebooks"
@@ -521,47 +519,3 @@ class NotebookWorkspace(Construct):
             "subnet_id": subnet.subnet_id,
             "security_group_ids": [self.security_group.security_group_id],
         }
-
-
-def _flatten(node: object) -> str:
-    """cdk-nag's rendering of a resolved resource in a finding id (utils/flatten-cfn-reference)."""
-    if isinstance(node, str):
-        return node.replace("${", "<").replace("}", ">")
-    if isinstance(node, dict):
-        if "Fn::Join" in node:
-            delimiter, items = node["Fn::Join"]
-            return delimiter.join(_flatten(item) for item in items)
-        if "Fn::GetAtt" in node:
-            resource, attribute = node["Fn::GetAtt"]
-            return f"<{_flatten(resource)}.{_flatten(attribute)}>"
-        if "Ref" in node:
-            return f"<{_flatten(node['Ref'])}>"
-    return json.dumps(node, separators=(",", ":"))
-
-
-def acknowledge_wildcards(scope: Construct, resources: dict[str, str]) -> None:
-    """Acknowledges AwsSolutions-IAM5 for wildcard resources that may hold tokens, on `scope`.
-
-    cdk-nag names each finding after the resolved resource; a bucket of the Storage stack only
-    takes its final form (``Fn::GetStackOutput``) once CDK has prepared the app. So the ids are
-    computed in a construct validation, which runs after that and before the policy checks:
-    no generated logical id or output name is copied into the code.
-    """
-    scope.node.add_validation(_WildcardAcknowledgment(scope, resources))
-
-
-@jsii.implements(IValidation)
-class _WildcardAcknowledgment:
-    def __init__(self, scope: Construct, resources: dict[str, str]) -> None:
-        self._scope, self._resources = scope, resources
-
-    def validate(self) -> list[str]:
-        stack = cdk.Stack.of(self._scope)
-        acknowledge(
-            self._scope,
-            {
-                f"AwsSolutions-IAM5[Resource::{_flatten(stack.resolve(resource))}]": reason
-                for resource, reason in self._resources.items()
-            },
-        )
-        return []

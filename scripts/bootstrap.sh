@@ -57,3 +57,6 @@ if ! fresh node package.json package-lock.json || [[ ! -x node_modules/.bin/cdk 
   PATH="$PWD/$VENV/bin:$PATH" npm ci --no-audit --no-fund --loglevel=error
   stamp node package.json package-lock.json
 fi
+
+# The boto3 layer of the optimization Lambdas (pure-Python wheels: no Docker, no network at synth).
+"$VENV/bin/python" scripts/build_layer.py

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from stacks.config import AppConfig
 from stacks.endpoint_stack import EndpointStack
+from stacks.optimization_stack import OptimizationStack
 from stacks.storage_stack import StorageStack
 from stacks.workspace_stack import WorkspaceStack
 
@@ -46,6 +47,20 @@ class WorkbenchStage(cdk.Stage):
             for key, endpoint in config.endpoints.items()
             if endpoint.enabled
         }
+
+        self.optimization = OptimizationStack(
+            self,
+            "Optimization",
+            description="Model optimization workbench: optimization-job launcher and workflow",
+            optimization=config.optimization,
+            project=config.project,
+            env_name=config.env_name,
+            parameter_prefix=config.parameter_prefix,
+            retain_data=config.retain_data,
+            key=self.storage.key,
+            artifacts_bucket=self.storage.artifacts_bucket,
+        )
+
         self.workspace = WorkspaceStack(
             self,
             "Workspace",
@@ -57,7 +72,7 @@ class WorkbenchStage(cdk.Stage):
             key=self.storage.key,
             artifacts_bucket=self.storage.artifacts_bucket,
             inference_bucket=self.storage.inference_bucket,
-            # With the Optimization stack: state_machine=self.optimization.state_machine,
+            state_machine=self.optimization.state_machine,
         )
 
     # --- Deployment order, for the pipeline -------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stacks.config.endpoints import EndpointConfig, parse_endpoints
+from stacks.config.optimization import OptimizationConfig, parse_optimization
 from stacks.config.pipeline import PipelineConfig, check_environments, parse_pipeline
 from stacks.config.reader import ConfigError, Reader
 from stacks.config.storage import StorageConfig, parse_storage
@@ -43,6 +44,7 @@ class AppConfig:
     workspace: WorkspaceConfig
     # Async LLM endpoints by key; each enabled one is a stack `Endpoint-<key>`.
     endpoints: Mapping[str, EndpointConfig]
+    optimization: OptimizationConfig
 
     @property
     def stage_id(self) -> str:
@@ -78,6 +80,7 @@ def parse_environment(
         storage=section.section("storage", parse_storage, optional=True),
         workspace=section.section("workspace", parse_workspace, optional=True),
         endpoints=section.section("endpoints", parse_endpoints, optional=True),
+        optimization=section.section("optimization", parse_optimization, optional=True),
     )
 
 

@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""Start an optimization job through the workflow, follow it to its end and print the result.
+
+    make optimize ARGS="--technique quantization --quantization-method awq \\
+        --model-s3-uri s3://BUCKET/models/llama-3-70b/ --accept-eula \\
+        --instance-type ml.p4d.24xlarge --promote awq"
+
+The flags mirror the launcher event (lambda/optimization_launcher/request.py). The command finds
+the workflow in the deployment records under `/<project>/<env>/deployment/` (SSM, read as the
+notebooks read them; the project name comes from cdk.json), starts it, prints the status and the
+elapsed time until it ends, and prints the result. Running the same command again picks up the same
+execution (and job) instead of starting a second one; after a failed run, `--attempt 2` starts
+anew. Bad flags stop it before anything starts.
+
+`--promote ENDPOINT` writes the result into `workbench.environments.<env>.endpoints.<ENDPOINT>`
+of cdk.json (the optimized model's S3 prefix and the job's recommended inference image), so the
+next `make deploy` serves it. `--promote ENDPOINT --entry FILE` promotes an endpoint entry a
+notebook saved (`save_entry`) without starting anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import difflib
+import importlib.util
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import boto3  # noqa: E402
+from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
+from operator_common import OperatorError, default_region, load_settings  # noqa: E402
+
+from stacks.config import CONTEXT_KEY, ConfigError, load_config, service_model  # noqa: E402
+
+CDK_JSON = ROOT / "cdk.json"
+# Techniques whose output is a model an endpoint can serve (EAGLE trains a draft head only).
+PROMOTABLE = ("quantization", "compilation")
+_KEY_VALUE = re.compile(r"([^=]+)=(.*)", re.DOTALL)
+
+
+def load_workbench():
+    """The notebooks' client module (one implementation of start, wait and endpoint entries).
+
+    Loaded without writing `__pycache__` into notebooks/, which ships as an asset.
+    """
+    if "genai_workbench" in sys.modules:
+        return sys.modules["genai_workbench"]
+    spec = importlib.util.spec_from_file_location(
+        "genai_workbench", ROOT / "notebooks" / "genai_workbench.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["genai_workbench"] = module
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = saved
+    return module
+
+
+wb = load_workbench()
+
+
+def _key_value(flag: str) -> Callable[[str], tuple[str, str]]:
+    def parse(text: str) -> tuple[str, str]:
+        match = _KEY_VALUE.fullmatch(text)
+        if not match:
+            raise argparse.ArgumentTypeError(f"{flag} expects KEY=VALUE, got {text!r}")
+        return match.group(1), match.group(2)
+
+    return parse
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _enum(shape: str, what: str) -> Callable[[str], str]:
+    """A value of a SageMaker enum shape (botocore's model, as the config checks use)."""
+
+    def parse(text: str) -> str:
+        allowed = service_model.enum(shape)
+        if text not in allowed:
+            close = difflib.get_close_matches(text, allowed, n=3)
+            hint = f"; closest: {', '.join(close)}" if close else ""
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}{hint}")
+        return text
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scripts/optimize.py",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
+    )
+    job = parser.add_argument_group("the job (the launcher event)")
+    job.add_argument("--technique", choices=wb.TECHNIQUES)
+    source = job.add_mutually_exclusive_group()
+    source.add_argument("--model-s3-uri", help="s3:// prefix of the model's uncompressed weights")
+    source.add_argument("--model-name", help="an existing SageMaker model")
+    job.add_argument("--accept-eula", action="store_true", help="accept the model's EULA")
+    job.add_argument(
+        "--instance-type",
+        type=_enum(
+            "OptimizationJobDeploymentInstanceType",
+            "a DeploymentInstanceType of CreateOptimizationJob",
+        ),
+        help="instance type the model is optimized for",
+    )
+    job.add_argument("--quantization-method", choices=wb.QUANTIZATION_METHODS)
+    job.add_argument("--training-data-s3-uri", help="EAGLE training data (speculative decoding)")
+    job.add_argument(
+        "--env",
+        dest="environment",
+        type=_key_value("--env"),
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="container environment override, e.g. OPTION_TENSOR_PARALLEL_DEGREE=8 (repeatable)",
+    )
+    job.add_argument("--image-uri", help="optimization container (default: the workflow's)")
+    job.add_argument("--output-s3-uri", help="where the job writes (default: optimized/<job>/)")
+    job.add_argument("--job-name", help="default: derived from the request")
+    job.add_argument("--max-runtime-seconds", type=_positive_int)
+    job.add_argument(
+        "--tag",
+        dest="tags",
+        type=_key_value("--tag"),
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="job tag (repeatable)",
+    )
+    run = parser.add_argument_group("running")
+    run.add_argument("--env-name", default="dev", help="environment of cdk.json (default: dev)")
+    run.add_argument("--region", help="AWS Region (default: your AWS configuration's)")
+    run.add_argument(
+        "--attempt", type=_positive_int, default=1, help="2, 3, ... to rerun a failed request"
+    )
+    run.add_argument("--no-wait", action="store_true", help="start, print the execution, exit")
+    run.add_argument("--poll-seconds", type=_positive_int, default=60)
+    run.add_argument(
+        "--wait-hours", type=_positive_int, default=48, help="stop waiting after (default 48)"
+    )
+    promote = parser.add_argument_group("promoting")
+    promote.add_argument(
+        "--promote",
+        metavar="ENDPOINT",
+        help="write the result into this endpoint's entry of cdk.json",
+    )
+    promote.add_argument(
+        "--serve-on",
+        type=_enum("ProductionVariantInstanceType", "an endpoint instance type"),
+        help="instance type of the endpoint (default: the job's)",
+    )
+    promote.add_argument(
+        "--entry", type=Path, help="promote this saved endpoint entry (JSON); starts no job"
+    )
+    return parser
+
+
+def request_from_args(args: argparse.Namespace) -> Any:
+    return wb.OptimizationRequest(
+        technique=args.technique,
+        instance_type=args.instance_type,
+        model_s3_uri=args.model_s3_uri,
+        model_name=args.model_name,
+        accept_eula=args.accept_eula,
+        quantization_method=args.quantization_method,
+        training_data_s3_uri=args.training_data_s3_uri,
+        environment=dict(args.environment),
+        image_uri=args.image_uri,
+        output_s3_uri=args.output_s3_uri,
+        job_name=args.job_name,
+        max_runtime_seconds=args.max_runtime_seconds,
+        tags=dict(args.tags),
+    )
+
+
+def check_args(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, endpoints: Collection[str]
+) -> Any:
+    """Every check that needs no AWS call; returns the request (None with --entry).
+
+    `endpoints` are the endpoint keys of the environment in cdk.json: --promote writes into one
+    of them (a new endpoint needs settings a result does not give, such as its price).
+    """
+    if args.promote is not None and args.promote not in endpoints:
+        parser.error(
+            f"--promote: no endpoint {args.promote!r} in cdk.json for {args.env_name} (have: "
+            f"{', '.join(sorted(endpoints)) or 'none'}); add its entry first"
+        )
+    if args.entry is not None:
+        job_flags = [
+            name
+            for name in ("technique", "model_s3_uri", "model_name", "instance_type", "job_name")
+            if getattr(args, name) is not None
+        ]
+        if args.promote is None or job_flags:
+            parser.error("--entry goes with --promote ENDPOINT only (it starts no job)")
+        return None
+    for flag in ("technique", "instance_type"):
+        if getattr(args, flag) is None:
+            parser.error(f"--{flag.replace('_', '-')} is required")
+    if args.promote is not None and args.technique not in PROMOTABLE:
+        parser.error(
+            f"--promote: a {args.technique} job produces no model an endpoint serves; "
+            f"promote works with {' or '.join(PROMOTABLE)}"
+        )
+    if args.serve_on is not None and args.promote is None:
+        parser.error("--serve-on goes with --promote")
+    request = request_from_args(args)
+    try:
+        request.validate()
+    except wb.WorkbenchError as error:
+        parser.error(str(error))
+    return request
+
+
+def promote(config: dict, env_name: str, endpoint: str, entry: Mapping[str, Any]) -> dict:
+    """A copy of the cdk.json document with `entry` written into the endpoint's config.
+
+    `entry` is an endpoint entry (`{"instance_type", "model": {...}}`, see
+    notebooks/genai_workbench.py). The endpoint's other keys stay; its `instance_type` and
+    `model` are replaced; a null `draft_model` is left out (no draft model). The result must pass
+    the app's own config loader, else nothing is written and the error names the key.
+    """
+    if not isinstance(entry.get("model"), Mapping) or not entry.get("instance_type"):
+        raise wb.WorkbenchError(f"not an endpoint entry (needs instance_type and model): {entry}")
+    updated = copy.deepcopy(config)
+    environment = updated["context"][CONTEXT_KEY]["environments"][env_name]
+    target = environment.setdefault("endpoints", {}).setdefault(endpoint, {})
+    target["instance_type"] = entry["instance_type"]
+    target["model"] = {key: value for key, value in entry["model"].items() if value is not None}
+    try:
+        load_config(updated["context"][CONTEXT_KEY], env_name)
+    except ConfigError as error:
+        raise wb.WorkbenchError(
+            f"cdk.json left unchanged: the promoted entry is invalid: {error}"
+        ) from error
+    return updated
+
+
+def write_config(config: dict, path: Path = CDK_JSON) -> None:
+    path.write_text(json.dumps(config, indent=2) + "\n")
+
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    make_client: Callable[..., Any] = boto3.client,
+    sleep: Callable[[float], None] = time.sleep,
+    config_path: Path = CDK_JSON,
+) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    config = json.loads(config_path.read_text())
+    try:
+        settings = load_settings(args.env_name, config["context"])
+    except OperatorError as error:
+        parser.error(f"--env-name {args.env_name}: {error}")
+    request = check_args(parser, args, settings.endpoints)
+
+    if request is None:  # --entry
+        try:
+            entry = json.loads(args.entry.read_text())
+            write_config(promote(config, args.env_name, args.promote, entry), config_path)
+        except (OSError, ValueError, wb.WorkbenchError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        print(f"Promoted {args.entry} to endpoint {args.promote!r} of {args.env_name} in cdk.json;")
+        print(f"deploy it with: make deploy ENV={args.env_name}")
+        return 0
+
+    try:
+        ssm = make_client("ssm", region_name=default_region(args.region, settings))
+        deployment = wb.Deployment.from_parameters(
+            f"{settings.parameter_prefix}/deployment/", ssm_client=ssm
+        )
+        deployment.require_optimization()
+        deployment.use_client(
+            "stepfunctions", make_client("stepfunctions", region_name=ssm.meta.region_name)
+        )
+        execution = wb.start_optimization(deployment, request, attempt=args.attempt)
+        if args.no_wait:
+            print(execution)
+            return 0
+        result = wb.wait_for_optimization(
+            deployment,
+            execution,
+            timeout_seconds=args.wait_hours * 3600,
+            poll_seconds=args.poll_seconds,
+            sleep=sleep,
+        )
+    except KeyboardInterrupt:
+        print(
+            "\nStopped waiting; the workflow and the job go on. Run the same command again to "
+            "follow them (it reuses the execution).",
+            file=sys.stderr,
+        )
+        return 130
+    except (wb.WorkbenchError, TimeoutError, ClientError, BotoCoreError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+    print(json.dumps(result, indent=2, sort_keys=True))
+    if args.promote is not None:
+        entry = wb.endpoint_entry_from_result(
+            result,
+            environment=wb.deployment_environment(request),
+            instance_type=args.serve_on,
+        )
+        try:
+            write_config(promote(config, args.env_name, args.promote, entry), config_path)
+        except wb.WorkbenchError as error:
+            print(
+                f"error: {error}\nThe entry, to fix by hand:\n{wb.entry_json(entry)}",
+                file=sys.stderr,
+            )
+            return 1
+        print(
+            f"Promoted to endpoint {args.promote!r} of {args.env_name} in cdk.json "
+            f"({entry['instance_type']}); deploy it with: make deploy ENV={args.env_name}"
+        )
+        was = settings.endpoints[args.promote].instance_type
+        if was != entry["instance_type"]:
+            print(
+                f"Note: the endpoint moves from {was} to {entry['instance_type']}: review its "
+                "price_usd_per_hour and capacity settings in cdk.json."
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

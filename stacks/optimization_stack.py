@@ -1,0 +1,139 @@
+"""Optimization: the job role, the launcher Lambdas, the workflow and its topic."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib.deployment_record import DeploymentRecord
+from constructs_lib.dlc_images import dlc_image
+from constructs_lib.optimization_job_role import OptimizationJobRole
+from constructs_lib.optimization_launcher import OptimizationLauncher
+from constructs_lib.optimization_workflow import OptimizationWorkflow
+from constructs_lib.secure_topic import SecureTopic
+from stacks.config.optimization import OptimizationConfig
+
+
+class OptimizationStack(cdk.Stack):
+    """Starts SageMaker optimization jobs and follows each one to its end.
+
+    Users start the state machine (console, `make optimize`, the notebooks); `grant_start` gives
+    a principal what that takes. Results land in one SSM parameter per job under
+    `results_parameter_prefix` and in `optimization-result.json` next to the job's output.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        optimization: OptimizationConfig,
+        project: str,
+        env_name: str,
+        parameter_prefix: str,
+        retain_data: bool,
+        key: kms.IKey,
+        artifacts_bucket: s3.IBucket,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        self.results_parameter_prefix = f"{parameter_prefix}/optimization-results"
+        log_retention = logs.RetentionDays.ONE_YEAR if retain_data else logs.RetentionDays.ONE_MONTH
+
+        # The images that run the jobs, by family; all in the DLC `djl-inference` repository.
+        images = {
+            family: dlc_image(self, family, getattr(optimization.images, family))
+            for family in ("lmi", "trtllm", "neuron")
+        }
+        self.job_role = OptimizationJobRole(
+            self,
+            "JobRole",
+            artifacts_bucket=artifacts_bucket,
+            key=key,
+            output_prefix=optimization.output_prefix,
+            image_repository_arn=images["lmi"].repository_arn,
+        ).role
+        self.job_topic = SecureTopic(
+            self,
+            "JobTopic",
+            display_name=f"{project} {env_name} optimization jobs",
+            encryption_key=key,
+        ).topic
+        functions = OptimizationLauncher(
+            self,
+            "Launcher",
+            project=project,
+            env_name=env_name,
+            key=key,
+            artifacts_bucket=artifacts_bucket,
+            output_prefix=optimization.output_prefix,
+            job_role=self.job_role,
+            image_uris={family: image.uri for family, image in images.items()},
+            results_parameter_prefix=self.results_parameter_prefix,
+            job_topic=self.job_topic,
+            log_retention=log_retention,
+        )
+        self.launcher_function = functions.launcher
+        self.recorder_function = functions.recorder
+        self._jobs_arn = functions.jobs_arn
+        self.workflow = OptimizationWorkflow(
+            self,
+            "Workflow",
+            launcher=functions.launcher,
+            recorder=functions.recorder,
+            job_topic=self.job_topic,
+            key=key,
+            jobs_arn=functions.jobs_arn,
+            poll_seconds=optimization.poll_seconds,
+            timeout_seconds=optimization.workflow_timeout_seconds,
+            default_runtime_seconds=optimization.max_runtime_seconds,
+            max_runtime_seconds=optimization.max_request_runtime_seconds,
+            log_retention=log_retention,
+        )
+        self.state_machine = self.workflow.state_machine
+
+        DeploymentRecord(
+            self,
+            "Record",
+            parameter_prefix=parameter_prefix,
+            part="optimization",
+            document={
+                "state_machine_arn": self.state_machine.state_machine_arn,
+                "launcher_function_name": self.launcher_function.function_name,
+                "job_topic_arn": self.job_topic.topic_arn,
+                "results_parameter_prefix": self.results_parameter_prefix,
+                "job_role_arn": self.job_role.role_arn,
+            },
+        )
+        cdk.CfnOutput(self, "StateMachineArn", value=self.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "LauncherFunctionName", value=self.launcher_function.function_name)
+        cdk.CfnOutput(self, "JobTopicArn", value=self.job_topic.topic_arn)
+        cdk.CfnOutput(self, "JobRoleArn", value=self.job_role.role_arn)
+        cdk.CfnOutput(self, "ResultsParameterPrefix", value=self.results_parameter_prefix)
+
+    def grant_start(self, grantee: iam.IGrantable) -> None:
+        """What a user (the notebook role) needs to start jobs and read their results."""
+        self.state_machine.grant_start_execution(grantee)
+        self.state_machine.grant_execution(grantee, "states:DescribeExecution")
+        results = self.format_arn(
+            service="ssm",
+            resource="parameter",
+            resource_name=self.results_parameter_prefix.lstrip("/"),
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+            resource_arns=[results, f"{results}/*"],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["sagemaker:DescribeOptimizationJob"],
+            resource_arns=[self._jobs_arn],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=["sagemaker:ListOptimizationJobs"], resource_arns=["*"]
+        )
