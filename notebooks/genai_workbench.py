@@ -793,13 +793,13 @@ def entry_from_jumpstart_model(
 ) -> dict[str, Any]:
     """Endpoint entry from a resolved SDK ``JumpStartModel`` (its image, data, env, draft).
 
-    Without ``with_draft`` the draft-model variable is dropped from the environment, since no
-    draft model will be mounted.
+    The draft-model variable is always dropped from the environment: with a draft, the endpoint
+    construct mounts it and sets the variable itself (the config refuses both); without one,
+    nothing is mounted.
     """
     environment = {str(k): str(v) for k, v in dict(model.env or {}).items()}
+    environment.pop("OPTION_SPECULATIVE_DRAFT_MODEL", None)
     draft = None
-    if not with_draft:
-        environment.pop("OPTION_SPECULATIVE_DRAFT_MODEL", None)
     if with_draft:
         sources = list(getattr(model, "additional_model_data_sources", None) or [])
         chosen = [s for s in sources if s.get("ChannelName") == DRAFT_MODEL_CHANNEL] or sources

@@ -90,14 +90,42 @@ def _require_image(
 
 
 def _check_output(request: OptimizationRequest, settings: LauncherSettings) -> None:
+    # The job role may write only under the outputs prefix: anywhere else the job would fail at
+    # its final upload, after hours of billed instance time.
     if request.output_s3_uri is None:
         return
-    if formats.parse_s3_uri(request.output_s3_uri).bucket != settings.artifacts_bucket:
+    location = formats.parse_s3_uri(request.output_s3_uri)
+    if location.bucket != settings.artifacts_bucket or not location.key.startswith(
+        settings.output_prefix
+    ):
         raise ValidationError(
             "output_s3_uri",
-            "must be inside the project's artifacts bucket",
+            "must be under the optimized-outputs prefix of the project's artifacts bucket",
             request.output_s3_uri,
-            f"s3://{settings.artifacts_bucket}/<prefix>/",
+            f"s3://{settings.artifacts_bucket}/{settings.output_prefix}<name>/",
+        )
+
+
+def _check_image_repository(request: OptimizationRequest, settings: LauncherSettings) -> None:
+    # The job role pulls only the Deep Learning Containers `djl-inference` repository of this
+    # region (the registry of the default images): another image would fail after launch.
+    if request.image_uri is None:
+        return
+    image = formats.parse_ecr_image(request.image_uri)
+    default = formats.parse_ecr_image(settings.lmi_image_uri)
+    if image is None or default is None:
+        return  # not an ECR URI: the request parser has refused it already
+    if (image.registry, image.region, image.repository) != (
+        default.registry,
+        default.region,
+        default.repository,
+    ):
+        raise ValidationError(
+            "image_uri",
+            "the optimization job role can pull only the AWS Deep Learning Containers "
+            "image repository of this region",
+            request.image_uri,
+            f"an image of {settings.lmi_image_uri.rsplit(':', 1)[0]} (any tag)",
         )
 
 
@@ -107,6 +135,7 @@ def check_and_resolve_image(request: OptimizationRequest, settings: LauncherSett
     Raises ValidationError naming the field at fault.
     """
     _check_output(request, settings)
+    _check_image_repository(request, settings)
     family = instance_family(request.instance_type)
     where = f"on {request.instance_type}"
 

@@ -553,10 +553,8 @@ def test_jumpstart_draft_config_returns_the_entry_with_the_sagemaker_draft():
             "s3_uri": "s3://jumpstart-cache/llama-3-70b/prepack/",
             "accept_eula": True,
             "image": {"uri": "example.ecr/djl-inference:0.28.0-lmi10.0.0-cu124"},
-            "environment": {
-                "OPTION_TENSOR_PARALLEL_DEGREE": "8",
-                "OPTION_SPECULATIVE_DRAFT_MODEL": "/opt/ml/draft",
-            },
+            # The endpoint mounts the draft and sets OPTION_SPECULATIVE_DRAFT_MODEL itself.
+            "environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "8"},
             "draft_model": {"jumpstart": True, "s3_uri": "s3://jumpstart-cache/draft/"},
         },
     }

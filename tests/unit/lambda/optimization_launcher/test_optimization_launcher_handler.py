@@ -307,7 +307,7 @@ def test_explicit_options_are_sent_verbatim(sagemaker, lambda_context):
         "instance_type": "ml.g6.12xlarge",
         "quantization": {"method": "fp8"},
         "image_uri": custom_image,
-        "output_s3_uri": f"s3://{BUCKET}/experiments/fp8-run-1/",
+        "output_s3_uri": f"s3://{BUCKET}/optimized/experiments/fp8-run-1/",
         "job_name": "llama3-70b-fp8-run-1",
         "max_runtime_seconds": 7200,
         "tags": {"team": "ml-platform", "cost-center": "1234"},
@@ -319,7 +319,7 @@ def test_explicit_options_are_sent_verbatim(sagemaker, lambda_context):
         "DeploymentInstanceType": "ml.g6.12xlarge",
         "OptimizationConfigs": quantization_config(custom_image, {"OPTION_QUANTIZE": "fp8"}),
         "OutputConfig": {
-            "S3OutputLocation": f"s3://{BUCKET}/experiments/fp8-run-1/",
+            "S3OutputLocation": f"s3://{BUCKET}/optimized/experiments/fp8-run-1/",
             "KmsKeyId": KMS_KEY_ARN,
         },
         "StoppingCondition": {"MaxRuntimeInSeconds": 7200},
@@ -335,7 +335,7 @@ def test_explicit_options_are_sent_verbatim(sagemaker, lambda_context):
     result = handler.handler(event, lambda_context)
 
     assert result["job_name"] == "llama3-70b-fp8-run-1"
-    assert result["output_s3_uri"] == f"s3://{BUCKET}/experiments/fp8-run-1/"
+    assert result["output_s3_uri"] == f"s3://{BUCKET}/optimized/experiments/fp8-run-1/"
     assert result["created"] is True
 
 
@@ -378,7 +378,7 @@ def test_job_name_is_deterministic(launcher_env):
         {"environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "8"}},
         {"tags": {"team": "a"}},
         {"image_uri": f"{DLC}:0.30.0-lmi12.0.0-cu124"},
-        {"output_s3_uri": f"s3://{BUCKET}/elsewhere/"},
+        {"output_s3_uri": f"s3://{BUCKET}/optimized/elsewhere/"},
     ],
 )
 def test_job_name_changes_with_the_request(launcher_env, change):

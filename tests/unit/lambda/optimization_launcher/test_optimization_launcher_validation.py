@@ -158,6 +158,18 @@ MALFORMED = [
     ),
     pytest.param(with_(EAGLE, image_uri=LMI_IMAGE), "image_uri", True, id="image-with-specdec"),
     pytest.param(
+        with_(GOOD, image_uri="111122223333.dkr.ecr.us-east-1.amazonaws.com/my-lmi:0.31.0-lmi13"),
+        "image_uri",
+        True,
+        id="image-outside-dlc-repository",
+    ),
+    pytest.param(
+        with_(GOOD, output_s3_uri=f"s3://{BUCKET}/models/out/"),
+        "output_s3_uri",
+        True,
+        id="output-outside-optimized-prefix",
+    ),
+    pytest.param(
         with_(GOOD, output_s3_uri="s3://someone-elses-bucket/out/"),
         "output_s3_uri",
         True,
