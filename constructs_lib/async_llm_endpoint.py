@@ -429,6 +429,7 @@ class AsyncLlmEndpoint(Construct):
             "Model",
             name_prefix=endpoint_key,
             execution_role=self.role,
+            log_key=self.key,
             definition={
                 "ExecutionRoleArn": self.role.role_arn,
                 "EnableNetworkIsolation": network_isolation,

@@ -186,7 +186,7 @@ class NotebookWorkspace(Construct):
             ],
         )
 
-        network_props = self._network(network)
+        network_props = self._network(network, key)
         self.instance = sagemaker.CfnNotebookInstance(
             self,
             "Instance",
@@ -418,7 +418,7 @@ class NotebookWorkspace(Construct):
             "derived from each request",
         )
 
-    def _network(self, network: str) -> dict:
+    def _network(self, network: str, key: kms.IKey) -> dict:
         if network == "public":
             acknowledge(
                 self,
@@ -453,7 +453,9 @@ class NotebookWorkspace(Construct):
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
             },
         )
-        flow_log_group = logs.LogGroup(self, "FlowLogs", retention=logs.RetentionDays.ONE_YEAR)
+        flow_log_group = logs.LogGroup(
+            self, "FlowLogs", retention=logs.RetentionDays.ONE_YEAR, encryption_key=key
+        )
         flow_log = self.vpc.add_flow_log(
             "FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group)
         )
@@ -507,13 +509,6 @@ class NotebookWorkspace(Construct):
                 open=False,  # HTTPS from the notebook only (endpoint_group)
                 subnets=ec2.SubnetSelection(subnets=[subnet]),
             )
-        acknowledge(
-            flow_log_group,
-            {
-                "NIST.800.53.R5-CloudWatchLogGroupEncrypted": "VPC flow logs hold addresses "
-                "and ports, no payloads; CloudWatch Logs encrypts them at rest by default.",
-            },
-        )
         return {
             "direct_internet_access": "Disabled",
             "subnet_id": subnet.subnet_id,

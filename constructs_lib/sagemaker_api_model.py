@@ -9,6 +9,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -39,6 +40,7 @@ class SageMakerApiModel(Construct):
         name_prefix: str,
         definition: dict[str, Any],
         execution_role: iam.IRole,
+        log_key: kms.IKey,
     ) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
@@ -57,6 +59,7 @@ class SageMakerApiModel(Construct):
             "Logs",
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=cdk.RemovalPolicy.DESTROY,
+            encryption_key=log_key,
         )
         role = iam.Role(
             self,
@@ -131,15 +134,6 @@ class SageMakerApiModel(Construct):
                 "NIST.800.53.R5-LambdaInsideVPC": (
                     "The function only calls the SageMaker control-plane API and CloudFormation's "
                     "response URL; it touches no data and needs no private network."
-                ),
-            },
-        )
-        acknowledge(
-            log_group,
-            {
-                "NIST.800.53.R5-CloudWatchLogGroupEncrypted": (
-                    "The log holds model names and API errors only, no data; CloudWatch Logs "
-                    "encrypts it at rest with its own key."
                 ),
             },
         )

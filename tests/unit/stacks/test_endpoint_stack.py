@@ -230,3 +230,14 @@ def test_no_physical_names_so_changes_roll_to_new_configs(p4d: Template, inf2: T
         ):
             for resource in template.find_resources(kind).values():
                 assert name not in resource["Properties"]
+
+
+def test_every_log_group_is_encrypted_with_the_project_key(p4d: Template, inf2: Template):
+    log_groups = [
+        log_group
+        for template in (p4d, inf2)
+        for log_group in template.find_resources("AWS::Logs::LogGroup").values()
+    ]
+    assert log_groups  # the p4d model's custom-resource function logs
+    for log_group in log_groups:
+        assert "KmsKeyId" in log_group["Properties"], log_group

@@ -161,3 +161,9 @@ def test_unresolved_values_count_towards_the_limit():
     with pytest.raises(LifecycleScriptError, match="over the 16384"):
         lifecycle_content("near.sh", near, {"Uri": stack.account})
     assert lifecycle_content("near.sh", near, {"Uri": "s3://b/k"})
+
+
+def test_flow_logs_are_encrypted_with_the_project_key(vpc_workspace):
+    _, template = vpc_workspace
+    [log_group] = template.find_resources("AWS::Logs::LogGroup").values()
+    assert "KmsKeyId" in log_group["Properties"]
