@@ -135,7 +135,9 @@ class AsyncLlmEndpoint(Construct):
       in-flight requests) below 1 for `idle_minutes_before_zero` consecutive minutes triggers a
       policy that sets the capacity to 0. It cannot cut work in progress: any in-flight request
       keeps the backlog at >= 1. It cannot fight the wake-up: the wake alarm needs a backlog,
-      the idle alarm its absence, over the same minute's data; missing data never scales in. In
+      the idle alarm its absence, over the same minute's data (a missing backlog datapoint
+      counts as idle: both metrics come from the same queue, and it must never keep an idle
+      instance billed). In
       the one race left (a request arriving in the minute the idle action fires), the request
       waits in the queue and the wake alarm brings an instance back; nothing is lost.
     * Target tracking's own scale-in is disabled by default (`target_tracking_scale_in`): it
@@ -531,7 +533,11 @@ class AsyncLlmEndpoint(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             evaluation_periods=idle_minutes,
             datapoints_to_alarm=idle_minutes,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            # Missing data counts as idle: a queued or in-flight request always reports a
+            # backlog >= 1, so a silent metric means no work. Were it "not breaching", an idle
+            # instance whose backlog metric stops reporting would never scale in and bill
+            # $15-38 per hour until someone noticed; at zero, repeating "set 0" is harmless.
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
         )
         self.idle_alarm.add_alarm_action(
             cloudwatch_actions.ApplicationScalingAction(self.zero_policy)

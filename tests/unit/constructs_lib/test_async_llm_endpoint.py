@@ -446,7 +446,8 @@ def test_idle_alarm_scales_to_zero_after_the_idle_window(built, template):
     assert alarm["Period"] == 60
     assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == 10
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("LessThanThreshold", 1)
-    assert alarm["TreatMissingData"] == "notBreaching"  # missing data never scales in
+    # A silent backlog metric means no work: it must not keep an idle instance running.
+    assert alarm["TreatMissingData"] == "breaching"
     zero_id = lid(stack, parts["endpoint"].zero_policy)
     assert alarm["AlarmActions"] == [{"Ref": zero_id}]
     zero = policies(template)[zero_id]["StepScalingPolicyConfiguration"]
