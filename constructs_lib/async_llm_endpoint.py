@@ -19,6 +19,7 @@ from constructs import Construct
 from constructs_lib.dlc_images import ContainerImage
 from constructs_lib.nag_acknowledgments import acknowledge, nag_text, reference_text
 from constructs_lib.sagemaker_api_model import SageMakerApiModel
+from constructs_lib.secure_topic import SecureTopic
 
 NAMESPACE = "AWS/SageMaker"
 SCALING_SERVICE_LINKED_ROLE = (
@@ -378,14 +379,13 @@ class AsyncLlmEndpoint(Construct):
         """The execution role's default policy (the resource to wait for, not the role)."""
         return self.role.node.find_child("DefaultPolicy")
 
-    def _topic(self, id_: str, outcome: str) -> sns.Topic:
-        topic = sns.Topic(
+    def _topic(self, id_: str, outcome: str) -> sns.ITopic:
+        topic = SecureTopic(
             self,
             id_,
             display_name=f"Async inference requests that {outcome}",
-            master_key=self.key,
-            enforce_ssl=True,
-        )
+            encryption_key=self.key,
+        ).topic
         topic.grant_publish(self.role)
         return topic
 
