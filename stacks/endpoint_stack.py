@@ -8,7 +8,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.async_llm_endpoint import AsyncLlmEndpoint, EndpointScaling, ModelArtifacts
+from constructs_lib.async_llm_endpoint import AsyncLlmEndpoint, ModelArtifacts
 from constructs_lib.deployment_record import DeploymentRecord
 from constructs_lib.dlc_images import dlc_image, explicit_image
 from stacks.config.endpoints import EndpointConfig, S3Location
@@ -64,15 +64,7 @@ class EndpointStack(cdk.Stack):
             container_startup_health_check_timeout_seconds=(
                 endpoint.container_startup_health_check_timeout_seconds
             ),
-            scaling=EndpointScaling(
-                target_backlog_per_instance=endpoint.scaling.target_backlog_per_instance,
-                scale_out_cooldown_seconds=endpoint.scaling.scale_out_cooldown_seconds,
-                scale_in_cooldown_seconds=endpoint.scaling.scale_in_cooldown_seconds,
-                idle_minutes_before_zero=endpoint.scaling.idle_minutes_before_zero,
-                wake_period_seconds=endpoint.scaling.wake_period_seconds,
-                wake_evaluation_periods=endpoint.scaling.wake_evaluation_periods,
-                target_tracking_scale_in=endpoint.scaling.target_tracking_scale_in,
-            ),
+            scaling=endpoint.scaling,
         )
 
         ep = self.endpoint

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -21,8 +20,8 @@ from stacks.config.optimization import OptimizationConfig
 class OptimizationStack(cdk.Stack):
     """Starts SageMaker optimization jobs and follows each one to its end.
 
-    Users start the state machine (console, `make optimize`, the notebooks); `grant_start` gives
-    a principal what that takes. Results land in one SSM parameter per job under
+    Users start the state machine (console, `make optimize`, the notebooks; the notebook role
+    gets that access in `NotebookWorkspace`). Results land in one SSM parameter per job under
     `results_parameter_prefix` and in `optimization-result.json` next to the job's output.
     """
 
@@ -79,7 +78,6 @@ class OptimizationStack(cdk.Stack):
         )
         self.launcher_function = functions.launcher
         self.recorder_function = functions.recorder
-        self._jobs_arn = functions.jobs_arn
         self.workflow = OptimizationWorkflow(
             self,
             "Workflow",
@@ -114,26 +112,3 @@ class OptimizationStack(cdk.Stack):
         cdk.CfnOutput(self, "JobTopicArn", value=self.job_topic.topic_arn)
         cdk.CfnOutput(self, "JobRoleArn", value=self.job_role.role_arn)
         cdk.CfnOutput(self, "ResultsParameterPrefix", value=self.results_parameter_prefix)
-
-    def grant_start(self, grantee: iam.IGrantable) -> None:
-        """What a user (the notebook role) needs to start jobs and read their results."""
-        self.state_machine.grant_start_execution(grantee)
-        self.state_machine.grant_execution(grantee, "states:DescribeExecution")
-        results = self.format_arn(
-            service="ssm",
-            resource="parameter",
-            resource_name=self.results_parameter_prefix.lstrip("/"),
-        )
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
-            resource_arns=[results, f"{results}/*"],
-        )
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["sagemaker:DescribeOptimizationJob"],
-            resource_arns=[self._jobs_arn],
-        )
-        iam.Grant.add_to_principal(
-            grantee=grantee, actions=["sagemaker:ListOptimizationJobs"], resource_arns=["*"]
-        )

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from constructs_lib.async_llm_endpoint import DRAFT_MODEL_ENV, DRAFT_MODEL_PATH
+from constructs_lib.async_llm_endpoint import DRAFT_MODEL_ENV, DRAFT_MODEL_PATH, EndpointScaling
 from constructs_lib.dlc_images import FAMILY_ACCELERATOR, PINNED_TAGS
 from stacks.config import service_model
 from stacks.config.reader import ConfigError, Reader
@@ -124,17 +124,6 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
-class ScalingConfig:
-    target_backlog_per_instance: float
-    scale_out_cooldown_seconds: int
-    scale_in_cooldown_seconds: int
-    idle_minutes_before_zero: int
-    wake_period_seconds: int
-    wake_evaluation_periods: int
-    target_tracking_scale_in: bool
-
-
-@dataclass(frozen=True)
 class EndpointConfig:
     key: str
     enabled: bool
@@ -145,7 +134,7 @@ class EndpointConfig:
     volume_size_gb: int | None
     model_data_download_timeout_seconds: int
     container_startup_health_check_timeout_seconds: int
-    scaling: ScalingConfig
+    scaling: EndpointScaling
     price_usd_per_hour: float
 
 
@@ -256,32 +245,43 @@ def _model(section: Reader) -> ModelConfig:
     )
 
 
-def parse_scaling(section: Reader) -> ScalingConfig:
-    wake_period = section.integer("wake_period_seconds", 60, minimum=60, maximum=3600)
+def parse_scaling(section: Reader) -> EndpointScaling:
+    # The construct's own defaults are the config's defaults.
+    default = EndpointScaling()
+    wake_period = section.integer(
+        "wake_period_seconds", default.wake_period_seconds, minimum=60, maximum=3600
+    )
     if wake_period % 60:
         raise ConfigError(
             section.child_path("wake_period_seconds"),
             wake_period,
             "allowed: a multiple of 60 (SageMaker publishes its async metrics every minute)",
         )
-    return ScalingConfig(
+    return EndpointScaling(
         # Target of ApproximateBacklogSizePerInstance (queued + in-flight requests per instance).
-        target_backlog_per_instance=section.number("target_backlog_per_instance", 2, minimum=0.1),
+        target_backlog_per_instance=section.number(
+            "target_backlog_per_instance", default.target_backlog_per_instance, minimum=0.1
+        ),
         scale_out_cooldown_seconds=section.integer(
-            "scale_out_cooldown_seconds", 300, minimum=0, maximum=3600
+            "scale_out_cooldown_seconds",
+            default.scale_out_cooldown_seconds,
+            minimum=0,
+            maximum=3600,
         ),
         scale_in_cooldown_seconds=section.integer(
-            "scale_in_cooldown_seconds", 600, minimum=0, maximum=3600
+            "scale_in_cooldown_seconds", default.scale_in_cooldown_seconds, minimum=0, maximum=3600
         ),
         # An alarm evaluates at most one day of data: 1440 one-minute periods.
         idle_minutes_before_zero=section.integer(
-            "idle_minutes_before_zero", 10, minimum=1, maximum=1440
+            "idle_minutes_before_zero", default.idle_minutes_before_zero, minimum=1, maximum=1440
         ),
         wake_period_seconds=wake_period,
         wake_evaluation_periods=section.integer(
-            "wake_evaluation_periods", 1, minimum=1, maximum=10
+            "wake_evaluation_periods", default.wake_evaluation_periods, minimum=1, maximum=10
         ),
-        target_tracking_scale_in=section.boolean("target_tracking_scale_in", False),
+        target_tracking_scale_in=section.boolean(
+            "target_tracking_scale_in", default.target_tracking_scale_in
+        ),
     )
 
 
