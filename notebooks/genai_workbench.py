@@ -99,7 +99,6 @@ DEFAULT_DEPLOYMENT_FILE = "/home/ec2-user/SageMaker/.genai-optimization/deployme
 LLAMA3_70B = "meta-textgeneration-llama-3-70b"
 TECHNIQUES = ("quantization", "speculative_decoding", "compilation")
 QUANTIZATION_METHODS = ("awq", "fp8", "smoothquant")
-IMAGE_FAMILIES = ("lmi", "trtllm", "neuron")
 DRAFT_MODEL_CHANNEL = "draft_model"
 
 #: Llama-3-70B compiled for ml.inf2.48xlarge (AWS sample notebook for this model).

@@ -55,10 +55,6 @@ def instance_family(instance_type: str) -> str:
     return instance_type.split(".")[1]
 
 
-def is_neuron(instance_type: str) -> bool:
-    return instance_family(instance_type) in NEURON_FAMILIES
-
-
 def image_kind(image_uri: str, settings: LauncherSettings) -> str:
     """Which container family an image belongs to: a configured default, else its tag's marker."""
     defaults = {
