@@ -114,6 +114,8 @@ NEURON_INF2_ENVIRONMENT: Mapping[str, str] = {
 #: InvokeEndpointAsync limits (botocore sagemaker-runtime model).
 REQUEST_TTL_RANGE = (60, 21600)
 INVOCATION_TIMEOUT_RANGE = (1, 3600)
+#: OverrideEnvironment entries of an optimization config (botocore sagemaker model).
+MAX_ENVIRONMENT_ENTRIES = 25
 
 _REQUIRED_KEYS = (
     "project",
@@ -495,8 +497,10 @@ class OptimizationRequest:
                     "training_data_s3_uri is only for technique 'speculative_decoding'"
                 )
             split_s3_uri(self.training_data_s3_uri)
-        if len(self.environment) > 25:
-            raise WorkbenchError("environment holds at most 25 variables (API limit)")
+        if len(self.environment) > MAX_ENVIRONMENT_ENTRIES:
+            raise WorkbenchError(
+                f"environment holds at most {MAX_ENVIRONMENT_ENTRIES} variables (API limit)"
+            )
         for name, value in self.environment.items():
             if not isinstance(name, str) or not isinstance(value, str):
                 raise WorkbenchError(f"environment values must be strings: {name!r}={value!r}")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
+import botocore.session
 import genai_workbench as wb
 import pytest
 from botocore.stub import Stubber
@@ -970,3 +971,55 @@ def test_module_hard_codes_no_account_or_region():
     assert not re.search(r"(?<!\d)\d{12}(?!\d)", source)
     assert not re.search(r"\b(us|eu|ap|sa|ca|me|af|il|mx|cn)(-gov)?-[a-z]+-\d\b", source)
     assert "arn:aws:" not in source
+
+
+# ------------------------------------------------------- AWS facts, checked against botocore
+
+
+@pytest.fixture(scope="module")
+def service():
+    session = botocore.session.get_session()
+    return session.get_service_model
+
+
+def test_async_invocation_limits_are_the_api_limits(service):
+    members = (
+        service("sagemaker-runtime").operation_model("InvokeEndpointAsync").input_shape.members
+    )
+    for name, (low, high) in (
+        ("RequestTTLSeconds", wb.REQUEST_TTL_RANGE),
+        ("InvocationTimeoutSeconds", wb.INVOCATION_TIMEOUT_RANGE),
+    ):
+        assert (members[name].metadata["min"], members[name].metadata["max"]) == (low, high)
+
+
+def test_job_name_rules_are_the_api_rules(service):
+    sagemaker = service("sagemaker")
+    job_name = sagemaker.operation_model("CreateOptimizationJob").input_shape.members[
+        "OptimizationJobName"
+    ]
+    assert wb._JOB_NAME.pattern == f"^{job_name.metadata['pattern']}$"
+    assert JOB_NAME.pattern == wb._JOB_NAME.pattern
+    assert job_name.metadata["max"] == 63  # run_name's budget
+    execution_name = service("stepfunctions").operation_model("StartExecution").input_shape
+    assert execution_name.members["name"].metadata["max"] >= 63
+    environment = sagemaker.shape_for("ModelQuantizationConfig").members["OverrideEnvironment"]
+    assert environment.metadata["max"] == wb.MAX_ENVIRONMENT_ENTRIES
+
+
+def test_step_functions_values_the_client_branches_on(service):
+    sfn = service("stepfunctions")
+    statuses = sfn.operation_model("DescribeExecution").output_shape.members["status"].enum
+    assert {*wb._RUNNING, "SUCCEEDED"} <= set(statuses)
+    errors = {e.name for e in sfn.operation_model("StartExecution").error_shapes}
+    assert "ExecutionAlreadyExists" in errors
+
+
+def test_enum_values_the_client_sends(service):
+    scan_by = service("cloudwatch").operation_model("GetMetricData").input_shape.members["ScanBy"]
+    assert "TimestampAscending" in scan_by.enum  # metric_series
+    assert "aws:kms" in service("s3").shape_for("ServerSideEncryption").enum  # uploads
+    assert "NoSuchKey" in {
+        e.name for e in service("s3").operation_model("GetObject").error_shapes
+    }  # one of _MISSING_OBJECT_CODES; the others are HTTP statuses the model does not list
+    assert "NoSuchKey" in wb._MISSING_OBJECT_CODES
