@@ -544,7 +544,7 @@ def _technique_label(event: Mapping[str, Any]) -> str:
     if event["technique"] == "quantization":
         return str(event["quantization"]["method"])
     if event["technique"] == "compilation":
-        neuron = re.match(r"ml\.(inf|trn)", str(event["instance_type"]))
+        neuron = image_family_for(str(event["instance_type"])) == "neuron"
         return "neuron" if neuron else "compile"
     return "eagle"
 
@@ -911,7 +911,7 @@ def upload_directory(
     if not files:
         raise WorkbenchError(f"nothing to upload in {root}")
     for path in files:
-        key = f"{prefix}/{path.relative_to(root).as_posix()}" if prefix else path.name
+        _, key = _prefix_key(s3_prefix_uri, path.relative_to(root).as_posix())
         s3.upload_file(str(path), bucket, key, ExtraArgs=extra)
     return f"s3://{bucket}/{prefix}/" if prefix else f"s3://{bucket}/"
 

@@ -602,6 +602,15 @@ def test_upload_directory_encrypts_with_the_project_key(deployment, s3, tmp_path
     assert head["SSEKMSKeyId"] == deployment.kms_key_arn
 
 
+def test_upload_directory_to_the_bucket_root_keeps_subfolders(deployment, s3, tmp_path):
+    (tmp_path / "tokenizer").mkdir()
+    (tmp_path / "tokenizer" / "vocab.json").write_text("{}")
+    uri = wb.upload_directory(deployment, tmp_path, "s3://genai-artifacts-bucket/")
+    assert uri == "s3://genai-artifacts-bucket/"
+    head = s3.head_object(Bucket="genai-artifacts-bucket", Key="tokenizer/vocab.json")
+    assert head["ServerSideEncryption"] == "aws:kms"
+
+
 def test_upload_draft_model_goes_under_draft_models(deployment, s3, tmp_path, monkeypatch):
     calls = []
 
