@@ -262,6 +262,17 @@ def test_execution_arn_is_derived_from_the_state_machine(deployment):
 # --------------------------------------------------------------------- optimization workflow
 
 
+def describe(deployment, arn, status, **extra):
+    return {
+        "executionArn": arn,
+        "stateMachineArn": deployment.state_machine_arn,
+        "name": "run-1",
+        "status": status,
+        "startDate": T0,
+        **extra,
+    }
+
+
 def test_start_optimization_sends_the_event_under_a_deterministic_name(deployment):
     request = awq_request()
     event = request.to_event()
@@ -292,12 +303,7 @@ def test_start_optimization_reuses_an_existing_execution(deployment, status):
     stub.add_client_error("start_execution", "ExecutionAlreadyExists", "exists")
     stub.add_response(
         "describe_execution",
-        {
-            "executionArn": arn,
-            "stateMachineArn": deployment.state_machine_arn,
-            "status": status,
-            "startDate": T0,
-        },
+        describe(deployment, arn, status),
         {"executionArn": arn},
     )
     printed = []
@@ -313,12 +319,7 @@ def test_start_optimization_asks_for_a_new_attempt_after_a_failure(deployment):
     stub.add_client_error("start_execution", "ExecutionAlreadyExists", "exists")
     stub.add_response(
         "describe_execution",
-        {
-            "executionArn": arn,
-            "stateMachineArn": deployment.state_machine_arn,
-            "status": "FAILED",
-            "startDate": T0,
-        },
+        describe(deployment, arn, "FAILED"),
     )
     with pytest.raises(wb.OptimizationFailedError, match="attempt=2"):
         wb.start_optimization(deployment, request, printer=lambda _: None)
@@ -340,17 +341,6 @@ RESULT = {
     "ended": "2025-01-01T14:00:00Z",
     "duration_seconds": 7200,
 }
-
-
-def describe(deployment, arn, status, **extra):
-    return {
-        "executionArn": arn,
-        "stateMachineArn": deployment.state_machine_arn,
-        "name": "run-1",
-        "status": status,
-        "startDate": T0,
-        **extra,
-    }
 
 
 def test_wait_for_optimization_prints_progress_and_returns_the_result(deployment):
