@@ -99,7 +99,6 @@ DEFAULT_DEPLOYMENT_FILE = "/home/ec2-user/SageMaker/.genai-optimization/deployme
 LLAMA3_70B = "meta-textgeneration-llama-3-70b"
 TECHNIQUES = ("quantization", "speculative_decoding", "compilation")
 QUANTIZATION_METHODS = ("awq", "fp8", "smoothquant")
-IMAGE_FAMILIES = ("lmi", "trtllm", "neuron")
 DRAFT_MODEL_CHANNEL = "draft_model"
 
 #: Llama-3-70B compiled for ml.inf2.48xlarge (AWS sample notebook for this model).
@@ -115,6 +114,8 @@ NEURON_INF2_ENVIRONMENT: Mapping[str, str] = {
 #: InvokeEndpointAsync limits (botocore sagemaker-runtime model).
 REQUEST_TTL_RANGE = (60, 21600)
 INVOCATION_TIMEOUT_RANGE = (1, 3600)
+#: OverrideEnvironment entries of an optimization config (botocore sagemaker model).
+MAX_ENVIRONMENT_ENTRIES = 25
 
 _REQUIRED_KEYS = (
     "project",
@@ -496,8 +497,10 @@ class OptimizationRequest:
                     "training_data_s3_uri is only for technique 'speculative_decoding'"
                 )
             split_s3_uri(self.training_data_s3_uri)
-        if len(self.environment) > 25:
-            raise WorkbenchError("environment holds at most 25 variables (API limit)")
+        if len(self.environment) > MAX_ENVIRONMENT_ENTRIES:
+            raise WorkbenchError(
+                f"environment holds at most {MAX_ENVIRONMENT_ENTRIES} variables (API limit)"
+            )
         for name, value in self.environment.items():
             if not isinstance(name, str) or not isinstance(value, str):
                 raise WorkbenchError(f"environment values must be strings: {name!r}={value!r}")
@@ -541,7 +544,7 @@ def _technique_label(event: Mapping[str, Any]) -> str:
     if event["technique"] == "quantization":
         return str(event["quantization"]["method"])
     if event["technique"] == "compilation":
-        neuron = re.match(r"ml\.(inf|trn)", str(event["instance_type"]))
+        neuron = image_family_for(str(event["instance_type"])) == "neuron"
         return "neuron" if neuron else "compile"
     return "eagle"
 
@@ -908,7 +911,7 @@ def upload_directory(
     if not files:
         raise WorkbenchError(f"nothing to upload in {root}")
     for path in files:
-        key = f"{prefix}/{path.relative_to(root).as_posix()}" if prefix else path.name
+        _, key = _prefix_key(s3_prefix_uri, path.relative_to(root).as_posix())
         s3.upload_file(str(path), bucket, key, ExtraArgs=extra)
     return f"s3://{bucket}/{prefix}/" if prefix else f"s3://{bucket}/"
 

@@ -63,7 +63,6 @@ require_optimization_api(SAGEMAKER_MODEL, botocore.__version__)
 
 _CREATE = SAGEMAKER_MODEL.operation_model("CreateOptimizationJob").input_shape.members
 _QUANTIZATION = SAGEMAKER_MODEL.shape_for("ModelQuantizationConfig").members
-_SPECULATIVE = SAGEMAKER_MODEL.shape_for("ModelSpeculativeDecodingConfig").members
 _TAG = _CREATE["Tags"].member.members
 _DESCRIBE = SAGEMAKER_MODEL.operation_model("DescribeOptimizationJob").output_shape.members
 
@@ -89,15 +88,7 @@ TAGS_MAX: int = _CREATE["Tags"].metadata["max"]
 TAG_KEY_MIN: int = _TAG["Key"].metadata["min"]
 TAG_KEY_MAX: int = _TAG["Key"].metadata["max"]
 TAG_VALUE_MAX: int = _TAG["Value"].metadata["max"]
-SPECULATIVE_TECHNIQUES: tuple[str, ...] = tuple(_SPECULATIVE["Technique"].enum)
-TRAINING_DATA_TYPES: tuple[str, ...] = tuple(
-    _SPECULATIVE["TrainingDataSource"].members["S3DataType"].enum
-)
 JOB_STATUSES: tuple[str, ...] = tuple(_DESCRIBE["OptimizationJobStatus"].enum)
-# DescribeOptimizationJob.OptimizationConfigs union members, e.g. "ModelQuantizationConfig".
-OPTIMIZATION_CONFIG_MEMBERS: tuple[str, ...] = tuple(
-    SAGEMAKER_MODEL.shape_for("OptimizationConfig").members
-)
 
 # ECR repository names (ecr model, RepositoryName.pattern), for image URI checks.
 ECR_REPOSITORY_PATTERN: str = (

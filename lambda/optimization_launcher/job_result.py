@@ -14,17 +14,17 @@ from typing import Any
 import api_model
 import formats
 from errors import ValidationError
+from request import CONFIG_MEMBERS
 
 COMPLETED = "COMPLETED"
 FAILED_STATUSES = ("FAILED", "STOPPED")
 TERMINAL_STATUSES = (COMPLETED, *FAILED_STATUSES)
 
-# OptimizationConfigs union member -> technique name (same names as the launcher's "technique").
+# OptimizationConfigs union member -> technique name (the launcher's "technique" names; sharding,
+# which the launcher does not start, can still be described).
 TECHNIQUE_NAMES = {
-    "ModelQuantizationConfig": "quantization",
-    "ModelCompilationConfig": "compilation",
+    **{member: technique for technique, member in CONFIG_MEMBERS.items()},
     "ModelShardingConfig": "sharding",
-    "ModelSpeculativeDecodingConfig": "speculative_decoding",
 }
 
 RESULT_FILE_NAME = "optimization-result.json"

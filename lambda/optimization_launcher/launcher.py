@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from errors import ValidationError
 from request import (
     COMPILATION,
+    CONFIG_MEMBERS,
     QUANTIZATION,
     QUANTIZE_ENV,
     SPECULATIVE_DECODING,
@@ -28,12 +29,6 @@ TECHNIQUE_SHORT_NAMES = {
     QUANTIZATION: "quant",
     SPECULATIVE_DECODING: "specdec",
     COMPILATION: "compile",
-}
-# OptimizationConfigs union member per technique.
-CONFIG_MEMBERS = {
-    QUANTIZATION: "ModelQuantizationConfig",
-    SPECULATIVE_DECODING: "ModelSpeculativeDecodingConfig",
-    COMPILATION: "ModelCompilationConfig",
 }
 SPECULATIVE_TECHNIQUE = "EAGLE"
 TRAINING_DATA_TYPE = "S3Prefix"

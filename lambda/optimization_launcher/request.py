@@ -46,6 +46,12 @@ QUANTIZATION = "quantization"
 SPECULATIVE_DECODING = "speculative_decoding"
 COMPILATION = "compilation"
 TECHNIQUES = (QUANTIZATION, SPECULATIVE_DECODING, COMPILATION)
+# The OptimizationConfigs union member of each technique (CreateOptimizationJob).
+CONFIG_MEMBERS = {
+    QUANTIZATION: "ModelQuantizationConfig",
+    SPECULATIVE_DECODING: "ModelSpeculativeDecodingConfig",
+    COMPILATION: "ModelCompilationConfig",
+}
 QUANTIZATION_METHODS = ("awq", "fp8", "smoothquant")
 
 # The SageMaker Python SDK's optimize() default (shared/reference/sagemaker-api.md section 2.1).
@@ -266,12 +272,7 @@ def _speculative_decoding(event: Mapping[str, Any], technique: str) -> str | Non
     field = "speculative_decoding.training_data_s3_uri"
     allowed = "an s3:// prefix of ShareGPT / OpenAI (chat) completions training data"
     value = _string(config, "training_data_s3_uri", allowed)
-    if value is None:
-        return None
-    problem = formats.s3_uri_problem(value)
-    if problem is not None:
-        raise ValidationError(field, problem, value, allowed)
-    return value
+    return _s3_uri(value, field, allowed, prefix=False)
 
 
 def _environment(event: Mapping[str, Any], technique: str) -> tuple[tuple[str, str], ...]:

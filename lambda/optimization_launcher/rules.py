@@ -48,15 +48,12 @@ UNKNOWN = "unknown"
 # Tag markers of the DJL inference images (reference section 2.4): "0.36.0-lmi27.0.0-cu130",
 # "0.33.0-tensorrtllm0.21.0-cu128", "0.29.0-neuronx-sdk2.19.1".
 _TAG_MARKERS = (("neuronx", NEURON), ("tensorrtllm", TRTLLM), ("lmi", LMI))
+_MARKERS = {kind: marker for marker, kind in _TAG_MARKERS}
 
 
 def instance_family(instance_type: str) -> str:
     """``ml.p6-b200.48xlarge`` -> ``p6-b200``."""
     return instance_type.split(".")[1]
-
-
-def is_neuron(instance_type: str) -> bool:
-    return instance_family(instance_type) in NEURON_FAMILIES
 
 
 def image_kind(image_uri: str, settings: LauncherSettings) -> str:
@@ -80,12 +77,11 @@ def _require_image(
     request: OptimizationRequest, settings: LauncherSettings, kind: str, why: str
 ) -> None:
     if request.image_uri is not None and image_kind(request.image_uri, settings) != kind:
-        markers = {NEURON: "neuronx", TRTLLM: "tensorrtllm", LMI: "lmi"}
         raise ValidationError(
             "image_uri",
             f"{why} needs a {kind} image",
             request.image_uri,
-            f"an image whose tag contains {markers[kind]!r}, or omit image_uri to use the default",
+            f"an image whose tag contains {_MARKERS[kind]!r}, or omit image_uri to use the default",
         )
 
 

@@ -18,6 +18,7 @@ not an error. Every outcome is reported to CloudFormation, or the stack would wa
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import urllib.request
@@ -33,7 +34,9 @@ logger.setLevel(logging.INFO)
 NOT_CREATED = "not-created"
 
 
+@functools.cache
 def sagemaker_client():
+    """One client per cold start (building it loads the large SageMaker service model)."""
     return boto3.client("sagemaker")
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
+import botocore.session
 import genai_workbench as wb
 import pytest
 from botocore.stub import Stubber
@@ -261,6 +262,17 @@ def test_execution_arn_is_derived_from_the_state_machine(deployment):
 # --------------------------------------------------------------------- optimization workflow
 
 
+def describe(deployment, arn, status, **extra):
+    return {
+        "executionArn": arn,
+        "stateMachineArn": deployment.state_machine_arn,
+        "name": "run-1",
+        "status": status,
+        "startDate": T0,
+        **extra,
+    }
+
+
 def test_start_optimization_sends_the_event_under_a_deterministic_name(deployment):
     request = awq_request()
     event = request.to_event()
@@ -291,12 +303,7 @@ def test_start_optimization_reuses_an_existing_execution(deployment, status):
     stub.add_client_error("start_execution", "ExecutionAlreadyExists", "exists")
     stub.add_response(
         "describe_execution",
-        {
-            "executionArn": arn,
-            "stateMachineArn": deployment.state_machine_arn,
-            "status": status,
-            "startDate": T0,
-        },
+        describe(deployment, arn, status),
         {"executionArn": arn},
     )
     printed = []
@@ -312,12 +319,7 @@ def test_start_optimization_asks_for_a_new_attempt_after_a_failure(deployment):
     stub.add_client_error("start_execution", "ExecutionAlreadyExists", "exists")
     stub.add_response(
         "describe_execution",
-        {
-            "executionArn": arn,
-            "stateMachineArn": deployment.state_machine_arn,
-            "status": "FAILED",
-            "startDate": T0,
-        },
+        describe(deployment, arn, "FAILED"),
     )
     with pytest.raises(wb.OptimizationFailedError, match="attempt=2"):
         wb.start_optimization(deployment, request, printer=lambda _: None)
@@ -339,17 +341,6 @@ RESULT = {
     "ended": "2025-01-01T14:00:00Z",
     "duration_seconds": 7200,
 }
-
-
-def describe(deployment, arn, status, **extra):
-    return {
-        "executionArn": arn,
-        "stateMachineArn": deployment.state_machine_arn,
-        "name": "run-1",
-        "status": status,
-        "startDate": T0,
-        **extra,
-    }
 
 
 def test_wait_for_optimization_prints_progress_and_returns_the_result(deployment):
@@ -599,6 +590,15 @@ def test_upload_directory_encrypts_with_the_project_key(deployment, s3, tmp_path
     head = s3.head_object(Bucket="genai-artifacts-bucket", Key="d/m/config.json")
     assert head["ServerSideEncryption"] == "aws:kms"
     assert head["SSEKMSKeyId"] == deployment.kms_key_arn
+
+
+def test_upload_directory_to_the_bucket_root_keeps_subfolders(deployment, s3, tmp_path):
+    (tmp_path / "tokenizer").mkdir()
+    (tmp_path / "tokenizer" / "vocab.json").write_text("{}")
+    uri = wb.upload_directory(deployment, tmp_path, "s3://genai-artifacts-bucket/")
+    assert uri == "s3://genai-artifacts-bucket/"
+    head = s3.head_object(Bucket="genai-artifacts-bucket", Key="tokenizer/vocab.json")
+    assert head["ServerSideEncryption"] == "aws:kms"
 
 
 def test_upload_draft_model_goes_under_draft_models(deployment, s3, tmp_path, monkeypatch):
@@ -970,3 +970,55 @@ def test_module_hard_codes_no_account_or_region():
     assert not re.search(r"(?<!\d)\d{12}(?!\d)", source)
     assert not re.search(r"\b(us|eu|ap|sa|ca|me|af|il|mx|cn)(-gov)?-[a-z]+-\d\b", source)
     assert "arn:aws:" not in source
+
+
+# ------------------------------------------------------- AWS facts, checked against botocore
+
+
+@pytest.fixture(scope="module")
+def service():
+    session = botocore.session.get_session()
+    return session.get_service_model
+
+
+def test_async_invocation_limits_are_the_api_limits(service):
+    members = (
+        service("sagemaker-runtime").operation_model("InvokeEndpointAsync").input_shape.members
+    )
+    for name, (low, high) in (
+        ("RequestTTLSeconds", wb.REQUEST_TTL_RANGE),
+        ("InvocationTimeoutSeconds", wb.INVOCATION_TIMEOUT_RANGE),
+    ):
+        assert (members[name].metadata["min"], members[name].metadata["max"]) == (low, high)
+
+
+def test_job_name_rules_are_the_api_rules(service):
+    sagemaker = service("sagemaker")
+    job_name = sagemaker.operation_model("CreateOptimizationJob").input_shape.members[
+        "OptimizationJobName"
+    ]
+    assert wb._JOB_NAME.pattern == f"^{job_name.metadata['pattern']}$"
+    assert JOB_NAME.pattern == wb._JOB_NAME.pattern
+    assert job_name.metadata["max"] == 63  # run_name's budget
+    execution_name = service("stepfunctions").operation_model("StartExecution").input_shape
+    assert execution_name.members["name"].metadata["max"] >= 63
+    environment = sagemaker.shape_for("ModelQuantizationConfig").members["OverrideEnvironment"]
+    assert environment.metadata["max"] == wb.MAX_ENVIRONMENT_ENTRIES
+
+
+def test_step_functions_values_the_client_branches_on(service):
+    sfn = service("stepfunctions")
+    statuses = sfn.operation_model("DescribeExecution").output_shape.members["status"].enum
+    assert {*wb._RUNNING, "SUCCEEDED"} <= set(statuses)
+    errors = {e.name for e in sfn.operation_model("StartExecution").error_shapes}
+    assert "ExecutionAlreadyExists" in errors
+
+
+def test_enum_values_the_client_sends(service):
+    scan_by = service("cloudwatch").operation_model("GetMetricData").input_shape.members["ScanBy"]
+    assert "TimestampAscending" in scan_by.enum  # metric_series
+    assert "aws:kms" in service("s3").shape_for("ServerSideEncryption").enum  # uploads
+    assert "NoSuchKey" in {
+        e.name for e in service("s3").operation_model("GetObject").error_shapes
+    }  # one of _MISSING_OBJECT_CODES; the others are HTTP statuses the model does not list
+    assert "NoSuchKey" in wb._MISSING_OBJECT_CODES

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import api_model
+import boto3
 import botocore
 import botocore.session
 import handler
+import job_result
+import launcher
 import pytest
+import recorder
+import request
 import rules
 import settings
 from botocore.model import ServiceModel
+from botocore.stub import Stubber
 from errors import ConfigurationError, UnsupportedBotocoreError
 from optimization_launcher_testkit import LAUNCHER_ENV, model_violations
 
@@ -161,3 +168,69 @@ def test_strict_checker_catches_what_botocore_does_not():
         },
     )
     assert len(problems) == 3
+
+
+def _documentation(shape_name: str, member: str) -> str:
+    return api_model.SAGEMAKER_MODEL.shape_for(shape_name).members[member].documentation
+
+
+def test_error_codes_the_launcher_handles_are_the_modeled_ones():
+    def errors(operation: str) -> set[str]:
+        return {e.name for e in api_model.SAGEMAKER_MODEL.operation_model(operation).error_shapes}
+
+    assert launcher.RESOURCE_NOT_FOUND in errors("DescribeOptimizationJob")
+    assert launcher.RESOURCE_IN_USE in errors("CreateOptimizationJob")
+
+
+def test_recorded_statuses_and_technique_members_are_the_modeled_ones():
+    assert set(job_result.TERMINAL_STATUSES) <= set(api_model.JOB_STATUSES)
+    members = api_model.SAGEMAKER_MODEL.shape_for("OptimizationConfig").members
+    assert set(job_result.TECHNIQUE_NAMES) == set(members)
+    assert set(request.CONFIG_MEMBERS.values()) <= set(members)
+
+
+def test_documented_limits_the_model_metadata_lacks():
+    # MaxRuntimeInSeconds has only min 1 in the metadata; the 28-day cap is in its documentation.
+    assert "maximum value is 28 days" in _documentation("StoppingCondition", "MaxRuntimeInSeconds")
+    assert request.MAX_RUNTIME_LIMIT_SECONDS == 28 * 24 * 3600
+    sns = botocore.session.get_session().get_service_model("sns")
+    subject = sns.operation_model("Publish").input_shape.members["Subject"].documentation
+    assert "less than 100 characters" in subject  # job_result.notification keeps under it
+
+
+def test_every_recorder_request_is_valid_for_its_service_model(monkeypatch):
+    """Enums (SSM Type and Tier, S3 ServerSideEncryption), patterns and sizes of each call."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    violations: list[str] = []
+    calls: list[str] = []
+
+    def inspect(params, model, **_):
+        calls.append(model.name)
+        violations.extend(model_violations(model.input_shape, params, model.name))
+
+    clients = {name: boto3.client(name) for name in ("ssm", "s3", "sns")}
+    responses = {
+        "put_parameter": {"Version": 1},
+        "put_object": {},
+        "publish": {"MessageId": "m-1"},
+    }
+    with contextlib.ExitStack() as stack:
+        for name, client in clients.items():
+            client.meta.events.register(f"before-parameter-build.{name}", inspect)
+            stubber = stack.enter_context(Stubber(client))
+            for operation, response in responses.items():
+                if hasattr(client, operation):
+                    stubber.add_response(operation, response)
+        job = {
+            "OptimizationJobStatus": "COMPLETED",
+            "OutputConfig": {"S3OutputLocation": "s3://genai-opt-dev-artifacts/optimized/j/"},
+        }
+        recorder.record(
+            {"job_name": "j", "job": job},
+            settings.load_recorder_settings(RECORDER_ENV),
+            clients["ssm"],
+            clients["s3"],
+            clients["sns"],
+        )
+    assert calls == ["PutParameter", "PutObject", "Publish"]
+    assert violations == []

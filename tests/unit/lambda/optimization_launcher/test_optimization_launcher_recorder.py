@@ -14,13 +14,12 @@ from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 from errors import JobNotFinishedError, ValidationError
 from moto import mock_aws
-from optimization_launcher_testkit import KMS_KEY_ARN, LMI_IMAGE, REGION, ROLE_ARN
+from optimization_launcher_testkit import BUCKET, KMS_KEY_ARN, LMI_IMAGE, REGION, ROLE_ARN
 
 JOB = "quant-p4d-acf0dcfbe26ec55c"
-BUCKET = "genai-opt-dev-artifacts"
 OUTPUT = f"s3://{BUCKET}/optimized/{JOB}/"
 PREFIX = "/genai-opt/dev/optimization-results"
-RECOMMENDED = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.31.0-lmi13.0.0-cu124"
+RECOMMENDED = LMI_IMAGE
 
 
 def describe_output(status: str, **extra) -> dict:
