@@ -17,7 +17,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.dlc_images import ContainerImage
-from constructs_lib.nag_acknowledgments import acknowledge, nag_text, reference_text
+from constructs_lib.nag_acknowledgments import acknowledge, acknowledge_wildcards
 from constructs_lib.sagemaker_api_model import SageMakerApiModel
 from constructs_lib.secure_topic import SecureTopic
 
@@ -43,9 +43,6 @@ class ModelArtifacts:
     bucket_arn: str
     key_prefix: str
     accept_eula: bool = False
-    # The bucket when it belongs to this app, else its name as configured (`{region}` allowed).
-    bucket: s3.IBucket | None = None
-    bucket_name: str = ""
 
     @classmethod
     def in_bucket(
@@ -56,7 +53,6 @@ class ModelArtifacts:
             bucket_arn=bucket.bucket_arn,
             key_prefix=key_prefix,
             accept_eula=accept_eula,
-            bucket=bucket,
         )
 
     @classmethod
@@ -68,7 +64,6 @@ class ModelArtifacts:
             + bucket_name.replace("{region}", cdk.Aws.REGION),
             key_prefix=key_prefix,
             accept_eula=accept_eula,
-            bucket_name=bucket_name,
         )
 
     def data_source(self) -> dict:
@@ -78,26 +73,20 @@ class ModelArtifacts:
             source["ModelAccessConfig"] = {"AcceptEula": True}
         return source
 
+    @property
+    def objects_arn(self) -> str:
+        """Every object under the prefix."""
+        return f"{self.bucket_arn}/{self.key_prefix}*"
+
     def read_statements(self) -> list[iam.PolicyStatement]:
         return [
-            iam.PolicyStatement(
-                actions=["s3:GetObject"], resources=[f"{self.bucket_arn}/{self.key_prefix}*"]
-            ),
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.objects_arn]),
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
                 resources=[self.bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{self.key_prefix}*"]}},
             ),
         ]
-
-    def objects_nag_text(self, consumer: Construct) -> str:
-        """The objects' ARN as cdk-nag writes it in the IAM5 finding of a role in `consumer`."""
-        if self.bucket is not None:
-            arn = reference_text(consumer, self.bucket.node.default_child, "Arn")
-        else:
-            name = self.bucket_name.replace("{region}", "<AWS::Region>")
-            arn = f"arn:<AWS::Partition>:s3:::{name}"
-        return f"{arn}/{self.key_prefix}*"
 
 
 @dataclass(frozen=True)
@@ -337,19 +326,21 @@ class AsyncLlmEndpoint(Construct):
                 },
             )
         )
-        inference_objects = reference_text(self, self.inference_bucket.node.default_child, "Arn")
-        prefixes = [a.objects_nag_text(self) for a in (model, draft_model) if a] + [
-            f"{inference_objects}/{p}*"
-            for p in (self.input_prefix, self.output_prefix, self.failure_prefix)
+        prefix_reason = (
+            "Objects under one prefix: the model's files, or this endpoint's own async "
+            "input, output or failure prefix; object keys are not known in advance."
+        )
+        prefixes = [a.objects_arn for a in (model, draft_model) if a] + [
+            self._objects(p) for p in (self.input_prefix, self.output_prefix, self.failure_prefix)
         ]
-        acknowledge(
+        acknowledge_wildcards(
             role,
             {
-                f"AwsSolutions-IAM5[Resource::{prefix}]": (
-                    "Objects under one prefix: the model's files, or this endpoint's own async "
-                    "input, output or failure prefix; object keys are not known in advance."
-                )
-                for prefix in prefixes
+                **dict.fromkeys(prefixes, prefix_reason),
+                log_groups: (
+                    "SageMaker names the endpoint's log group after the generated endpoint "
+                    "name, which exists only after this role (the model needs the role first)."
+                ),
             },
         )
         acknowledge(
@@ -366,10 +357,6 @@ class AsyncLlmEndpoint(Construct):
                 "AwsSolutions-IAM5[Resource::*]": (
                     "ecr:GetAuthorizationToken has no resource-level permissions, and "
                     "cloudwatch:PutMetricData is limited by a namespace condition instead."
-                ),
-                f"AwsSolutions-IAM5[Resource::{nag_text(self, log_groups)}]": (
-                    "SageMaker names the endpoint's log group after the generated endpoint "
-                    "name, which exists only after this role (the model needs the role first)."
                 ),
             },
         )

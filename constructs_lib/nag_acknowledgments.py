@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 
 import aws_cdk as cdk
 import jsii
@@ -24,45 +22,6 @@ def acknowledge(scope: IConstruct, findings: dict[str, str]) -> None:
         cdk.Validations.of(scope).acknowledge(
             cdk.Acknowledgment(id=f"{pack}::{finding}", reason=reason)
         )
-
-
-def cross_stack_reference_text(resource: cdk.CfnResource, attribute: str) -> str:
-    """How cdk-nag writes, inside a finding id, a reference to another stack's resource attribute.
-
-    With weak cross-stack references (`@aws-cdk/core:defaultCrossStackReferences`), the consuming
-    template reads the value with `Fn::GetStackOutput` from an output that CDK adds to the producing
-    stack under `Publish/Output<resolved reference>`; cdk-nag prints that intrinsic as JSON, e.g.
-    `AwsSolutions-IAM5[Resource::<this text>/models/*]`. The output's logical id follows CDK's
-    `makeUniqueId` (path components stripped to alphanumerics, then an MD5 suffix): if a CDK
-    upgrade changes it, the synth fails on the unacknowledged finding and shows the new id.
-    """
-    producer = cdk.Stack.of(resource)
-    output_id = "Output" + json.dumps(
-        producer.resolve(resource.get_att(attribute)), separators=(",", ":")
-    )
-    components = ["Publish", output_id]
-    human = "".join(re.sub(r"[^A-Za-z0-9]", "", c) for c in components)
-    digest = hashlib.md5("/".join(components).encode(), usedforsecurity=False).hexdigest()
-    return json.dumps(
-        {
-            "Fn::GetStackOutput": {
-                "StackName": producer.stack_name,
-                "Region": producer.resolve(producer.region),
-                "OutputName": human + digest[:8].upper(),
-            }
-        },
-        separators=(",", ":"),
-    )
-
-
-def reference_text(consumer: IConstruct, resource: cdk.CfnResource, attribute: str) -> str:
-    """How cdk-nag writes `resource`'s `attribute` (e.g. a bucket's Arn) in a finding id of a
-    construct in `consumer`'s stack: `<LogicalId.Arn>` in the same stack, else the weak
-    cross-stack reference (`cross_stack_reference_text`)."""
-    producer = cdk.Stack.of(resource)
-    if producer is cdk.Stack.of(consumer):
-        return f"<{producer.resolve(resource.logical_id)}.{attribute}>"
-    return cross_stack_reference_text(resource, attribute)
 
 
 def nag_text(scope: IConstruct, value: str) -> str:
