@@ -14,18 +14,32 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.boto3_layer import Boto3Layer
-from constructs_lib.nag_acknowledgments import acknowledge, acknowledge_wildcards
+from constructs_lib.nag_acknowledgments import acknowledge_wildcards
+from constructs_lib.scoped_function import ARCHITECTURE, RUNTIME, ScopedFunction
 
 CODE_DIR = Path(__file__).resolve().parent.parent / "lambda" / "optimization_launcher"
-# cdk-nag's AwsSolutions-L1 asks for the newest runtime of the family aws-cdk-lib knows.
-RUNTIME = lambda_.Runtime.PYTHON_3_14
-ARCHITECTURE = lambda_.Architecture.ARM_64
+# How the workflow uses both functions, as the NIST Lambda findings ask.
+WORKFLOW_STEP_REASONS = {
+    "NIST.800.53.R5-LambdaConcurrency": (
+        "Called only by the optimization workflow, one call per job step; reserved "
+        "concurrency would also fail to deploy in accounts with the default quota."
+    ),
+    "NIST.800.53.R5-LambdaDLQ": (
+        "Invoked synchronously by Step Functions, which retries and records every "
+        "failure in the execution history; a dead-letter queue applies to async calls."
+    ),
+    "NIST.800.53.R5-LambdaInsideVPC": (
+        "The function only calls AWS APIs (SageMaker, SSM, S3, SNS) over TLS with IAM "
+        "auth; the workbench has no VPC of its own to place it in."
+    ),
+}
 # Powertools for AWS Lambda (Python) v3, public layer (docs.powertools.aws.dev, "Lambda Layer":
 # arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-{python}-{arch}:{n},
 # version 27 published for python3.9 to python3.14 in every commercial Region). The China and
 # GovCloud partitions publish it from other accounts: not supported here.
 POWERTOOLS_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_VERSION = 27
+POWERTOOLS_ENVIRONMENT = {"POWERTOOLS_LOG_LEVEL": "INFO"}
 
 
 def powertools_layer_arn(region: str, partition: str) -> str:
@@ -77,13 +91,21 @@ class OptimizationLauncher(Construct):
                 self, "Boto3", runtime=RUNTIME, requirements=CODE_DIR / "requirements.txt"
             ).layer,
         ]
-        common = {"code": code, "layers": layers, "key": key, "log_retention": log_retention}
+        common = {
+            "code": code,
+            "layers": layers,
+            "key": key,
+            "log_retention": log_retention,
+            "usage_reasons": WORKFLOW_STEP_REASONS,
+        }
 
-        self.launcher = self._function(
+        self.launcher = ScopedFunction(
+            self,
             "Launcher",
             handler="handler.handler",
             description="Validates an optimization request and starts the SageMaker job once",
             environment={
+                **POWERTOOLS_ENVIRONMENT,
                 "JOB_ROLE_ARN": job_role.role_arn,
                 "ARTIFACTS_BUCKET": artifacts_bucket.bucket_name,
                 "OUTPUT_PREFIX": output_prefix,
@@ -96,7 +118,7 @@ class OptimizationLauncher(Construct):
                 "NEURON_IMAGE_URI": image_uris["neuron"],
             },
             **common,
-        )
+        ).function
         self.jobs_arn = stack.format_arn(
             service="sagemaker", resource="optimization-job", resource_name="*"
         )
@@ -121,17 +143,19 @@ class OptimizationLauncher(Construct):
         ):
             self.launcher.add_to_role_policy(statement)
 
-        self.recorder = self._function(
+        self.recorder = ScopedFunction(
+            self,
             "Recorder",
             handler="recorder.handler",
             description="Records the outcome of an optimization job and notifies the job topic",
             environment={
+                **POWERTOOLS_ENVIRONMENT,
                 "RESULTS_PARAMETER_PREFIX": results_parameter_prefix,
                 "JOB_TOPIC_ARN": job_topic.topic_arn,
                 "KMS_KEY_ARN": key.key_arn,
             },
             **common,
-        )
+        ).function
         results_arn = stack.format_arn(
             service="ssm",
             resource="parameter",
@@ -183,73 +207,3 @@ class OptimizationLauncher(Construct):
                 ),
             },
         )
-
-    def _function(
-        self,
-        id_: str,
-        *,
-        handler: str,
-        description: str,
-        environment: dict[str, str],
-        code: lambda_.Code,
-        layers: list[lambda_.ILayerVersion],
-        key: kms.IKey,
-        log_retention: logs.RetentionDays,
-    ) -> lambda_.Function:
-        log_group = logs.LogGroup(
-            self,
-            f"{id_}Logs",
-            retention=log_retention,
-            encryption_key=key,
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
-        # An own role instead of AWSLambdaBasicExecutionRole: logs go to this log group only.
-        role = iam.Role(
-            self,
-            f"{id_}Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"{description} (Lambda execution role)",
-        )
-        log_group.grant_write(role)
-        function = lambda_.Function(
-            self,
-            id_,
-            description=description,
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
-            handler=handler,
-            code=code,
-            layers=layers,
-            role=role,
-            log_group=log_group,
-            memory_size=256,
-            timeout=cdk.Duration.seconds(60),
-            environment={**environment, "POWERTOOLS_LOG_LEVEL": "INFO"},
-        )
-        acknowledge(
-            role,
-            {
-                "NIST.800.53.R5-IAMNoInlinePolicy": (
-                    "The function's role has only the inline policy CDK writes for its scoped "
-                    "statements; it lives and dies with the function."
-                ),
-            },
-        )
-        acknowledge(
-            function,
-            {
-                "NIST.800.53.R5-LambdaConcurrency": (
-                    "Called only by the optimization workflow, one call per job step; reserved "
-                    "concurrency would also fail to deploy in accounts with the default quota."
-                ),
-                "NIST.800.53.R5-LambdaDLQ": (
-                    "Invoked synchronously by Step Functions, which retries and records every "
-                    "failure in the execution history; a dead-letter queue applies to async calls."
-                ),
-                "NIST.800.53.R5-LambdaInsideVPC": (
-                    "The function only calls AWS APIs (SageMaker, SSM, S3, SNS) over TLS with IAM "
-                    "auth; the workbench has no VPC of its own to place it in."
-                ),
-            },
-        )
-        return function

@@ -14,7 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.nag_acknowledgments import acknowledge
+from constructs_lib.scoped_function import ScopedFunction
 
 HANDLER_DIR = Path(__file__).resolve().parent.parent / "lambda" / "sagemaker_api_model"
 
@@ -54,75 +54,16 @@ class SageMakerApiModel(Construct):
             service="sagemaker", resource="model", resource_name=self.model_name
         )
 
-        log_group = logs.LogGroup(
+        scoped = ScopedFunction(
             self,
-            "Logs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-            encryption_key=log_key,
-        )
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Creates and deletes one SageMaker model for CloudFormation",
-        )
-        log_group.grant_write(role)
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "sagemaker:CreateModel",
-                    "sagemaker:DescribeModel",
-                    "sagemaker:DeleteModel",
-                ],
-                resources=[model_arn],
-            )
-        )
-        execution_role.grant_pass_role(role)
-        function = lambda_.Function(
-            self,
-            "Function",
-            runtime=lambda_.Runtime.PYTHON_3_14,
+            "Handler",
+            description="CloudFormation custom resource: SageMaker CreateModel/DeleteModel",
             handler="handler.handler",
             code=lambda_.Code.from_asset(str(HANDLER_DIR)),
-            role=role,
+            key=log_key,
+            log_retention=logs.RetentionDays.ONE_MONTH,
             timeout=cdk.Duration.minutes(2),
-            memory_size=256,
-            log_group=log_group,
-            description="CloudFormation custom resource: SageMaker CreateModel/DeleteModel",
-        )
-        resource = cdk.CustomResource(
-            self,
-            "Resource",
-            service_token=function.function_arn,
-            resource_type="Custom::SageMakerModel",
-            properties={
-                "ModelName": self.model_name,
-                "Model": stack.to_json_string(definition),
-            },
-        )
-        # The role's policy must exist before CloudFormation asks the function to create the model.
-        resource.node.add_dependency(role.node.find_child("DefaultPolicy"))
-        self.resource = resource
-
-        acknowledge(
-            role,
-            {
-                "NIST.800.53.R5-IAMNoInlinePolicy": (
-                    "CDK grants write the role's least-privilege statements (one model ARN, one "
-                    "log group, PassRole of one role) as its inline default policy."
-                ),
-                "AwsSolutions-IAM5[Resource::<"
-                + stack.resolve(log_group.node.default_child.logical_id)
-                + ".Arn>:*]": (
-                    "Log streams of this function's own log group: stream names are created "
-                    "by Lambda at run time."
-                ),
-            },
-        )
-        acknowledge(
-            function,
-            {
+            usage_reasons={
                 "NIST.800.53.R5-LambdaConcurrency": (
                     "Invoked only by CloudFormation, a few times per deployment; reserved "
                     "concurrency would take capacity from accounts with low Lambda limits."
@@ -137,3 +78,28 @@ class SageMakerApiModel(Construct):
                 ),
             },
         )
+        role, function = scoped.role, scoped.function
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:CreateModel",
+                    "sagemaker:DescribeModel",
+                    "sagemaker:DeleteModel",
+                ],
+                resources=[model_arn],
+            )
+        )
+        execution_role.grant_pass_role(role)
+        resource = cdk.CustomResource(
+            self,
+            "Resource",
+            service_token=function.function_arn,
+            resource_type="Custom::SageMakerModel",
+            properties={
+                "ModelName": self.model_name,
+                "Model": stack.to_json_string(definition),
+            },
+        )
+        # The role's policy must exist before CloudFormation asks the function to create the model.
+        resource.node.add_dependency(role.node.find_child("DefaultPolicy"))
+        self.resource = resource

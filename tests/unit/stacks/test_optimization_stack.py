@@ -418,11 +418,12 @@ def test_refused_requests_fail_with_the_launcher_message(definition: dict):
     }
 
 
-def test_launch_sends_the_request_and_keeps_the_job(definition: dict):
+def test_launch_sends_the_request_and_keeps_the_job(definition: dict, template, others, stack):
     launch = definition["States"]["Launch"]
     assert launch["Resource"] == "arn:aws:states:::lambda:invoke"
     assert launch["Parameters"]["Payload.$"] == "$.request"
-    assert launch["Parameters"]["FunctionName"].endswith(":function:launcher7277c666")
+    launcher_arn = stack.resolve(stack.launcher_function.function_arn)
+    assert launch["Parameters"]["FunctionName"] == rendered(template, others, launcher_arn)
     assert launch["ResultPath"] == "$.launch"
 
 
