@@ -10,7 +10,7 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY
 
 import scripts.smoke as smoke
-from tests.unit.scripts.helpers import FakeSession
+from tests.unit.scripts.helpers import FakeClock, FakeSession
 
 PREFIX = "/genai-opt/dev"
 BUCKET = "inference-bucket"
@@ -27,17 +27,6 @@ RECORD = {
     "max_capacity": 2,
     "price_usd_per_hour": 37.688,
 }
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 def body(text: str) -> StreamingBody:
