@@ -9,10 +9,12 @@ They depend only on three things, so they keep working while the stacks evolve:
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python scripts/x.py`: make `stacks` importable
@@ -80,6 +82,26 @@ def default_region(explicit: str | None, settings: AppConfig) -> str | None:
     """--region, else the region cdk.json pins, else AWS_REGION (boto3 itself reads only
     AWS_DEFAULT_REGION and the profile); None lets boto3 decide."""
     return explicit or settings.region or os.environ.get("AWS_REGION") or None
+
+
+def add_environment_arguments(parser: argparse.ArgumentParser) -> None:
+    """--env, --region and --profile: which environment, and the AWS session to check it with."""
+    parser.add_argument("--env", default="dev", help="environment in cdk.json (default dev)")
+    parser.add_argument("--region", help="AWS region (default: from the profile / AWS_REGION)")
+    parser.add_argument("--profile", help="AWS named profile (default: the default chain)")
+
+
+def aws_session(args: argparse.Namespace, settings: AppConfig) -> Any:
+    """The boto3 session of --profile in the region `default_region` picks."""
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        return boto3.Session(
+            profile_name=args.profile, region_name=default_region(args.region, settings)
+        )
+    except ProfileNotFound as error:
+        raise OperatorError(str(error)) from error
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
