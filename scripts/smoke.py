@@ -85,6 +85,11 @@ def _exists(s3: Any, uri: str) -> bool:
     return True
 
 
+def _read(s3: Any, uri: str) -> str:
+    bucket, key = split_s3_uri(uri)
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+
+
 def smoke_one(
     key: str,
     record: dict,
@@ -138,15 +143,12 @@ def smoke_one(
     while True:
         elapsed = clock.now() - started
         if _exists(s3, output):
-            obj_bucket, obj_key = split_s3_uri(output)
-            body = s3.get_object(Bucket=obj_bucket, Key=obj_key)["Body"].read().decode()
             out(f"[{key}] PASS: first result after {elapsed:.0f} s")
-            out(f"[{key}] output: {body[:2000]}")
+            out(f"[{key}] output: {_read(s3, output)[:2000]}")
             break
         if failure and _exists(s3, failure):
-            obj_bucket, obj_key = split_s3_uri(failure)
-            body = s3.get_object(Bucket=obj_bucket, Key=obj_key)["Body"].read().decode()
-            out(f"[{key}] FAIL: the request failed after {elapsed:.0f} s: {body[:2000]}")
+            body = _read(s3, failure)[:2000]
+            out(f"[{key}] FAIL: the request failed after {elapsed:.0f} s: {body}")
             return False
         if elapsed >= timeout:
             out(
