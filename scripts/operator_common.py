@@ -3,17 +3,16 @@
 They depend only on three things, so they keep working while the stacks evolve:
 - cdk.json, read through the project's own loader (`stacks.config.load_config`) into the typed,
   frozen `AppConfig` (endpoints included: `stacks.config.endpoints`);
-- the synthesized templates in cdk.out (`read_assembly`);
+- the synthesized templates in cdk.out (`read_assembly`, from assembly.py);
 - the SSM deployment records the stacks publish (`/<project>/<env>/deployment/...`), at run time.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,18 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python scripts/x.py`: make `stacks` importable
     sys.path.insert(0, str(ROOT))
 
+# cdk.out reading lives in assembly.py, which imports nothing of the app (synth_summary.py uses
+# it on every `make synth`; the config loader below imports aws-cdk-lib, about a second).
+from assembly import (  # noqa: E402, F401 (re-exported)
+    OperatorError,
+    StackTemplate,
+    read_assembly,
+    references,
+    required_bootstrap_version,
+)
+
 from stacks.config import CONTEXT_KEY, AppConfig, ConfigError, load_config  # noqa: E402
 from stacks.config.endpoints import EndpointConfig, S3Location  # noqa: E402
-
-
-class OperatorError(Exception):
-    """A problem the operator can fix; printed as one line, exit status 2."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -79,6 +84,26 @@ def default_region(explicit: str | None, settings: AppConfig) -> str | None:
     return explicit or settings.region or os.environ.get("AWS_REGION") or None
 
 
+def add_environment_arguments(parser: argparse.ArgumentParser) -> None:
+    """--env, --region and --profile: which environment, and the AWS session to check it with."""
+    parser.add_argument("--env", default="dev", help="environment in cdk.json (default dev)")
+    parser.add_argument("--region", help="AWS region (default: from the profile / AWS_REGION)")
+    parser.add_argument("--profile", help="AWS named profile (default: the default chain)")
+
+
+def aws_session(args: argparse.Namespace, settings: AppConfig) -> Any:
+    """The boto3 session of --profile in the region `default_region` picks."""
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        return boto3.Session(
+            profile_name=args.profile, region_name=default_region(args.region, settings)
+        )
+    except ProfileNotFound as error:
+        raise OperatorError(str(error)) from error
+
+
 def split_s3_uri(uri: str) -> tuple[str, str]:
     if not uri.startswith("s3://"):
         raise OperatorError(f"not an S3 URI: {uri!r}")
@@ -95,95 +120,6 @@ def image_region(uri: str) -> str | None:
     if len(parts) >= 4 and parts[1:3] == ["dkr", "ecr"]:
         return parts[3]
     return None
-
-
-# ---------------------------------------------------------------------------------------------
-# cdk.out
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class StackTemplate:
-    name: str  # display name, e.g. genai-opt-dev/Storage
-    path: Path
-    template: dict
-
-    @property
-    def resources(self) -> dict[str, dict]:
-        return self.template.get("Resources", {})
-
-    def of_type(self, resource_type: str) -> Iterator[tuple[str, dict]]:
-        for logical_id, resource in self.resources.items():
-            if resource.get("Type") == resource_type:
-                yield logical_id, resource
-
-
-def read_assembly(assembly_dir: Path) -> list[StackTemplate]:
-    """Every synthesized stack template under `assembly_dir` (nested stage assemblies included)."""
-    if not assembly_dir.is_dir():
-        raise OperatorError(f"{assembly_dir}/ does not exist: run `make synth` first")
-    stacks = []
-    for path in sorted(assembly_dir.rglob("*.template.json")):
-        name = path.name.removesuffix(".template.json")
-        manifest = path.parent / "manifest.json"
-        if manifest.is_file():
-            for artifact_id, artifact in json.loads(manifest.read_text())["artifacts"].items():
-                if artifact.get("properties", {}).get("templateFile") == path.name:
-                    name = artifact.get("displayName", artifact_id)
-        stacks.append(StackTemplate(name=name, path=path, template=json.loads(path.read_text())))
-    if not stacks:
-        raise OperatorError(f"no templates in {assembly_dir}/: run `make synth` first")
-    return stacks
-
-
-def references(value: Any) -> Iterator[str]:
-    """Logical ids referenced by Ref / Fn::GetAtt anywhere inside `value`."""
-    if isinstance(value, dict):
-        if "Ref" in value and isinstance(value["Ref"], str):
-            yield value["Ref"]
-        if "Fn::GetAtt" in value:
-            target = value["Fn::GetAtt"]
-            yield target[0] if isinstance(target, list) else str(target).split(".")[0]
-        for child in value.values():
-            yield from references(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from references(child)
-
-
-def required_bootstrap_version(stacks: Iterable[StackTemplate]) -> int | None:
-    """The bootstrap version the templates require, from CDK's `CheckBootstrapVersion` rule.
-
-    The rule asserts `Fn::Not [Fn::Contains [[ "1", ..., "5" ], Ref BootstrapVersion]]`: the
-    listed versions are refused, so the minimum is the largest one listed plus one.
-    """
-    required = None
-    for stack in stacks:
-        rule = stack.template.get("Rules", {}).get("CheckBootstrapVersion")
-        if not rule:
-            continue
-        for assertion in rule.get("Assertions", []):
-            refused = _refused_versions(assertion.get("Assert"))
-            if refused:
-                minimum = max(refused) + 1
-                required = minimum if required is None else max(required, minimum)
-    return required
-
-
-def _refused_versions(value: Any) -> list[int]:
-    if isinstance(value, dict):
-        if "Fn::Contains" in value:
-            listed = value["Fn::Contains"][0]
-            if isinstance(listed, list):
-                return [int(v) for v in listed if str(v).isdigit()]
-        for child in value.values():
-            found = _refused_versions(child)
-            if found:
-                return found
-    elif isinstance(value, list):
-        for child in value:
-            found = _refused_versions(child)
-            if found:
-                return found
-    return []
 
 
 # ---------------------------------------------------------------------------------------------

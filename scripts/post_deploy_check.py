@@ -29,6 +29,10 @@ SERVING_ENDPOINT = frozenset({"InService", "Updating", "SystemUpdating"})
 SETTLING_ENDPOINT = frozenset({"Creating", "RollingBack"})
 
 
+def _problem(what: str, status: str, reason: str | None) -> str:
+    return f"{what}: {status}" + (f" ({reason})" if reason else "")
+
+
 def check_stacks(cloudformation: Any, names: Sequence[str]) -> list[str]:
     """One problem per stack that is missing or not in a *_COMPLETE state of a successful deploy."""
     problems = []
@@ -42,8 +46,7 @@ def check_stacks(cloudformation: Any, names: Sequence[str]) -> list[str]:
         if status in HEALTHY_STACK:
             print(f"ok    stack {name}: {status}")
         else:
-            reason = stack.get("StackStatusReason")
-            problems.append(f"stack {name}: {status}" + (f" ({reason})" if reason else ""))
+            problems.append(_problem(f"stack {name}", status, stack.get("StackStatusReason")))
     return problems
 
 
@@ -74,8 +77,7 @@ def check_endpoints(
                 print(f"wait  endpoint {name}: {status}")
                 sleep(poll_seconds)
                 continue
-            reason = endpoint.get("FailureReason")
-            problems.append(f"endpoint {name}: {status}" + (f" ({reason})" if reason else ""))
+            problems.append(_problem(f"endpoint {name}", status, endpoint.get("FailureReason")))
             break
     return problems
 

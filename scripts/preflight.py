@@ -32,7 +32,8 @@ from operator_common import (
     OperatorError,
     S3Location,
     StackTemplate,
-    default_region,
+    add_environment_arguments,
+    aws_session,
     enabled_endpoints,
     endpoint_path,
     image_region,
@@ -382,9 +383,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description="Checks credentials, region, CDK bootstrap, endpoint quotas, model artifacts "
         "and image regions before a deploy. Exit 0: all passed; 1: a check failed; 2: bad usage.",
     )
-    parser.add_argument("--env", default="dev", help="environment in cdk.json (default dev)")
-    parser.add_argument("--region", help="AWS region (default: from the profile / AWS_REGION)")
-    parser.add_argument("--profile", help="AWS named profile (default: the default chain)")
+    add_environment_arguments(parser)
     parser.add_argument("--assembly", type=Path, default=ROOT / "cdk.out", help="cdk.out folder")
     return parser.parse_args(argv)
 
@@ -398,16 +397,7 @@ def main(argv: list[str] | None = None, session: Any = None) -> int:
         except OperatorError as error:
             print(f"note: {error}; the bootstrap version is not compared", file=sys.stderr)
             stacks = []
-        if session is None:
-            import boto3
-            from botocore.exceptions import ProfileNotFound
-
-            try:
-                session = boto3.Session(
-                    profile_name=args.profile, region_name=default_region(args.region, settings)
-                )
-            except ProfileNotFound as error:
-                raise OperatorError(str(error)) from error
+        session = session or aws_session(args, settings)
     except OperatorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from operator_common import OperatorError, default_region, load_settings, split_s3_uri
+from operator_common import (
+    OperatorError,
+    add_environment_arguments,
+    aws_session,
+    load_settings,
+    split_s3_uri,
+)
 
 DEFAULT_PROMPT = "In one sentence, what is speculative decoding?"
 
@@ -77,6 +83,11 @@ def _exists(s3: Any, uri: str) -> bool:
             return False
         raise
     return True
+
+
+def _read(s3: Any, uri: str) -> str:
+    bucket, key = split_s3_uri(uri)
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
 
 
 def smoke_one(
@@ -132,15 +143,12 @@ def smoke_one(
     while True:
         elapsed = clock.now() - started
         if _exists(s3, output):
-            obj_bucket, obj_key = split_s3_uri(output)
-            body = s3.get_object(Bucket=obj_bucket, Key=obj_key)["Body"].read().decode()
             out(f"[{key}] PASS: first result after {elapsed:.0f} s")
-            out(f"[{key}] output: {body[:2000]}")
+            out(f"[{key}] output: {_read(s3, output)[:2000]}")
             break
         if failure and _exists(s3, failure):
-            obj_bucket, obj_key = split_s3_uri(failure)
-            body = s3.get_object(Bucket=obj_bucket, Key=obj_key)["Body"].read().decode()
-            out(f"[{key}] FAIL: the request failed after {elapsed:.0f} s: {body[:2000]}")
+            body = _read(s3, failure)[:2000]
+            out(f"[{key}] FAIL: the request failed after {elapsed:.0f} s: {body}")
             return False
         if elapsed >= timeout:
             out(
@@ -176,7 +184,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description="Sends one async request to each deployed endpoint of ENV and waits for the "
         "result. Exit 0: all passed; 1: a request failed or timed out; 2: bad usage or setup.",
     )
-    parser.add_argument("--env", default="dev", help="environment in cdk.json (default dev)")
+    add_environment_arguments(parser)
     parser.add_argument(
         "--endpoint", action="append", metavar="KEY", help="only this endpoint key (repeatable)"
     )
@@ -191,8 +199,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--interval", type=float, default=15, help="seconds between polls (default 15)"
     )
     parser.add_argument("--wait-for-zero", action="store_true", help="then wait for 0 instances")
-    parser.add_argument("--region", help="AWS region (default: from the profile / AWS_REGION)")
-    parser.add_argument("--profile", help="AWS named profile")
     args = parser.parse_args(argv)
     if args.timeout <= 0 or args.interval <= 0:
         parser.error("--timeout and --interval must be > 0")
@@ -205,12 +211,7 @@ def main(argv: list[str] | None = None, session: Any = None, clock: Clock | None
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         settings = load_settings(args.env)
-        if session is None:
-            import boto3
-
-            session = boto3.Session(
-                profile_name=args.profile, region_name=default_region(args.region, settings)
-            )
+        session = session or aws_session(args, settings)
         clients = {n: session.client(n) for n in ("ssm", "s3", "sagemaker-runtime", "sagemaker")}
         records, storage = read_records(clients["ssm"], settings.parameter_prefix)
         if not records:

@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from assembly import OperatorError, read_assembly
+
 
 def summarize(assembly_dir: Path) -> list[tuple[str, int, Counter]]:
     rows = []
-    for template in sorted(assembly_dir.rglob("*.template.json")):
-        manifest = json.loads((template.parent / "manifest.json").read_text())
-        name = next(
-            artifact.get("displayName", artifact_id)
-            for artifact_id, artifact in manifest["artifacts"].items()
-            if artifact.get("properties", {}).get("templateFile") == template.name
+    for stack in read_assembly(assembly_dir):
+        kinds = Counter(
+            r["Type"] for r in stack.resources.values() if r["Type"] != "AWS::CDK::Metadata"
         )
-        resources = json.loads(template.read_text()).get("Resources", {})
-        kinds = Counter(r["Type"] for r in resources.values() if r["Type"] != "AWS::CDK::Metadata")
-        rows.append((name, sum(kinds.values()), kinds))
+        rows.append((stack.name, sum(kinds.values()), kinds))
     return rows
 
 
 def main(argv: list[str]) -> int:
     assembly_dir = Path(argv[1] if len(argv) > 1 else "cdk.out")
-    rows = summarize(assembly_dir)
-    if not rows:
-        print(f"no templates in {assembly_dir}", file=sys.stderr)
+    try:
+        rows = summarize(assembly_dir)
+    except OperatorError as error:
+        print(error, file=sys.stderr)
         return 1
     width = max(len(name) for name, _, _ in rows)
     print(f"Synthesized {len(rows)} stack(s) into {assembly_dir}/:")

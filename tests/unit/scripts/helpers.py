@@ -1,4 +1,4 @@
-"""Test helpers: a fake boto3 session with Stubber-wrapped clients, and a tiny assembly."""
+"""Test helpers: fake boto3 session (Stubber-wrapped clients), fake clock, tiny assembly."""
 
 from __future__ import annotations
 
@@ -41,6 +41,19 @@ class FakeSession:
     def assert_no_pending_responses(self) -> None:
         for stubber in self.stubbers.values():
             stubber.assert_no_pending_responses()
+
+
+class FakeClock:
+    """A monotonic clock that moves only when something sleeps on it."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += seconds
 
 
 def write_assembly(root: Path, templates: dict[str, dict], stage: str = "genai-opt-dev") -> Path:

@@ -10,6 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from scripts import post_deploy_check as check
+from tests.unit.scripts.helpers import FakeClock
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ENDPOINT_ARN = "arn:aws:sagemaker:us-east-1:222222222222:endpoint/llama-inf2"
@@ -112,27 +113,16 @@ def test_failed_endpoint_is_reported_with_its_reason(sagemaker):
     ]
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def test_settling_endpoint_is_waited_for_until_it_serves(sagemaker):
     sm, stubber = sagemaker
     for status in ("RollingBack", "RollingBack", "InService"):
         stubber.add_response("describe_endpoint", endpoint("e", status), {"EndpointName": "e"})
     clock = FakeClock()
     problems = check.check_endpoints(
-        sm, ["e"], wait_seconds=300, poll_seconds=30, sleep=clock.sleep, clock=clock
+        sm, ["e"], wait_seconds=300, poll_seconds=30, sleep=clock.sleep, clock=clock.now
     )
     assert problems == []
-    assert clock.now == 60
+    assert clock.now() == 60
 
 
 def test_endpoint_still_settling_after_the_wait_is_reported(sagemaker):
@@ -141,7 +131,7 @@ def test_endpoint_still_settling_after_the_wait_is_reported(sagemaker):
         stubber.add_response("describe_endpoint", endpoint("e", "Creating"), {"EndpointName": "e"})
     clock = FakeClock()
     problems = check.check_endpoints(
-        sm, ["e"], wait_seconds=60, poll_seconds=30, sleep=clock.sleep, clock=clock
+        sm, ["e"], wait_seconds=60, poll_seconds=30, sleep=clock.sleep, clock=clock.now
     )
     assert problems == ["endpoint e: Creating"]
 

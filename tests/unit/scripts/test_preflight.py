@@ -344,11 +344,23 @@ def test_image_uri_with_region_placeholder_follows_the_deploy_region():
     assert check.status == "PASS"
 
 
+def session_region(region, config):
+    args = preflight.parse_args([] if region is None else ["--region", region])
+    return preflight.aws_session(args, config).region_name
+
+
 def test_region_comes_from_flag_then_config_then_aws_region(monkeypatch):
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    assert preflight.default_region("us-west-2", settings(region=REGION)) == "us-west-2"
-    assert preflight.default_region(None, settings(region=REGION)) == REGION
-    assert preflight.default_region(None, settings()) == "eu-west-1"
+    assert session_region("us-west-2", settings(region=REGION)) == "us-west-2"
+    assert session_region(None, settings(region=REGION)) == REGION
+    assert session_region(None, settings()) == "eu-west-1"
+
+
+def test_unknown_profile_is_an_operator_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    args = preflight.parse_args(["--profile", "no-such-profile"])
+    with pytest.raises(preflight.OperatorError, match="no-such-profile"):
+        preflight.aws_session(args, settings())
 
 
 def test_quota_listing_denied_fails_with_the_permission():

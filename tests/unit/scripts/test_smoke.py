@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import json
 
+import botocore.session
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY
 
 import scripts.smoke as smoke
-from tests.unit.scripts.helpers import FakeSession
+from tests.unit.scripts.helpers import FakeClock, FakeSession
 
 PREFIX = "/genai-opt/dev"
 BUCKET = "inference-bucket"
@@ -27,17 +28,6 @@ RECORD = {
     "max_capacity": 2,
     "price_usd_per_hour": 37.688,
 }
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 def body(text: str) -> StreamingBody:
@@ -218,3 +208,23 @@ def test_bad_flags_are_usage_errors(args, message, capsys):
         smoke.parse_args(args)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_request_ttl_is_clamped_to_the_api_range(capsys):
+    """RequestTTLSeconds stays within InvokeEndpointAsync's range in botocore's model (the
+    Stubber checks only its minimum)."""
+    shape = (
+        botocore.session.get_session()
+        .get_service_model("sagemaker-runtime")
+        .operation_model("InvokeEndpointAsync")
+        .input_shape.members["RequestTTLSeconds"]
+    )
+    session = FakeSession()
+    stub_records(session)
+    stub_endpoint(session, count=1)
+    stub_send(session, ttl=shape.metadata["max"])
+    stub_found(session, "ok")
+    timeout = str(shape.metadata["max"] + 1)
+    assert smoke.main(["--timeout", timeout], session=session, clock=FakeClock()) == 0
+    session.assert_no_pending_responses()
+    assert shape.metadata["min"] == 60  # test_timeout_fails: --timeout 60 sends the minimum
