@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,24 +31,43 @@ def is_allowed(match: dict, allowlist: list[dict]) -> bool:
     )
 
 
-def main(argv: list[str]) -> int:
-    assembly_dir = Path(argv[1] if len(argv) > 1 else "cdk.out")
-    templates = sorted(str(p) for p in assembly_dir.rglob("*.template.json"))
-    if not templates:
-        print(f"error: no templates in {assembly_dir}; run `make synth` first", file=sys.stderr)
-        return 2
+class CfnLintError(RuntimeError):
+    """cfn-lint itself failed (not a finding): its own error output is the message."""
+
+
+def lint(templates: Sequence[Path]) -> tuple[list[dict], list[dict]]:
+    """cfn-lint on `templates`: (every match, the matches not in cfn-lint-allowlist.json)."""
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", "--", *templates],
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--format",
+            "json",
+            "--",
+            *map(str, templates),
+        ],
         capture_output=True,
         text=True,
         check=False,
     )
+    # cfn-lint's exit status is a bit mask of error (2), warning (4) and info (8) findings.
     if result.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) or not result.stdout.strip():
-        print(result.stderr or result.stdout, file=sys.stderr)
-        return result.returncode or 1
+        raise CfnLintError(result.stderr or result.stdout or f"exit status {result.returncode}")
     allowlist = load_allowlist(ROOT / "cfn-lint-allowlist.json")
     matches = json.loads(result.stdout)
-    rejected = [m for m in matches if not is_allowed(m, allowlist)]
+    return matches, [m for m in matches if not is_allowed(m, allowlist)]
+
+
+def main(argv: list[str]) -> int:
+    assembly_dir = Path(argv[1] if len(argv) > 1 else "cdk.out")
+    templates = sorted(assembly_dir.rglob("*.template.json"))
+    if not templates:
+        print(f"error: no templates in {assembly_dir}; run `make synth` first", file=sys.stderr)
+        return 2
+    try:
+        matches, rejected = lint(templates)
+    except CfnLintError as error:
+        print(error, file=sys.stderr)
+        return 1
     for m in rejected:
         where = "/".join(str(p) for p in m["Location"]["Path"])
         print(f"{m['Level']} {m['Rule']['Id']} {m['Filename']}: {where}\n    {m['Message']}")
