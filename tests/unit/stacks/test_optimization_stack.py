@@ -6,6 +6,7 @@ import json
 import math
 import sys
 
+import botocore.session
 import pytest
 from aws_cdk.assertions import Match, Template
 
@@ -558,3 +559,44 @@ def test_the_notebook_role_starts_and_follows_this_workflow(dev: SynthesizedApp,
     assert start == f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{machine}"
     follow = statements["FollowOptimizationWorkflow"]
     assert actions(follow) == {"states:DescribeExecution", "states:GetExecutionHistory"}
+
+
+def test_sdk_tasks_call_real_operations_with_their_input_members(definition: dict):
+    # Step Functions' AWS SDK integrations are named `aws-sdk:<service>:<camelCase operation>`
+    # and take the operation's request members; botocore's model is the reference for both.
+    loader = botocore.session.get_session().get_component("data_loader")
+    sdk_tasks = {
+        name: state
+        for name, state in definition["States"].items()
+        if state.get("Resource", "").startswith("arn:aws:states:::aws-sdk:")
+    }
+    assert set(sdk_tasks) >= {"DescribeJob", "StopJob"}
+    for name, state in sdk_tasks.items():
+        service, action = state["Resource"].removeprefix("arn:aws:states:::aws-sdk:").split(":")
+        model = loader.load_service_model(service, "service-2")
+        operation = action[0].upper() + action[1:]
+        assert operation in model["operations"], (name, action)
+        shape = model["shapes"][model["operations"][operation]["input"]["shape"]]
+        given = {key.removesuffix(".$") for key in state.get("Parameters", {})}
+        assert given <= set(shape["members"]), (name, given - set(shape["members"]))
+        assert set(shape.get("required", [])) <= given, (name, shape.get("required"))
+
+
+def test_status_choice_uses_the_api_status_values(definition: dict):
+    def compared(node):
+        if isinstance(node, dict):
+            if node.get("Variable") == "$.job.OptimizationJobStatus":
+                yield node["StringEquals"]
+            for value in node.values():
+                yield from compared(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from compared(value)
+
+    loader = botocore.session.get_session().get_component("data_loader")
+    statuses = loader.load_service_model("sagemaker", "service-2")["shapes"][
+        "OptimizationJobStatus"
+    ]["enum"]
+    values = set(compared(definition["States"]["JobStatus"]))
+    assert values == {"COMPLETED", "FAILED", "STOPPED"}
+    assert values <= set(statuses)
