@@ -51,7 +51,17 @@ class Node:
 
 
 # Construct ids that say only what the type already says: label with the parent instead.
-GENERIC = {"Bucket", "Key", "Parameter", "Function", "Handler", "Resource", "Default", "Instance"}
+GENERIC = {
+    "Bucket",
+    "Key",
+    "Parameter",
+    "Function",
+    "Handler",
+    "Resource",
+    "Default",
+    "Instance",
+    "Topic",
+}
 
 
 def _construct_name(resource: dict, logical_id: str) -> str:
