@@ -21,7 +21,13 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from constructs_lib.boto3_layer import MissingBuildError
-from stacks.config import CONTEXT_KEY, AppConfig, ConfigError, load_config
+from stacks.config import (
+    CONTEXT_KEY,
+    AppConfig,
+    ConfigError,
+    load_environments,
+    select_environment,
+)
 from stacks.pipeline_stack import PipelineStack, pinned_cdk_cli_version, pinned_version
 from stacks.policy_checks import add_policy_checks, format_findings, unacknowledged_findings
 from stacks.workbench_stage import WorkbenchStage
@@ -59,9 +65,13 @@ def project_context(app: cdk.App) -> object:
 
 
 def build_app(app: cdk.App) -> WorkbenchStage | PipelineStack:
-    raw = project_context(app)
-    config = load_config(raw, app.node.try_get_context("env") or "dev")
-    root = build_pipeline(app, raw, config) if config.pipeline.enabled else build_stage(app, config)
+    configs = load_environments(project_context(app))
+    config = select_environment(configs, app.node.try_get_context("env") or "dev")
+    root = (
+        build_pipeline(app, configs, config)
+        if config.pipeline.enabled
+        else build_stage(app, config)
+    )
     add_policy_checks(app)
     return root
 
@@ -72,14 +82,14 @@ def build_stage(app: cdk.App, config: AppConfig) -> WorkbenchStage:
     return WorkbenchStage(app, config.stage_id, config=config, env=env)
 
 
-def build_pipeline(app: cdk.App, raw: object, config: AppConfig) -> PipelineStack:
+def build_pipeline(app: cdk.App, configs: dict[str, AppConfig], config: AppConfig) -> PipelineStack:
     pipeline = config.pipeline
     return PipelineStack(
         app,
         f"{config.project}-pipeline",
         description="Model optimization workbench: CDK Pipelines deploying every environment",
         pipeline=pipeline,
-        environments={stage.env: load_config(raw, stage.env) for stage in pipeline.stages},
+        environments={stage.env: configs[stage.env] for stage in pipeline.stages},
         cli_version=pinned_cdk_cli_version(ROOT / "package.json"),
         boto3_version=pinned_version(ROOT / "requirements-dev.txt", "boto3"),
         env=cdk.Environment(account=pipeline.account, region=pipeline.region),

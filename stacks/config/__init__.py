@@ -25,7 +25,14 @@ from stacks.config.workspace import WorkspaceConfig, parse_workspace
 
 CONTEXT_KEY = "workbench"
 
-__all__ = ["CONTEXT_KEY", "AppConfig", "ConfigError", "load_config"]
+__all__ = [
+    "CONTEXT_KEY",
+    "AppConfig",
+    "ConfigError",
+    "load_config",
+    "load_environments",
+    "select_environment",
+]
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,17 @@ def parse_environment(
 
 def load_config(raw: object, env_name: object) -> AppConfig:
     """Parses the `workbench` context value for the environment `env_name` (`-c env=NAME`)."""
+    return select_environment(load_environments(raw), env_name)
+
+
+def select_environment(configs: dict[str, AppConfig], env_name: object) -> AppConfig:
+    if not isinstance(env_name, str) or env_name not in configs:
+        raise ConfigError("env (-c env=NAME)", env_name, f"allowed: {', '.join(configs)}")
+    return configs[env_name]
+
+
+def load_environments(raw: object) -> dict[str, AppConfig]:
+    """Parses the `workbench` context value: every environment's config, by name."""
     if raw is None:
         raise ConfigError(CONTEXT_KEY, None, "cdk.json must define this context key")
     root = Reader(raw, CONTEXT_KEY)
@@ -95,10 +113,6 @@ def load_config(raw: object, env_name: object) -> AppConfig:
         describe="allowed: 3-20 lower-case letters, digits and '-', starting with a letter",
     )
     environments = root.child("environments")
-    if not isinstance(env_name, str) or not environments.has(env_name):
-        raise ConfigError(
-            "env (-c env=NAME)", env_name, f"allowed: {', '.join(environments.keys())}"
-        )
     pipeline = root.section(
         "pipeline",
         lambda s: parse_pipeline(s, environments=environments.keys()),
@@ -122,4 +136,4 @@ def load_config(raw: object, env_name: object) -> AppConfig:
         path=root.child_path("pipeline"),
     )
     root.done()
-    return configs[env_name]
+    return configs
