@@ -26,9 +26,6 @@ SCALING_SERVICE_LINKED_ROLE = (
     "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
     "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
 )
-DRAFT_MODEL_CHANNEL = "draft_model"
-DRAFT_MODEL_ENV = "OPTION_SPECULATIVE_DRAFT_MODEL"
-DRAFT_MODEL_PATH = f"/opt/ml/additional-model-data-sources/{DRAFT_MODEL_CHANNEL}/"
 
 
 @dataclass(frozen=True)
@@ -105,9 +102,9 @@ class EndpointScaling:
 class AsyncLlmEndpoint(Construct):
     """Owns a SageMaker async endpoint for an LLM and everything that runs or watches it.
 
-    Model (CfnModel, or a `SageMakerApiModel` when a draft model needs the extra data channel
-    CloudFormation lacks), endpoint config, endpoint, execution role, success and error topics,
-    scalable target, scaling policies and alarms, failure alarm and dashboard.
+    Model (CfnModel, or a `SageMakerApiModel` when a speculative model needs the extra model
+    data channel CloudFormation lacks), endpoint config, endpoint, execution role, success and
+    error topics, scalable target, scaling policies and alarms, failure alarm and dashboard.
 
     Asynchronous requests wait in SageMaker's queue, so the endpoint can run at zero instances:
 
@@ -148,7 +145,7 @@ class AsyncLlmEndpoint(Construct):
         instance_type: str,
         image: ContainerImage,
         model: ModelArtifacts,
-        draft_model: ModelArtifacts | None = None,
+        additional_model_data: Mapping[str, ModelArtifacts] | None = None,
         environment: Mapping[str, str] | None = None,
         network_isolation: bool = True,
         key: kms.IKey,
@@ -171,15 +168,13 @@ class AsyncLlmEndpoint(Construct):
         self.output_prefix = f"{self.prefix}output/"
         self.failure_prefix = f"{self.prefix}failure/"
 
-        self.role = self._execution_role(image, model, draft_model)
+        # Channel name -> artifacts mounted at /opt/ml/additional-model-data-sources/<channel>.
+        channels = dict(additional_model_data or {})
+        self.role = self._execution_role(image, [model, *channels.values()])
         self.success_topic = self._topic("SuccessTopic", "succeeded")
         self.error_topic = self._topic("ErrorTopic", "failed")
-
-        environment = dict(environment or {})
-        if draft_model is not None:
-            environment[DRAFT_MODEL_ENV] = DRAFT_MODEL_PATH
         self.model_name = self._model(
-            endpoint_key, image, model, draft_model, environment, network_isolation
+            endpoint_key, image, model, channels, dict(environment or {}), network_isolation
         )
 
         variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
@@ -257,9 +252,7 @@ class AsyncLlmEndpoint(Construct):
             period=cdk.Duration.seconds(period),
         )
 
-    def _execution_role(
-        self, image: ContainerImage, model: ModelArtifacts, draft_model: ModelArtifacts | None
-    ) -> iam.Role:
+    def _execution_role(self, image: ContainerImage, artifacts: list[ModelArtifacts]) -> iam.Role:
         stack = cdk.Stack.of(self)
         role = iam.Role(
             self,
@@ -268,8 +261,8 @@ class AsyncLlmEndpoint(Construct):
             description="SageMaker execution role of one async LLM endpoint: reads its model, "
             "writes its own async prefix, publishes its topics",
         )
-        for artifacts in (model, draft_model):
-            for statement in artifacts.read_statements() if artifacts else ():
+        for source in artifacts:
+            for statement in source.read_statements():
                 role.add_to_policy(statement)
         # Async inference reads each request from the input location and writes the response or
         # the error with this role.
@@ -330,7 +323,7 @@ class AsyncLlmEndpoint(Construct):
             "Objects under one prefix: the model's files, or this endpoint's own async "
             "input, output or failure prefix; object keys are not known in advance."
         )
-        prefixes = [a.objects_arn for a in (model, draft_model) if a] + [
+        prefixes = [a.objects_arn for a in artifacts] + [
             self._objects(p) for p in (self.input_prefix, self.output_prefix, self.failure_prefix)
         ]
         acknowledge_wildcards(
@@ -381,11 +374,11 @@ class AsyncLlmEndpoint(Construct):
         endpoint_key: str,
         image: ContainerImage,
         model: ModelArtifacts,
-        draft_model: ModelArtifacts | None,
+        channels: dict[str, ModelArtifacts],
         environment: dict[str, str],
         network_isolation: bool,
     ) -> str:
-        if draft_model is None:
+        if not channels:
             # No ModelName: CloudFormation generates one, and any change replaces the model.
             cfn_model = sagemaker.CfnModel(
                 self,
@@ -411,8 +404,8 @@ class AsyncLlmEndpoint(Construct):
             )
             cfn_model.node.add_dependency(self._role_policy())
             return cfn_model.attr_model_name
-        # CloudFormation's AWS::SageMaker::Model has no AdditionalModelDataSources: the draft model
-        # channel needs the API (see SageMakerApiModel).
+        # CloudFormation's AWS::SageMaker::Model has no AdditionalModelDataSources: a speculative
+        # model's channel needs the API (see SageMakerApiModel).
         api_model = SageMakerApiModel(
             self,
             "Model",
@@ -426,10 +419,8 @@ class AsyncLlmEndpoint(Construct):
                     "Image": image.uri,
                     "ModelDataSource": {"S3DataSource": model.data_source()},
                     "AdditionalModelDataSources": [
-                        {
-                            "ChannelName": DRAFT_MODEL_CHANNEL,
-                            "S3DataSource": draft_model.data_source(),
-                        }
+                        {"ChannelName": channel, "S3DataSource": source.data_source()}
+                        for channel, source in channels.items()
                     ],
                     "Environment": environment,
                 },

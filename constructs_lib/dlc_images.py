@@ -6,8 +6,9 @@ of a Python dict lookup. A region missing from the map fails the deploy with "Ma
 found"; pass an explicit image URI there.
 
 Source: sagemaker-python-sdk `src/sagemaker/image_uri_config/djl-lmi.json` (`registries`), the
-same map for the TensorRT-LLM and Neuron repositories; tags pinned from the same SDK's
-djl-lmi/djl-tensorrtllm/djl-neuronx configs. Change a tag on purpose, in its own commit.
+same map for the TensorRT-LLM and Neuron repositories. The tags an endpoint serves with are
+pinned, with what each image reads, in workbench_domain/serving_images.json; optimization jobs
+pin theirs in cdk.json (`optimization.images`).
 """
 
 from __future__ import annotations
@@ -19,14 +20,6 @@ import aws_cdk as cdk
 from constructs import IConstruct
 
 REPOSITORY = "djl-inference"
-
-# Family -> pinned tag of the djl-inference repository.
-PINNED_TAGS: dict[str, str] = {
-    "lmi": "0.33.0-lmi15.0.0-cu128",  # vLLM / lmi-dist on NVIDIA GPUs
-    "trtllm": "0.33.0-tensorrtllm0.21.0-cu128",  # TensorRT-LLM on NVIDIA GPUs
-    "neuron": "0.29.0-neuronx-sdk2.19.1",  # transformers-neuronx on Inferentia2/Trainium
-}
-FAMILY_ACCELERATOR: dict[str, str] = {"lmi": "gpu", "trtllm": "gpu", "neuron": "neuron"}
 
 DEFAULT_ACCOUNT = "763104351884"
 # Regions whose DLC registry is not the default account.
@@ -82,16 +75,14 @@ def _accounts_mapping(scope: IConstruct) -> cdk.CfnMapping:
     )
 
 
-def dlc_image(scope: IConstruct, family: str, tag: str | None = None) -> ContainerImage:
-    """The `djl-inference` image of `family` (lmi, trtllm, neuron) in the deployment region."""
-    if family not in PINNED_TAGS:
-        raise ValueError(f"unknown image family {family!r}; allowed: {', '.join(PINNED_TAGS)}")
+def dlc_image(scope: IConstruct, tag: str, repository: str = REPOSITORY) -> ContainerImage:
+    """The Deep Learning Containers image `repository:tag` in the deployment region."""
     account = _accounts_mapping(scope).find_in_map(cdk.Aws.REGION, "account")
     registry = f"{account}.dkr.ecr.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}"
     return ContainerImage(
-        uri=f"{registry}/{REPOSITORY}:{tag or PINNED_TAGS[family]}",
+        uri=f"{registry}/{repository}:{tag}",
         repository_arn=(
-            f"arn:{cdk.Aws.PARTITION}:ecr:{cdk.Aws.REGION}:{account}:repository/{REPOSITORY}"
+            f"arn:{cdk.Aws.PARTITION}:ecr:{cdk.Aws.REGION}:{account}:repository/{repository}"
         ),
     )
 

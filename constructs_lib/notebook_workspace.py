@@ -18,6 +18,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from constructs_lib.domain_bundle import with_domain
 from constructs_lib.nag_acknowledgments import acknowledge, acknowledge_wildcards
 
 REPO = Path(__file__).resolve().parent.parent
@@ -140,7 +141,11 @@ class NotebookWorkspace(Construct):
         self.deployment_path = f"{parameter_prefix}/deployment/"
 
         self.notebooks_asset = s3_assets.Asset(
-            self, "Notebooks", path=str(NOTEBOOKS_DIR), exclude=NOTEBOOK_ASSET_EXCLUDES
+            self,
+            "Notebooks",
+            # The client imports workbench_domain, shipped beside it.
+            path=str(with_domain(NOTEBOOKS_DIR, "notebooks")),
+            exclude=NOTEBOOK_ASSET_EXCLUDES,
         )
         self.autostop_asset = s3_assets.Asset(
             self, "Autostop", path=str(LIFECYCLE_DIR / "autostop.py")

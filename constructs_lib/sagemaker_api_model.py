@@ -49,9 +49,9 @@ class SageMakerApiModel(Construct):
                 [stack.stack_name, self.node.path, stack.resolve(definition)], sort_keys=True
             ).encode()
         ).hexdigest()[:16]
-        self.model_name = f"{name_prefix}-{fingerprint}"
+        self.physical_name = physical_name = f"{name_prefix}-{fingerprint}"
         model_arn = stack.format_arn(
-            service="sagemaker", resource="model", resource_name=self.model_name
+            service="sagemaker", resource="model", resource_name=physical_name
         )
 
         scoped = ScopedFunction(
@@ -96,10 +96,14 @@ class SageMakerApiModel(Construct):
             service_token=function.function_arn,
             resource_type="Custom::SageMakerModel",
             properties={
-                "ModelName": self.model_name,
+                "ModelName": physical_name,
                 "Model": stack.to_json_string(definition),
             },
         )
         # The role's policy must exist before CloudFormation asks the function to create the model.
         resource.node.add_dependency(role.node.find_child("DefaultPolicy"))
         self.resource = resource
+        # The name as an attribute of the custom resource, never the plain string: whoever
+        # names the model (an endpoint config) is then created after it. A plain string gives
+        # CloudFormation no order, and SageMaker answers "Could not find model".
+        self.model_name = resource.get_att_string("ModelName")

@@ -90,6 +90,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from workbench_domain import endpoint_entry as entries
+
 UTC = timezone(timedelta(0))
 
 DEPLOYMENT_FILE_ENV = "GENAI_OPT_DEPLOYMENT_FILE"
@@ -711,38 +713,61 @@ def endpoint_entry_from_result(
     environment: Mapping[str, str] | None = None,
     instance_type: str | None = None,
     accept_eula: bool = False,
-    draft_model: Mapping[str, Any] | None = None,
+    base_model_s3_uri: str | None = None,
 ) -> dict[str, Any]:
-    """Endpoint entry serving a job's output (see the module docstring for the shape).
+    """Endpoint entry serving a job's output (shape: ``workbench_domain.endpoint_entry``).
 
     ``instance_type`` defaults to the job's deployment instance type; the image is the job's
-    recommended inference image when it has one, else the family for the instance type.
+    recommended inference image when it has one (its environment split into typed serving
+    settings when the image is one the app knows), else the pinned image for the instance.
+    An EAGLE (speculative decoding) job trains a head only: the entry serves
+    ``base_model_s3_uri`` (the job's ``model_s3_uri``) with the head from ``<output>/draft/``.
     """
     for key in ("output_s3_uri", "deployment_instance_type"):
         if not result.get(key):
             raise WorkbenchError(f"result document lacks {key!r}: {dict(result)}")
     serve_on = instance_type or str(result["deployment_instance_type"])
-    image = result.get("recommended_inference_image")
-    return {
-        "instance_type": serve_on,
-        "model": {
-            "s3_uri": str(result["output_s3_uri"]),
-            "accept_eula": accept_eula,
-            "image": {"uri": image} if image else {"family": image_family_for(serve_on)},
-            "environment": dict(environment or {}),
-            "draft_model": dict(draft_model) if draft_model else None,
-        },
-    }
+    image = result.get("recommended_inference_image") or None
+    try:
+        if "speculative_decoding" in (result.get("techniques") or ()):
+            if not base_model_s3_uri:
+                raise WorkbenchError(
+                    "an EAGLE job trains a head that serves beside its base model: pass "
+                    "base_model_s3_uri (the job's model_s3_uri)"
+                )
+            return entries.entry_for_eagle_job(
+                base_model_s3_uri=base_model_s3_uri,
+                output_s3_uri=str(result["output_s3_uri"]),
+                instance_type=serve_on,
+                image_uri=image,
+                environment=environment,
+                accept_eula=accept_eula,
+            )
+        return entries.entry_for_model(
+            model_s3_uri=str(result["output_s3_uri"]),
+            instance_type=serve_on,
+            image_uri=image,
+            environment=environment,
+            accept_eula=accept_eula,
+        )
+    except entries.EntryError as error:
+        raise WorkbenchError(str(error)) from error
 
 
-def with_custom_draft_model(entry: Mapping[str, Any], draft_s3_uri: str) -> dict[str, Any]:
+def with_custom_draft_model(
+    entry: Mapping[str, Any], draft_s3_uri: str, *, num_speculative_tokens: int = 5
+) -> dict[str, Any]:
     """A copy of ``entry`` whose model speculates with the draft model at ``draft_s3_uri``."""
     split_s3_uri(draft_s3_uri)
-    model = dict(entry["model"])
-    model["draft_model"] = {
-        "s3_uri": draft_s3_uri if draft_s3_uri.endswith("/") else draft_s3_uri + "/"
-    }
-    return {**entry, "model": model}
+    try:
+        return entries.with_speculative_model(
+            entry,
+            method="draft_model",
+            model_s3_uri=draft_s3_uri,
+            num_speculative_tokens=num_speculative_tokens,
+        )
+    except entries.EntryError as error:
+        raise WorkbenchError(str(error)) from error
 
 
 # --------------------------------------------------------------------------------------------

@@ -67,11 +67,10 @@ def endpoint_path(config: AppConfig, endpoint: EndpointConfig) -> str:
 
 
 def model_locations(endpoint: EndpointConfig) -> tuple[tuple[str, S3Location], ...]:
-    """(key path below the endpoint, location) of the model and of its draft model, if any."""
-    model = endpoint.model
-    located = [("model", model.location)]
-    if model.draft_model is not None:
-        located.append(("model.draft_model", model.draft_model.location))
+    """(key path below the endpoint, location) of the model and of its speculative model."""
+    located = [("model", endpoint.model.location)]
+    if endpoint.speculative_model is not None:
+        located.append(("serving.speculative_decoding.model", endpoint.speculative_model.location))
     return tuple(
         (f"{path}.{'s3_key_prefix' if location.key_prefix is not None else 's3_uri'}", location)
         for path, location in located

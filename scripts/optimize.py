@@ -43,8 +43,9 @@ from operator_common import OperatorError, default_region, load_settings  # noqa
 from stacks.config import CONTEXT_KEY, ConfigError, load_config, service_model  # noqa: E402
 
 CDK_JSON = ROOT / "cdk.json"
-# Techniques whose output is a model an endpoint can serve (EAGLE trains a draft head only).
-PROMOTABLE = ("quantization", "compilation")
+# Techniques whose output an endpoint can serve: a model (quantization, compilation), or an EAGLE
+# head served beside the job's base model (speculative decoding).
+PROMOTABLE = ("quantization", "compilation", "speculative_decoding")
 _KEY_VALUE = re.compile(r"([^=]+)=(.*)", re.DOTALL)
 
 
@@ -226,6 +227,15 @@ def check_args(
             f"--promote: a {args.technique} job produces no model an endpoint serves; "
             f"promote works with {' or '.join(PROMOTABLE)}"
         )
+    if (
+        args.promote is not None
+        and args.technique == "speculative_decoding"
+        and args.model_s3_uri is None
+    ):
+        parser.error(
+            "--promote: an EAGLE job's head serves beside its base model, which the endpoint "
+            "reads from S3: give the base model with --model-s3-uri"
+        )
     if args.serve_on is not None and args.promote is None:
         parser.error("--serve-on goes with --promote")
     request = request_from_args(args)
@@ -239,18 +249,25 @@ def check_args(
 def promote(config: dict, env_name: str, endpoint: str, entry: Mapping[str, Any]) -> dict:
     """A copy of the cdk.json document with `entry` written into the endpoint's config.
 
-    `entry` is an endpoint entry (`{"instance_type", "model": {...}}`, see
-    notebooks/genai_workbench.py). The endpoint's other keys stay; its `instance_type` and
-    `model` are replaced; a null `draft_model` is left out (no draft model). The result must pass
-    the app's own config loader, else nothing is written and the error names the key.
+    `entry` is an endpoint entry (`{"instance_type", "model": {...}, "serving": {...}}`, see
+    workbench_domain/endpoint_entry.py). The endpoint's other keys stay; its `instance_type`,
+    `model` and `serving` are replaced. The result must pass the app's own config loader, else
+    nothing is written and the error names the key.
     """
-    if not isinstance(entry.get("model"), Mapping) or not entry.get("instance_type"):
-        raise wb.WorkbenchError(f"not an endpoint entry (needs instance_type and model): {entry}")
+    if (
+        not isinstance(entry.get("model"), Mapping)
+        or not isinstance(entry.get("serving"), Mapping)
+        or not entry.get("instance_type")
+    ):
+        raise wb.WorkbenchError(
+            f"not an endpoint entry (needs instance_type, model and serving): {entry}"
+        )
     updated = copy.deepcopy(config)
     environment = updated["context"][CONTEXT_KEY]["environments"][env_name]
     target = environment.setdefault("endpoints", {}).setdefault(endpoint, {})
     target["instance_type"] = entry["instance_type"]
     target["model"] = {key: value for key, value in entry["model"].items() if value is not None}
+    target["serving"] = copy.deepcopy(dict(entry["serving"]))
     try:
         load_config(updated["context"][CONTEXT_KEY], env_name)
     except ConfigError as error:
@@ -328,6 +345,10 @@ def main(
             result,
             environment=wb.deployment_environment(request),
             instance_type=args.serve_on,
+            # An EAGLE head serves beside the job's (possibly gated) base model; the other
+            # techniques' outputs are the user's own copies in the artifacts bucket.
+            accept_eula=request.accept_eula and request.technique == "speculative_decoding",
+            base_model_s3_uri=request.model_s3_uri,
         )
         try:
             write_config(promote(config, args.env_name, args.promote, entry), config_path)

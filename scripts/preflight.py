@@ -8,7 +8,7 @@ Checks, for the environment's config in cdk.json and the templates in cdk.out:
                 is at least what the templates' CheckBootstrapVersion rule requires
   quota         Service Quotas "<instance type> for endpoint usage" >= each enabled endpoint's
                 max capacity
-  artifacts     every S3 location under each endpoint's `model` (model, draft model) has objects
+  artifacts     every S3 location of each endpoint (model, speculative model) has objects
   image         an explicit image URI is in the deploy region
 
 Prints a PASS/FAIL table and the fix for each failure; exits 1 when anything fails.
@@ -324,10 +324,10 @@ def check_artifacts(session: Any, settings: AppConfig, region: str | None = None
 def check_images(settings: AppConfig, region: str | None) -> list[Check]:
     checks = []
     for endpoint in enabled_endpoints(settings):
-        uri = endpoint.model.image.uri
-        if uri is None:  # a Deep Learning Containers family: the stack picks the region's image
+        uri = endpoint.serving.image_uri
+        if uri is None:  # a pinned Deep Learning Containers image: the stack picks the region's
             continue
-        path = f"{endpoint_path(settings, endpoint)}.model.image.uri"
+        path = f"{endpoint_path(settings, endpoint)}.serving.image_uri"
         label = f"image {endpoint.key}"
         # The config accepts only ECR image URIs (with a region or `{region}`).
         found = region if "{region}" in uri else image_region(uri)

@@ -10,8 +10,9 @@ from constructs import Construct
 
 from constructs_lib.async_llm_endpoint import AsyncLlmEndpoint, ModelArtifacts
 from constructs_lib.deployment_record import DeploymentRecord
-from constructs_lib.dlc_images import dlc_image, explicit_image
+from constructs_lib.dlc_images import ContainerImage, dlc_image, explicit_image
 from stacks.config.endpoints import EndpointConfig, S3Location
+from workbench_domain import serving
 
 
 class EndpointStack(cdk.Stack):
@@ -38,22 +39,21 @@ class EndpointStack(cdk.Stack):
                 )
             return ModelArtifacts.at_uri(location.uri or "", accept_eula=accept_eula)
 
-        model = endpoint.model
-        image = (
-            explicit_image(model.image.uri)
-            if model.image.uri
-            else dlc_image(self, model.image.family or "", model.image.tag)
-        )
-        draft = model.draft_model
+        model, settings = endpoint.model, endpoint.serving
+        # The config loader has checked the settings against the image (serving.check).
+        channels = {}
+        if settings.speculative is not None and endpoint.speculative_model is not None:
+            spec = endpoint.speculative_model
+            channels[settings.speculative.channel] = artifacts(spec.location, spec.accept_eula)
         self.endpoint = AsyncLlmEndpoint(
             self,
             "Endpoint",
             endpoint_key=endpoint.key,
             instance_type=endpoint.instance_type,
-            image=image,
+            image=self._image(settings),
             model=artifacts(model.location, model.accept_eula),
-            draft_model=artifacts(draft.location, draft.accept_eula) if draft else None,
-            environment=model.environment,
+            additional_model_data=channels,
+            environment=serving.container_environment(settings),
             network_isolation=model.network_isolation,
             key=key,
             inference_bucket=inference_bucket,
@@ -77,6 +77,10 @@ class EndpointStack(cdk.Stack):
                 "endpoint_name": ep.endpoint_name,
                 "variant_name": ep.variant_name,
                 "instance_type": endpoint.instance_type,
+                "engine": settings.engine,
+                "speculative_method": settings.speculative.method
+                if settings.speculative
+                else "none",
                 "input_prefix": ep.s3_uri(ep.input_prefix),
                 "output_prefix": ep.s3_uri(ep.output_prefix),
                 "failure_prefix": ep.s3_uri(ep.failure_prefix),
@@ -92,3 +96,9 @@ class EndpointStack(cdk.Stack):
         cdk.CfnOutput(self, "FailurePrefix", value=ep.s3_uri(ep.failure_prefix))
         cdk.CfnOutput(self, "SuccessTopicArn", value=ep.success_topic.topic_arn)
         cdk.CfnOutput(self, "ErrorTopicArn", value=ep.error_topic.topic_arn)
+
+    def _image(self, settings: serving.ServingSettings) -> ContainerImage:
+        if settings.image_uri is not None:
+            return explicit_image(settings.image_uri)
+        row = serving.image_for(settings.engine, settings.image_tag)
+        return dlc_image(self, row.tag, row.repository)

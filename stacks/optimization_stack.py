@@ -45,7 +45,7 @@ class OptimizationStack(cdk.Stack):
 
         # The images that run the jobs, by family; all in the DLC `djl-inference` repository.
         images = {
-            family: dlc_image(self, family, getattr(optimization.images, family))
+            family: dlc_image(self, getattr(optimization.images, family))
             for family in ("lmi", "trtllm", "neuron")
         }
         self.job_role = OptimizationJobRole(

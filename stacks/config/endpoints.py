@@ -31,25 +31,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from constructs_lib.async_llm_endpoint import DRAFT_MODEL_ENV, DRAFT_MODEL_PATH, EndpointScaling
-from constructs_lib.dlc_images import FAMILY_ACCELERATOR, PINNED_TAGS
+from constructs_lib.async_llm_endpoint import EndpointScaling
 from stacks.config import service_model
 from stacks.config.reader import ConfigError, Reader
+from workbench_domain import serving
+from workbench_domain.serving import ServingSettings, SpeculativeDecoding
 
 # The key names the stack (`Endpoint-<key>`), the S3 prefix `endpoints/<key>/` and the SSM record;
 # CloudFormation generates the SageMaker names. 20 characters keep every derived name (stack
 # names, the API-created model's `<key>-<16 hex>`) far inside SageMaker's 63-character limit.
 ENDPOINT_KEY_PATTERN = r"[a-z][a-z0-9]*(-[a-z0-9]+)*"
 ENDPOINT_KEY_MAX = 20
-
-# Instance families by accelerator, for the image check (botocore's enum has no such attribute).
-NEURON_FAMILIES = frozenset({"inf1", "inf2", "trn1", "trn1n", "trn2"})
-GPU_FAMILIES = frozenset(
-    {
-        "p2", "p3", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200",
-        "g4dn", "g5", "g6", "g6e", "g7", "g7e",
-    }
-)  # fmt: skip
 
 # VolumeSizeInGB on a production variant. Source: the SageMaker Developer Guide, "Instance
 # storage volumes" for hosting (host-instance-storage.html) and its storage notes for training
@@ -97,16 +89,9 @@ class S3Location:
 
 
 @dataclass(frozen=True)
-class ImageConfig:
-    """Exactly one of: a Deep Learning Containers family (with an optional tag), or a URI."""
+class SpeculativeModelConfig:
+    """Where the speculative model (draft model or EAGLE head) is, mounted as an extra channel."""
 
-    family: str | None = None
-    tag: str | None = None
-    uri: str | None = None
-
-
-@dataclass(frozen=True)
-class DraftModelConfig:
     location: S3Location
     # True for the SageMaker-provided (JumpStart) draft, which needs network isolation.
     jumpstart: bool
@@ -118,9 +103,6 @@ class ModelConfig:
     location: S3Location
     accept_eula: bool
     network_isolation: bool
-    image: ImageConfig
-    environment: Mapping[str, str]
-    draft_model: DraftModelConfig | None
 
 
 @dataclass(frozen=True)
@@ -129,6 +111,9 @@ class EndpointConfig:
     enabled: bool
     instance_type: str
     model: ModelConfig
+    serving: ServingSettings
+    # Set exactly when serving.speculative is.
+    speculative_model: SpeculativeModelConfig | None
     max_capacity: int
     max_concurrent_invocations_per_instance: int
     volume_size_gb: int | None
@@ -180,46 +165,46 @@ def _location(section: Reader) -> S3Location:
     )
 
 
-def _image(section: Reader) -> ImageConfig:
-    if section.has("uri"):
-        if section.has("family") or section.has("tag"):
-            raise ConfigError(section.path, section.keys(), "set either uri, or family (and tag)")
-        return ImageConfig(
-            uri=section.string(
-                "uri",
-                pattern=_ECR_IMAGE,
-                describe="allowed: an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/"
-                "<repository>:<tag> or @sha256:<digest> ('{region}' allowed)",
-            )
-        )
-    return ImageConfig(
-        family=section.string("family", choices=tuple(PINNED_TAGS)),
-        tag=section.string(
-            "tag",
-            None,
-            pattern=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
-            describe="allowed: a Docker image tag",
-        ),
+def _model(section: Reader) -> ModelConfig:
+    return ModelConfig(
+        location=_location(section),
+        accept_eula=section.boolean("accept_eula", False),
+        network_isolation=section.boolean("network_isolation", True),
     )
 
 
-def _draft_model(section: Reader) -> DraftModelConfig:
-    return DraftModelConfig(
+def _speculative_model(section: Reader) -> SpeculativeModelConfig:
+    return SpeculativeModelConfig(
         location=_location(section),
         jumpstart=section.boolean("jumpstart", False),
         accept_eula=section.boolean("accept_eula", False),
     )
 
 
-def _model(section: Reader) -> ModelConfig:
-    environment = section.string_map("environment", {})
-    draft = section.section("draft_model", _draft_model) if section.has("draft_model") else None
-    if draft is not None and DRAFT_MODEL_ENV in environment:
+def _speculative(
+    section: Reader,
+) -> tuple[SpeculativeDecoding | None, SpeculativeModelConfig | None]:
+    method = section.string("method", choices=serving.SPECULATIVE_METHODS)
+    if method == "none":
+        return None, None
+    if not section.has("model"):
         raise ConfigError(
-            section.child_path(f"environment.{DRAFT_MODEL_ENV}"),
-            environment[DRAFT_MODEL_ENV],
-            f"set automatically to {DRAFT_MODEL_PATH} when draft_model is given; remove it",
+            section.child_path("model"),
+            None,
+            f"method {method} needs the speculative model's location: "
+            '{"s3_key_prefix": "models/x/"} or {"s3_uri": "s3://bucket/x/"}',
         )
+    return (
+        SpeculativeDecoding(
+            method=method,
+            num_speculative_tokens=section.integer("num_speculative_tokens", 5, minimum=1),
+        ),
+        section.section("model", _speculative_model),
+    )
+
+
+def _serving(section: Reader) -> tuple[ServingSettings, SpeculativeModelConfig | None]:
+    environment = section.string_map("environment", {})
     for name, value in environment.items():
         if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}", name) or len(value) > 1024:
             raise ConfigError(
@@ -228,21 +213,35 @@ def _model(section: Reader) -> ModelConfig:
                 "allowed: a variable name of letters, digits and '_' and a value of at most "
                 "1024 characters (CreateModel's limits)",
             )
-    network_isolation = section.boolean("network_isolation", True)
-    if draft is not None and draft.jumpstart and not network_isolation:
-        raise ConfigError(
-            section.child_path("network_isolation"),
-            network_isolation,
-            "the SageMaker-provided (jumpstart) draft model requires network isolation",
-        )
-    return ModelConfig(
-        location=_location(section),
-        accept_eula=section.boolean("accept_eula", False),
-        network_isolation=network_isolation,
-        image=section.section("image", _image),
-        environment=MappingProxyType(environment),
-        draft_model=draft,
+    speculative, speculative_model = (
+        section.section("speculative_decoding", _speculative)
+        if section.has("speculative_decoding")
+        else (None, None)
     )
+    settings = ServingSettings(
+        engine=section.string("engine", choices=serving.ENGINES),
+        image_tag=section.string(
+            "image_tag",
+            None,
+            pattern=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
+            describe="allowed: a Docker image tag",
+        ),
+        image_uri=section.string(
+            "image_uri",
+            None,
+            pattern=_ECR_IMAGE,
+            describe="allowed: an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/"
+            "<repository>:<tag> or @sha256:<digest> ('{region}' allowed)",
+        ),
+        tensor_parallel_degree=section.integer("tensor_parallel_degree", None, minimum=1),
+        max_model_len=section.integer("max_model_len", None, minimum=1),
+        max_concurrent_sequences=section.integer("max_concurrent_sequences", None, minimum=1),
+        dtype=section.string("dtype", None),
+        quantization=section.string("quantization", None),
+        speculative=speculative,
+        environment=MappingProxyType(environment),
+    )
+    return settings, speculative_model
 
 
 def parse_scaling(section: Reader) -> EndpointScaling:
@@ -291,20 +290,22 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
     )
     family = instance_family(instance_type)
     model = section.section("model", _model)
-    accelerator = FAMILY_ACCELERATOR.get(model.image.family or "")
-    if accelerator == "neuron" and family not in NEURON_FAMILIES:
+    settings, speculative_model = section.section("serving", _serving)
+    try:
+        serving.check(settings, instance_type)
+    except serving.ServingError as error:
         raise ConfigError(
-            section.child_path("model.image.family"),
-            model.image.family,
-            f"a Neuron image runs only on Inferentia/Trainium (ml.inf*, ml.trn*), not on "
-            f"{instance_type}; use lmi or trtllm",
-        )
-    if accelerator == "gpu" and family not in GPU_FAMILIES:
+            section.child_path(f"serving.{error.field}"), error.value, error.allowed
+        ) from None
+    if (
+        speculative_model is not None
+        and speculative_model.jumpstart
+        and not model.network_isolation
+    ):
         raise ConfigError(
-            section.child_path("model.image.family"),
-            model.image.family,
-            f"a GPU image runs only on GPU instances (ml.p*, ml.g*), not on {instance_type}"
-            + ("; use neuron" if family in NEURON_FAMILIES else ""),
+            section.child_path("model.network_isolation"),
+            model.network_isolation,
+            "the SageMaker-provided (jumpstart) draft model requires network isolation",
         )
 
     download_low, download_high = service_model.integer_limits(
@@ -338,6 +339,8 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
         enabled=section.boolean("enabled", True),
         instance_type=instance_type,
         model=model,
+        serving=settings,
+        speculative_model=speculative_model,
         max_capacity=section.integer("max_capacity", 1, minimum=1, maximum=100),
         max_concurrent_invocations_per_instance=section.integer(
             "max_concurrent_invocations_per_instance",

@@ -68,10 +68,11 @@ def _image_tag(section: Reader, key: str, default: str, marker: str) -> str:
 
 
 def _parse_images(section: Reader) -> OptimizationImages:
-    # Defaults (shared/reference/sagemaker-api.md 2.1, 2.4): the SageMaker Python SDK's minimum
-    # image for quantization jobs (_JS_MINIMUM_VERSION_IMAGE), the last TensorRT-LLM 0.12 image,
-    # and the newest Neuron image in the SDK's image config. These are the images that run the
-    # jobs; the endpoints serve with their own pins (constructs_lib/dlc_images.PINNED_TAGS) or the
+    # Defaults: the SageMaker Python SDK's minimum image for quantization jobs
+    # (aws/sagemaker-python-sdk v2.257.6 src/sagemaker/serve/builder/jumpstart_builder.py,
+    # _JS_MINIMUM_VERSION_IMAGE), the last TensorRT-LLM 0.12 image, and the newest Neuron image
+    # in the SDK's src/sagemaker/image_uri_config/djl-neuronx.json. These images run the jobs;
+    # the endpoints serve with their own pins (workbench_domain/serving_images.json) or the
     # job's recommended inference image.
     return OptimizationImages(
         lmi=_image_tag(section, "lmi", "0.31.0-lmi13.0.0-cu124", "lmi"),

@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 
 from stacks.config import ConfigError, load_config
-from stacks.config.endpoints import (
-    EBS_ONLY_FAMILIES,
-    GPU_FAMILIES,
-    LOCAL_NVME_FAMILIES,
-    NEURON_FAMILIES,
-    instance_family,
-)
+from stacks.config.endpoints import EBS_ONLY_FAMILIES, LOCAL_NVME_FAMILIES, instance_family
 from stacks.config.service_model import enum
+from workbench_domain import serving
 
 PATH = "workbench.environments.dev.endpoints"
 
@@ -33,13 +28,14 @@ def test_default_config_has_the_p4d_and_inf2_endpoints(config_context):
     config = load_config(config_context, "dev").endpoints
     assert sorted(config) == ["inf2", "p4d"]
     gpu, neuron = config["p4d"], config["inf2"]
-    assert (gpu.instance_type, gpu.model.image.family) == ("ml.p4d.24xlarge", "lmi")
-    assert gpu.model.environment["OPTION_TENSOR_PARALLEL_DEGREE"] == "8"
+    assert (gpu.instance_type, gpu.serving.engine) == ("ml.p4d.24xlarge", "vllm")
+    assert gpu.serving.tensor_parallel_degree == 8
     assert gpu.volume_size_gb is None
-    assert gpu.model.draft_model is not None
-    assert gpu.model.draft_model.location.key_prefix == "models/meta-llama-3-8b/"
-    assert (neuron.instance_type, neuron.model.image.family) == ("ml.inf2.48xlarge", "neuron")
-    assert neuron.model.environment["OPTION_TENSOR_PARALLEL_DEGREE"] == "24"
+    assert gpu.serving.speculative == serving.SpeculativeDecoding("draft_model", 5)
+    assert gpu.speculative_model is not None
+    assert gpu.speculative_model.location.key_prefix == "models/meta-llama-3-8b/"
+    assert (neuron.instance_type, neuron.serving.engine) == ("ml.inf2.48xlarge", "neuron")
+    assert neuron.serving.tensor_parallel_degree == 24
     assert neuron.volume_size_gb == 512
     assert neuron.model_data_download_timeout_seconds == 3600
     assert neuron.container_startup_health_check_timeout_seconds == 3600
@@ -84,50 +80,252 @@ def test_model_may_live_outside_the_artifacts_bucket(config_context):
     model = p4d(config_context)["model"]
     del model["s3_key_prefix"]
     model["s3_uri"] = "s3://jumpstart-private-cache-prod-{region}/meta/llama-3-70b/"
-    model["draft_model"] = {"jumpstart": True, "s3_uri": "s3://drafts-{region}/llama/"}
-    config = load_config(config_context, "dev").endpoints["p4d"].model
-    assert config.location.uri.startswith("s3://jumpstart-private-cache-prod-{region}/")
-    assert config.draft_model.jumpstart is True
-
-
-def test_explicit_image_uri(config_context):
-    p4d(config_context)["model"]["image"] = {
-        "uri": "123456789012.dkr.ecr.{region}.amazonaws.com/llm/serve@sha256:" + "a" * 64
+    p4d(config_context)["serving"]["speculative_decoding"]["model"] = {
+        "jumpstart": True,
+        "s3_uri": "s3://drafts-{region}/llama/",
     }
-    assert load_config(config_context, "dev").endpoints["p4d"].model.image.family is None
+    config = load_config(config_context, "dev").endpoints["p4d"]
+    assert config.model.location.uri.startswith("s3://jumpstart-private-cache-prod-{region}/")
+    assert config.speculative_model.jumpstart is True
+
+
+def test_a_custom_image_takes_its_environment_unchecked(config_context):
+    p4d(config_context)["serving"] = {
+        "engine": "custom",
+        "image_uri": "123456789012.dkr.ecr.{region}.amazonaws.com/llm/serve@sha256:" + "a" * 64,
+        "environment": {"OPTION_ANYTHING": "1", "SM_NUM_GPUS": "8"},
+    }
+    settings = load_config(config_context, "dev").endpoints["p4d"].serving
+    assert serving.container_environment(settings) == {"OPTION_ANYTHING": "1", "SM_NUM_GPUS": "8"}
+
+
+def test_an_image_uri_of_a_pinned_image_is_checked_as_that_image(config_context):
+    # What an optimization job recommends (RecommendedInferenceImage) is often a pinned image.
+    inf2(config_context)["serving"]["image_uri"] = (
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.29.0-neuronx-sdk2.19.1"
+    )
+    inf2(config_context)["serving"]["environment"]["OPTION_SPECULATIVE_CONFIG"] = "{}"
+    with pytest.raises(ConfigError, match="reads no such key") as error:
+        load_config(config_context, "dev")
+    assert error.value.path == f"{PATH}.inf2.serving.environment.OPTION_SPECULATIVE_CONFIG"
 
 
 def test_every_instance_family_is_classified_for_the_volume_rule():
     families = {instance_family(t) for t in enum("ProductionVariantInstanceType")}
     assert not LOCAL_NVME_FAMILIES & EBS_ONLY_FAMILIES
     assert families == LOCAL_NVME_FAMILIES | EBS_ONLY_FAMILIES
-    assert families >= (NEURON_FAMILIES | GPU_FAMILIES)
     assert {"p4d", "g5"} <= LOCAL_NVME_FAMILIES
     assert "inf2" in EBS_ONLY_FAMILIES
 
 
 # (test id, mutation, expected key path under PATH, expected words in the message)
+def p4d_serving(ctx: dict) -> dict:
+    return p4d(ctx)["serving"]
+
+
+def p4d_speculative(ctx: dict) -> dict:
+    return p4d_serving(ctx)["speculative_decoding"]
+
+
 BAD_ENDPOINTS = [
+    # -- serving: what the pinned image reads and supports (workbench_domain/serving_images.json)
     (
-        "neuron-image-on-p4d",
-        lambda c: p4d(c)["model"].update(image={"family": "neuron"}),
-        "p4d.model.image.family",
-        "Neuron image runs only on Inferentia/Trainium",
+        "neuron-engine-on-p4d",
+        lambda c: p4d_serving(c).update(engine="neuron", speculative_decoding={"method": "none"}),
+        "p4d.serving.engine",
+        "needs a neuron instance, and ml.p4d.24xlarge is a gpu instance",
     ),
     (
-        "gpu-image-on-inf2",
-        lambda c: inf2(c)["model"].update(image={"family": "lmi"}),
-        "inf2.model.image.family",
-        "GPU image runs only on GPU instances",
+        "vllm-engine-on-inf2",
+        lambda c: inf2(c)["serving"].update(engine="vllm", environment={}),
+        "inf2.serving.engine",
+        "needs a gpu instance",
     ),
     (
-        "trtllm-image-on-cpu",
+        "trtllm-engine-on-cpu",
         lambda c: (
             p4d(c).update(instance_type="ml.m5.xlarge", volume_size_gb=30),
-            p4d(c)["model"].update(image={"family": "trtllm"}),
+            p4d_serving(c).update(engine="trtllm", speculative_decoding={"method": "none"}),
         ),
-        "p4d.model.image.family",
-        "not on ml.m5.xlarge",
+        "p4d.serving.engine",
+        "ml.m5.xlarge is neither GPU nor Neuron",
+    ),
+    (
+        "unknown-engine",
+        lambda c: p4d_serving(c).update(engine="tgi"),
+        "p4d.serving.engine",
+        "allowed: custom, neuron, trtllm, vllm",
+    ),
+    (
+        "tensor-parallel-above-the-gpus",
+        lambda c: p4d_serving(c).update(tensor_parallel_degree=16),
+        "p4d.serving.tensor_parallel_degree",
+        "ml.p4d.24xlarge has 8 GPUs: allowed 1..8",
+    ),
+    (
+        "tensor-parallel-above-the-neuron-cores",
+        lambda c: inf2(c)["serving"].update(tensor_parallel_degree=32),
+        "inf2.serving.tensor_parallel_degree",
+        "ml.inf2.48xlarge has 24 NeuronCores: allowed 1..24",
+    ),
+    (
+        "tensor-parallel-zero",
+        lambda c: p4d_serving(c).update(tensor_parallel_degree=0),
+        "p4d.serving.tensor_parallel_degree",
+        "1..inf",
+    ),
+    (
+        "draft-model-on-a-vllm-without-it",
+        # vLLM 0.12.0 raises NotImplementedError("Speculative decoding with draft model is not
+        # supported yet") at start-up: the endpoint would never become InService.
+        lambda c: p4d_serving(c).update(image_tag="0.36.0-lmi18.0.0-cu128"),
+        "p4d.serving.speculative_decoding.method",
+        "the vLLM 0.12.0 of 0.36.0-lmi18.0.0-cu128 accepts: eagle, eagle3",
+    ),
+    (
+        "speculative-decoding-on-trtllm",
+        lambda c: p4d_serving(c).update(engine="trtllm"),
+        "p4d.serving.speculative_decoding.method",
+        "has no speculative decoding this app can set up",
+    ),
+    (
+        "speculative-decoding-on-neuron",
+        lambda c: inf2(c)["serving"].update(
+            speculative_decoding={"method": "draft_model", "model": {"s3_key_prefix": "d/"}}
+        ),
+        "inf2.serving.speculative_decoding.method",
+        "has no speculative decoding",
+    ),
+    (
+        "unknown-speculative-method",
+        lambda c: p4d_speculative(c).update(method="medusa"),
+        "p4d.serving.speculative_decoding.method",
+        "allowed: draft_model, eagle, eagle3, none",
+    ),
+    (
+        "speculative-model-missing",
+        lambda c: p4d_speculative(c).pop("model"),
+        "p4d.serving.speculative_decoding.model",
+        "needs the speculative model's location",
+    ),
+    (
+        "speculative-model-without-location",
+        lambda c: p4d_speculative(c).update(model={"accept_eula": True}),
+        "p4d.serving.speculative_decoding.model",
+        "exactly one of s3_key_prefix",
+    ),
+    (
+        "zero-speculative-tokens",
+        lambda c: p4d_speculative(c).update(num_speculative_tokens=0),
+        "p4d.serving.speculative_decoding.num_speculative_tokens",
+        "1..inf",
+    ),
+    (
+        "legacy-draft-key-on-lmi15-plus",
+        lambda c: p4d_serving(c).update(environment={"OPTION_SPECULATIVE_DRAFT_MODEL": "/x/"}),
+        "p4d.serving.environment.OPTION_SPECULATIVE_DRAFT_MODEL",
+        "0.36.0-lmi20.0.0-cu128 ignores it",
+    ),
+    (
+        "legacy-speculative-length",
+        lambda c: p4d_serving(c).update(environment={"OPTION_SPECULATIVE_LENGTH": "5"}),
+        "p4d.serving.environment.OPTION_SPECULATIVE_LENGTH",
+        "use speculative_decoding.num_speculative_tokens",
+    ),
+    (
+        "misspelt-option-key",
+        lambda c: p4d_serving(c).update(environment={"OPTION_GPU_MEMORY_UTILISATION": "0.9"}),
+        "p4d.serving.environment.OPTION_GPU_MEMORY_UTILISATION",
+        "did you mean OPTION_GPU_MEMORY_UTILIZATION",
+    ),
+    (
+        "vllm-key-on-neuron",
+        lambda c: inf2(c)["serving"]["environment"].update(OPTION_ENABLE_PREFIX_CACHING="true"),
+        "inf2.serving.environment.OPTION_ENABLE_PREFIX_CACHING",
+        "0.29.0-neuronx-sdk2.19.1 reads no such key",
+    ),
+    (
+        "typed-setting-repeated-in-environment",
+        lambda c: p4d_serving(c).update(environment={"OPTION_TENSOR_PARALLEL_DEGREE": "8"}),
+        "p4d.serving.environment.OPTION_TENSOR_PARALLEL_DEGREE",
+        "set by serving.tensor_parallel_degree",
+    ),
+    (
+        "speculative-config-by-hand",
+        lambda c: p4d_serving(c).update(environment={"OPTION_SPECULATIVE_CONFIG": "{}"}),
+        "p4d.serving.environment.OPTION_SPECULATIVE_CONFIG",
+        "set by serving.speculative_decoding",
+    ),
+    (
+        "unknown-image-tag",
+        lambda c: p4d_serving(c).update(image_tag="0.33.0-lmi15.0.0-cu128"),
+        "p4d.serving.image_tag",
+        "the vllm images whose settings this app knows: 0.36.0-lmi20.0.0-cu128",
+    ),
+    (
+        "unknown-image-uri",
+        lambda c: p4d_serving(c).update(
+            image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1"
+        ),
+        "p4d.serving.image_uri",
+        "for any other image use engine custom",
+    ),
+    (
+        "image-uri-and-tag",
+        lambda c: p4d_serving(c).update(
+            image_tag="0.36.0-lmi20.0.0-cu128",
+            image_uri="763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:"
+            "0.36.0-lmi20.0.0-cu128",
+        ),
+        "p4d.serving.image_uri",
+        "not both",
+    ),
+    (
+        "image-uri-not-ecr",
+        lambda c: p4d_serving(c).update(image_uri="docker.io/vllm/vllm-openai:latest"),
+        "p4d.serving.image_uri",
+        "ECR image URI",
+    ),
+    (
+        "dtype-the-image-does-not-take",
+        lambda c: inf2(c)["serving"].update(dtype="auto"),
+        "inf2.serving.dtype",
+        "takes: fp16, bf16, fp32",
+    ),
+    (
+        "quantization-the-image-does-not-take",
+        lambda c: p4d_serving(c).update(quantization="smoothquant"),
+        "p4d.serving.quantization",
+        "takes: awq",
+    ),
+    (
+        "typed-settings-on-a-custom-image",
+        lambda c: p4d_serving(c).update(
+            engine="custom", image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1"
+        ),
+        "p4d.serving.tensor_parallel_degree",
+        "put them in serving.environment",
+    ),
+    (
+        "jumpstart-draft-without-isolation",
+        lambda c: (
+            p4d(c)["model"].update(network_isolation=False),
+            p4d_speculative(c)["model"].update(jumpstart=True),
+        ),
+        "p4d.model.network_isolation",
+        "requires network isolation",
+    ),
+    (
+        "environment-value-not-a-string",
+        lambda c: p4d_serving(c).update(environment={"OPTION_MAX_LOGPROBS": 8}),
+        "p4d.serving.environment.OPTION_MAX_LOGPROBS",
+        "expected a string",
+    ),
+    (
+        "old-model-image-key",
+        lambda c: p4d(c)["model"].update(image={"family": "lmi"}),
+        "p4d.model.image",
+        "unknown key",
     ),
     (
         "volume-on-p4d",
@@ -194,12 +392,6 @@ BAD_ENDPOINTS = [
         "exactly one of s3_key_prefix",
     ),
     (
-        "draft-without-location",
-        lambda c: p4d(c)["model"].update(draft_model={"accept_eula": True}),
-        "p4d.model.draft_model",
-        "exactly one of s3_key_prefix",
-    ),
-    (
         "unknown-setting-key",
         lambda c: p4d(c).update(instance_count=2),
         "p4d.instance_count",
@@ -210,47 +402,6 @@ BAD_ENDPOINTS = [
         lambda c: p4d(c)["scaling"].update(idle_minutes=5),
         "p4d.scaling.idle_minutes",
         "unknown key",
-    ),
-    (
-        "unknown-image-family",
-        lambda c: p4d(c)["model"].update(image={"family": "tgi"}),
-        "p4d.model.image.family",
-        "allowed: lmi, neuron, trtllm",
-    ),
-    (
-        "image-uri-and-family",
-        lambda c: p4d(c)["model"].update(
-            image={"family": "lmi", "uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"}
-        ),
-        "p4d.model.image",
-        "either uri, or family",
-    ),
-    (
-        "image-uri-not-ecr",
-        lambda c: p4d(c)["model"].update(image={"uri": "docker.io/vllm/vllm-openai:latest"}),
-        "p4d.model.image.uri",
-        "ECR image URI",
-    ),
-    (
-        "draft-env-set-by-hand",
-        lambda c: p4d(c)["model"]["environment"].update(OPTION_SPECULATIVE_DRAFT_MODEL="/x/"),
-        "p4d.model.environment.OPTION_SPECULATIVE_DRAFT_MODEL",
-        "set automatically",
-    ),
-    (
-        "jumpstart-draft-without-isolation",
-        lambda c: (
-            p4d(c)["model"].update(network_isolation=False),
-            p4d(c)["model"]["draft_model"].update(jumpstart=True),
-        ),
-        "p4d.model.network_isolation",
-        "requires network isolation",
-    ),
-    (
-        "environment-value-not-a-string",
-        lambda c: p4d(c)["model"]["environment"].update(OPTION_TENSOR_PARALLEL_DEGREE=8),
-        "p4d.model.environment.OPTION_TENSOR_PARALLEL_DEGREE",
-        "expected a string",
     ),
     (
         "bad-endpoint-key",

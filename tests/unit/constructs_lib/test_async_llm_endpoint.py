@@ -542,7 +542,7 @@ def draft_endpoint(environment: dict) -> AsyncLlmEndpoint:
         instance_type="ml.p4d.24xlarge",
         image=explicit_image("763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:x"),
         model=ModelArtifacts.in_bucket(bucket, "models/base/", accept_eula=True),
-        draft_model=ModelArtifacts.in_bucket(bucket, "models/draft/"),
+        additional_model_data={"draft_model": ModelArtifacts.in_bucket(bucket, "models/draft/")},
         environment=environment,
         key=kms.Key(stack, "Key"),
         inference_bucket=s3.Bucket(stack, "Inference"),
@@ -555,22 +555,21 @@ def test_draft_model_name_is_stable_and_changes_with_the_definition():
     first = draft_endpoint({"OPTION_TENSOR_PARALLEL_DEGREE": "8"})
     again = draft_endpoint({"OPTION_TENSOR_PARALLEL_DEGREE": "8"})
     changed = draft_endpoint({"OPTION_TENSOR_PARALLEL_DEGREE": "4"})
-    assert first.model_name == again.model_name
-    assert first.model_name != changed.model_name
-    assert first.model_name.startswith("spec-") and len(first.model_name) == len("spec-") + 16
+    names = [e.node.find_child("Model").physical_name for e in (first, again, changed)]
+    assert names[0] == names[1]
+    assert names[0] != names[2]
+    assert names[0].startswith("spec-") and len(names[0]) == len("spec-") + 16
 
 
 def test_draft_model_is_mounted_as_the_draft_model_channel():
-    endpoint = draft_endpoint({})
+    endpoint = draft_endpoint({"OPTION_SPECULATIVE_CONFIG": "{}"})
     stack = cdk.Stack.of(endpoint)
     model = Template.from_stack(stack).find_resources("Custom::SageMakerModel")
     (props,) = [m["Properties"] for m in model.values()]
     text = "".join(p if isinstance(p, str) else "<t>" for p in props["Model"]["Fn::Join"][1])
     assert '"AdditionalModelDataSources":[{"ChannelName":"draft_model"' in text
-    assert (
-        '"Environment":{"OPTION_SPECULATIVE_DRAFT_MODEL":'
-        '"/opt/ml/additional-model-data-sources/draft_model/"}' in text
-    )
+    # The construct passes the environment it is given (the stack derives it for the image).
+    assert '"Environment":{"OPTION_SPECULATIVE_CONFIG":"{}"}' in text
     # Both prefixes are readable by the execution role.
     statements = execution_policy(Template.from_stack(stack))
     readable = json.dumps(granted_on(statements, "s3:GetObject"))

@@ -10,18 +10,20 @@ from constructs_lib.dlc_images import (
     ACCOUNTS,
     DEFAULT_ACCOUNT,
     MAPPING_ID,
-    PINNED_TAGS,
     dlc_image,
     explicit_image,
 )
+from workbench_domain import serving
+
+PINNED_TAGS = {engine: serving.default_tag(engine) for engine in ("vllm", "trtllm", "neuron")}
 
 
 @pytest.fixture(scope="module")
 def images():
     stack = cdk.Stack(cdk.App(), "Images")
-    found = {family: dlc_image(stack, family) for family in PINNED_TAGS}
+    found = {engine: dlc_image(stack, tag) for engine, tag in PINNED_TAGS.items()}
     # Any resource, so the template renders the mapping the images use.
-    cdk.CfnOutput(stack, "Lmi", value=found["lmi"].uri)
+    cdk.CfnOutput(stack, "Lmi", value=found["vllm"].uri)
     cdk.CfnOutput(stack, "Repo", value=found["neuron"].repository_arn)
     return stack, found
 
@@ -39,7 +41,7 @@ def test_one_mapping_per_stack_maps_every_region_to_its_registry(images):
 
 def test_uri_is_resolved_by_cloudformation_in_the_deployment_region(images):
     stack, found = images
-    assert stack.resolve(found["lmi"].uri) == {
+    assert stack.resolve(found["vllm"].uri) == {
         "Fn::Join": [
             "",
             [
@@ -48,13 +50,13 @@ def test_uri_is_resolved_by_cloudformation_in_the_deployment_region(images):
                 {"Ref": "AWS::Region"},
                 ".",
                 {"Ref": "AWS::URLSuffix"},
-                "/djl-inference:" + PINNED_TAGS["lmi"],
+                "/djl-inference:" + PINNED_TAGS["vllm"],
             ],
         ]
     }
 
 
-def test_each_family_has_its_pinned_tag_and_a_tag_can_be_overridden(images):
+def test_each_engine_has_its_pinned_tag_and_a_repository_can_be_given(images):
     stack, found = images
     for family, image in found.items():
         assert (
@@ -62,8 +64,8 @@ def test_each_family_has_its_pinned_tag_and_a_tag_can_be_overridden(images):
         )
     assert "neuronx" in PINNED_TAGS["neuron"]
     assert "tensorrtllm" in PINNED_TAGS["trtllm"]
-    custom = dlc_image(stack, "lmi", "0.32.0-lmi14.0.0-cu126")
-    assert stack.resolve(custom.uri)["Fn::Join"][1][-1] == "/djl-inference:0.32.0-lmi14.0.0-cu126"
+    other = dlc_image(stack, "2.3.0-gpu-py311", repository="pytorch-inference")
+    assert stack.resolve(other.uri)["Fn::Join"][1][-1] == "/pytorch-inference:2.3.0-gpu-py311"
 
 
 def test_repository_arn_is_in_the_registry_account(images):
@@ -82,12 +84,6 @@ def test_repository_arn_is_in_the_registry_account(images):
             ],
         ]
     }
-
-
-def test_unknown_family_is_refused(images):
-    stack, _ = images
-    with pytest.raises(ValueError, match="unknown image family 'tgi'"):
-        dlc_image(stack, "tgi")
 
 
 def test_explicit_uri_gives_its_repository():

@@ -426,31 +426,68 @@ def test_results_are_read_from_the_parameter_prefix(deployment):
 # ------------------------------------------------------------------------- endpoint entries
 
 
-def test_entry_from_result_uses_the_recommended_image():
+def test_entry_from_result_keeps_an_image_the_app_does_not_know_as_a_custom_image():
     request = awq_request()
     entry = wb.endpoint_entry_from_result(
         RESULT, environment=wb.deployment_environment(request), instance_type="ml.g5.12xlarge"
     )
     assert entry == {
         "instance_type": "ml.g5.12xlarge",
-        "model": {
-            "s3_uri": RESULT["output_s3_uri"],
-            "accept_eula": False,
-            "image": {"uri": RESULT["recommended_inference_image"]},
+        "model": {"s3_uri": RESULT["output_s3_uri"], "accept_eula": False},
+        "serving": {
+            "engine": "custom",
+            "image_uri": RESULT["recommended_inference_image"],
             "environment": {"OPTION_QUANTIZE": "awq"},
-            "draft_model": None,
         },
     }
     assert json.loads(wb.entry_json(entry)) == entry
 
 
-def test_entry_from_result_falls_back_to_the_image_family():
-    result = {**RESULT, "deployment_instance_type": "ml.inf2.48xlarge"}
-    del result["recommended_inference_image"]
+def test_entry_from_result_splits_a_pinned_images_environment_into_typed_settings():
+    neuron = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.29.0-neuronx-sdk2.19.1"
+    result = {
+        **RESULT,
+        "deployment_instance_type": "ml.inf2.48xlarge",
+        "recommended_inference_image": neuron,
+    }
     entry = wb.endpoint_entry_from_result(result, environment=wb.NEURON_INF2_ENVIRONMENT)
     assert entry["instance_type"] == "ml.inf2.48xlarge"
-    assert entry["model"]["image"] == {"family": "neuron"}
-    assert entry["model"]["environment"]["OPTION_NEURON_OPTIMIZE_LEVEL"] == "2"
+    assert entry["serving"] == {
+        "engine": "neuron",
+        "image_uri": neuron,
+        "tensor_parallel_degree": 24,
+        "max_model_len": 8192,
+        "dtype": "fp16",
+        "max_concurrent_sequences": 4,
+        "environment": {"OPTION_ROLLING_BATCH": "auto", "OPTION_NEURON_OPTIMIZE_LEVEL": "2"},
+    }
+
+
+def test_entry_from_result_without_an_image_takes_the_pinned_engine_of_the_instance():
+    result = {**RESULT, "deployment_instance_type": "ml.inf2.48xlarge"}
+    del result["recommended_inference_image"]
+    entry = wb.endpoint_entry_from_result(result, environment={"OPTION_N_POSITIONS": "4096"})
+    assert entry["serving"] == {"engine": "neuron", "max_model_len": 4096, "environment": {}}
+
+
+def test_an_eagle_result_serves_the_base_model_with_the_head_from_draft():
+    result = {**RESULT, "techniques": ["speculative_decoding"]}
+    with pytest.raises(wb.WorkbenchError, match="pass base_model_s3_uri"):
+        wb.endpoint_entry_from_result(result)
+    entry = wb.endpoint_entry_from_result(
+        result, base_model_s3_uri="s3://models/llama-3-70b", accept_eula=True
+    )
+    assert entry["model"] == {"s3_uri": "s3://models/llama-3-70b/", "accept_eula": True}
+    # LMI 13 (lmi-dist) has no speculative config: the pinned vLLM image serves the head.
+    assert entry["serving"] == {
+        "engine": "vllm",
+        "speculative_decoding": {
+            "method": "eagle3",
+            "model": {"s3_uri": RESULT["output_s3_uri"] + "draft/"},
+            "num_speculative_tokens": 5,
+        },
+        "environment": {},
+    }
 
 
 def test_entry_from_result_needs_the_output_location():
@@ -459,12 +496,19 @@ def test_entry_from_result_needs_the_output_location():
 
 
 def test_custom_draft_model_is_set_on_a_copy():
-    entry = wb.endpoint_entry_from_result(RESULT)
+    result = {**RESULT}
+    del result["recommended_inference_image"]
+    entry = wb.endpoint_entry_from_result(result)
     drafted = wb.with_custom_draft_model(entry, "s3://genai-artifacts-bucket/draft-models/x")
-    assert drafted["model"]["draft_model"] == {
-        "s3_uri": "s3://genai-artifacts-bucket/draft-models/x/"
+    assert drafted["serving"]["speculative_decoding"] == {
+        "method": "draft_model",
+        "model": {"s3_uri": "s3://genai-artifacts-bucket/draft-models/x/"},
+        "num_speculative_tokens": 5,
     }
-    assert entry["model"]["draft_model"] is None
+    assert "speculative_decoding" not in entry["serving"]
+    # A custom image: the app cannot derive its speculative settings.
+    with pytest.raises(wb.WorkbenchError, match="needs the vllm engine"):
+        wb.with_custom_draft_model(wb.endpoint_entry_from_result(RESULT), "s3://b/d/")
 
 
 def test_save_entry_writes_json(tmp_path):

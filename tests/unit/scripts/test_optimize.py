@@ -169,10 +169,12 @@ def test_promote_writes_the_result_into_the_endpoint_entry(aws, config_path, cap
     before = json.loads((ROOT / "cdk.json").read_text())["context"]["workbench"]
     endpoint = dev_endpoints(config_path)["p4d"]
     assert endpoint["instance_type"] == "ml.g5.12xlarge"
-    assert endpoint["model"] == {
-        "s3_uri": RESULT["output_s3_uri"],
-        "accept_eula": False,
-        "image": {"uri": RESULT["recommended_inference_image"]},
+    assert endpoint["model"] == {"s3_uri": RESULT["output_s3_uri"], "accept_eula": False}
+    # The job recommends an image the serving table does not know (LMI 13): served as a custom
+    # image, with the job's environment exactly as the job ran it.
+    assert endpoint["serving"] == {
+        "engine": "custom",
+        "image_uri": RESULT["recommended_inference_image"],
         "environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "4", "OPTION_QUANTIZE": "awq"},
     }
     kept = before["environments"]["dev"]["endpoints"]["p4d"]
@@ -249,18 +251,18 @@ BAD_FLAGS = [
     ("zero-runtime", [*AWQ, "--max-runtime-seconds", "0"], "expected a positive integer"),
     ("bad-method", [*AWQ[:3], "int4", *AWQ[4:]], "invalid choice: 'int4'"),
     (
-        "promote-eagle",
+        "promote-eagle-of-a-sagemaker-model",
         [
             "--technique",
             "speculative_decoding",
-            "--model-s3-uri",
-            MODEL,
+            "--model-name",
+            "llama-3-70b",
             "--instance-type",
-            "ml.p5.48xlarge",
+            "ml.p4d.24xlarge",
             "--promote",
             "p4d",
         ],
-        "promote works with quantization or compilation",
+        "give the base model with --model-s3-uri",
     ),
     ("unknown-env-name", [*AWQ, "--env-name", "staging"], "got 'staging'; allowed: dev, prod"),
     (
@@ -295,12 +297,18 @@ NOTEBOOK_ENTRY = {
     "model": {
         "s3_uri": "s3://jumpstart-private-cache-prod-eu-west-1/meta-textgeneration/llama-3-70b/",
         "accept_eula": True,
-        "image": {"uri": f"{DLC}:0.28.0-lmi10.0.0-cu124"},
-        "environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "8"},
-        "draft_model": {
-            "jumpstart": True,
-            "s3_uri": "s3://jumpstart-private-cache-prod-eu-west-1/draft/",
+    },
+    "serving": {
+        "engine": "vllm",
+        "tensor_parallel_degree": 8,
+        "speculative_decoding": {
+            "method": "draft_model",
+            "model": {
+                "jumpstart": True,
+                "s3_uri": "s3://jumpstart-private-cache-prod-eu-west-1/draft/",
+            },
         },
+        "environment": {},
     },
 }
 
@@ -311,18 +319,64 @@ def test_entry_from_a_notebook_is_promoted_without_aws(tmp_path, config_path):
     argv = ["--promote", "p4d", "--entry", str(path)]
     assert optimize.main(argv, make_client=no_clients, config_path=config_path) == 0
     assert dev_endpoints(config_path)["p4d"]["model"] == NOTEBOOK_ENTRY["model"]
+    assert dev_endpoints(config_path)["p4d"]["serving"] == NOTEBOOK_ENTRY["serving"]
 
 
 def test_an_entry_the_config_refuses_leaves_cdk_json_unchanged(tmp_path, config_path, capsys):
     entry = json.loads(json.dumps(NOTEBOOK_ENTRY))
-    # a mounted draft model and a hand-set draft path contradict each other
-    entry["model"]["environment"]["OPTION_SPECULATIVE_DRAFT_MODEL"] = "/opt/ml/model/draft"
+    # the vLLM of the pinned LMI image ignores the legacy draft-model key
+    entry["serving"]["environment"]["OPTION_SPECULATIVE_DRAFT_MODEL"] = "/opt/ml/model/draft"
     path = tmp_path / "entry.json"
     path.write_text(json.dumps(entry))
     argv = ["--promote", "p4d", "--entry", str(path)]
     assert optimize.main(argv, make_client=no_clients, config_path=config_path) == 1
     assert "cdk.json left unchanged" in capsys.readouterr().err
     assert config_path.read_text() == (ROOT / "cdk.json").read_text()
+
+
+def test_an_eagle_job_promotes_its_head_beside_the_base_model(aws, config_path):
+    ssm, sfn, stubber = aws
+    eagle = [
+        "--technique",
+        "speculative_decoding",
+        "--model-s3-uri",
+        MODEL,
+        "--accept-eula",
+        "--instance-type",
+        "ml.p4d.24xlarge",
+        "--promote",
+        "p4d",
+    ]
+    result = {
+        **RESULT,
+        "techniques": ["speculative_decoding"],
+        "recommended_inference_image": f"{DLC}:0.36.0-lmi18.0.0-cu128",
+    }
+    event = {
+        "technique": "speculative_decoding",
+        "accept_eula": True,
+        "instance_type": "ml.p4d.24xlarge",
+        "model_s3_uri": MODEL,
+        "speculative_decoding": {},
+    }
+    event["job_name"] = optimize.wb.run_name(event, "genai-opt")
+    stub_run(stubber, ["SUCCEEDED"], {"output": json.dumps(result)}, event)
+    code = optimize.main(
+        eagle, make_client=clients(ssm, sfn), sleep=lambda _: None, config_path=config_path
+    )
+    assert code == 0
+    endpoint = dev_endpoints(config_path)["p4d"]
+    assert endpoint["model"] == {"s3_uri": MODEL, "accept_eula": True}
+    assert endpoint["serving"] == {
+        "engine": "vllm",
+        "image_uri": f"{DLC}:0.36.0-lmi18.0.0-cu128",
+        "speculative_decoding": {
+            "method": "eagle3",
+            "model": {"s3_uri": RESULT["output_s3_uri"] + "draft/"},
+            "num_speculative_tokens": 5,
+        },
+        "environment": {},
+    }
 
 
 # --- promote, the function -------------------------------------------------------------------
@@ -334,12 +388,12 @@ def project_config() -> dict:
 
 ENTRY = {
     "instance_type": "ml.g5.12xlarge",
-    "model": {
-        "s3_uri": "s3://genai-artifacts/optimized/job/",
-        "accept_eula": False,
-        "image": {"uri": f"{DLC}:0.31.0-lmi13.0.0-cu124"},
-        "environment": {"OPTION_QUANTIZE": "awq"},
-        "draft_model": None,
+    "model": {"s3_uri": "s3://genai-artifacts/optimized/job/", "accept_eula": False},
+    "serving": {
+        "engine": "vllm",
+        "tensor_parallel_degree": 4,
+        "quantization": "awq",
+        "environment": {},
     },
 }
 
@@ -352,7 +406,8 @@ def test_promote_replaces_model_and_instance_and_keeps_the_rest():
     assert after == {
         **before,
         "instance_type": "ml.g5.12xlarge",
-        "model": {k: v for k, v in ENTRY["model"].items() if v is not None},
+        "model": ENTRY["model"],
+        "serving": ENTRY["serving"],
     }
     # the input is not modified
     assert original == project_config()
@@ -361,7 +416,7 @@ def test_promote_replaces_model_and_instance_and_keeps_the_rest():
 def test_promote_refuses_what_the_endpoints_config_refuses():
     # inf2 has no local NVMe: its endpoint must say how large a volume it needs
     inf2 = {**ENTRY, "instance_type": "ml.inf2.48xlarge"}
-    with pytest.raises(optimize.wb.WorkbenchError, match=r"left unchanged.*p4d.volume_size_gb"):
+    with pytest.raises(optimize.wb.WorkbenchError, match=r"left unchanged.*p4d.serving.engine"):
         optimize.promote(project_config(), "dev", "p4d", inf2)
     # a new endpoint lacks settings a result does not give
     with pytest.raises(optimize.wb.WorkbenchError, match=r"awq.price_usd_per_hour.*required"):

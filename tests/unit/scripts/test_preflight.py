@@ -13,26 +13,31 @@ from tests.unit.scripts.helpers import BOOTSTRAP_RULE, REGION, FakeSession, writ
 ACCOUNT = "123456789012"
 MODEL = "s3://models-bucket/llama3-70b/awq/"
 DRAFT = "s3://models-bucket/drafts/llama3-8b/"
-IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.31.0-lmi13.0.0-cu124"
+IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.36.0-lmi20.0.0-cu128"
 
 
-def endpoint(instance_type="ml.p4d.24xlarge", model=None, **fields):
+def endpoint(instance_type="ml.p4d.24xlarge", model=None, serving=None, **fields):
     """A valid `endpoints.<key>` entry of cdk.json; `model` and `fields` override its parts."""
     return {
         "instance_type": instance_type,
         "price_usd_per_hour": 37.688,
-        "model": model or {"s3_uri": MODEL, "image": {"family": "lmi"}},
+        "model": model or {"s3_uri": MODEL},
+        "serving": serving or {"engine": "vllm"},
         **fields,
     }
 
 
 P4D_WITH_DRAFT = endpoint(
     max_capacity=2,
-    model={"s3_uri": MODEL, "draft_model": {"s3_uri": DRAFT}, "image": {"uri": IMAGE}},
+    serving={
+        "engine": "vllm",
+        "image_uri": IMAGE,
+        "speculative_decoding": {"method": "draft_model", "model": {"s3_uri": DRAFT}},
+    },
 )
 INF2_DISABLED = endpoint(
     "ml.inf2.48xlarge",
-    {"s3_uri": MODEL, "image": {"family": "neuron"}},
+    serving={"engine": "neuron"},
     enabled=False,
     volume_size_gb=512,
 )
@@ -135,7 +140,7 @@ def test_ready_account_passes_every_check(stacks):
         ("PASS", "bootstrap version"),
         ("PASS", "quota p4d"),  # found on the second page; the disabled inf2 is not checked
         ("PASS", "artifacts p4d.model.s3_uri"),
-        ("PASS", "artifacts p4d.model.draft_model.s3_uri"),
+        ("PASS", "artifacts p4d.serving.speculative_decoding.model.s3_uri"),
         ("PASS", "image p4d"),
     ]
     assert len(preflight.check_artifacts(FakeSession(), settings(endpoints={}))) == 0
@@ -242,10 +247,10 @@ def test_missing_bucket_fails():
 
 def test_image_in_another_region_fails():
     other = IMAGE.replace("us-east-1", "eu-west-1")
-    endpoints = {"p4d": endpoint(model={"s3_uri": MODEL, "image": {"uri": other}})}
+    endpoints = {"p4d": endpoint(serving={"engine": "vllm", "image_uri": other})}
     [check] = preflight.check_images(settings(endpoints), REGION)
     assert check.status == "FAIL" and "is in eu-west-1" in check.detail
-    assert "workbench.environments.dev.endpoints.p4d.model.image.uri" in check.fix
+    assert "workbench.environments.dev.endpoints.p4d.serving.image_uri" in check.fix
 
 
 def test_no_endpoints_configured_is_reported_not_failed(stacks):
@@ -290,12 +295,15 @@ def test_unknown_env_and_bad_flags_are_usage_errors(capsys):
 
 KEY_PREFIX_ENDPOINTS = {
     "p4d": endpoint(
-        model={
-            "s3_key_prefix": "models/meta-llama-3-70b/",
-            "image": {"family": "lmi"},
-            "draft_model": {
-                "s3_uri": "s3://jumpstart-cache-prod-{region}/drafts/",
-                "jumpstart": True,
+        model={"s3_key_prefix": "models/meta-llama-3-70b/"},
+        serving={
+            "engine": "vllm",
+            "speculative_decoding": {
+                "method": "draft_model",
+                "model": {
+                    "s3_uri": "s3://jumpstart-cache-prod-{region}/drafts/",
+                    "jumpstart": True,
+                },
             },
         },
     )
@@ -324,7 +332,7 @@ def test_key_prefixes_resolve_in_the_artifacts_bucket_and_region_placeholders():
     session.assert_no_pending_responses()
     assert [(c.status, c.name) for c in checks] == [
         ("PASS", "artifacts p4d.model.s3_key_prefix"),
-        ("PASS", "artifacts p4d.model.draft_model.s3_uri"),
+        ("PASS", "artifacts p4d.serving.speculative_decoding.model.s3_uri"),
     ]
     assert preflight.check_images(settings(KEY_PREFIX_ENDPOINTS), REGION) == []
 
@@ -339,7 +347,7 @@ def test_key_prefix_without_a_deployed_storage_stack_says_deploy_it_first():
 
 def test_image_uri_with_region_placeholder_follows_the_deploy_region():
     uri = IMAGE.replace("us-east-1", "{region}")
-    endpoints = {"p4d": endpoint(model={"s3_uri": MODEL, "image": {"uri": uri}})}
+    endpoints = {"p4d": endpoint(serving={"engine": "vllm", "image_uri": uri})}
     [check] = preflight.check_images(settings(endpoints), "eu-west-1")
     assert check.status == "PASS"
 

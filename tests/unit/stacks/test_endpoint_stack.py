@@ -59,12 +59,29 @@ def test_p4d_serves_the_base_model_with_the_draft_model_channel(p4d: Template):
     )
     assert '"AdditionalModelDataSources":[{"ChannelName":"draft_model"' in text
     assert '/models/meta-llama-3-8b/","S3DataType":"S3Prefix","CompressionType":"None"' in text
-    assert (
-        '"Environment":{"OPTION_TENSOR_PARALLEL_DEGREE":"8",'
-        '"OPTION_SPECULATIVE_DRAFT_MODEL":"/opt/ml/additional-model-data-sources/draft_model/"}'
-        in text
+    environment = json.loads(
+        text[text.index('"Environment":') + len('"Environment":') :].removesuffix("}}")
     )
-    assert "/djl-inference:0.33.0-lmi15.0.0-cu128" in text
+    # What LMI 20's vLLM 0.15.1 reads (workbench_domain/serving_images.json): the async
+    # service, the typed settings, and a speculative_config with method draft_model pointing at
+    # the mounted channel; never the legacy OPTION_SPECULATIVE_DRAFT_MODEL it ignores.
+    assert environment == {
+        "OPTION_ASYNC_MODE": "true",
+        "OPTION_ROLLING_BATCH": "disable",
+        "OPTION_ENTRYPOINT": "djl_python.lmi_vllm.vllm_async_service",
+        "OPTION_TENSOR_PARALLEL_DEGREE": "8",
+        "OPTION_MAX_MODEL_LEN": "8192",
+        "OPTION_MAX_ROLLING_BATCH_SIZE": "8",
+        "OPTION_SPECULATIVE_CONFIG": json.dumps(
+            {
+                "method": "draft_model",
+                "model": "/opt/ml/additional-model-data-sources/draft_model",
+                "num_speculative_tokens": 5,
+            },
+            separators=(",", ":"),
+        ),
+    }
+    assert "/djl-inference:0.36.0-lmi20.0.0-cu128" in text
 
 
 def test_p4d_variant_uses_instance_storage_and_the_api_model(p4d: Template):
@@ -72,7 +89,9 @@ def test_p4d_variant_uses_instance_storage_and_the_api_model(p4d: Template):
     assert variant["InstanceType"] == "ml.p4d.24xlarge"
     assert variant["InitialInstanceCount"] == 1
     assert "VolumeSizeInGB" not in variant
-    assert variant["ModelName"] == one(p4d, "Custom::SageMakerModel")["ModelName"]
+    # The model's name as an attribute of the custom resource: the config waits for the model.
+    model_id = next(iter(p4d.find_resources("Custom::SageMakerModel")))
+    assert variant["ModelName"] == {"Fn::GetAtt": [model_id, "ModelName"]}
 
 
 def test_inf2_serves_the_neuron_model_from_cfn_model_with_its_volume(inf2: Template):

@@ -22,6 +22,7 @@ from stacks.pipeline_stack import PipelineStack, pinned_cdk_cli_version
 from stacks.policy_checks import acknowledged_findings, unacknowledged_findings
 from stacks.workbench_stage import WorkbenchStage
 from tests.conftest import ROOT, cdk_context
+from tests.unit.stacks.test_creation_order import assembly_problems
 
 EXAMPLE = json.loads((ROOT / "pipeline.example.json").read_text())
 STAGE_ACCOUNTS = {"genai-opt-dev": "222222222222", "genai-opt-prod": "333333333333"}
@@ -61,7 +62,7 @@ class SynthesizedPipeline:
         return self.template.to_json()["Resources"][logical_ref["Ref"]]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def synthesized(tmp_path_factory) -> SynthesizedPipeline:
     context = {
         **cdk_context(),
@@ -377,3 +378,7 @@ def test_stage_lists_fast_and_endpoint_stacks_and_orders_them_on_request():
     stage.deploy_endpoints_last()
     for endpoint in endpoints:
         assert {s.node.id for s in fast} <= {s.node.id for s in endpoint.dependencies}
+
+
+def test_no_resource_of_the_pipeline_variant_names_another_without_waiting_for_it(synthesized):
+    assert assembly_problems(synthesized.assembly.directory) == []

@@ -127,6 +127,10 @@ def test_notebooks_asset_ships_the_notebooks_and_client_only(dev: SynthesizedApp
     names = {p.relative_to(staged).as_posix() for p in staged.rglob("*")}
     expected = {p.name for p in (LIFECYCLE_DIR.parents[2] / "notebooks").glob("*.ipynb")}
     assert len(expected) == 6 and expected | {"genai_workbench.py"} <= names
+    # The shared domain package, byte for byte what the app checked its settings with.
+    domain = LIFECYCLE_DIR.parents[2] / "workbench_domain"
+    for source in domain.glob("*.*"):
+        assert (staged / "workbench_domain" / source.name).read_bytes() == source.read_bytes()
     assert not {n for n in names if "__pycache__" in n or "checkpoints" in n or n.endswith(".pyc")}
     assert asset.is_zip_archive
 

@@ -1,0 +1,110 @@
+"""Regenerates the `keys` of each image in workbench_domain/serving_images.json from its sources.
+
+Not part of `make test` (it needs the containers' sources, which are not shipped in a package):
+a maintainer runs it when adding an image row, with a clone of deepjavalibrary/djl-serving and
+the vLLM wheels of the images' vLLM versions (`pip download --no-deps vllm==X`), then reviews
+the diff. The keys of an image are the `OPTION_<KEY>` variables its server reads:
+
+* the fields of the DJL Python properties classes the engine uses (djl-serving
+  `engines/python/setup/djl_python/properties_manager/<file>.py` on the image's `-dlc` branch);
+* the `option.<key>` names the engine's user guide documents (same branch, `serving/docs/lmi/`);
+* the `option.<key>` names the Java front end reads (`wlm/`, `serving/`, `engines/python/`), and
+  the cases of `PyModel.java`'s option switch;
+* for vLLM images, every field of vLLM's `EngineArgs` at the image's vLLM version, which LMI
+  passes through (`vllm_rb_properties.py`, `get_additional_vllm_engine_args`).
+
+    python scripts/serving_keys.py --djl-serving /path/to/djl-serving.git \
+        --vllm-wheel 0.15.1=/path/vllm-0.15.1.whl --vllm-wheel 0.12.0=/path/vllm-0.12.0.whl
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLE = ROOT / "workbench_domain" / "serving_images.json"
+PROPERTIES = "engines/python/setup/djl_python/properties_manager/"
+JAVA_DIRS = ("wlm/src/main", "serving/src/main", "engines/python/src/main")
+# Keys of the Java front end that are not `option.*` literals: PyModel.java's option switch.
+PYMODEL = "engines/python/src/main/java/ai/djl/python/engine/PyModel.java"
+
+
+def git_show(repo: Path, ref: str, path: str) -> str:
+    return subprocess.run(
+        ["git", "--git-dir", str(repo), "show", f"{ref}:{path}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def git_grep(repo: Path, ref: str, pattern: str, paths: tuple[str, ...]) -> set[str]:
+    result = subprocess.run(
+        ["git", "--git-dir", str(repo), "grep", "-ohE", pattern, ref, "--", *paths],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return {line.split(":", 1)[-1] for line in result.stdout.split()}
+
+
+def class_fields(source: str, names: tuple[str, ...]) -> set[str]:
+    fields = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef) and node.name in names:
+            for item in node.body:
+                target = getattr(item, "target", None)
+                if isinstance(item, ast.AnnAssign) and isinstance(target, ast.Name):
+                    fields.add(target.id)
+    fields.discard("model_config")  # pydantic's settings, not a property
+    return fields
+
+
+def engine_args(wheel: Path) -> set[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        source = archive.read("vllm/engine/arg_utils.py").decode()
+    return class_fields(source, ("EngineArgs",))
+
+
+def option_keys(row: dict, repo: Path, wheels: dict[str, Path]) -> list[str]:
+    ref = row["djl_serving_branch"]
+    keys: set[str] = set()
+    for file, classes in row["properties_classes"].items():
+        keys |= class_fields(git_show(repo, ref, PROPERTIES + file), tuple(classes))
+    for doc in row["user_guides"]:
+        keys |= {
+            k.removeprefix("option.")
+            for k in re.findall(r"option\.([a-z_]+)", git_show(repo, ref, doc))
+        }
+    keys |= {
+        k.strip('"').removeprefix("option.")
+        for k in git_grep(repo, ref, r'"option\.[a-z_]+"', JAVA_DIRS)
+    }
+    keys |= set(re.findall(r'case "([a-z_]+)":', git_show(repo, ref, PYMODEL)))
+    keys.add("entrypoint")  # ModelInfo.java maps OPTION_ENTRYPOINT to option.entryPoint
+    if row.get("vllm"):
+        keys |= engine_args(wheels[row["vllm"]])
+    keys.discard("model_id_or_path")  # computed by Properties from model_id/model_dir
+    return sorted(f"OPTION_{key.upper()}" for key in keys if re.fullmatch(r"[a-z][a-z0-9_]*", key))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--djl-serving", type=Path, required=True, help="a djl-serving git dir")
+    parser.add_argument("--vllm-wheel", action="append", default=[], help="VERSION=PATH")
+    args = parser.parse_args()
+    wheels = {v: Path(p) for v, _, p in (w.partition("=") for w in args.vllm_wheel)}
+    table = json.loads(TABLE.read_text())
+    for row in table["images"]:
+        row["keys"] = option_keys(row, args.djl_serving, wheels)
+    TABLE.write_text(json.dumps(table, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Every resource that names another of its template is created after it (all environments).
+
+The pipeline variant is checked in test_pipeline_stack.py, on its own synthesized assembly.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SynthesizedApp
+from tests.unit.stacks.creation_order import unordered_references
+
+
+def assembly_problems(directory: str) -> list[str]:
+    problems = []
+    for path in sorted(Path(directory).rglob("*.template.json")):
+        problems += [
+            f"{path.name}: {p}" for p in unordered_references(json.loads(path.read_text()))
+        ]
+    return problems
+
+
+@pytest.mark.parametrize("env_name", ["dev", "prod"])
+def test_no_resource_names_another_without_waiting_for_it(request, env_name):
+    synthesized: SynthesizedApp = request.getfixturevalue(env_name)
+    assert assembly_problems(synthesized.assembly.directory) == []
+
+
+def test_the_check_finds_a_model_named_by_a_plain_string():
+    # The p4d template before the fix: the endpoint config named the API-created model by its
+    # literal name and depended only on the role policy.
+    template = {
+        "Resources": {
+            "Policy": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": {}}},
+            "Model": {
+                "Type": "Custom::SageMakerModel",
+                "Properties": {"ModelName": "p4d-e7c837f80543f64c"},
+                "DependsOn": ["Policy"],
+            },
+            "Config": {
+                "Type": "AWS::SageMaker::EndpointConfig",
+                "Properties": {"ProductionVariants": [{"ModelName": "p4d-e7c837f80543f64c"}]},
+                "DependsOn": ["Policy"],
+            },
+        }
+    }
+    (problem,) = unordered_references(template)
+    assert "Config (AWS::SageMaker::EndpointConfig) names 'p4d-e7c837f80543f64c'" in problem
+    assert "Model (Custom::SageMakerModel)" in problem
+    # Any of GetAtt, Ref or DependsOn (also through another resource) orders them.
+    config = template["Resources"]["Config"]
+    config["Properties"]["Other"] = {"Fn::GetAtt": ["Model", "ModelName"]}
+    assert unordered_references(template) == []
+    del config["Properties"]["Other"]
+    config["DependsOn"] = ["Model"]
+    assert unordered_references(template) == []
+
+
+def test_policies_may_name_what_does_not_exist_yet():
+    template = {
+        "Resources": {
+            "Model": {"Type": "Custom::SageMakerModel", "Properties": {"ModelName": "p4d-1234"}},
+            "Policy": {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {"PolicyDocument": {"Statement": [{"Resource": "x:model/p4d-1234"}]}},
+            },
+        }
+    }
+    assert unordered_references(template) == []

@@ -1,0 +1,166 @@
+"""Endpoint entries: an endpoint of cdk.json, built from what an optimization job produced.
+
+Shape (the `endpoints.<key>` section of cdk.json, the keys a result decides)::
+
+    {"instance_type": "ml....",
+     "model": {"s3_uri": str, "accept_eula": bool},
+     "serving": {"engine": "vllm" | "trtllm" | "neuron" | "custom",
+                 "image_uri": str,                                   # optional
+                 "tensor_parallel_degree": int, "max_model_len": int, ...,   # typed settings
+                 "speculative_decoding": {"method": ..., "model": {"s3_uri": str}},  # optional
+                 "environment": {str: str}}}
+
+The notebooks print it (`genai_workbench.entry_json`); `make optimize ... --promote KEY` writes
+it into cdk.json, where the config loader checks it like any hand-written entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from workbench_domain import serving
+
+_INTEGER_SETTINGS = ("tensor_parallel_degree", "max_model_len", "max_concurrent_sequences")
+# The method for an EAGLE head trained by an optimization job: AWS's sample deploys that
+# output with method eagle3 (aws-samples/sagemaker-genai-hosting-examples
+# 03-features/speculative-decoding/EAGLE/EAGLE_train_deploy.ipynb).
+EAGLE_JOB_METHOD = "eagle3"
+# Where an EAGLE job writes the head, under its output location (same sample: `draft/`).
+EAGLE_JOB_HEAD_PREFIX = "draft/"
+
+
+class EntryError(ValueError):
+    """A result that cannot become an endpoint entry; the message says why."""
+
+
+def _prefix(uri: str) -> str:
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def serving_section(
+    *,
+    instance_type: str,
+    image_uri: str | None,
+    environment: Mapping[str, str],
+) -> dict[str, Any]:
+    """The `serving` section for a model on `instance_type` with a job's environment.
+
+    `image_uri` (a job's RecommendedInferenceImage) is kept: when it is an image of the serving
+    table, its environment is split into typed settings (checked at synth); any other image
+    becomes engine `custom`, its environment passed through as the job gave it.
+    """
+    row = serving.image_for_uri(image_uri) if image_uri else None
+    if image_uri and row is None:
+        return {"engine": "custom", "image_uri": image_uri, "environment": dict(environment)}
+    if row is not None:
+        engine = row.engine
+    else:
+        engine = "neuron" if serving.accelerator_kind(instance_type) == "neuron" else "vllm"
+    typed, rest = split_environment(engine, environment)
+    section: dict[str, Any] = {"engine": engine}
+    if image_uri:
+        section["image_uri"] = image_uri
+    section.update(typed)
+    section["environment"] = rest
+    return section
+
+
+def split_environment(
+    engine: str, environment: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """(typed settings, the rest) of a container environment, for `engine`.
+
+    The inverse of `serving.container_environment` for the typed settings; the keys the engine
+    service itself sets (LMI's vLLM async mode) are dropped, as the app sets them.
+    """
+    by_key = {keys[engine]: name for name, keys in serving.TYPED_KEYS.items() if engine in keys}
+    typed: dict[str, Any] = {}
+    rest: dict[str, str] = {}
+    for key, value in environment.items():
+        name = by_key.get(key)
+        if name is None:
+            if not (engine == "vllm" and key in serving.VLLM_ASYNC_SERVICE):
+                rest[key] = value
+        elif name in _INTEGER_SETTINGS:
+            try:
+                typed[name] = int(value)
+            except ValueError:
+                raise EntryError(f"{key}={value!r}: expected an integer") from None
+        else:
+            typed[name] = value
+    return typed, rest
+
+
+def entry_for_model(
+    *,
+    model_s3_uri: str,
+    instance_type: str,
+    image_uri: str | None = None,
+    environment: Mapping[str, str] | None = None,
+    accept_eula: bool = False,
+) -> dict[str, Any]:
+    """An entry serving the model at `model_s3_uri` (e.g. a quantization or compilation
+    output) on `instance_type`."""
+    return {
+        "instance_type": instance_type,
+        "model": {"s3_uri": _prefix(model_s3_uri), "accept_eula": accept_eula},
+        "serving": serving_section(
+            instance_type=instance_type, image_uri=image_uri, environment=environment or {}
+        ),
+    }
+
+
+def with_speculative_model(
+    entry: Mapping[str, Any], *, method: str, model_s3_uri: str, num_speculative_tokens: int = 5
+) -> dict[str, Any]:
+    """A copy of `entry` that speculates with the model at `model_s3_uri`."""
+    if method not in serving.SPECULATIVE_METHODS[1:]:
+        raise EntryError(
+            f"speculative method {method!r}: allowed {', '.join(serving.SPECULATIVE_METHODS[1:])}"
+        )
+    section = dict(entry["serving"])
+    if section["engine"] != "vllm":
+        raise EntryError(
+            f"speculative decoding needs the vllm engine; this entry serves with "
+            f"{section['engine']} ({section.get('image_uri', 'its pinned image')})"
+        )
+    section["speculative_decoding"] = {
+        "method": method,
+        "model": {"s3_uri": _prefix(model_s3_uri)},
+        "num_speculative_tokens": num_speculative_tokens,
+    }
+    return {**entry, "serving": section}
+
+
+def entry_for_eagle_job(
+    *,
+    base_model_s3_uri: str,
+    output_s3_uri: str,
+    instance_type: str,
+    image_uri: str | None = None,
+    environment: Mapping[str, str] | None = None,
+    accept_eula: bool = False,
+) -> dict[str, Any]:
+    """An entry serving the job's base model with the EAGLE head the job trained.
+
+    The head is `<output>/draft/`, mounted as channel `eagle`; the endpoint runs vLLM with
+    `speculative_config` method eagle3. A recommended image that is not a vLLM image of the
+    serving table is replaced by the pinned vLLM image (EAGLE needs vLLM's speculative config).
+    """
+    row = serving.image_for_uri(image_uri) if image_uri else None
+    keep_image = image_uri if row is not None and row.engine == "vllm" else None
+    if serving.accelerator_kind(instance_type) != "gpu":
+        raise EntryError(f"an EAGLE head runs on vLLM, on GPU instances, not on {instance_type}")
+    entry = entry_for_model(
+        model_s3_uri=base_model_s3_uri,
+        instance_type=instance_type,
+        image_uri=keep_image,
+        environment=environment,
+        accept_eula=accept_eula,
+    )
+    return with_speculative_model(
+        entry,
+        method=EAGLE_JOB_METHOD,
+        model_s3_uri=_prefix(output_s3_uri) + EAGLE_JOB_HEAD_PREFIX,
+    )

@@ -1,0 +1,371 @@
+"""What runs inside an endpoint's container: engines, pinned images, and the settings they read.
+
+The facts live in one cited table, `serving_images.json` beside this file: per pinned image, the
+`OPTION_*` keys its server reads (regenerated from the container's own source by
+scripts/serving_keys.py), the keys it ignores and why, the speculative-decoding methods its vLLM
+accepts, its dtypes and quantizations; and the accelerators of each instance type.
+
+From typed settings (`ServingSettings`) this module derives the container's environment for the
+pinned image, and refuses what that image does not read or support (`ServingError`, naming the
+setting, the value and what is allowed). Standard library only: the CDK app, the operator
+scripts and the notebooks all use it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+TABLE = Path(__file__).resolve().parent / "serving_images.json"
+
+# `custom`: an image the table does not know; its environment is passed as given, unchecked.
+ENGINES = ("vllm", "trtllm", "neuron", "custom")
+ENGINE_ACCELERATOR = {"vllm": "gpu", "trtllm": "gpu", "neuron": "neuron"}
+# Speculative methods this app can set up. `draft_model`: a smaller model of the same family
+# (e.g. Llama-3 8B for 70B); `eagle`/`eagle3`: an EAGLE head, e.g. the `draft/` output of an
+# EAGLE optimization job. vLLM's own names, passed as `speculative_config.method`.
+SPECULATIVE_METHODS = ("none", "draft_model", "eagle", "eagle3")
+# Channel of the extra model data source that mounts the speculative model, by method; the AWS
+# EAGLE sample (aws-samples/sagemaker-genai-hosting-examples, EAGLE_train_deploy.ipynb) uses
+# `eagle`, the SageMaker Python SDK `draft_model`.
+SPECULATIVE_CHANNEL = {"draft_model": "draft_model", "eagle": "eagle", "eagle3": "eagle"}
+ADDITIONAL_DATA_ROOT = "/opt/ml/additional-model-data-sources"
+# Async mode of LMI's vLLM service, as in the AWS EAGLE sample (also LMI 17+'s default).
+VLLM_ASYNC_SERVICE = {
+    "OPTION_ASYNC_MODE": "true",
+    "OPTION_ROLLING_BATCH": "disable",
+    "OPTION_ENTRYPOINT": "djl_python.lmi_vllm.vllm_async_service",
+}
+# The key each typed setting becomes, per engine (LMI's names; LMI maps them to the engine's).
+TYPED_KEYS: dict[str, dict[str, str]] = {
+    "tensor_parallel_degree": dict.fromkeys(
+        ("vllm", "trtllm", "neuron"), "OPTION_TENSOR_PARALLEL_DEGREE"
+    ),
+    "max_model_len": {
+        "vllm": "OPTION_MAX_MODEL_LEN",
+        "trtllm": "OPTION_MAX_SEQ_LEN",
+        "neuron": "OPTION_N_POSITIONS",
+    },
+    "max_concurrent_sequences": dict.fromkeys(
+        ("vllm", "trtllm", "neuron"), "OPTION_MAX_ROLLING_BATCH_SIZE"
+    ),
+    "dtype": dict.fromkeys(("vllm", "trtllm", "neuron"), "OPTION_DTYPE"),
+    "quantization": dict.fromkeys(("vllm", "trtllm", "neuron"), "OPTION_QUANTIZE"),
+}
+
+
+class ServingError(ValueError):
+    """A serving setting the pinned image cannot honour. `field` is relative to `serving`."""
+
+    def __init__(self, field: str, value: object, allowed: str) -> None:
+        super().__init__(f"serving.{field}: got {value!r}; {allowed}")
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+
+
+@dataclass(frozen=True)
+class ServingImage:
+    """One row of the table: a pinned image and what it reads."""
+
+    engine: str
+    repository: str
+    tag: str
+    vllm: str | None
+    keys: frozenset[str]
+    ignored: Mapping[str, str]
+    speculative_methods: Mapping[str, str]
+    dtypes: tuple[str, ...]
+    quantizations: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    @property
+    def accepted_keys(self) -> frozenset[str]:
+        return self.keys - set(self.ignored)
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, Any]:
+    return json.loads(TABLE.read_text())  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def images() -> tuple[ServingImage, ...]:
+    return tuple(
+        ServingImage(
+            engine=row["engine"],
+            repository=row["repository"],
+            tag=row["tag"],
+            vllm=row["vllm"],
+            keys=frozenset(row["keys"]),
+            ignored=row["ignored"],
+            speculative_methods=row["speculative_methods"],
+            dtypes=tuple(row["dtypes"]),
+            quantizations=tuple(row["quantizations"]),
+            sources=tuple(row["sources"]),
+        )
+        for row in _table()["images"]
+    )
+
+
+def default_tag(engine: str) -> str:
+    return str(_table()["default_tags"][engine])
+
+
+def image_for(engine: str, tag: str | None = None) -> ServingImage:
+    """The table row of `engine` at `tag` (its pinned default when `tag` is None)."""
+    if engine not in ENGINE_ACCELERATOR:
+        raise ServingError("engine", engine, f"allowed: {', '.join(ENGINE_ACCELERATOR)}")
+    wanted = tag or default_tag(engine)
+    rows = [row for row in images() if row.engine == engine]
+    for row in rows:
+        if row.tag == wanted:
+            return row
+    raise ServingError(
+        "image_tag",
+        wanted,
+        f"the {engine} images whose settings this app knows: "
+        f"{', '.join(row.tag for row in rows)} (add a row to {TABLE.name} for another)",
+    )
+
+
+_IMAGE_URI = re.compile(
+    r"(?P<registry>\d{12}\.dkr\.ecr\.[a-z0-9{}-]+\.amazonaws\.com(\.cn)?)/"
+    r"(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*):(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})"
+)
+
+
+def image_for_uri(uri: str) -> ServingImage | None:
+    """The table row of an explicit image URI (`<registry>/<repository>:<tag>`), if it has one.
+
+    An optimization job reports the image to serve its output with (RecommendedInferenceImage):
+    when that is a pinned image of the table, its settings are checked like any other.
+    """
+    match = _IMAGE_URI.fullmatch(uri)
+    if match is None:
+        return None
+    for row in images():
+        if (row.repository, row.tag) == (match["repository"], match["tag"]):
+            return row
+    return None
+
+
+def accelerator_kind(instance_type: str) -> str | None:
+    """`gpu`, `neuron`, or None for an instance type without accelerators."""
+    family = instance_type.split(".")[1] if instance_type.count(".") == 2 else ""
+    for kind, families in _table()["accelerators"]["kind"].items():
+        if family in families:
+            return str(kind)
+    return None
+
+
+def accelerator_devices(instance_type: str) -> int | None:
+    """GPUs (or NeuronCores) of `instance_type`, None when the table does not have it."""
+    devices = _table()["accelerators"]["devices"].get(instance_type)
+    return None if devices is None else int(devices)
+
+
+@dataclass(frozen=True)
+class SpeculativeDecoding:
+    """`method` in SPECULATIVE_METHODS other than `none`; the speculative model is mounted from
+    S3 as an extra model data channel (`channel`)."""
+
+    method: str
+    num_speculative_tokens: int = 5
+
+    @property
+    def channel(self) -> str:
+        return SPECULATIVE_CHANNEL[self.method]
+
+    @property
+    def path(self) -> str:
+        return f"{ADDITIONAL_DATA_ROOT}/{self.channel}"
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    """How an endpoint serves its model. `image_uri` replaces the pinned image (`image_tag`)."""
+
+    engine: str
+    image_tag: str | None = None
+    image_uri: str | None = None
+    tensor_parallel_degree: int | None = None
+    max_model_len: int | None = None
+    max_concurrent_sequences: int | None = None
+    dtype: str | None = None
+    quantization: str | None = None
+    speculative: SpeculativeDecoding | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
+def resolve_image(settings: ServingSettings) -> ServingImage | None:
+    """The table row the settings run on; None for a `custom` image."""
+    if settings.engine not in ENGINES:
+        raise ServingError("engine", settings.engine, f"allowed: {', '.join(ENGINES)}")
+    if settings.image_uri is not None and settings.image_tag is not None:
+        raise ServingError("image_uri", settings.image_uri, "set image_uri or image_tag, not both")
+    if settings.engine == "custom":
+        if settings.image_uri is None:
+            raise ServingError("image_uri", None, "engine custom needs image_uri (an ECR image)")
+        return None
+    if settings.image_uri is None:
+        return image_for(settings.engine, settings.image_tag)
+    row = image_for_uri(settings.image_uri)
+    if row is None or row.engine != settings.engine:
+        known = ", ".join(
+            f"{r.repository}:{r.tag}" for r in images() if r.engine == settings.engine
+        )
+        raise ServingError(
+            "image_uri",
+            settings.image_uri,
+            f"an image of engine {settings.engine} this app knows ({known}); for any other "
+            "image use engine custom",
+        )
+    return row
+
+
+def check(settings: ServingSettings, instance_type: str) -> ServingImage | None:
+    """Refuses settings the image cannot honour on `instance_type`; returns the image row."""
+    row = resolve_image(settings)
+    if row is None:
+        _check_custom(settings)
+        return None
+    kind = accelerator_kind(instance_type)
+    needed = ENGINE_ACCELERATOR[row.engine]
+    if kind != needed:
+        raise ServingError(
+            "engine",
+            row.engine,
+            f"a {row.engine} image needs a {needed} instance, and {instance_type} is "
+            + (f"a {kind} instance" if kind else "neither GPU nor Neuron"),
+        )
+    devices = accelerator_devices(instance_type)
+    tp = settings.tensor_parallel_degree
+    if tp is not None:
+        if devices is None:
+            raise ServingError(
+                "tensor_parallel_degree",
+                tp,
+                f"the accelerator table has no row for {instance_type}; add it to {TABLE.name}",
+            )
+        if tp > devices:
+            unit = "GPUs" if needed == "gpu" else "NeuronCores"
+            raise ServingError(
+                "tensor_parallel_degree",
+                tp,
+                f"{instance_type} has {devices} {unit}: allowed 1..{devices}",
+            )
+    if settings.dtype is not None and settings.dtype not in row.dtypes:
+        raise ServingError("dtype", settings.dtype, f"{row.tag} takes: {', '.join(row.dtypes)}")
+    if settings.quantization is not None and settings.quantization not in row.quantizations:
+        raise ServingError(
+            "quantization",
+            settings.quantization,
+            f"{row.tag} takes: {', '.join(row.quantizations)}",
+        )
+    _check_speculative(settings, row)
+    _check_environment(settings, row)
+    return row
+
+
+def _check_custom(settings: ServingSettings) -> None:
+    for name in (*TYPED_KEYS, "speculative"):
+        if getattr(settings, name) is not None:
+            raise ServingError(
+                name,
+                getattr(settings, name),
+                "engine custom runs an image this app does not know, so it cannot derive "
+                "settings for it: put them in serving.environment",
+            )
+
+
+def _check_speculative(settings: ServingSettings, row: ServingImage) -> None:
+    spec = settings.speculative
+    if spec is None:
+        return
+    if spec.method not in SPECULATIVE_METHODS[1:]:
+        raise ServingError(
+            "speculative_decoding.method",
+            spec.method,
+            f"allowed: {', '.join(SPECULATIVE_METHODS)}",
+        )
+    if not row.speculative_methods:
+        raise ServingError(
+            "speculative_decoding.method",
+            spec.method,
+            f"{row.engine} ({row.tag}) has no speculative decoding this app can set up; "
+            "use method none",
+        )
+    if spec.method not in row.speculative_methods:
+        raise ServingError(
+            "speculative_decoding.method",
+            spec.method,
+            f"the vLLM {row.vllm} of {row.tag} accepts: "
+            f"{', '.join(row.speculative_methods)} (another image_tag may accept it)",
+        )
+    if spec.num_speculative_tokens < 1:
+        raise ServingError(
+            "speculative_decoding.num_speculative_tokens",
+            spec.num_speculative_tokens,
+            "vLLM needs at least 1",
+        )
+
+
+def _derived_keys(engine: str) -> dict[str, str]:
+    """Environment key -> the typed setting that sets it, for `engine`."""
+    derived = {keys[engine]: name for name, keys in TYPED_KEYS.items() if engine in keys}
+    if engine == "vllm":
+        derived["OPTION_SPECULATIVE_CONFIG"] = "speculative_decoding"
+        derived.update(dict.fromkeys(VLLM_ASYNC_SERVICE, "engine (LMI's vLLM async service)"))
+    return derived
+
+
+def _check_environment(settings: ServingSettings, row: ServingImage) -> None:
+    derived = _derived_keys(row.engine)
+    for name, value in settings.environment.items():
+        where = f"environment.{name}"
+        if name in derived:
+            raise ServingError(where, value, f"set by serving.{derived[name]}; remove it here")
+        if not name.startswith("OPTION_"):
+            continue
+        if name in row.ignored:
+            raise ServingError(where, value, f"{row.tag} ignores it: {row.ignored[name]}")
+        if name not in row.accepted_keys:
+            close = difflib.get_close_matches(name, sorted(row.accepted_keys), n=3, cutoff=0.75)
+            raise ServingError(
+                where,
+                value,
+                f"{row.tag} reads no such key"
+                + (f"; did you mean {', '.join(close)}?" if close else "")
+                + f" ({len(row.accepted_keys)} keys it reads are listed in {TABLE.name})",
+            )
+
+
+def container_environment(settings: ServingSettings) -> dict[str, str]:
+    """The container's environment for the settings (call `check` first)."""
+    engine = settings.engine
+    environment: dict[str, str] = {}
+    if engine == "vllm":
+        environment.update(VLLM_ASYNC_SERVICE)
+    for name, keys in TYPED_KEYS.items():
+        value = getattr(settings, name)
+        if value is not None and engine in keys:
+            environment[keys[engine]] = str(value)
+    spec = settings.speculative
+    if spec is not None and engine == "vllm":
+        environment["OPTION_SPECULATIVE_CONFIG"] = json.dumps(
+            {
+                "method": spec.method,
+                "model": spec.path,
+                "num_speculative_tokens": spec.num_speculative_tokens,
+            },
+            separators=(",", ":"),
+        )
+    environment.update(settings.environment)
+    return environment
