@@ -24,7 +24,7 @@ PIPELINE_EXAMPLE ?= true
 .PHONY: help bootstrap synth test lint unit cfn-lint nag bench diff deploy destroy clean
 .PHONY: preflight cost cost-markdown smoke diagram
 .PHONY: synth-pipeline deploy-pipeline
-.PHONY: optimize
+.PHONY: optimize jumpstart
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -94,6 +94,9 @@ diagram: bootstrap ## Regenerate docs/architecture.png (and .dot) from the synth
 
 optimize: bootstrap ## Run an optimization job through the workflow of ENV: make optimize ARGS="--help"
 	@$(PYTHON) scripts/optimize.py --env-name $(ENV) $(ARGS)
+
+jumpstart: bootstrap ## Write a JumpStart model into an endpoint: make jumpstart MODEL=id ENDPOINT=key [ARGS="--draft --accept-eula"]
+	@$(PYTHON) scripts/jumpstart.py --env-name $(ENV) --model-id "$(MODEL)" --endpoint "$(ENDPOINT)" $(ARGS)
 
 clean: ## Remove generated files (keeps .venv and node_modules)
 	rm -rf cdk.out build .pytest_cache .ruff_cache

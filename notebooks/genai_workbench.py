@@ -91,6 +91,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from workbench_domain import endpoint_entry as entries
+from workbench_domain import jumpstart
 
 UTC = timezone(timedelta(0))
 
@@ -771,79 +772,27 @@ def with_custom_draft_model(
 
 
 # --------------------------------------------------------------------------------------------
-# JumpStart (SageMaker Python SDK v2, imported lazily)
+# JumpStart (boto3 only: DescribeHubContent on the public hub; no SageMaker Python SDK)
 # --------------------------------------------------------------------------------------------
 
 
-def _jumpstart_model_class() -> Any:
+def describe_jumpstart_model(
+    model_id: str = LLAMA3_70B,
+    *,
+    config_name: str | None = None,
+    version: str | None = None,
+    region: str | None = None,
+    sagemaker_client: Any = None,
+) -> jumpstart.JumpStartModel:
+    """A JumpStart model's image, artifacts and environment, with ``config_name`` applied."""
+    client = sagemaker_client or boto3.client("sagemaker", region_name=region)
     try:
-        from sagemaker.jumpstart.model import JumpStartModel
-    except ImportError as err:
-        raise WorkbenchError(
-            "This needs the SageMaker Python SDK v2 (JumpStartModel): run "
-            "`%pip install 'sagemaker>=2.225,<3'` in the notebook, then restart the kernel."
-        ) from err
-    return JumpStartModel
-
-
-def _has_speculative_source(config: Mapping[str, Any]) -> bool:
-    sources = (config.get("DeploymentArgs") or {}).get("AdditionalDataSources") or {}
-    return bool(sources.get("speculative_decoding"))
-
-
-def select_speculative_config(
-    configs: Sequence[Mapping[str, Any]], preferred: str = "lmi-optimized"
-) -> str:
-    """Name of the JumpStart deployment config that carries a speculative-decoding draft model.
-
-    ``preferred`` wins if it has one; otherwise the first config that has one.
-    """
-    with_draft = [c for c in configs if _has_speculative_source(c)]
-    for config in with_draft:
-        if config.get("DeploymentConfigName") == preferred:
-            return preferred
-    if with_draft:
-        return str(with_draft[0]["DeploymentConfigName"])
-    names = [c.get("DeploymentConfigName") for c in configs]
-    raise WorkbenchError(f"No deployment config with a speculative-decoding draft model in {names}")
-
-
-def _model_data_uri(model_data: Any) -> str:
-    if isinstance(model_data, str):
-        return model_data
-    if isinstance(model_data, Mapping) and "S3DataSource" in model_data:
-        return str(model_data["S3DataSource"]["S3Uri"])
-    raise WorkbenchError(f"cannot read an S3 URI from model_data {model_data!r:.200}")
-
-
-def entry_from_jumpstart_model(
-    model: Any, *, instance_type: str, accept_eula: bool, with_draft: bool
-) -> dict[str, Any]:
-    """Endpoint entry from a resolved SDK ``JumpStartModel`` (its image, data, env, draft).
-
-    The draft-model variable is always dropped from the environment: with a draft, the endpoint
-    construct mounts it and sets the variable itself (the config refuses both); without one,
-    nothing is mounted.
-    """
-    environment = {str(k): str(v) for k, v in dict(model.env or {}).items()}
-    environment.pop("OPTION_SPECULATIVE_DRAFT_MODEL", None)
-    draft = None
-    if with_draft:
-        sources = list(getattr(model, "additional_model_data_sources", None) or [])
-        chosen = [s for s in sources if s.get("ChannelName") == DRAFT_MODEL_CHANNEL] or sources
-        if not chosen:
-            raise WorkbenchError("the JumpStart model has no additional (draft) model data source")
-        draft = {"jumpstart": True, "s3_uri": str(chosen[0]["S3DataSource"]["S3Uri"])}
-    return {
-        "instance_type": instance_type,
-        "model": {
-            "s3_uri": _model_data_uri(model.model_data),
-            "accept_eula": accept_eula,
-            "image": {"uri": str(model.image_uri)},
-            "environment": environment,
-            "draft_model": draft,
-        },
-    }
+        response = client.describe_hub_content(**jumpstart.describe_request(model_id, version))
+        return jumpstart.parse_model(response, config_name)
+    except ClientError as error:
+        raise WorkbenchError(f"JumpStart model {model_id}: {error}") from error
+    except jumpstart.JumpStartError as error:
+        raise WorkbenchError(str(error)) from error
 
 
 def jumpstart_entry(
@@ -851,44 +800,33 @@ def jumpstart_entry(
     *,
     instance_type: str = "ml.p4d.24xlarge",
     accept_eula: bool = False,
+    with_draft: bool = False,
+    jumpstart_image: bool = False,
     region: str | None = None,
-    model_factory: Callable[..., Any] | None = None,
+    sagemaker_client: Any = None,
 ) -> dict[str, Any]:
-    """Endpoint entry for a JumpStart model with its default deployment config (no draft)."""
-    factory = model_factory or _jumpstart_model_class()
-    model = factory(model_id=model_id, instance_type=instance_type, region=region)
-    return entry_from_jumpstart_model(
-        model, instance_type=instance_type, accept_eula=accept_eula, with_draft=False
-    )
+    """Endpoint entry for a JumpStart model; ``with_draft`` adds the SageMaker-provided draft.
 
-
-def jumpstart_draft_config(
-    model_id: str = LLAMA3_70B,
-    *,
-    instance_type: str = "ml.p4d.24xlarge",
-    config_name: str = "lmi-optimized",
-    accept_eula: bool = False,
-    region: str | None = None,
-    model_factory: Callable[..., Any] | None = None,
-    printer: Printer = print,
-) -> dict[str, Any]:
-    """Endpoint entry using JumpStart's pre-optimized config with the SageMaker draft model.
-
-    Lists the model's deployment configs, picks ``config_name`` (or the first config with a
-    speculative-decoding data source), applies it and returns the entry, whose
-    ``draft_model`` is ``{"jumpstart": True, "s3_uri": ...}``.
+    The draft comes from the model's ``lmi-optimized`` deployment config, and is served by the
+    app's pinned vLLM image with ``speculative_config`` (see workbench_domain/endpoint_entry).
     """
-    factory = model_factory or _jumpstart_model_class()
-    model = factory(model_id=model_id, instance_type=instance_type, region=region)
-    configs = model.list_deployment_configs()
-    printer("Deployment configs: " + ", ".join(str(c.get("DeploymentConfigName")) for c in configs))
-    chosen = select_speculative_config(configs, config_name)
-    if chosen != config_name:
-        printer(f"No {config_name!r} config with a draft model; using {chosen!r}.")
-    model.set_deployment_config(config_name=chosen, instance_type=instance_type)
-    return entry_from_jumpstart_model(
-        model, instance_type=instance_type, accept_eula=accept_eula, with_draft=True
+    model = describe_jumpstart_model(
+        model_id,
+        config_name=jumpstart.SPECULATIVE_CONFIG if with_draft else None,
+        region=region,
+        sagemaker_client=sagemaker_client,
     )
+    if with_draft and model.draft_s3_uri is None:
+        raise WorkbenchError(f"{model_id} config {jumpstart.SPECULATIVE_CONFIG} has no draft model")
+    try:
+        return entries.entry_for_jumpstart(
+            model,
+            instance_type=instance_type,
+            accept_eula=accept_eula,
+            jumpstart_image=jumpstart_image,
+        )
+    except entries.EntryError as error:
+        raise WorkbenchError(str(error)) from error
 
 
 # --------------------------------------------------------------------------------------------

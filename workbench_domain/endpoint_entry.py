@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workbench_domain import serving
+from workbench_domain import jumpstart, serving
 
 _INTEGER_SETTINGS = ("tensor_parallel_degree", "max_model_len", "max_concurrent_sequences")
 # The method for an EAGLE head trained by an optimization job: AWS's sample deploys that
@@ -164,3 +164,34 @@ def entry_for_eagle_job(
         method=EAGLE_JOB_METHOD,
         model_s3_uri=_prefix(output_s3_uri) + EAGLE_JOB_HEAD_PREFIX,
     )
+
+
+def entry_for_jumpstart(
+    model: jumpstart.JumpStartModel,
+    *,
+    instance_type: str,
+    accept_eula: bool,
+    jumpstart_image: bool = False,
+) -> dict[str, Any]:
+    """An entry serving a JumpStart model (and its SageMaker-provided draft, if it has one).
+
+    By default the model runs on the app's pinned image for the instance, with JumpStart's
+    environment split into typed settings; `jumpstart_image` keeps JumpStart's own image
+    (engine custom unless the serving table knows it). A draft needs the pinned vLLM image:
+    JumpStart's LMI images set it up with OPTION_SPECULATIVE_DRAFT_MODEL, which LMI 15+ ignores.
+    """
+    entry = entry_for_model(
+        model_s3_uri=model.artifacts_uri,
+        instance_type=instance_type,
+        image_uri=model.image_uri if jumpstart_image else None,
+        environment={
+            k: v for k, v in model.environment.items() if k not in serving.LEGACY_DRAFT_KEYS
+        },
+        accept_eula=accept_eula,
+    )
+    if model.draft_s3_uri is None:
+        return entry
+    drafted = with_speculative_model(entry, method="draft_model", model_s3_uri=model.draft_s3_uri)
+    drafted["serving"]["speculative_decoding"]["model"]["jumpstart"] = True
+    drafted["serving"]["speculative_decoding"]["model"]["accept_eula"] = accept_eula
+    return drafted

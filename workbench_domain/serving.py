@@ -36,6 +36,11 @@ SPECULATIVE_METHODS = ("none", "draft_model", "eagle", "eagle3")
 # `eagle`, the SageMaker Python SDK `draft_model`.
 SPECULATIVE_CHANNEL = {"draft_model": "draft_model", "eagle": "eagle", "eagle3": "eagle"}
 ADDITIONAL_DATA_ROOT = "/opt/ml/additional-model-data-sources"
+# The draft-model keys of lmi-dist (LMI <= 14) and transformers-neuronx, which JumpStart's older
+# LMI configs set; the app mounts and configures a draft model itself.
+LEGACY_DRAFT_KEYS = frozenset(
+    {"OPTION_SPECULATIVE_DRAFT_MODEL", "OPTION_SPECULATIVE_LENGTH", "OPTION_DRAFT_MODEL_TP_SIZE"}
+)
 # Async mode of LMI's vLLM service, as in the AWS EAGLE sample (also LMI 17+'s default).
 VLLM_ASYNC_SERVICE = {
     "OPTION_ASYNC_MODE": "true",

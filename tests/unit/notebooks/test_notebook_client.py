@@ -518,101 +518,146 @@ def test_save_entry_writes_json(tmp_path):
 
 # ------------------------------------------------------------------------------- JumpStart
 
-CONFIGS = [
-    {"DeploymentConfigName": "lmi", "DeploymentArgs": {"ImageUri": "img-lmi"}},
-    {
-        "DeploymentConfigName": "lmi-optimized",
-        "DeploymentArgs": {
-            "ImageUri": "img-opt",
-            "AdditionalDataSources": {
-                "speculative_decoding": [{"channel_name": "draft_model", "s3_data_source": {}}]
+
+# A hub content document shaped as the SageMaker Python SDK v2 parses it (HubModelDocument,
+# aws/sagemaker-python-sdk v2.257.1 src/sagemaker/jumpstart/hub/interfaces.py); values made up.
+HUB_DOCUMENT = {
+    "HostingEcrUri": (
+        "763104351884.dkr.ecr.eu-west-1.amazonaws.com/djl-inference:0.28.0-lmi10.0.0-cu124"
+    ),
+    "HostingArtifactUri": "s3://jumpstart-private-cache-prod-eu-west-1/meta-textgeneration/llama-3-70b/",
+    "InferenceEnvironmentVariables": [
+        {
+            "Name": "OPTION_TENSOR_PARALLEL_DEGREE",
+            "Type": "text",
+            "Default": "8",
+            "Scope": "container",
+        },
+        {"Name": "HF_MODEL_ID", "Type": "text", "Default": "/opt/ml/model", "Scope": "container"},
+        {"Name": "SAGEMAKER_PROGRAM", "Type": "text", "Default": "x.py", "Scope": "algorithm"},
+    ],
+    "InferenceConfigs": {
+        "lmi": {"ComponentNames": ["lmi"]},
+        "lmi-optimized": {"ComponentNames": ["lmi-optimized"]},
+    },
+    "InferenceConfigComponents": {
+        "lmi": {},
+        "lmi-optimized": {
+            "InferenceEnvironmentVariables": [
+                {
+                    "Name": "OPTION_SPECULATIVE_DRAFT_MODEL",
+                    "Default": "/opt/ml/draft",
+                    "Scope": "container",
+                }
+            ],
+            "HostingAdditionalDataSources": {
+                "SpeculativeDecoding": [
+                    {
+                        "ChannelName": "draft_model",
+                        "ArtifactVersion": "1",
+                        "S3DataSource": {
+                            "S3Uri": "s3://jumpstart-private-cache-prod-eu-west-1/sagemaker-speculative-decoding-llama3-small-v3",
+                            "CompressionType": "None",
+                            "S3DataType": "S3Prefix",
+                        },
+                    }
+                ]
             },
         },
     },
-]
+}
 
 
-class FakeJumpStartModel:
-    """The attributes of sagemaker.jumpstart.model.JumpStartModel this client reads."""
-
-    created: list = []
-
-    def __init__(self, model_id, instance_type=None, region=None):
-        FakeJumpStartModel.created.append((model_id, instance_type, region))
-        self.image_uri = "example.ecr/djl-inference:0.28.0-lmi10.0.0-cu124"
-        self.model_data = {
-            "S3DataSource": {
-                "S3Uri": "s3://jumpstart-cache/llama-3-70b/prepack/",
-                "S3DataType": "S3Prefix",
-                "CompressionType": "None",
-            }
-        }
-        self.env = {"OPTION_TENSOR_PARALLEL_DEGREE": 8}
-        self.additional_model_data_sources = None
-        self.config_name = None
-
-    def list_deployment_configs(self):
-        return CONFIGS
-
-    def set_deployment_config(self, config_name, instance_type):
-        self.config_name = config_name
-        self.env = {**self.env, "OPTION_SPECULATIVE_DRAFT_MODEL": "/opt/ml/draft"}
-        self.additional_model_data_sources = [
-            {
-                "ChannelName": "draft_model",
-                "S3DataSource": {"S3Uri": "s3://jumpstart-cache/draft/", "S3DataType": "S3Prefix"},
-            }
-        ]
-
-
-def test_select_speculative_config_prefers_the_named_one():
-    assert wb.select_speculative_config(CONFIGS) == "lmi-optimized"
-    renamed = [CONFIGS[0], {**CONFIGS[1], "DeploymentConfigName": "lmi-spec"}]
-    assert wb.select_speculative_config(renamed) == "lmi-spec"
-    with pytest.raises(wb.WorkbenchError, match="No deployment config"):
-        wb.select_speculative_config(CONFIGS[:1])
-
-
-def test_jumpstart_draft_config_returns_the_entry_with_the_sagemaker_draft():
-    entry = wb.jumpstart_draft_config(
-        instance_type="ml.p4d.24xlarge",
-        accept_eula=True,
-        region="eu-west-1",
-        model_factory=FakeJumpStartModel,
-        printer=lambda _: None,
+def hub_client(document: dict = HUB_DOCUMENT):
+    client = boto3.client("sagemaker", region_name="eu-west-1")
+    stubber = Stubber(client)
+    stubber.add_response(
+        "describe_hub_content",
+        {
+            "HubContentName": wb.LLAMA3_70B,
+            "HubContentArn": (
+                "arn:aws:sagemaker:eu-west-1:aws:hub-content/SageMakerPublicHub/Model/x/2.17.0"
+            ),
+            "HubContentVersion": "2.17.0",
+            "HubContentType": "Model",
+            "DocumentSchemaVersion": "2.3.0",
+            "HubName": "SageMakerPublicHub",
+            "HubArn": "arn:aws:sagemaker:eu-west-1:aws:hub/SageMakerPublicHub",
+            "HubContentDocument": json.dumps(document),
+            "HubContentStatus": "Available",
+            "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
+        },
+        {
+            "HubName": "SageMakerPublicHub",
+            "HubContentType": "Model",
+            "HubContentName": wb.LLAMA3_70B,
+        },
     )
-    assert FakeJumpStartModel.created[-1] == (wb.LLAMA3_70B, "ml.p4d.24xlarge", "eu-west-1")
+    stubber.activate()
+    return client, stubber
+
+
+def test_jumpstart_entry_reads_the_hub_document_with_boto3_alone():
+    client, stubber = hub_client()
+    entry = wb.jumpstart_entry(accept_eula=True, sagemaker_client=client)
+    stubber.assert_no_pending_responses()
     assert entry == {
         "instance_type": "ml.p4d.24xlarge",
-        "model": {
-            "s3_uri": "s3://jumpstart-cache/llama-3-70b/prepack/",
-            "accept_eula": True,
-            "image": {"uri": "example.ecr/djl-inference:0.28.0-lmi10.0.0-cu124"},
-            # The endpoint mounts the draft and sets OPTION_SPECULATIVE_DRAFT_MODEL itself.
-            "environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "8"},
-            "draft_model": {"jumpstart": True, "s3_uri": "s3://jumpstart-cache/draft/"},
+        "model": {"s3_uri": HUB_DOCUMENT["HostingArtifactUri"], "accept_eula": True},
+        # The app's pinned vLLM image; JumpStart's container variables split into settings.
+        "serving": {
+            "engine": "vllm",
+            "tensor_parallel_degree": 8,
+            "environment": {"HF_MODEL_ID": "/opt/ml/model"},
         },
     }
 
 
-def test_jumpstart_entry_has_no_draft():
-    class DefaultWithDraftEnv(FakeJumpStartModel):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.env = {**self.env, "OPTION_SPECULATIVE_DRAFT_MODEL": "/opt/ml/draft"}
+def test_jumpstart_draft_comes_from_the_lmi_optimized_config_as_a_speculative_config():
+    client, _ = hub_client()
+    entry = wb.jumpstart_entry(accept_eula=True, with_draft=True, sagemaker_client=client)
+    assert entry["serving"]["speculative_decoding"] == {
+        "method": "draft_model",
+        "model": {
+            "s3_uri": "s3://jumpstart-private-cache-prod-eu-west-1/"
+            "sagemaker-speculative-decoding-llama3-small-v3/",
+            "jumpstart": True,
+            "accept_eula": True,
+        },
+        "num_speculative_tokens": 5,
+    }
+    # The legacy key of JumpStart's LMI 10 config is dropped: LMI 15+ ignores it.
+    assert "OPTION_SPECULATIVE_DRAFT_MODEL" not in entry["serving"]["environment"]
 
-    entry = wb.jumpstart_entry(model_factory=DefaultWithDraftEnv)
-    assert entry["model"]["draft_model"] is None
-    assert entry["model"]["environment"] == {"OPTION_TENSOR_PARALLEL_DEGREE": "8"}
-    assert entry["model"]["s3_uri"] == "s3://jumpstart-cache/llama-3-70b/prepack/"
+
+def test_jumpstart_image_can_be_kept_and_is_then_a_custom_image():
+    client, _ = hub_client()
+    entry = wb.jumpstart_entry(jumpstart_image=True, sagemaker_client=client)
+    assert entry["serving"] == {
+        "engine": "custom",
+        "image_uri": HUB_DOCUMENT["HostingEcrUri"],
+        "environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "8", "HF_MODEL_ID": "/opt/ml/model"},
+    }
 
 
-def test_missing_sdk_gives_the_install_command(monkeypatch):
+def test_a_jumpstart_model_without_the_draft_config_is_named():
+    document = {k: v for k, v in HUB_DOCUMENT.items() if k != "InferenceConfigs"}
+    client, _ = hub_client(document)
+    with pytest.raises(wb.WorkbenchError, match="no deployment config 'lmi-optimized'"):
+        wb.jumpstart_entry(with_draft=True, sagemaker_client=client)
+
+
+def test_a_hub_document_without_artifacts_is_named():
+    document = {k: v for k, v in HUB_DOCUMENT.items() if k != "HostingArtifactUri"}
+    client, _ = hub_client(document)
+    with pytest.raises(wb.WorkbenchError, match="has no HostingArtifactUri"):
+        wb.jumpstart_entry(sagemaker_client=client)
+
+
+def test_the_client_never_imports_the_sagemaker_sdk(monkeypatch):
     monkeypatch.setitem(sys.modules, "sagemaker", None)
-    monkeypatch.setitem(sys.modules, "sagemaker.jumpstart", None)
-    monkeypatch.setitem(sys.modules, "sagemaker.jumpstart.model", None)
-    with pytest.raises(wb.WorkbenchError, match=re.escape("sagemaker>=2.225,<3")):
-        wb.jumpstart_draft_config()
+    client, _ = hub_client()
+    assert wb.jumpstart_entry(sagemaker_client=client)["serving"]["engine"] == "vllm"
 
 
 # ------------------------------------------------------------------------ draft model upload

@@ -1,0 +1,79 @@
+"""Write a JumpStart model into an endpoint of cdk.json, read with boto3 alone.
+
+    make jumpstart MODEL=meta-textgeneration-llama-3-70b ENDPOINT=p4d ARGS="--accept-eula --draft"
+
+Reads the model's hub document (`DescribeHubContent` on `SageMakerPublicHub`), builds the
+endpoint entry (artifacts, environment, the SageMaker-provided draft of its `lmi-optimized`
+config with --draft) and writes it into `workbench.environments.<env>.endpoints.<ENDPOINT>` only
+after the app's config loader accepts it; otherwise cdk.json is left as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import boto3  # noqa: E402
+from optimize import CDK_JSON, load_workbench, promote, write_config  # noqa: E402
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="make jumpstart", description=__doc__.splitlines()[0])
+    parser.add_argument("--model-id", required=True, help="JumpStart model id")
+    parser.add_argument("--endpoint", required=True, help="endpoint key in cdk.json, e.g. p4d")
+    parser.add_argument("--env-name", default="dev", help="environment of cdk.json (default dev)")
+    parser.add_argument("--region", help="region whose public hub to read (default: boto3's)")
+    parser.add_argument("--accept-eula", action="store_true", help="accept the model's EULA")
+    parser.add_argument("--draft", action="store_true", help="add the SageMaker-provided draft")
+    parser.add_argument(
+        "--jumpstart-image",
+        action="store_true",
+        help="serve with JumpStart's own image (unchecked) instead of the app's pinned image",
+    )
+    return parser
+
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    make_client: Callable[..., Any] = boto3.client,
+    config_path: Path = CDK_JSON,
+) -> int:
+    args = build_parser().parse_args(argv)
+    wb = load_workbench()
+    config = json.loads(config_path.read_text())
+    endpoints = config["context"]["workbench"]["environments"].get(args.env_name, {})
+    if args.endpoint not in endpoints.get("endpoints", {}):
+        print(
+            f"error: no endpoint {args.endpoint!r} in cdk.json for {args.env_name}", file=sys.stderr
+        )
+        return 2
+    instance_type = endpoints["endpoints"][args.endpoint]["instance_type"]
+    try:
+        entry = wb.jumpstart_entry(
+            args.model_id,
+            instance_type=instance_type,
+            accept_eula=args.accept_eula,
+            with_draft=args.draft,
+            jumpstart_image=args.jumpstart_image,
+            sagemaker_client=make_client("sagemaker", region_name=args.region),
+        )
+        write_config(promote(config, args.env_name, args.endpoint, entry), config_path)
+    except wb.WorkbenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"Wrote {args.model_id} into endpoint {args.endpoint!r} of {args.env_name} in cdk.json:")
+    print(wb.entry_json(entry))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
