@@ -41,10 +41,8 @@ class EndpointStack(cdk.Stack):
 
         model, settings = endpoint.model, endpoint.serving
         # The config loader has checked the settings against the image (serving.check).
-        channels = {}
-        if settings.speculative is not None and endpoint.speculative_model is not None:
-            spec = endpoint.speculative_model
-            channels[settings.speculative.channel] = artifacts(spec.location, spec.accept_eula)
+        spec = endpoint.speculative_model
+        channels = {spec.channel: artifacts(spec.location, spec.accept_eula)} if spec else {}
         self.endpoint = AsyncLlmEndpoint(
             self,
             "Endpoint",
@@ -77,10 +75,6 @@ class EndpointStack(cdk.Stack):
                 "endpoint_name": ep.endpoint_name,
                 "variant_name": ep.variant_name,
                 "instance_type": endpoint.instance_type,
-                "engine": settings.engine,
-                "speculative_method": settings.speculative.method
-                if settings.speculative
-                else "none",
                 "input_prefix": ep.s3_uri(ep.input_prefix),
                 "output_prefix": ep.s3_uri(ep.output_prefix),
                 "failure_prefix": ep.s3_uri(ep.failure_prefix),

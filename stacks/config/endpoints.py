@@ -90,8 +90,10 @@ class S3Location:
 
 @dataclass(frozen=True)
 class SpeculativeModelConfig:
-    """Where the speculative model (draft model or EAGLE head) is, mounted as an extra channel."""
+    """Where the speculative model (draft model or EAGLE head) is, and the extra model data
+    channel it is mounted as (`serving.speculative.channel`)."""
 
+    channel: str
     location: S3Location
     # True for the SageMaker-provided (JumpStart) draft, which needs network isolation.
     jumpstart: bool
@@ -112,7 +114,7 @@ class EndpointConfig:
     instance_type: str
     model: ModelConfig
     serving: ServingSettings
-    # Set exactly when serving.speculative is.
+    # The model behind serving.speculative (both or neither).
     speculative_model: SpeculativeModelConfig | None
     max_capacity: int
     max_concurrent_invocations_per_instance: int
@@ -173,8 +175,9 @@ def _model(section: Reader) -> ModelConfig:
     )
 
 
-def _speculative_model(section: Reader) -> SpeculativeModelConfig:
+def _speculative_model(section: Reader, channel: str) -> SpeculativeModelConfig:
     return SpeculativeModelConfig(
+        channel=channel,
         location=_location(section),
         jumpstart=section.boolean("jumpstart", False),
         accept_eula=section.boolean("accept_eula", False),
@@ -194,13 +197,11 @@ def _speculative(
             f"method {method} needs the speculative model's location: "
             '{"s3_key_prefix": "models/x/"} or {"s3_uri": "s3://bucket/x/"}',
         )
-    return (
-        SpeculativeDecoding(
-            method=method,
-            num_speculative_tokens=section.integer("num_speculative_tokens", 5, minimum=1),
-        ),
-        section.section("model", _speculative_model),
+    decoding = SpeculativeDecoding(
+        method=method,
+        num_speculative_tokens=section.integer("num_speculative_tokens", 5, minimum=1),
     )
+    return decoding, section.section("model", lambda s: _speculative_model(s, decoding.channel))
 
 
 def _serving(section: Reader) -> tuple[ServingSettings, SpeculativeModelConfig | None]:

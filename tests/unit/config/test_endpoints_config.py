@@ -34,6 +34,7 @@ def test_default_config_has_the_p4d_and_inf2_endpoints(config_context):
     assert gpu.serving.speculative == serving.SpeculativeDecoding("draft_model", 5)
     assert gpu.speculative_model is not None
     assert gpu.speculative_model.location.key_prefix == "models/meta-llama-3-8b/"
+    assert gpu.speculative_model.channel == "draft_model"
     assert (neuron.instance_type, neuron.serving.engine) == ("ml.inf2.48xlarge", "neuron")
     assert neuron.serving.tensor_parallel_degree == 24
     assert neuron.volume_size_gb == 512
@@ -87,6 +88,16 @@ def test_model_may_live_outside_the_artifacts_bucket(config_context):
     config = load_config(config_context, "dev").endpoints["p4d"]
     assert config.model.location.uri.startswith("s3://jumpstart-private-cache-prod-{region}/")
     assert config.speculative_model.jumpstart is True
+
+
+def test_an_eagle_head_is_mounted_on_the_eagle_channel(config_context):
+    p4d(config_context)["serving"].update(
+        image_tag="0.36.0-lmi18.0.0-cu128",
+        speculative_decoding={"method": "eagle3", "model": {"s3_key_prefix": "heads/x/"}},
+    )
+    endpoint = load_config(config_context, "dev").endpoints["p4d"]
+    assert endpoint.speculative_model.channel == "eagle"
+    assert endpoint.serving.speculative.path == "/opt/ml/additional-model-data-sources/eagle"
 
 
 def test_a_custom_image_takes_its_environment_unchecked(config_context):
