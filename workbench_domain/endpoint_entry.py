@@ -21,7 +21,6 @@ from typing import Any
 
 from workbench_domain import jumpstart, serving
 
-_INTEGER_SETTINGS = ("tensor_parallel_degree", "max_model_len", "max_concurrent_sequences")
 # The method for an EAGLE head trained by an optimization job: AWS's sample deploys that
 # output with method eagle3 (aws-samples/sagemaker-genai-hosting-examples
 # 03-features/speculative-decoding/EAGLE/EAGLE_train_deploy.ipynb).
@@ -74,7 +73,7 @@ def split_environment(
     The inverse of `serving.container_environment` for the typed settings; the keys the engine
     service itself sets (LMI's vLLM async mode) are dropped, as the app sets them.
     """
-    by_key = {keys[engine]: name for name, keys in serving.TYPED_KEYS.items() if engine in keys}
+    by_key = serving.typed_keys(engine)
     typed: dict[str, Any] = {}
     rest: dict[str, str] = {}
     for key, value in environment.items():
@@ -82,7 +81,7 @@ def split_environment(
         if name is None:
             if not (engine == "vllm" and key in serving.VLLM_ASYNC_SERVICE):
                 rest[key] = value
-        elif name in _INTEGER_SETTINGS:
+        elif name in serving.INTEGER_SETTINGS:
             try:
                 typed[name] = int(value)
             except ValueError:

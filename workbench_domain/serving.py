@@ -63,6 +63,10 @@ TYPED_KEYS: dict[str, dict[str, str]] = {
     "dtype": dict.fromkeys(("vllm", "trtllm", "neuron"), "OPTION_DTYPE"),
     "quantization": dict.fromkeys(("vllm", "trtllm", "neuron"), "OPTION_QUANTIZE"),
 }
+# The typed settings that are counts (the others are names).
+INTEGER_SETTINGS = frozenset(
+    {"tensor_parallel_degree", "max_model_len", "max_concurrent_sequences"}
+)
 
 
 class ServingError(ValueError):
@@ -322,9 +326,14 @@ def _check_speculative(settings: ServingSettings, row: ServingImage) -> None:
         )
 
 
+def typed_keys(engine: str) -> dict[str, str]:
+    """Environment key -> the typed setting (a field of ServingSettings) it comes from."""
+    return {keys[engine]: name for name, keys in TYPED_KEYS.items() if engine in keys}
+
+
 def _derived_keys(engine: str) -> dict[str, str]:
-    """Environment key -> the typed setting that sets it, for `engine`."""
-    derived = {keys[engine]: name for name, keys in TYPED_KEYS.items() if engine in keys}
+    """Environment key -> what sets it, for every key `container_environment` derives."""
+    derived = typed_keys(engine)
     if engine == "vllm":
         derived["OPTION_SPECULATIVE_CONFIG"] = "speculative_decoding"
         derived.update(dict.fromkeys(VLLM_ASYNC_SERVICE, "engine (LMI's vLLM async service)"))

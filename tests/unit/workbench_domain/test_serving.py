@@ -74,3 +74,22 @@ def test_an_image_uri_is_matched_to_its_row_by_repository_and_tag():
     uri = "763104351884.dkr.ecr.{region}.amazonaws.com/djl-inference:0.36.0-lmi20.0.0-cu128"
     assert serving.image_for_uri(uri).vllm == "0.15.1"
     assert serving.image_for_uri(uri.replace("djl-inference", "other")) is None
+
+
+@pytest.mark.parametrize("row", serving.images(), ids=lambda row: row.tag)
+def test_every_key_the_app_derives_is_one_the_image_reads(row):
+    settings = serving.ServingSettings(
+        engine=row.engine,
+        image_tag=row.tag,
+        tensor_parallel_degree=1,
+        max_model_len=4096,
+        max_concurrent_sequences=4,
+        dtype=row.dtypes[0],
+        quantization=row.quantizations[0],
+        speculative=serving.SpeculativeDecoding(next(iter(row.speculative_methods)))
+        if row.speculative_methods
+        else None,
+    )
+    derived = serving.container_environment(settings)
+    assert set(derived) - row.accepted_keys == set()
+    assert len(derived) >= len(serving.TYPED_KEYS)
