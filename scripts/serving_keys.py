@@ -1,4 +1,4 @@
-"""Regenerates the `keys` of each image in workbench_domain/serving_images.json from its sources.
+"""Regenerates what each image of workbench_domain/serving_images.json reads, from its sources.
 
 Not part of `make test` (it needs the containers' sources, which are not shipped in a package):
 a maintainer runs it when adding an image row, with a clone of deepjavalibrary/djl-serving and
@@ -12,6 +12,10 @@ the diff. The keys of an image are the `OPTION_<KEY>` variables its server reads
   the cases of `PyModel.java`'s option switch;
 * for vLLM images, every field of vLLM's `EngineArgs` at the image's vLLM version, which LMI
   passes through (`vllm_rb_properties.py`, `get_additional_vllm_engine_args`).
+
+For vLLM images it also regenerates `dtypes` (the keys of `DTYPE_MAPPER` in
+`vllm_rb_properties.py`) and `quantizations` (vLLM's `QuantizationMethods` literal,
+`vllm/model_executor/layers/quantization/__init__.py`).
 
     python scripts/serving_keys.py --djl-serving /path/to/djl-serving.git \
         --vllm-wheel 0.15.1=/path/vllm-0.15.1.whl --vllm-wheel 0.12.0=/path/vllm-0.12.0.whl
@@ -66,10 +70,26 @@ def class_fields(source: str, names: tuple[str, ...]) -> set[str]:
     return fields
 
 
-def engine_args(wheel: Path) -> set[str]:
+def wheel_file(wheel: Path, path: str) -> str:
     with zipfile.ZipFile(wheel) as archive:
-        source = archive.read("vllm/engine/arg_utils.py").decode()
-    return class_fields(source, ("EngineArgs",))
+        return archive.read(path).decode()
+
+
+def engine_args(wheel: Path) -> set[str]:
+    return class_fields(wheel_file(wheel, "vllm/engine/arg_utils.py"), ("EngineArgs",))
+
+
+def quantization_methods(wheel: Path) -> list[str]:
+    source = wheel_file(wheel, "vllm/model_executor/layers/quantization/__init__.py")
+    literal = source[source.index("QuantizationMethods = Literal[") :]
+    return re.findall(r'"([a-z0-9_-]+)"', literal[: literal.index("]")])
+
+
+def dtype_names(source: str) -> list[str]:
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DTYPE_MAPPER":
+            return [key.value for key in node.value.keys]  # type: ignore[attr-defined]
+    raise SystemExit("DTYPE_MAPPER not found")
 
 
 def option_keys(row: dict, repo: Path, wheels: dict[str, Path]) -> list[str]:
@@ -103,6 +123,12 @@ def main() -> None:
     table = json.loads(TABLE.read_text())
     for row in table["images"]:
         row["keys"] = option_keys(row, args.djl_serving, wheels)
+        if row.get("vllm"):
+            properties = git_show(
+                args.djl_serving, row["djl_serving_branch"], PROPERTIES + "vllm_rb_properties.py"
+            )
+            row["dtypes"] = dtype_names(properties)
+            row["quantizations"] = quantization_methods(wheels[row["vllm"]])
     TABLE.write_text(json.dumps(table, indent=2) + "\n")
 
 
