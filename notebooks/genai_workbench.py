@@ -56,17 +56,10 @@ Optimization workflow (Step Functions)
     ``duration_seconds``.
 
 Endpoint entry (what the notebooks "promote")
-    A plain dict shaped like an endpoint of ``cdk.json``::
-
-        {"instance_type": "ml....",
-         "model": {"s3_uri": str, "accept_eula": bool,
-                   "image": {"family": "lmi" | "trtllm" | "neuron"} or {"uri": str},
-                   "environment": {str: str},
-                   "draft_model": {"s3_uri": str} | {"jumpstart": True, "s3_uri": str} | None}}
-
+    A plain dict shaped like an endpoint of ``cdk.json`` (``instance_type``, ``model``,
+    ``serving``), built by ``workbench_domain.endpoint_entry`` (shipped beside this module).
     The notebooks print it as JSON (``entry_json``); ``scripts/optimize.py --promote`` writes
-    ``cdk.json``. Mounting a draft model (channel ``draft_model``, env
-    ``OPTION_SPECULATIVE_DRAFT_MODEL``) is the endpoint construct's job, not the entry's.
+    ``cdk.json``, where the app's config loader checks it against the serving table.
 
 Nothing here hard-codes an account, a Region, a bucket or an endpoint name: all of them come
 from the deployment document.
@@ -81,7 +74,8 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -91,7 +85,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from workbench_domain import endpoint_entry as entries
-from workbench_domain import jumpstart
+from workbench_domain import jumpstart, serving
 
 UTC = timezone(timedelta(0))
 
@@ -102,7 +96,6 @@ DEFAULT_DEPLOYMENT_FILE = "/home/ec2-user/SageMaker/.genai-optimization/deployme
 LLAMA3_70B = "meta-textgeneration-llama-3-70b"
 TECHNIQUES = ("quantization", "speculative_decoding", "compilation")
 QUANTIZATION_METHODS = ("awq", "fp8", "smoothquant")
-DRAFT_MODEL_CHANNEL = "draft_model"
 
 #: Llama-3-70B compiled for ml.inf2.48xlarge (AWS sample notebook for this model).
 NEURON_INF2_ENVIRONMENT: Mapping[str, str] = {
@@ -547,7 +540,7 @@ def _technique_label(event: Mapping[str, Any]) -> str:
     if event["technique"] == "quantization":
         return str(event["quantization"]["method"])
     if event["technique"] == "compilation":
-        neuron = image_family_for(str(event["instance_type"])) == "neuron"
+        neuron = serving.accelerator_kind(str(event["instance_type"])) == "neuron"
         return "neuron" if neuron else "compile"
     return "eagle"
 
@@ -692,9 +685,13 @@ def list_results(deployment: Deployment) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------------------------
 
 
-def image_family_for(instance_type: str) -> str:
-    """Default container family for an instance type: ``neuron`` on inf/trn, else ``lmi``."""
-    return "neuron" if re.match(r"ml\.(inf|trn)", instance_type) else "lmi"
+@contextmanager
+def _entry_errors() -> Iterator[None]:
+    """An entry the domain cannot build is a WorkbenchError, as every error of this client."""
+    try:
+        yield
+    except (entries.EntryError, jumpstart.JumpStartError) as error:
+        raise WorkbenchError(str(error)) from error
 
 
 def deployment_environment(request: OptimizationRequest) -> dict[str, str]:
@@ -729,13 +726,14 @@ def endpoint_entry_from_result(
             raise WorkbenchError(f"result document lacks {key!r}: {dict(result)}")
     serve_on = instance_type or str(result["deployment_instance_type"])
     image = result.get("recommended_inference_image") or None
-    try:
-        if "speculative_decoding" in (result.get("techniques") or ()):
-            if not base_model_s3_uri:
-                raise WorkbenchError(
-                    "an EAGLE job trains a head that serves beside its base model: pass "
-                    "base_model_s3_uri (the job's model_s3_uri)"
-                )
+    eagle = "speculative_decoding" in (result.get("techniques") or ())
+    if eagle and not base_model_s3_uri:
+        raise WorkbenchError(
+            "an EAGLE job trains a head that serves beside its base model: pass "
+            "base_model_s3_uri (the job's model_s3_uri)"
+        )
+    with _entry_errors():
+        if eagle:
             return entries.entry_for_eagle_job(
                 base_model_s3_uri=base_model_s3_uri,
                 output_s3_uri=str(result["output_s3_uri"]),
@@ -751,8 +749,6 @@ def endpoint_entry_from_result(
             environment=environment,
             accept_eula=accept_eula,
         )
-    except entries.EntryError as error:
-        raise WorkbenchError(str(error)) from error
 
 
 def with_custom_draft_model(
@@ -760,15 +756,13 @@ def with_custom_draft_model(
 ) -> dict[str, Any]:
     """A copy of ``entry`` whose model speculates with the draft model at ``draft_s3_uri``."""
     split_s3_uri(draft_s3_uri)
-    try:
+    with _entry_errors():
         return entries.with_speculative_model(
             entry,
             method="draft_model",
             model_s3_uri=draft_s3_uri,
             num_speculative_tokens=num_speculative_tokens,
         )
-    except entries.EntryError as error:
-        raise WorkbenchError(str(error)) from error
 
 
 # --------------------------------------------------------------------------------------------
@@ -788,11 +782,10 @@ def describe_jumpstart_model(
     client = sagemaker_client or boto3.client("sagemaker", region_name=region)
     try:
         response = client.describe_hub_content(**jumpstart.describe_request(model_id, version))
-        return jumpstart.parse_model(response, config_name)
     except ClientError as error:
         raise WorkbenchError(f"JumpStart model {model_id}: {error}") from error
-    except jumpstart.JumpStartError as error:
-        raise WorkbenchError(str(error)) from error
+    with _entry_errors():
+        return jumpstart.parse_model(response, config_name)
 
 
 def jumpstart_entry(
@@ -818,15 +811,13 @@ def jumpstart_entry(
     )
     if with_draft and model.draft_s3_uri is None:
         raise WorkbenchError(f"{model_id} config {jumpstart.SPECULATIVE_CONFIG} has no draft model")
-    try:
+    with _entry_errors():
         return entries.entry_for_jumpstart(
             model,
             instance_type=instance_type,
             accept_eula=accept_eula,
             jumpstart_image=jumpstart_image,
         )
-    except entries.EntryError as error:
-        raise WorkbenchError(str(error)) from error
 
 
 # --------------------------------------------------------------------------------------------
