@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import boto3  # noqa: E402
+from operator_common import OperatorError, load_settings  # noqa: E402
 from optimize import CDK_JSON, load_workbench, promote, write_config  # noqa: E402
 
 
@@ -47,16 +48,20 @@ def main(
     make_client: Callable[..., Any] = boto3.client,
     config_path: Path = CDK_JSON,
 ) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     wb = load_workbench()
     config = json.loads(config_path.read_text())
-    endpoints = config["context"]["workbench"]["environments"].get(args.env_name, {})
-    if args.endpoint not in endpoints.get("endpoints", {}):
-        print(
-            f"error: no endpoint {args.endpoint!r} in cdk.json for {args.env_name}", file=sys.stderr
+    try:
+        settings = load_settings(args.env_name, config["context"])
+    except OperatorError as error:
+        parser.error(f"--env-name {args.env_name}: {error}")
+    if args.endpoint not in settings.endpoints:
+        parser.error(
+            f"--endpoint: no endpoint {args.endpoint!r} in cdk.json for {args.env_name} (have: "
+            f"{', '.join(sorted(settings.endpoints)) or 'none'}); add its entry first"
         )
-        return 2
-    instance_type = endpoints["endpoints"][args.endpoint]["instance_type"]
+    instance_type = settings.endpoints[args.endpoint].instance_type
     try:
         entry = wb.jumpstart_entry(
             args.model_id,
