@@ -12,8 +12,10 @@ topics, custom resources...). IAM policies are exempt: a policy may name what do
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 # A policy document names resources that need not exist when it is attached.
@@ -116,4 +118,13 @@ def unordered_references(template: dict) -> list[str]:
                         f"{logical_id} ({resource['Type']}) names {match.group(1)!r}, the name "
                         f"of {owner} ({resources[owner]['Type']}), without Ref, GetAtt or DependsOn"
                     )
+    return problems
+
+
+def assembly_problems(directory: str) -> list[str]:
+    """`unordered_references` of every template of a cloud assembly (nested stages included)."""
+    problems = []
+    for path in sorted(Path(directory).rglob("*.template.json")):
+        template = json.loads(path.read_text())
+        problems += [f"{path.name}: {problem}" for problem in unordered_references(template)]
     return problems

@@ -5,22 +5,10 @@ The pipeline variant is checked in test_pipeline_stack.py, on its own synthesize
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import SynthesizedApp
-from tests.unit.stacks.creation_order import unordered_references
-
-
-def assembly_problems(directory: str) -> list[str]:
-    problems = []
-    for path in sorted(Path(directory).rglob("*.template.json")):
-        problems += [
-            f"{path.name}: {p}" for p in unordered_references(json.loads(path.read_text()))
-        ]
-    return problems
+from tests.unit.stacks.creation_order import assembly_problems, unordered_references
 
 
 @pytest.mark.parametrize("env_name", ["dev", "prod"])

@@ -22,7 +22,7 @@ from stacks.pipeline_stack import PipelineStack, pinned_cdk_cli_version
 from stacks.policy_checks import acknowledged_findings, unacknowledged_findings
 from stacks.workbench_stage import WorkbenchStage
 from tests.conftest import ROOT, cdk_context
-from tests.unit.stacks.test_creation_order import assembly_problems
+from tests.unit.stacks.creation_order import assembly_problems
 
 EXAMPLE = json.loads((ROOT / "pipeline.example.json").read_text())
 STAGE_ACCOUNTS = {"genai-opt-dev": "222222222222", "genai-opt-prod": "333333333333"}
