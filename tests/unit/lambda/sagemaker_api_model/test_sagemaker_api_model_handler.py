@@ -41,8 +41,10 @@ MODEL = {
                 },
             }
         ],
+        # What the stack derives for LMI 20 (vLLM): the legacy draft key would be ignored.
         "Environment": {
-            "OPTION_SPECULATIVE_DRAFT_MODEL": "/opt/ml/additional-model-data-sources/draft_model/"
+            "OPTION_SPECULATIVE_CONFIG": '{"method":"draft_model",'
+            '"model":"/opt/ml/additional-model-data-sources/draft_model","num_speculative_tokens":5}'
         },
     },
 }
