@@ -13,11 +13,12 @@ pin theirs in cdk.json (`optimization.images`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import aws_cdk as cdk
 from constructs import IConstruct
+
+from workbench_domain import uris
 
 REPOSITORY = "djl-inference"
 
@@ -49,10 +50,6 @@ ACCOUNTS: dict[str, str] = {
 }
 
 MAPPING_ID = "DlcAccounts"
-_ECR_URI = re.compile(
-    r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[^.]+)\.amazonaws\.com(\.cn)?/"
-    r"(?P<repository>[^:@]+)[:@].+"
-)
 
 
 @dataclass(frozen=True)
@@ -89,14 +86,13 @@ def dlc_image(scope: IConstruct, tag: str, repository: str = REPOSITORY) -> Cont
 
 def explicit_image(uri: str) -> ContainerImage:
     """An ECR image URI given in full; `{region}` stands for the deployment region."""
-    match = _ECR_URI.fullmatch(uri)
-    if match is None:
+    image = uris.parse_ecr_image(uri, region_placeholder=True)
+    if image is None:
         raise ValueError(f"not an ECR image URI: {uri!r}")
-    region = cdk.Aws.REGION if match["region"] == "{region}" else match["region"]
+    region = cdk.Aws.REGION if image.region == uris.REGION_PLACEHOLDER else image.region
     return ContainerImage(
-        uri=uri.replace("{region}", cdk.Aws.REGION),
+        uri=uri.replace(uris.REGION_PLACEHOLDER, cdk.Aws.REGION),
         repository_arn=(
-            f"arn:{cdk.Aws.PARTITION}:ecr:{region}:{match['account']}:repository/"
-            f"{match['repository']}"
+            f"arn:{cdk.Aws.PARTITION}:ecr:{region}:{image.registry}:repository/{image.repository}"
         ),
     )

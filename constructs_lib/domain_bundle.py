@@ -1,6 +1,6 @@
 """Code assets that carry the shared domain package, by a plain copy at synth.
 
-The notebooks (and, later, every Python asset) import `workbench_domain`; the asset gets the
+The notebooks and the optimization launcher import `workbench_domain`; their asset gets the
 package's files beside its own, so what runs there is byte for byte what the CDK app checked.
 No Docker and no network: `shutil.copytree` into `build/assets/<name>/`, rebuilt on every synth.
 """

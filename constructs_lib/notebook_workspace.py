@@ -6,6 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -268,7 +269,7 @@ class NotebookWorkspace(Construct):
         resources: list[str],
         *,
         wildcard_reason: str | None = None,
-        **kwargs,
+        conditions: dict[str, Any] | None = None,
     ) -> None:
         """One scoped statement; a resource with `*` needs the reason it is acceptable."""
         for resource in resources:
@@ -277,7 +278,9 @@ class NotebookWorkspace(Construct):
                     raise ValueError(f"{sid}: wildcard resource {resource} needs a reason")
                 self._wildcards[resource] = f"{sid}: {wildcard_reason}"
         self.role.add_to_policy(
-            iam.PolicyStatement(sid=sid, actions=actions, resources=resources, **kwargs)
+            iam.PolicyStatement(
+                sid=sid, actions=actions, resources=resources, conditions=conditions
+            )
         )
 
     def _grant_data(

@@ -14,8 +14,10 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.boto3_layer import Boto3Layer
+from constructs_lib.domain_bundle import with_domain
 from constructs_lib.nag_acknowledgments import acknowledge_wildcards
 from constructs_lib.scoped_function import ARCHITECTURE, RUNTIME, ScopedFunction
+from workbench_domain.optimization_rules import JobDefaults
 
 CODE_DIR = Path(__file__).resolve().parent.parent / "lambda" / "optimization_launcher"
 # How the workflow uses both functions, as the NIST Lambda findings ask.
@@ -69,17 +71,18 @@ class OptimizationLauncher(Construct):
         env_name: str,
         key: kms.IKey,
         artifacts_bucket: s3.IBucket,
-        output_prefix: str,
+        job_defaults: JobDefaults,
         job_role: iam.IRole,
-        image_uris: dict[str, str],
         results_parameter_prefix: str,
         job_topic: sns.ITopic,
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
+        # The function's folder plus `workbench_domain/` (the request schema and rules it shares
+        # with the notebooks and `make optimize`), copied at synth.
         code = lambda_.Code.from_asset(
-            str(CODE_DIR), exclude=["__pycache__", "*.pyc", "requirements.txt"]
+            str(with_domain(CODE_DIR, "optimization_launcher")), exclude=["requirements.txt"]
         )
         layers = [
             lambda_.LayerVersion.from_layer_version_arn(
@@ -91,17 +94,16 @@ class OptimizationLauncher(Construct):
                 self, "Boto3", runtime=RUNTIME, requirements=CODE_DIR / "requirements.txt"
             ).layer,
         ]
-        common = {
-            "code": code,
-            "layers": layers,
-            "key": key,
-            "log_retention": log_retention,
-            "usage_reasons": WORKFLOW_STEP_REASONS,
-        }
+        output_prefix = job_defaults.output_prefix
 
         self.launcher = ScopedFunction(
             self,
             "Launcher",
+            code=code,
+            layers=layers,
+            key=key,
+            log_retention=log_retention,
+            usage_reasons=WORKFLOW_STEP_REASONS,
             handler="handler.handler",
             description="Validates an optimization request and starts the SageMaker job once",
             environment={
@@ -112,12 +114,11 @@ class OptimizationLauncher(Construct):
                 "KMS_KEY_ARN": key.key_arn,
                 "PROJECT_NAME": project,
                 "ENV_NAME": env_name,
-                # Default job images by family (lmi, trtllm, neuron): rules.py picks one.
-                "LMI_IMAGE_URI": image_uris["lmi"],
-                "TRTLLM_IMAGE_URI": image_uris["trtllm"],
-                "NEURON_IMAGE_URI": image_uris["neuron"],
+                # Default job images by family: optimization_rules picks one.
+                "LMI_IMAGE_URI": job_defaults.lmi_image_uri,
+                "TRTLLM_IMAGE_URI": job_defaults.trtllm_image_uri,
+                "NEURON_IMAGE_URI": job_defaults.neuron_image_uri,
             },
-            **common,
         ).function
         self.jobs_arn = stack.format_arn(
             service="sagemaker", resource="optimization-job", resource_name="*"
@@ -146,6 +147,11 @@ class OptimizationLauncher(Construct):
         self.recorder = ScopedFunction(
             self,
             "Recorder",
+            code=code,
+            layers=layers,
+            key=key,
+            log_retention=log_retention,
+            usage_reasons=WORKFLOW_STEP_REASONS,
             handler="recorder.handler",
             description="Records the outcome of an optimization job and notifies the job topic",
             environment={
@@ -154,7 +160,6 @@ class OptimizationLauncher(Construct):
                 "JOB_TOPIC_ARN": job_topic.topic_arn,
                 "KMS_KEY_ARN": key.key_arn,
             },
-            **common,
         ).function
         results_arn = stack.format_arn(
             service="ssm",

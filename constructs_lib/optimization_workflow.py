@@ -15,12 +15,13 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from constructs_lib.nag_acknowledgments import acknowledge, acknowledge_wildcards
+from workbench_domain import workflow_states
 
 # The launcher's error class for a refused request (lambda/optimization_launcher/errors.py);
 # Step Functions matches a Lambda error by the exception's class name.
-VALIDATION_ERROR = "ValidationError"
-COMPLETED = "COMPLETED"
-FAILED_STATUSES = ("FAILED", "STOPPED")
+VALIDATION_ERROR = workflow_states.REFUSED_REQUEST_ERROR
+COMPLETED = workflow_states.JOB_COMPLETED
+FAILED_STATUSES = workflow_states.JOB_FAILED_STATUSES
 # The state machine's own timeout comes this long after the time guard, which stops the job and
 # notifies first.
 BACKSTOP_SECONDS = 900

@@ -76,7 +76,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -84,8 +84,21 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from workbench_domain import (
+    api_limits,
+    instances,
+    jumpstart,
+    optimization_request,
+    optimization_rules,
+    serving,
+    uris,
+    workflow_states,
+)
+from workbench_domain import deployment_records as records
 from workbench_domain import endpoint_entry as entries
-from workbench_domain import jumpstart, serving
+from workbench_domain.errors import ValidationError
+from workbench_domain.optimization_request import OptimizationRequest
+from workbench_domain.optimization_rules import JobDefaults
 
 UTC = timezone(timedelta(0))
 
@@ -94,55 +107,18 @@ DEPLOYMENT_PATH_ENV = "GENAI_OPT_DEPLOYMENT_PATH"
 DEFAULT_DEPLOYMENT_FILE = "/home/ec2-user/SageMaker/.genai-optimization/deployment.json"
 
 LLAMA3_70B = "meta-textgeneration-llama-3-70b"
-TECHNIQUES = ("quantization", "speculative_decoding", "compilation")
-QUANTIZATION_METHODS = ("awq", "fp8", "smoothquant")
+TECHNIQUES = optimization_request.TECHNIQUES
+QUANTIZATION_METHODS = optimization_request.QUANTIZATION_METHODS
 
-#: Llama-3-70B compiled for ml.inf2.48xlarge (AWS sample notebook for this model).
-NEURON_INF2_ENVIRONMENT: Mapping[str, str] = {
-    "OPTION_TENSOR_PARALLEL_DEGREE": "24",
-    "OPTION_N_POSITIONS": "8192",
-    "OPTION_DTYPE": "fp16",
-    "OPTION_ROLLING_BATCH": "auto",
-    "OPTION_MAX_ROLLING_BATCH_SIZE": "4",
-    "OPTION_NEURON_OPTIMIZE_LEVEL": "2",
-}
+#: Llama-3-70B compiled for ml.inf2.48xlarge: the environment of the inf2 serving settings.
+NEURON_INF2_ENVIRONMENT: Mapping[str, str] = serving.container_environment(serving.LLAMA3_70B_INF2)
 
 #: InvokeEndpointAsync limits (botocore sagemaker-runtime model).
-REQUEST_TTL_RANGE = (60, 21600)
-INVOCATION_TIMEOUT_RANGE = (1, 3600)
-#: OverrideEnvironment entries of an optimization config (botocore sagemaker model).
-MAX_ENVIRONMENT_ENTRIES = 25
+REQUEST_TTL_RANGE = api_limits.REQUEST_TTL_RANGE
+INVOCATION_TIMEOUT_RANGE = api_limits.INVOCATION_TIMEOUT_RANGE
 
-_REQUIRED_KEYS = (
-    "project",
-    "env",
-    "region",
-    "artifacts_bucket",
-    "inference_bucket",
-    "kms_key_arn",
-    "endpoints",
-)
-#: Published by the Optimization stack; empty while it is not deployed.
-_OPTIMIZATION_KEYS = (
-    "state_machine_arn",
-    "launcher_function_name",
-    "job_topic_arn",
-    "results_parameter_prefix",
-)
-_ENDPOINT_KEYS = (
-    "endpoint_name",
-    "variant_name",
-    "instance_type",
-    "input_prefix",
-    "output_prefix",
-    "failure_prefix",
-    "success_topic_arn",
-    "error_topic_arn",
-    "max_capacity",
-    "price_usd_per_hour",
-)
-_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-_RUNNING = ("RUNNING", "PENDING_REDRIVE")
+_RUNNING = workflow_states.EXECUTION_RUNNING_STATUSES
+_DOCUMENT_KEYS = ("project", "env", "storage", "optimization", "endpoints")
 _MISSING_OBJECT_CODES = ("404", "NoSuchKey", "NotFound", "403", "AccessDenied")
 
 Printer = Callable[[str], None]
@@ -170,37 +146,21 @@ class AsyncInferenceFailedError(WorkbenchError):
 
 
 @dataclass(frozen=True)
-class EndpointInfo:
-    """One async endpoint of the deployment."""
+class EndpointInfo(records.EndpointRecord):
+    """One async endpoint of the deployment: its record, and its key in cdk.json."""
 
-    key: str
-    endpoint_name: str
-    variant_name: str
-    instance_type: str
-    input_prefix: str
-    output_prefix: str
-    failure_prefix: str
-    success_topic_arn: str
-    error_topic_arn: str
-    max_capacity: int
-    price_usd_per_hour: float
+    key: str = ""
 
 
 @dataclass(frozen=True)
 class Deployment:
-    """What the CDK app deployed, read from the deployment document."""
+    """What the CDK app deployed: its stacks' records (``workbench_domain.deployment_records``)."""
 
     project: str
     env: str
-    region: str
-    artifacts_bucket: str
-    inference_bucket: str
-    kms_key_arn: str
+    storage: records.StorageRecord
     endpoints: Mapping[str, EndpointInfo]
-    state_machine_arn: str = ""
-    launcher_function_name: str = ""
-    job_topic_arn: str = ""
-    results_parameter_prefix: str = ""
+    optimization: records.OptimizationRecord | None = None
     _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -208,35 +168,62 @@ class Deployment:
         """Build from the parsed document; a missing or wrong key is named in the error."""
         if not isinstance(doc, Mapping):
             raise WorkbenchError(f"deployment document must be a JSON object, got {doc!r:.80}")
-        missing = [k for k in _REQUIRED_KEYS if k not in doc]
+        missing = [k for k in _DOCUMENT_KEYS if k not in doc]
         if missing:
             raise WorkbenchError(f"deployment document lacks key(s): {', '.join(missing)}")
         raw_endpoints = doc["endpoints"]
         if not isinstance(raw_endpoints, Mapping):
             raise WorkbenchError("deployment document: 'endpoints' must be an object")
-        endpoints = {}
-        for key, raw in raw_endpoints.items():
-            if not isinstance(raw, Mapping):
-                raise WorkbenchError(f"deployment document: endpoints.{key} must be an object")
-            lacking = [k for k in _ENDPOINT_KEYS if k not in raw]
-            if lacking:
-                raise WorkbenchError(
-                    f"deployment document: endpoints.{key} lacks key(s): {', '.join(lacking)}"
+        try:
+            storage = records.parse_storage(doc["storage"])
+            optimization = (
+                None
+                if doc["optimization"] is None
+                else records.parse_optimization(doc["optimization"])
+            )
+            endpoints = {
+                key: EndpointInfo(
+                    key=key, **asdict(records.parse_endpoint(raw, f"endpoints.{key}"))
                 )
-            values = {k: raw[k] for k in _ENDPOINT_KEYS}
-            try:
-                values["max_capacity"] = int(values["max_capacity"])
-                values["price_usd_per_hour"] = float(values["price_usd_per_hour"])
-            except (TypeError, ValueError) as err:
-                raise WorkbenchError(
-                    f"deployment document: endpoints.{key}: max_capacity must be an integer and "
-                    f"price_usd_per_hour a number ({err})"
-                ) from err
-            endpoints[key] = EndpointInfo(key=key, **values)
-        optimization = {k: str(doc.get(k) or "") for k in _OPTIMIZATION_KEYS}
+                for key, raw in raw_endpoints.items()
+            }
+        except ValidationError as error:
+            raise WorkbenchError(f"deployment document: {error}") from error
         return cls(
-            endpoints=endpoints, **{k: str(doc[k]) for k in _REQUIRED_KEYS[:-1]}, **optimization
+            project=str(doc["project"]),
+            env=str(doc["env"]),
+            storage=storage,
+            optimization=optimization,
+            endpoints=endpoints,
         )
+
+    @property
+    def region(self) -> str:
+        return self.storage.region
+
+    @property
+    def artifacts_bucket(self) -> str:
+        return self.storage.artifacts_bucket
+
+    @property
+    def inference_bucket(self) -> str:
+        return self.storage.inference_bucket
+
+    @property
+    def kms_key_arn(self) -> str:
+        return self.storage.kms_key_arn
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.require_optimization().state_machine_arn
+
+    @property
+    def results_parameter_prefix(self) -> str:
+        return self.require_optimization().results_parameter_prefix
+
+    def job_defaults(self) -> JobDefaults:
+        """What the launcher's rules need, as the Optimization stack published it."""
+        return self.require_optimization().job_defaults
 
     @classmethod
     def from_parameters(
@@ -275,15 +262,15 @@ class Deployment:
             )
         return cls.from_parameters(ssm_path, ssm_client=ssm_client)
 
-    def require_optimization(self) -> None:
-        """Raise ``WorkbenchError`` unless the Optimization stack's part is present."""
-        missing = [k for k in _OPTIMIZATION_KEYS if not getattr(self, k)]
-        if missing:
+    def require_optimization(self) -> records.OptimizationRecord:
+        """The Optimization stack's record; ``WorkbenchError`` when that stack is not deployed."""
+        if self.optimization is None:
             raise WorkbenchError(
-                f"The optimization workflow is not part of this deployment ({', '.join(missing)} "
-                f"missing): deploy the Optimization stack of {self.project}-{self.env}, then "
+                "The optimization workflow is not part of this deployment (no optimization "
+                f"record): deploy the Optimization stack of {self.project}-{self.env}, then "
                 "restart the notebook instance (or reload with Deployment.load)."
             )
+        return self.optimization
 
     def endpoint(self, key: str) -> EndpointInfo:
         """The endpoint with config key ``key``; the error lists the keys that exist."""
@@ -348,23 +335,24 @@ def deployment_document(
         raise DeploymentNotFoundError(
             f"The SSM parameters under {prefix} could not be read: {err}"
         ) from err
-    storage = parts.get("storage")
-    if not isinstance(storage, Mapping):
+    if records.STORAGE not in parts:
         raise DeploymentNotFoundError(
             f"No deployment under {prefix} (no {prefix}storage parameter): is the Storage "
             f"stack of {project}-{env} deployed in this account and Region?"
         )
-    doc: dict[str, Any] = {"project": project, "env": env, **storage}
-    optimization = parts.get("optimization")
-    if isinstance(optimization, Mapping):
-        doc.update({k: optimization.get(k, "") for k in _OPTIMIZATION_KEYS})
-        doc["job_role_arn"] = optimization.get("job_role_arn", "")
-    elif printer:
+    doc: dict[str, Any] = {
+        "project": project,
+        "env": env,
+        "storage": parts[records.STORAGE],
+        "optimization": parts.get(records.OPTIMIZATION),
+    }
+    if doc["optimization"] is None and printer:
         printer(f"no {prefix}optimization parameter: the Optimization stack is not deployed")
+    endpoints = f"{records.ENDPOINTS}/"
     doc["endpoints"] = {
-        name[len("endpoints/") :]: value
+        name[len(endpoints) :]: value
         for name, value in sorted(parts.items())
-        if name.startswith("endpoints/") and "/" not in name[len("endpoints/") :]
+        if name.startswith(endpoints) and "/" not in name[len(endpoints) :]
     }
     if not doc["endpoints"] and printer:
         printer(f"no {prefix}endpoints/* parameters: no endpoint is deployed yet")
@@ -385,7 +373,7 @@ def write_deployment(
     printer(
         f"wrote {target}: {deployment.project}-{deployment.env}, endpoints: "
         f"{', '.join(sorted(deployment.endpoints)) or 'none'}, optimization workflow: "
-        f"{'yes' if deployment.state_machine_arn else 'no'}"
+        f"{'yes' if deployment.optimization else 'no'}"
     )
     return target
 
@@ -396,11 +384,12 @@ def write_deployment(
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/key`` -> ``("bucket", "key")``."""
-    if not uri.startswith("s3://") or len(uri) <= len("s3://"):
-        raise WorkbenchError(f"not an s3:// URI: {uri!r}")
-    bucket, _, key = uri[len("s3://") :].partition("/")
-    return bucket, key
+    """``s3://bucket/key`` -> ``("bucket", "key")``; ``WorkbenchError`` naming a bad URI."""
+    try:
+        location = uris.split_s3_uri(uri)
+    except ValidationError as error:
+        raise WorkbenchError(str(error)) from error
+    return location.bucket, location.key
 
 
 def _prefix_key(prefix_uri: str, name: str) -> tuple[str, str]:
@@ -451,96 +440,26 @@ def list_s3_prefix(deployment: Deployment, prefix_uri: str, limit: int = 100) ->
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OptimizationRequest:
-    """What to optimize; ``to_event`` turns it into the launcher event."""
+class InvalidRequestError(WorkbenchError):
+    """The launcher would refuse this request; the message is the launcher's own."""
 
-    technique: str
-    instance_type: str
-    model_s3_uri: str | None = None
-    model_name: str | None = None
-    accept_eula: bool = False
-    quantization_method: str | None = None
-    training_data_s3_uri: str | None = None
-    environment: Mapping[str, str] = field(default_factory=dict)
-    image_uri: str | None = None
-    output_s3_uri: str | None = None
-    job_name: str | None = None
-    max_runtime_seconds: int | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
 
-    def validate(self) -> None:
-        """Raise ``WorkbenchError`` naming the first field that is wrong."""
-        if self.technique not in TECHNIQUES:
-            raise WorkbenchError(f"technique must be one of {TECHNIQUES}, got {self.technique!r}")
-        if bool(self.model_s3_uri) == bool(self.model_name):
-            raise WorkbenchError("give exactly one of model_s3_uri and model_name")
-        if self.model_s3_uri:
-            split_s3_uri(self.model_s3_uri)
-        if not self.instance_type.startswith("ml."):
-            raise WorkbenchError(f"instance_type must look like ml.*, got {self.instance_type!r}")
-        if self.technique == "quantization":
-            if self.quantization_method not in QUANTIZATION_METHODS:
-                raise WorkbenchError(
-                    f"quantization_method must be one of {QUANTIZATION_METHODS}, "
-                    f"got {self.quantization_method!r}"
-                )
-        elif self.quantization_method is not None:
-            raise WorkbenchError("quantization_method is only for technique 'quantization'")
-        if self.training_data_s3_uri is not None:
-            if self.technique != "speculative_decoding":
-                raise WorkbenchError(
-                    "training_data_s3_uri is only for technique 'speculative_decoding'"
-                )
-            split_s3_uri(self.training_data_s3_uri)
-        if len(self.environment) > MAX_ENVIRONMENT_ENTRIES:
-            raise WorkbenchError(
-                f"environment holds at most {MAX_ENVIRONMENT_ENTRIES} variables (API limit)"
-            )
-        for name, value in self.environment.items():
-            if not isinstance(name, str) or not isinstance(value, str):
-                raise WorkbenchError(f"environment values must be strings: {name!r}={value!r}")
-        if self.job_name is not None and not _JOB_NAME.match(self.job_name):
-            raise WorkbenchError(
-                f"job_name must be 1-63 letters, digits and single hyphens: {self.job_name!r}"
-            )
-        if self.max_runtime_seconds is not None and self.max_runtime_seconds < 1:
-            raise WorkbenchError("max_runtime_seconds must be >= 1")
-
-    def to_event(self) -> dict[str, Any]:
-        """The launcher event (see the module docstring), without unset optional keys."""
-        self.validate()
-        event: dict[str, Any] = {
-            "technique": self.technique,
-            "accept_eula": self.accept_eula,
-            "instance_type": self.instance_type,
-        }
-        if self.model_s3_uri:
-            event["model_s3_uri"] = self.model_s3_uri
-        else:
-            event["model_name"] = self.model_name
-        if self.technique == "quantization":
-            event["quantization"] = {"method": self.quantization_method}
-        if self.technique == "speculative_decoding":
-            data = self.training_data_s3_uri
-            event["speculative_decoding"] = {"training_data_s3_uri": data} if data else {}
-        optional = {
-            "environment": dict(self.environment) or None,
-            "image_uri": self.image_uri,
-            "output_s3_uri": self.output_s3_uri,
-            "job_name": self.job_name,
-            "max_runtime_seconds": self.max_runtime_seconds,
-            "tags": dict(self.tags) or None,
-        }
-        event.update({k: v for k, v in optional.items() if v is not None})
-        return event
+def checked_event(deployment: Deployment, request: OptimizationRequest | Mapping[str, Any]) -> dict:
+    """The launcher event of ``request``, checked as the launcher checks it (same rules, same
+    message), with the job defaults the Optimization stack published; nothing starts."""
+    event = request.to_event() if isinstance(request, OptimizationRequest) else request
+    try:
+        optimization_rules.check_request(event, deployment.job_defaults())
+    except ValidationError as error:
+        raise InvalidRequestError(str(error)) from error
+    return dict(event)
 
 
 def _technique_label(event: Mapping[str, Any]) -> str:
     if event["technique"] == "quantization":
         return str(event["quantization"]["method"])
     if event["technique"] == "compilation":
-        neuron = serving.accelerator_kind(str(event["instance_type"])) == "neuron"
+        neuron = instances.accelerator_kind(str(event["instance_type"])) == "neuron"
         return "neuron" if neuron else "compile"
     return "eagle"
 
@@ -571,7 +490,7 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 
 def start_optimization(
     deployment: Deployment,
-    request: OptimizationRequest,
+    request: OptimizationRequest | Mapping[str, Any],
     *,
     attempt: int = 1,
     printer: Printer = print,
@@ -583,7 +502,7 @@ def start_optimization(
     for a second job. If that execution failed, pass ``attempt=2`` (3, ...) to start anew.
     """
     deployment.require_optimization()
-    event = request.to_event()
+    event = checked_event(deployment, request)
     name = run_name(event, deployment.project, attempt)
     event.setdefault("job_name", name)
     sfn = deployment.client("stepfunctions")
@@ -598,7 +517,7 @@ def start_optimization(
             raise
         arn = execution_arn(deployment.state_machine_arn, name)
         status = sfn.describe_execution(executionArn=arn)["status"]
-        if status not in (*_RUNNING, "SUCCEEDED"):
+        if status not in (*_RUNNING, workflow_states.EXECUTION_SUCCEEDED):
             raise OptimizationFailedError(
                 f"Execution {name} already exists and ended {status}; call again with "
                 f"attempt={attempt + 1} to start a new job."
@@ -640,7 +559,7 @@ def wait_for_optimization(
                 f"elapsed {_format_seconds(elapsed)}"
             )
             last_status, last_report = status, clock()
-        if status == "SUCCEEDED":
+        if status == workflow_states.EXECUTION_SUCCEEDED:
             return json.loads(desc.get("output") or "{}")
         if status not in _RUNNING:
             raise OptimizationFailedError(

@@ -32,6 +32,8 @@ from assembly import (  # noqa: E402, F401 (re-exported)
 
 from stacks.config import CONTEXT_KEY, AppConfig, ConfigError, load_config  # noqa: E402
 from stacks.config.endpoints import EndpointConfig, S3Location  # noqa: E402
+from workbench_domain import uris  # noqa: E402
+from workbench_domain.errors import ValidationError  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,21 +106,18 @@ def aws_session(args: argparse.Namespace, settings: AppConfig) -> Any:
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise OperatorError(f"not an S3 URI: {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    if not bucket:
-        raise OperatorError(f"not an S3 URI: {uri!r}")
-    return bucket, key
+    """`s3://bucket/key` -> (bucket, key); OperatorError naming the URI otherwise."""
+    try:
+        location = uris.split_s3_uri(uri)
+    except ValidationError as error:
+        raise OperatorError(str(error)) from error
+    return location.bucket, location.key
 
 
 def image_region(uri: str) -> str | None:
     """`<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repo>:<tag>` -> region."""
-    host = uri.split("/", 1)[0]
-    parts = host.split(".")
-    if len(parts) >= 4 and parts[1:3] == ["dkr", "ecr"]:
-        return parts[3]
-    return None
+    image = uris.parse_ecr_image(uri, region_placeholder=True)
+    return None if image is None else image.region
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,7 +40,14 @@ import boto3  # noqa: E402
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 from operator_common import OperatorError, default_region, load_settings  # noqa: E402
 
-from stacks.config import CONTEXT_KEY, ConfigError, load_config, service_model  # noqa: E402
+from stacks.config import CONTEXT_KEY, ConfigError, load_config  # noqa: E402
+from workbench_domain import api_limits  # noqa: E402
+from workbench_domain.errors import ValidationError  # noqa: E402
+from workbench_domain.optimization_request import (  # noqa: E402
+    DEFAULT_MAX_RUNTIME_SECONDS,
+    OptimizationRequest,
+    parse_request,
+)
 
 CDK_JSON = ROOT / "cdk.json"
 # Techniques whose output an endpoint can serve: a model (quantization, compilation), or an EAGLE
@@ -96,7 +103,7 @@ def _enum(shape: str, what: str) -> Callable[[str], str]:
     """A value of a SageMaker enum shape (botocore's model, as the config checks use)."""
 
     def parse(text: str) -> str:
-        allowed = service_model.enum(shape)
+        allowed = api_limits.enum(shape)
         if text not in allowed:
             close = difflib.get_close_matches(text, allowed, n=3)
             hint = f"; closest: {', '.join(close)}" if close else ""
@@ -114,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="\n\n".join(__doc__.split("\n\n")[1:]),
     )
     job = parser.add_argument_group("the job (the launcher event)")
+    job.add_argument(
+        "--request",
+        type=Path,
+        metavar="FILE",
+        help="the launcher event as a JSON file, instead of the job flags below",
+    )
     job.add_argument("--technique", choices=wb.TECHNIQUES)
     source = job.add_mutually_exclusive_group()
     source.add_argument("--model-s3-uri", help="s3:// prefix of the model's uncompressed weights")
@@ -179,8 +192,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def request_from_args(args: argparse.Namespace) -> Any:
-    return wb.OptimizationRequest(
+JOB_FLAGS = (
+    "technique",
+    "model_s3_uri",
+    "model_name",
+    "instance_type",
+    "quantization_method",
+    "training_data_s3_uri",
+    "image_uri",
+    "output_s3_uri",
+    "job_name",
+    "max_runtime_seconds",
+)
+
+
+def request_from_args(args: argparse.Namespace) -> OptimizationRequest:
+    return OptimizationRequest(
         technique=args.technique,
         instance_type=args.instance_type,
         model_s3_uri=args.model_s3_uri,
@@ -192,14 +219,27 @@ def request_from_args(args: argparse.Namespace) -> Any:
         image_uri=args.image_uri,
         output_s3_uri=args.output_s3_uri,
         job_name=args.job_name,
-        max_runtime_seconds=args.max_runtime_seconds,
+        max_runtime_seconds=args.max_runtime_seconds or DEFAULT_MAX_RUNTIME_SECONDS,
         tags=dict(args.tags),
     )
 
 
+def request_from_file(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any:
+    """The event in --request FILE, as parsed JSON (checked by the caller)."""
+    given = [f"--{name.replace('_', '-')}" for name in JOB_FLAGS if getattr(args, name)]
+    given += ["--env"] * bool(args.environment) + ["--tag"] * bool(args.tags)
+    given += ["--accept-eula"] * args.accept_eula
+    if given:
+        parser.error(f"--request FILE holds the whole event; drop {', '.join(given)}")
+    try:
+        return json.loads(args.request.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        parser.error(f"--request {args.request}: {error}")
+
+
 def check_args(
     parser: argparse.ArgumentParser, args: argparse.Namespace, endpoints: Collection[str]
-) -> Any:
+) -> OptimizationRequest | None:
     """Every check that needs no AWS call; returns the request (None with --entry).
 
     `endpoints` are the endpoint keys of the environment in cdk.json: --promote writes into one
@@ -211,26 +251,32 @@ def check_args(
             f"{', '.join(sorted(endpoints)) or 'none'}); add its entry first"
         )
     if args.entry is not None:
-        job_flags = [
-            name
-            for name in ("technique", "model_s3_uri", "model_name", "instance_type", "job_name")
-            if getattr(args, name) is not None
-        ]
-        if args.promote is None or job_flags:
+        job_flags = [name for name in JOB_FLAGS if getattr(args, name) is not None]
+        if args.promote is None or job_flags or args.request is not None:
             parser.error("--entry goes with --promote ENDPOINT only (it starts no job)")
         return None
-    for flag in ("technique", "instance_type"):
-        if getattr(args, flag) is None:
-            parser.error(f"--{flag.replace('_', '-')} is required")
-    if args.promote is not None and args.technique not in PROMOTABLE:
+    if args.request is not None:
+        event = request_from_file(parser, args)
+    else:
+        for flag in ("technique", "instance_type"):
+            if getattr(args, flag) is None:
+                parser.error(f"--{flag.replace('_', '-')} is required")
+        event = request_from_args(args).to_event()
+    # The launcher's own schema; its rules need the deployment's job defaults and run in
+    # start_optimization, still before anything starts.
+    try:
+        request = parse_request(event)
+    except ValidationError as error:
+        parser.error(str(error))
+    if args.promote is not None and request.technique not in PROMOTABLE:
         parser.error(
-            f"--promote: a {args.technique} job produces no model an endpoint serves; "
+            f"--promote: a {request.technique} job produces no model an endpoint serves; "
             f"promote works with {' or '.join(PROMOTABLE)}"
         )
     if (
         args.promote is not None
-        and args.technique == "speculative_decoding"
-        and args.model_s3_uri is None
+        and request.technique == "speculative_decoding"
+        and request.model_s3_uri is None
     ):
         parser.error(
             "--promote: an EAGLE job's head serves beside its base model, which the endpoint "
@@ -238,11 +284,6 @@ def check_args(
         )
     if args.serve_on is not None and args.promote is None:
         parser.error("--serve-on goes with --promote")
-    request = request_from_args(args)
-    try:
-        request.validate()
-    except wb.WorkbenchError as error:
-        parser.error(str(error))
     return request
 
 

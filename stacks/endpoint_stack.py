@@ -13,6 +13,7 @@ from constructs_lib.deployment_record import DeploymentRecord
 from constructs_lib.dlc_images import ContainerImage, dlc_image, explicit_image
 from stacks.config.endpoints import EndpointConfig, S3Location
 from workbench_domain import serving
+from workbench_domain.deployment_records import EndpointRecord
 
 
 class EndpointStack(cdk.Stack):
@@ -70,19 +71,19 @@ class EndpointStack(cdk.Stack):
             self,
             "Record",
             parameter_prefix=parameter_prefix,
-            part=f"endpoints/{endpoint.key}",
-            document={
-                "endpoint_name": ep.endpoint_name,
-                "variant_name": ep.variant_name,
-                "instance_type": endpoint.instance_type,
-                "input_prefix": ep.s3_uri(ep.input_prefix),
-                "output_prefix": ep.s3_uri(ep.output_prefix),
-                "failure_prefix": ep.s3_uri(ep.failure_prefix),
-                "success_topic_arn": ep.success_topic.topic_arn,
-                "error_topic_arn": ep.error_topic.topic_arn,
-                "max_capacity": endpoint.max_capacity,
-                "price_usd_per_hour": endpoint.price_usd_per_hour,
-            },
+            endpoint_key=endpoint.key,
+            record=EndpointRecord(
+                endpoint_name=ep.endpoint_name,
+                variant_name=ep.variant_name,
+                instance_type=endpoint.instance_type,
+                input_prefix=ep.s3_uri(ep.input_prefix),
+                output_prefix=ep.s3_uri(ep.output_prefix),
+                failure_prefix=ep.s3_uri(ep.failure_prefix),
+                success_topic_arn=ep.success_topic.topic_arn,
+                error_topic_arn=ep.error_topic.topic_arn,
+                max_capacity=endpoint.max_capacity,
+                price_usd_per_hour=endpoint.price_usd_per_hour,
+            ),
         )
         cdk.CfnOutput(self, "EndpointName", value=ep.endpoint_name)
         cdk.CfnOutput(self, "InputPrefix", value=ep.s3_uri(ep.input_prefix))

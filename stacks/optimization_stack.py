@@ -15,6 +15,8 @@ from constructs_lib.optimization_launcher import OptimizationLauncher
 from constructs_lib.optimization_workflow import OptimizationWorkflow
 from constructs_lib.secure_topic import SecureTopic
 from stacks.config.optimization import OptimizationConfig
+from workbench_domain import optimization_rules
+from workbench_domain.deployment_records import OptimizationRecord
 
 
 class OptimizationStack(cdk.Stack):
@@ -46,8 +48,16 @@ class OptimizationStack(cdk.Stack):
         # The images that run the jobs, by family; all in the DLC `djl-inference` repository.
         images = {
             family: dlc_image(self, getattr(optimization.images, family))
-            for family in ("lmi", "trtllm", "neuron")
+            for family in optimization_rules.JOB_IMAGE_FAMILIES
         }
+        # What the launcher's rules need; the record publishes the same values to the clients.
+        job_defaults = optimization_rules.JobDefaults(
+            artifacts_bucket=artifacts_bucket.bucket_name,
+            output_prefix=optimization.output_prefix,
+            lmi_image_uri=images["lmi"].uri,
+            trtllm_image_uri=images["trtllm"].uri,
+            neuron_image_uri=images["neuron"].uri,
+        )
         self.job_role = OptimizationJobRole(
             self,
             "JobRole",
@@ -69,9 +79,8 @@ class OptimizationStack(cdk.Stack):
             env_name=env_name,
             key=key,
             artifacts_bucket=artifacts_bucket,
-            output_prefix=optimization.output_prefix,
+            job_defaults=job_defaults,
             job_role=self.job_role,
-            image_uris={family: image.uri for family, image in images.items()},
             results_parameter_prefix=self.results_parameter_prefix,
             job_topic=self.job_topic,
             log_retention=log_retention,
@@ -98,14 +107,14 @@ class OptimizationStack(cdk.Stack):
             self,
             "Record",
             parameter_prefix=parameter_prefix,
-            part="optimization",
-            document={
-                "state_machine_arn": self.state_machine.state_machine_arn,
-                "launcher_function_name": self.launcher_function.function_name,
-                "job_topic_arn": self.job_topic.topic_arn,
-                "results_parameter_prefix": self.results_parameter_prefix,
-                "job_role_arn": self.job_role.role_arn,
-            },
+            record=OptimizationRecord(
+                state_machine_arn=self.state_machine.state_machine_arn,
+                launcher_function_name=self.launcher_function.function_name,
+                job_topic_arn=self.job_topic.topic_arn,
+                results_parameter_prefix=self.results_parameter_prefix,
+                job_role_arn=self.job_role.role_arn,
+                job_defaults=job_defaults,
+            ),
         )
         cdk.CfnOutput(self, "StateMachineArn", value=self.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "LauncherFunctionName", value=self.launcher_function.function_name)

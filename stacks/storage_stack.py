@@ -9,6 +9,7 @@ from constructs_lib.deployment_record import DeploymentRecord
 from constructs_lib.project_key import ProjectKey
 from constructs_lib.secure_bucket import SecureBucket
 from stacks.config.storage import StorageConfig
+from workbench_domain.deployment_records import StorageRecord
 
 
 class StorageStack(cdk.Stack):
@@ -25,11 +26,6 @@ class StorageStack(cdk.Stack):
         **kwargs,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
-        common = {
-            "retain": retain_data,
-            "noncurrent_version_expiry_days": storage.noncurrent_version_expiry_days,
-        }
-
         self.key = ProjectKey(
             self,
             "DataKey",
@@ -43,7 +39,8 @@ class StorageStack(cdk.Stack):
             encryption_key=None,
             access_log_bucket=None,
             expire_objects_after_days=storage.access_log_expiry_days,
-            **common,
+            retain=retain_data,
+            noncurrent_version_expiry_days=storage.noncurrent_version_expiry_days,
         ).bucket
         # Model weights, draft models and optimization outputs: kept until deleted on purpose.
         self.artifacts_bucket = SecureBucket(
@@ -52,7 +49,8 @@ class StorageStack(cdk.Stack):
             encryption_key=self.key,
             access_log_bucket=self.access_log_bucket,
             access_log_prefix="artifacts/",
-            **common,
+            retain=retain_data,
+            noncurrent_version_expiry_days=storage.noncurrent_version_expiry_days,
         ).bucket
         # Async inference inputs, outputs and failures: transient, so they expire.
         self.inference_bucket = SecureBucket(
@@ -62,20 +60,20 @@ class StorageStack(cdk.Stack):
             access_log_bucket=self.access_log_bucket,
             access_log_prefix="inference/",
             expire_objects_after_days=storage.inference_expiry_days,
-            **common,
+            retain=retain_data,
+            noncurrent_version_expiry_days=storage.noncurrent_version_expiry_days,
         ).bucket
 
         DeploymentRecord(
             self,
             "Record",
             parameter_prefix=parameter_prefix,
-            part="storage",
-            document={
-                "region": self.region,
-                "artifacts_bucket": self.artifacts_bucket.bucket_name,
-                "inference_bucket": self.inference_bucket.bucket_name,
-                "kms_key_arn": self.key.key_arn,
-            },
+            record=StorageRecord(
+                region=self.region,
+                artifacts_bucket=self.artifacts_bucket.bucket_name,
+                inference_bucket=self.inference_bucket.bucket_name,
+                kms_key_arn=self.key.key_arn,
+            ),
         )
         cdk.CfnOutput(self, "ArtifactsBucketName", value=self.artifacts_bucket.bucket_name)
         cdk.CfnOutput(self, "InferenceBucketName", value=self.inference_bucket.bucket_name)

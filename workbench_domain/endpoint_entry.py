@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workbench_domain import jumpstart, serving
+from workbench_domain import instances, jumpstart, serving
 
 # The method for an EAGLE head trained by an optimization job: AWS's sample deploys that
 # output with method eagle3 (aws-samples/sagemaker-genai-hosting-examples
@@ -55,7 +55,7 @@ def serving_section(
     if row is not None:
         engine = row.engine
     else:
-        engine = "neuron" if serving.accelerator_kind(instance_type) == "neuron" else "vllm"
+        engine = "neuron" if instances.accelerator_kind(instance_type) == "neuron" else "vllm"
     typed, rest = split_environment(engine, environment)
     section: dict[str, Any] = {"engine": engine}
     if image_uri:
@@ -149,7 +149,7 @@ def entry_for_eagle_job(
     """
     row = serving.image_for_uri(image_uri) if image_uri else None
     keep_image = image_uri if row is not None and row.engine == "vllm" else None
-    if serving.accelerator_kind(instance_type) != "gpu":
+    if instances.accelerator_kind(instance_type) != "gpu":
         raise EntryError(f"an EAGLE head runs on vLLM, on GPU instances, not on {instance_type}")
     entry = entry_for_model(
         model_s3_uri=base_model_s3_uri,

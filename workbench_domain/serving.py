@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from workbench_domain import uris
+from workbench_domain.instances import accelerator_devices, accelerator_kind
 
 TABLE = Path(__file__).resolve().parent / "serving_images.json"
 
@@ -144,40 +146,19 @@ def image_for(engine: str, tag: str | None = None) -> ServingImage:
     )
 
 
-_IMAGE_URI = re.compile(
-    r"(?P<registry>\d{12}\.dkr\.ecr\.[a-z0-9{}-]+\.amazonaws\.com(\.cn)?)/"
-    r"(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*):(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})"
-)
-
-
 def image_for_uri(uri: str) -> ServingImage | None:
     """The table row of an explicit image URI (`<registry>/<repository>:<tag>`), if it has one.
 
     An optimization job reports the image to serve its output with (RecommendedInferenceImage):
     when that is a pinned image of the table, its settings are checked like any other.
     """
-    match = _IMAGE_URI.fullmatch(uri)
-    if match is None:
+    image = uris.parse_ecr_image(uri, region_placeholder=True)
+    if image is None or image.tag is None:
         return None
     for row in images():
-        if (row.repository, row.tag) == (match["repository"], match["tag"]):
+        if (row.repository, row.tag) == (image.repository, image.tag):
             return row
     return None
-
-
-def accelerator_kind(instance_type: str) -> str | None:
-    """`gpu`, `neuron`, or None for an instance type without accelerators."""
-    family = instance_type.split(".")[1] if instance_type.count(".") == 2 else ""
-    for kind, families in _table()["accelerators"]["kind"].items():
-        if family in families:
-            return str(kind)
-    return None
-
-
-def accelerator_devices(instance_type: str) -> int | None:
-    """GPUs (or NeuronCores) of `instance_type`, None when the table does not have it."""
-    devices = _table()["accelerators"]["devices"].get(instance_type)
-    return None if devices is None else int(devices)
 
 
 @dataclass(frozen=True)
@@ -211,6 +192,19 @@ class ServingSettings:
     quantization: str | None = None
     speculative: SpeculativeDecoding | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
+
+
+# Llama-3 70B compiled for and served on ml.inf2.48xlarge (24 NeuronCores), as in the AWS sample
+# notebook the guidance's Neuron scenario follows: the compilation job's environment and the inf2
+# endpoint's serving settings in cdk.json (a test checks they agree).
+LLAMA3_70B_INF2 = ServingSettings(
+    engine="neuron",
+    tensor_parallel_degree=24,
+    max_model_len=8192,
+    max_concurrent_sequences=4,
+    dtype="fp16",
+    environment={"OPTION_ROLLING_BATCH": "auto", "OPTION_NEURON_OPTIMIZE_LEVEL": "2"},
+)
 
 
 def resolve_image(settings: ServingSettings) -> ServingImage | None:

@@ -4,7 +4,7 @@ Returns ``{"job_name", "job_arn", "output_s3_uri", "created"}``; ``created`` is 
 that name already existed (same request sent twice). Invalid input raises ``ValidationError``
 (catchable by that name in Step Functions) before any SageMaker call. The event schema is in
 ``request.py``, the configuration (environment variables) in ``settings.py``, the rules in
-``rules.py``.
+``optimization_rules.py``.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import api_model
 import boto3
 from aws_lambda_powertools import Logger
-from errors import ValidationError
 from launcher import launch, plan_job
-from request import parse_request
 from settings import launcher_settings
+
+from workbench_domain import api_limits
+from workbench_domain.errors import ValidationError
+from workbench_domain.optimization_request import parse_request
 
 logger = Logger(service="optimization-launcher")
 
@@ -26,7 +27,7 @@ logger = Logger(service="optimization-launcher")
 @functools.cache
 def sagemaker_client() -> Any:
     """One client per cold start, built on the botocore session whose model was checked."""
-    return boto3.session.Session(botocore_session=api_model.BOTOCORE_SESSION).client("sagemaker")
+    return boto3.session.Session(botocore_session=api_limits.BOTOCORE_SESSION).client("sagemaker")
 
 
 @logger.inject_lambda_context

@@ -11,14 +11,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import api_model
-import formats
-from errors import ValidationError
-from request import CONFIG_MEMBERS
+from workbench_domain import api_limits, uris, workflow_states
+from workbench_domain.errors import ValidationError
+from workbench_domain.optimization_request import CONFIG_MEMBERS
 
-COMPLETED = "COMPLETED"
-FAILED_STATUSES = ("FAILED", "STOPPED")
-TERMINAL_STATUSES = (COMPLETED, *FAILED_STATUSES)
+COMPLETED = workflow_states.JOB_COMPLETED
+TERMINAL_STATUSES = workflow_states.JOB_TERMINAL_STATUSES
 
 # OptimizationConfigs union member -> technique name (the launcher's "technique" names; sharding,
 # which the launcher does not start, can still be described).
@@ -62,25 +60,25 @@ def techniques(configs: Any) -> list[str]:
     return names
 
 
-def result_location(output_s3_uri: str) -> formats.S3Location:
+def result_location(output_s3_uri: str) -> uris.S3Location:
     """Where optimization-result.json goes: next to the artifacts, under the output prefix."""
-    problem = formats.s3_uri_problem(output_s3_uri)
+    problem = uris.s3_uri_problem(output_s3_uri)
     if problem is not None:
         raise ValidationError("OutputConfig.S3OutputLocation", problem, output_s3_uri)
-    location = formats.parse_s3_uri(output_s3_uri)
+    location = uris.parse_s3_uri(output_s3_uri)
     prefix = location.key if not location.key or location.key.endswith("/") else f"{location.key}/"
-    return formats.S3Location(location.bucket, f"{prefix}{RESULT_FILE_NAME}")
+    return uris.S3Location(location.bucket, f"{prefix}{RESULT_FILE_NAME}")
 
 
 def summarize(job_name: str, job: Mapping[str, Any]) -> dict[str, Any]:
     """The result dict recorded for a job (any status)."""
     status = job.get("OptimizationJobStatus")
-    if status not in api_model.JOB_STATUSES:
+    if status not in api_limits.JOB_STATUSES:
         raise ValidationError(
             "job.OptimizationJobStatus",
             "is not an optimization job status",
             status,
-            ", ".join(api_model.JOB_STATUSES),
+            ", ".join(api_limits.JOB_STATUSES),
         )
     described_name = job.get("OptimizationJobName")
     if described_name is not None and described_name != job_name:

@@ -11,10 +11,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import rules
 from botocore.exceptions import ClientError
-from errors import ValidationError
-from request import (
+from settings import LauncherSettings
+
+from workbench_domain import instances, optimization_rules
+from workbench_domain.errors import ValidationError
+from workbench_domain.optimization_request import (
     COMPILATION,
     CONFIG_MEMBERS,
     QUANTIZATION,
@@ -22,7 +24,6 @@ from request import (
     SPECULATIVE_DECODING,
     OptimizationRequest,
 )
-from settings import LauncherSettings
 
 # Short technique names used in derived job names.
 TECHNIQUE_SHORT_NAMES = {
@@ -62,7 +63,7 @@ def derive_job_name(
     }
     blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     digest = hashlib.sha256(blob.encode()).hexdigest()[:NAME_HASH_CHARS]
-    family = rules.instance_family(request.instance_type)
+    family = instances.instance_family(request.instance_type)
     return f"{TECHNIQUE_SHORT_NAMES[request.technique]}-{family}-{digest}"
 
 
@@ -97,7 +98,7 @@ def _model_source(request: OptimizationRequest) -> dict[str, Any]:
 
 def plan_job(request: OptimizationRequest, settings: LauncherSettings) -> JobPlan:
     """Apply the rules and build the CreateOptimizationJob parameters; no AWS call."""
-    image = rules.check_and_resolve_image(request, settings)
+    image = optimization_rules.check_and_resolve_image(request, settings)
     job_name = request.job_name or derive_job_name(request, settings, image)
     output = (
         request.output_s3_uri
@@ -107,7 +108,7 @@ def plan_job(request: OptimizationRequest, settings: LauncherSettings) -> JobPla
         {"Key": "project", "Value": settings.project_name},
         {"Key": "env", "Value": settings.env_name},
         {"Key": "optimization-technique", "Value": request.technique},
-        *({"Key": key, "Value": value} for key, value in request.tags),
+        *({"Key": key, "Value": value} for key, value in sorted(request.tags.items())),
     ]
     params: dict[str, Any] = {
         "OptimizationJobName": job_name,

@@ -28,8 +28,10 @@ from typing import Any
 import boto3
 import job_result
 from aws_lambda_powertools import Logger
-from errors import JobNotFinishedError, ValidationError
+from errors import JobNotFinishedError
 from settings import RecorderSettings, recorder_settings
+
+from workbench_domain.errors import ValidationError
 
 logger = Logger(service="optimization-recorder")
 

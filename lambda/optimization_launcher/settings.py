@@ -26,9 +26,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import api_model
-import formats
 from errors import ConfigurationError
+
+from workbench_domain import api_limits, uris
 
 DEFAULT_OUTPUT_PREFIX = "optimized/"
 _OUTPUT_PREFIX_RE = re.compile(r"(?:[A-Za-z0-9!_.*'()-]+/)+")
@@ -79,15 +79,15 @@ def _image(environ: Mapping[str, str], name: str) -> str:
         "e.g. <account>.dkr.ecr.<region>.amazonaws.com/djl-inference:<tag>"
     )
     value = _required(environ, name, what)
-    if formats.parse_ecr_image(value) is None:
+    if uris.parse_ecr_image(value) is None:
         raise _bad(name, value, what)
     return value
 
 
 def _tag_value(environ: Mapping[str, str], name: str) -> str:
-    what = f"a tag value of at most {api_model.TAG_VALUE_MAX} letters, digits, spaces or _.:/=+-@"
+    what = f"a tag value of at most {api_limits.TAG_VALUE_MAX} letters, digits, spaces or _.:/=+-@"
     value = _required(environ, name, what)
-    if len(value) > api_model.TAG_VALUE_MAX or not formats.tag_text_ok(value):
+    if len(value) > api_limits.TAG_VALUE_MAX or not uris.tag_text_ok(value):
         raise _bad(name, value, what)
     return value
 
@@ -95,7 +95,7 @@ def _tag_value(environ: Mapping[str, str], name: str) -> str:
 def _kms_key_arn(environ: Mapping[str, str]) -> str:
     what = "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"
     value = _required(environ, "KMS_KEY_ARN", what)
-    if len(value) > api_model.KMS_KEY_ID_MAX or not formats.KMS_KEY_ARN_RE.fullmatch(value):
+    if len(value) > api_limits.KMS_KEY_ID_MAX or not uris.KMS_KEY_ARN_RE.fullmatch(value):
         raise _bad("KMS_KEY_ARN", value, what)
     return value
 
@@ -103,11 +103,11 @@ def _kms_key_arn(environ: Mapping[str, str]) -> str:
 def load_launcher_settings(environ: Mapping[str, str]) -> LauncherSettings:
     role_what = "an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
     role = _required(environ, "JOB_ROLE_ARN", role_what)
-    if not re.fullmatch(api_model.ROLE_ARN_PATTERN, role):
+    if not re.fullmatch(api_limits.ROLE_ARN_PATTERN, role):
         raise _bad("JOB_ROLE_ARN", role, role_what)
 
     bucket = _required(environ, "ARTIFACTS_BUCKET", "the artifacts bucket name")
-    if not formats.is_bucket_name(bucket):
+    if not uris.is_bucket_name(bucket):
         raise _bad("ARTIFACTS_BUCKET", bucket, "an S3 bucket name (not a URI or ARN)")
 
     prefix = environ.get("OUTPUT_PREFIX", DEFAULT_OUTPUT_PREFIX)
@@ -147,7 +147,7 @@ def load_recorder_settings(environ: Mapping[str, str]) -> RecorderSettings:
 
     topic_what = "a standard (not FIFO) SNS topic ARN"
     topic = _required(environ, "JOB_TOPIC_ARN", topic_what)
-    if not formats.SNS_TOPIC_ARN_RE.fullmatch(topic):
+    if not uris.SNS_TOPIC_ARN_RE.fullmatch(topic):
         raise _bad("JOB_TOPIC_ARN", topic, topic_what)
 
     return RecorderSettings(

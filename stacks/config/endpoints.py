@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from constructs_lib.async_llm_endpoint import EndpointScaling
-from stacks.config import service_model
 from stacks.config.reader import ConfigError, Reader
-from workbench_domain import serving
+from workbench_domain import api_limits, serving, uris
+from workbench_domain.instances import EBS_ONLY_FAMILIES, LOCAL_NVME_FAMILIES, instance_family
 from workbench_domain.serving import ServingSettings, SpeculativeDecoding
 
 # The key names the stack (`Endpoint-<key>`), the S3 prefix `endpoints/<key>/` and the SSM record;
@@ -43,41 +43,8 @@ from workbench_domain.serving import ServingSettings, SpeculativeDecoding
 ENDPOINT_KEY_PATTERN = r"[a-z][a-z0-9]*(-[a-z0-9]+)*"
 ENDPOINT_KEY_MAX = 20
 
-# VolumeSizeInGB on a production variant. Source: the SageMaker Developer Guide, "Instance
-# storage volumes" for hosting (host-instance-storage.html) and its storage notes for training
-# ("ML instance families with the NVMe-type instance storage include ml.p4d, ml.g4dn, and
-# ml.g5"), with the EC2 instance-type tables for the instance-store column of each family:
-# - families with local NVMe instance storage get that storage, and the API refuses a
-#   VolumeSizeInGB for them, so the config must not set one;
-# - EBS-only families get an EBS gp2 volume whose default size is too small for LLM weights, so
-#   the config must set one (the reference notebook uses 512 GB for Llama-3 70B on inf2).
-# Every family in botocore's ProductionVariantInstanceType enum is in exactly one set (a unit test
-# checks it), so a botocore upgrade that adds a family fails the tests until someone decides.
-LOCAL_NVME_FAMILIES = frozenset(
-    {
-        "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200",
-        "g4dn", "g5", "g6", "g6e", "g7", "g7e", "dl1", "trn1", "trn1n", "trn2",
-        "c5d", "c6gd", "m5d", "m6gd", "r5d", "r6gd", "r7gd",
-    }
-)  # fmt: skip
-EBS_ONLY_FAMILIES = frozenset(
-    {
-        "inf1", "inf2", "p2", "p3", "t2", "c4", "c5", "c6g", "c6gn", "c6i", "c6in", "c7g", "c7i",
-        "c8g", "m4", "m5", "m6g", "m6i", "m7i", "m8g", "r5", "r6g", "r6i", "r7i", "r8g",
-    }
-)  # fmt: skip
-
 _S3_KEY_PREFIX = r"(?!/)[A-Za-z0-9!_.*'()/-]+/"
 _S3_URI = r"s3://[a-z0-9][a-z0-9.{}-]{1,62}/([A-Za-z0-9!_.*'(){}/-]+/)?"
-_ECR_IMAGE = (
-    r"\d{12}\.dkr\.ecr\.([a-z0-9-]+|\{region\})\.amazonaws\.com(\.cn)?/"
-    r"[a-z0-9]+([._/-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})"
-)
-
-
-def instance_family(instance_type: str) -> str:
-    """`ml.p4d.24xlarge` -> `p4d`."""
-    return instance_type.split(".")[1]
 
 
 @dataclass(frozen=True)
@@ -230,7 +197,7 @@ def _serving(section: Reader) -> tuple[ServingSettings, SpeculativeModelConfig |
         image_uri=section.string(
             "image_uri",
             None,
-            pattern=_ECR_IMAGE,
+            valid=lambda uri: uris.parse_ecr_image(uri, region_placeholder=True) is not None,
             describe="allowed: an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/"
             "<repository>:<tag> or @sha256:<digest> ('{region}' allowed)",
         ),
@@ -287,7 +254,7 @@ def parse_scaling(section: Reader) -> EndpointScaling:
 
 def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
     instance_type = section.string(
-        "instance_type", choices=service_model.enum("ProductionVariantInstanceType")
+        "instance_type", choices=api_limits.enum("ProductionVariantInstanceType")
     )
     family = instance_family(instance_type)
     model = section.section("model", _model)
@@ -309,14 +276,14 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
             "the SageMaker-provided (jumpstart) draft model requires network isolation",
         )
 
-    download_low, download_high = service_model.integer_limits(
+    download_low, download_high = api_limits.integer_limits(
         "ProductionVariantModelDataDownloadTimeoutInSeconds"
     )
-    startup_low, startup_high = service_model.integer_limits(
+    startup_low, startup_high = api_limits.integer_limits(
         "ProductionVariantContainerStartupHealthCheckTimeoutInSeconds"
     )
-    volume_low, volume_high = service_model.integer_limits("ProductionVariantVolumeSizeInGB")
-    concurrency_low, concurrency_high = service_model.integer_limits(
+    volume_low, volume_high = api_limits.integer_limits("ProductionVariantVolumeSizeInGB")
+    concurrency_low, concurrency_high = api_limits.integer_limits(
         "MaxConcurrentInvocationsPerInstance"
     )
     volume = section.integer("volume_size_gb", None, minimum=volume_low, maximum=volume_high)

@@ -75,6 +75,7 @@ class Reader:
         *,
         choices: Collection[str] | None = None,
         pattern: str | None = None,
+        valid: Callable[[str], bool] | None = None,
         describe: str = "",
     ) -> Any:
         value = self._get(key, default)
@@ -92,6 +93,8 @@ class Reader:
             raise ConfigError(self.child_path(key), value, allowed)
         if pattern is not None and not re.fullmatch(pattern, value):
             raise ConfigError(self.child_path(key), value, describe or f"must match {pattern}")
+        if valid is not None and not valid(value):
+            raise ConfigError(self.child_path(key), value, describe)
         return value
 
     def integer(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stacks.config import service_model
 from stacks.config.reader import Reader
+from workbench_domain import api_limits
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class WorkspaceConfig:
 def parse_workspace(section: Reader) -> WorkspaceConfig:
     return WorkspaceConfig(
         instance_type=section.string(
-            "instance_type", "ml.t3.medium", choices=service_model.enum("InstanceType")
+            "instance_type", "ml.t3.medium", choices=api_limits.enum("InstanceType")
         ),
         # CreateNotebookInstance allows 5..16384 GB; a workbench never needs more than 512.
         volume_size_gb=section.integer("volume_size_gb", 20, minimum=5, maximum=512),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from stacks.config import ConfigError, load_config
-from stacks.config.endpoints import EBS_ONLY_FAMILIES, LOCAL_NVME_FAMILIES, instance_family
-from stacks.config.service_model import enum
 from workbench_domain import serving
+from workbench_domain.api_limits import enum
+from workbench_domain.instances import EBS_ONLY_FAMILIES, LOCAL_NVME_FAMILIES, instance_family
 
 PATH = "workbench.environments.dev.endpoints"
 

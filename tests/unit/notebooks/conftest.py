@@ -13,6 +13,7 @@ NOTEBOOKS_DIR = REPO / "notebooks"
 LIFECYCLE_DIR = REPO / "constructs_lib" / "assets" / "notebook_lifecycle"
 REGION = "eu-west-1"
 ACCOUNT = "111122223333"
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def _load(name: str, path: Path):
@@ -53,17 +54,32 @@ def sample_document() -> dict:
             "price_usd_per_hour": price,
         }
 
+    dlc = f"763104351884.dkr.ecr.{REGION}.amazonaws.com/djl-inference"
     return {
         "project": "genai-opt",
         "env": "dev",
-        "region": REGION,
-        "artifacts_bucket": "genai-artifacts-bucket",
-        "inference_bucket": "genai-inference-bucket",
-        "kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "state_machine_arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:genai-opt-workflow",
-        "launcher_function_name": "genai-opt-launcher",
-        "job_topic_arn": f"{arn}:genai-opt-jobs",
-        "results_parameter_prefix": "/genai-opt/dev/results",
+        "storage": {
+            "region": REGION,
+            "artifacts_bucket": "genai-artifacts-bucket",
+            "inference_bucket": "genai-inference-bucket",
+            "kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}",
+        },
+        "optimization": {
+            "state_machine_arn": (
+                f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:genai-opt-workflow"
+            ),
+            "launcher_function_name": "genai-opt-launcher",
+            "job_topic_arn": f"{arn}:genai-opt-jobs",
+            "results_parameter_prefix": "/genai-opt/dev/results",
+            "job_role_arn": f"arn:aws:iam::{ACCOUNT}:role/genai-opt-job",
+            "job_defaults": {
+                "artifacts_bucket": "genai-artifacts-bucket",
+                "output_prefix": "optimized/",
+                "lmi_image_uri": f"{dlc}:0.31.0-lmi13.0.0-cu124",
+                "trtllm_image_uri": f"{dlc}:0.33.0-tensorrtllm0.21.0-cu128",
+                "neuron_image_uri": f"{dlc}:0.29.0-neuronx-sdk2.19.1",
+            },
+        },
         "endpoints": {
             "p4d": endpoint("p4d", "ml.p4d.24xlarge", 37.688),
             "inf2": endpoint("inf2", "ml.inf2.48xlarge", 15.58),

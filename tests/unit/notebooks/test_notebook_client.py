@@ -85,16 +85,30 @@ def test_from_dict_reads_every_endpoint(document):
     assert inf2.max_capacity == 1
 
 
-@pytest.mark.parametrize("key", ["kms_key_arn", "endpoints", "region"])
+@pytest.mark.parametrize("key", ["storage", "endpoints", "optimization"])
 def test_from_dict_names_a_missing_key(document, key):
     del document[key]
     with pytest.raises(wb.WorkbenchError, match=key):
         wb.Deployment.from_dict(document)
 
 
+@pytest.mark.parametrize(
+    ("part", "key", "named"),
+    [
+        ("storage", "kms_key_arn", "storage"),
+        ("storage", "region", "storage"),
+        ("optimization", "job_defaults", "optimization"),
+    ],
+)
+def test_from_dict_names_a_missing_record_key(document, part, key, named):
+    del document[part][key]
+    with pytest.raises(wb.WorkbenchError, match=rf"{named}: lacks key\(s\) {key}"):
+        wb.Deployment.from_dict(document)
+
+
 def test_from_dict_names_a_missing_endpoint_key(document):
     del document["endpoints"]["p4d"]["output_prefix"]
-    with pytest.raises(wb.WorkbenchError, match=r"endpoints\.p4d lacks key\(s\): output_prefix"):
+    with pytest.raises(wb.WorkbenchError, match=r"endpoints\.p4d: lacks key\(s\) output_prefix"):
         wb.Deployment.from_dict(document)
 
 
@@ -113,7 +127,7 @@ def test_load_reads_the_file_named_by_the_env_var(tmp_path, monkeypatch, documen
     path = tmp_path / "deployment.json"
     path.write_text(json.dumps(document))
     monkeypatch.setenv(wb.DEPLOYMENT_FILE_ENV, str(path))
-    assert wb.Deployment.load().state_machine_arn == document["state_machine_arn"]
+    assert wb.Deployment.load().state_machine_arn == document["optimization"]["state_machine_arn"]
 
 
 def parameter(name: str, value: str) -> dict:
@@ -214,23 +228,29 @@ def test_speculative_event_sends_its_section(data, section):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"technique": "pruning"}, "technique"),
-        ({"model_name": "also-a-model"}, "exactly one"),
-        ({"model_s3_uri": None}, "exactly one"),
-        ({"quantization_method": "int3"}, "quantization_method"),
-        ({"technique": "compilation"}, "only for technique 'quantization'"),
-        ({"training_data_s3_uri": "s3://d/x"}, "only for technique 'speculative_decoding'"),
-        ({"instance_type": "p4d.24xlarge"}, "instance_type"),
-        ({"environment": {f"V{i}": "1" for i in range(26)}}, "25"),
-        ({"environment": {"OPTION_DTYPE": 16}}, "strings"),
-        ({"job_name": "bad_name"}, "job_name"),
-        ({"max_runtime_seconds": 0}, "max_runtime_seconds"),
-        ({"model_s3_uri": "https://example.com/model"}, "s3://"),
+        ({"technique": "pruning"}, "technique: unknown technique"),
+        ({"model_name": "also-a-model"}, "model_s3_uri: model_s3_uri and model_name are mutually"),
+        ({"model_s3_uri": None}, "model_s3_uri: a model source is required"),
+        ({"quantization_method": "int3"}, "quantization.method: unknown quantization method"),
+        ({"technique": "compilation"}, "quantization: is only for technique quantization"),
+        ({"training_data_s3_uri": "s3://d/x"}, "speculative_decoding: is only for technique"),
+        ({"instance_type": "p4d.24xlarge"}, "instance_type: is not a CreateOptimizationJob"),
+        ({"instance_type": "ml.t3.medium"}, "instance_type: is not a CreateOptimizationJob"),
+        ({"environment": {f"V{i}": "1" for i in range(26)}}, "environment: has too many"),
+        ({"environment": {"OPTION_DTYPE": 16}}, "environment.OPTION_DTYPE: value must be a"),
+        ({"environment": {"AWS_REGION": "x"}}, "environment: AWS_* variables are reserved"),
+        ({"job_name": "bad_name"}, "job_name: is not a valid optimization job name"),
+        ({"max_runtime_seconds": 0}, "max_runtime_seconds: is out of range"),
+        ({"model_s3_uri": "https://example.com/model/"}, "model_s3_uri: is not an s3:// URI"),
+        ({"model_s3_uri": "s3://bucket/model.tar.gz"}, "model_s3_uri: must end with '/'"),
+        ({"output_s3_uri": "s3://elsewhere/out/"}, "output_s3_uri: must be under the"),
     ],
 )
-def test_bad_requests_name_the_field(overrides, message):
-    with pytest.raises(wb.WorkbenchError, match=re.escape(message)):
-        awq_request(**overrides).to_event()
+def test_bad_requests_are_refused_with_the_launchers_message(deployment, overrides, message):
+    """The full launcher check (schema and rules, with the published job defaults) runs before
+    anything starts; the cross-runtime test compares the messages with the Lambda's."""
+    with pytest.raises(wb.InvalidRequestError, match=re.escape(message)):
+        wb.checked_event(deployment, awq_request(**overrides))
 
 
 JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -508,7 +528,9 @@ def test_custom_draft_model_is_set_on_a_copy():
     assert "speculative_decoding" not in entry["serving"]
     # A custom image: the app cannot derive its speculative settings.
     with pytest.raises(wb.WorkbenchError, match="needs the vllm engine"):
-        wb.with_custom_draft_model(wb.endpoint_entry_from_result(RESULT), "s3://b/d/")
+        wb.with_custom_draft_model(
+            wb.endpoint_entry_from_result(RESULT), "s3://genai-artifacts-bucket/d/"
+        )
 
 
 def test_save_entry_writes_json(tmp_path):
@@ -1086,19 +1108,17 @@ def test_job_name_rules_are_the_api_rules(service):
     job_name = sagemaker.operation_model("CreateOptimizationJob").input_shape.members[
         "OptimizationJobName"
     ]
-    assert wb._JOB_NAME.pattern == f"^{job_name.metadata['pattern']}$"
-    assert JOB_NAME.pattern == wb._JOB_NAME.pattern
-    assert job_name.metadata["max"] == 63  # run_name's budget
+    # run_name's names are checked with JOB_NAME above: the API's own pattern and budget.
+    assert JOB_NAME.pattern == f"^{job_name.metadata['pattern']}$"
+    assert job_name.metadata["max"] == 63
     execution_name = service("stepfunctions").operation_model("StartExecution").input_shape
     assert execution_name.members["name"].metadata["max"] >= 63
-    environment = sagemaker.shape_for("ModelQuantizationConfig").members["OverrideEnvironment"]
-    assert environment.metadata["max"] == wb.MAX_ENVIRONMENT_ENTRIES
 
 
 def test_step_functions_values_the_client_branches_on(service):
     sfn = service("stepfunctions")
     statuses = sfn.operation_model("DescribeExecution").output_shape.members["status"].enum
-    assert {*wb._RUNNING, "SUCCEEDED"} <= set(statuses)
+    assert {*wb._RUNNING, wb.workflow_states.EXECUTION_SUCCEEDED} <= set(statuses)
     errors = {e.name for e in sfn.operation_model("StartExecution").error_shapes}
     assert "ExecutionAlreadyExists" in errors
 

@@ -12,13 +12,6 @@ from moto import mock_aws
 from tests.unit.notebooks.conftest import REGION, sample_document
 
 PATH = "/genai-opt/dev/deployment/"
-STORAGE_KEYS = ("region", "artifacts_bucket", "inference_bucket", "kms_key_arn")
-OPTIMIZATION_KEYS = (
-    "state_machine_arn",
-    "launcher_function_name",
-    "job_topic_arn",
-    "results_parameter_prefix",
-)
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +33,16 @@ def publish(ssm, path: str, *, optimization: bool = True, endpoints: bool = True
     def put(part: str, value: dict) -> None:
         ssm.put_parameter(Name=path + part, Value=json.dumps(value), Type="String")
 
-    put("storage", {k: doc[k] for k in STORAGE_KEYS})
+    put("storage", doc["storage"])
     if optimization:
-        put(
-            "optimization",
-            {**{k: doc[k] for k in OPTIMIZATION_KEYS}, "job_role_arn": "arn:aws:iam::1:role/j"},
-        )
+        put("optimization", doc["optimization"])
+    else:
+        doc["optimization"] = None
     if endpoints:
         for key, endpoint in doc["endpoints"].items():
             put(f"endpoints/{key}", endpoint)
+    else:
+        doc["endpoints"] = {}
     return doc
 
 

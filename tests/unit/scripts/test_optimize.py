@@ -55,6 +55,15 @@ def dev_endpoints(config_path: Path) -> dict:
         "endpoints"
     ]
 
+DLC = f"763104351884.dkr.ecr.{REGION}.amazonaws.com/djl-inference"
+JOB_DEFAULTS = {
+    "artifacts_bucket": "genai-artifacts",
+    "output_prefix": "optimized/",
+    "lmi_image_uri": f"{DLC}:0.31.0-lmi13.0.0-cu124",
+    "trtllm_image_uri": f"{DLC}:0.33.0-tensorrtllm0.21.0-cu128",
+    "neuron_image_uri": f"{DLC}:0.29.0-neuronx-sdk2.19.1",
+}
+
 
 @pytest.fixture
 def aws(monkeypatch):
@@ -72,6 +81,7 @@ def aws(monkeypatch):
                 "job_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:jobs",
                 "results_parameter_prefix": "/genai-opt/dev/optimization-results",
                 "job_role_arn": f"arn:aws:iam::{ACCOUNT}:role/job",
+                "job_defaults": JOB_DEFAULTS,
             },
             "storage": {
                 "region": REGION,
@@ -243,7 +253,7 @@ BAD_FLAGS = [
             "--instance-type",
             "ml.g5.12xlarge",
         ],
-        "quantization_method must be one of",
+        "quantization.method: is required; allowed: awq, fp8, smoothquant",
     ),
     ("two-model-sources", [*AWQ, "--model-name", "m"], "not allowed with argument --model-s3-uri"),
     ("bad-env", [*AWQ, "--env", "OPTION_QUANTIZE"], "--env expects KEY=VALUE"),
@@ -276,7 +286,7 @@ BAD_FLAGS = [
         "--entry goes with --promote",
     ),
     ("unknown-endpoint", [*AWQ, "--promote", "awq"], "no endpoint 'awq' in cdk.json for dev"),
-    ("bad-job-name", [*AWQ, "--job-name", "my_job"], "job_name must be"),
+    ("bad-job-name", [*AWQ, "--job-name", "my_job"], "job_name: is not a valid optimization job name"),
 ]
 
 

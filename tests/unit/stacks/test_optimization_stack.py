@@ -510,6 +510,14 @@ def test_deployment_record_holds_the_documented_keys(template: Template, others)
         "job_topic_arn",
         "results_parameter_prefix",
         "job_role_arn",
+        "job_defaults",
+    }
+    assert set(document["job_defaults"]) == {
+        "artifacts_bucket",
+        "output_prefix",
+        "lmi_image_uri",
+        "trtllm_image_uri",
+        "neuron_image_uri",
     }
     assert document["results_parameter_prefix"] == "/genai-opt/dev/optimization-results"
 

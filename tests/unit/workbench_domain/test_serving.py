@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from workbench_domain import serving
+from workbench_domain import instances, serving
 
 
 def test_every_row_cites_its_sources_and_its_default_tag_exists():
@@ -34,10 +34,10 @@ def test_draft_models_need_vllm_0_15_or_later():
 
 
 def test_accelerators_of_the_default_instances():
-    assert serving.accelerator_devices("ml.p4d.24xlarge") == 8
-    assert serving.accelerator_devices("ml.inf2.48xlarge") == 24
-    assert serving.accelerator_kind("ml.g5.12xlarge") == "gpu"
-    assert serving.accelerator_kind("ml.t3.medium") is None
+    assert instances.accelerator_devices("ml.p4d.24xlarge") == 8
+    assert instances.accelerator_devices("ml.inf2.48xlarge") == 24
+    assert instances.accelerator_kind("ml.g5.12xlarge") == "gpu"
+    assert instances.accelerator_kind("ml.t3.medium") is None
 
 
 def test_environment_for_an_eagle_head():

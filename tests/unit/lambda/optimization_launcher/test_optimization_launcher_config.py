@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import copy
 
-import api_model
 import boto3
 import botocore
 import botocore.session
@@ -14,13 +13,14 @@ import job_result
 import launcher
 import pytest
 import recorder
-import request
-import rules
 import settings
 from botocore.model import ServiceModel
 from botocore.stub import Stubber
-from errors import ConfigurationError, UnsupportedBotocoreError
+from errors import ConfigurationError
 from optimization_launcher_testkit import LAUNCHER_ENV, model_violations
+
+from workbench_domain import api_limits, instances, optimization_request
+from workbench_domain.errors import UnsupportedBotocoreError
 
 RECORDER_ENV = {
     "RESULTS_PARAMETER_PREFIX": "/genai-opt/dev/optimization-results",
@@ -118,7 +118,7 @@ def _sagemaker_model_without(shape: str, member: str) -> ServiceModel:
 
 
 def test_loaded_botocore_knows_the_optimization_api():
-    api_model.require_optimization_api(api_model.SAGEMAKER_MODEL, botocore.__version__)
+    api_limits.require_optimization_api(api_limits.SAGEMAKER_MODEL, botocore.__version__)
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_loaded_botocore_knows_the_optimization_api():
 def test_old_botocore_is_refused_with_its_version(shape, member):
     old = _sagemaker_model_without(shape, member)
     with pytest.raises(UnsupportedBotocoreError) as caught:
-        api_model.require_optimization_api(old, "1.35.99")
+        api_limits.require_optimization_api(old, "1.35.99")
     message = str(caught.value)
     assert "botocore 1.35.99" in message
     assert f"{shape}.{member}" in message
@@ -142,21 +142,21 @@ def test_old_botocore_is_refused_with_its_version(shape, member):
 def test_instance_types_come_from_botocore():
     model = botocore.session.get_session().get_service_model("sagemaker")
     enum = model.shape_for("OptimizationJobDeploymentInstanceType").enum
-    assert tuple(enum) == api_model.DEPLOYMENT_INSTANCE_TYPES
-    assert {"ml.p4d.24xlarge", "ml.inf2.48xlarge"} <= set(api_model.DEPLOYMENT_INSTANCE_TYPES)
+    assert tuple(enum) == api_limits.DEPLOYMENT_INSTANCE_TYPES
+    assert {"ml.p4d.24xlarge", "ml.inf2.48xlarge"} <= set(api_limits.DEPLOYMENT_INSTANCE_TYPES)
 
 
 def test_every_deployment_instance_type_has_a_rule():
-    """Fails when a botocore upgrade adds an instance family: classify it in rules.py."""
-    families = {rules.instance_family(t) for t in api_model.DEPLOYMENT_INSTANCE_TYPES}
-    assert families <= rules.GPU_FAMILIES | rules.NEURON_FAMILIES
-    assert not rules.GPU_FAMILIES & rules.NEURON_FAMILIES
-    assert rules.FP8_FAMILIES <= rules.GPU_FAMILIES
-    assert {"p4d", "p4de", "g5", "g4dn"}.isdisjoint(rules.FP8_FAMILIES)
+    """Fails when a botocore upgrade adds an instance family: classify it in instances.py."""
+    families = {instances.instance_family(t) for t in api_limits.DEPLOYMENT_INSTANCE_TYPES}
+    assert families <= instances.GPU_FAMILIES | instances.NEURON_FAMILIES
+    assert not instances.GPU_FAMILIES & instances.NEURON_FAMILIES
+    assert instances.FP8_FAMILIES <= instances.GPU_FAMILIES
+    assert {"p4d", "p4de", "g5", "g4dn"}.isdisjoint(instances.FP8_FAMILIES)
 
 
 def test_strict_checker_catches_what_botocore_does_not():
-    shape = api_model.SAGEMAKER_MODEL.operation_model("CreateOptimizationJob").input_shape
+    shape = api_limits.SAGEMAKER_MODEL.operation_model("CreateOptimizationJob").input_shape
     problems = model_violations(
         shape,
         {
@@ -171,28 +171,28 @@ def test_strict_checker_catches_what_botocore_does_not():
 
 
 def _documentation(shape_name: str, member: str) -> str:
-    return api_model.SAGEMAKER_MODEL.shape_for(shape_name).members[member].documentation
+    return api_limits.SAGEMAKER_MODEL.shape_for(shape_name).members[member].documentation
 
 
 def test_error_codes_the_launcher_handles_are_the_modeled_ones():
     def errors(operation: str) -> set[str]:
-        return {e.name for e in api_model.SAGEMAKER_MODEL.operation_model(operation).error_shapes}
+        return {e.name for e in api_limits.SAGEMAKER_MODEL.operation_model(operation).error_shapes}
 
     assert launcher.RESOURCE_NOT_FOUND in errors("DescribeOptimizationJob")
     assert launcher.RESOURCE_IN_USE in errors("CreateOptimizationJob")
 
 
 def test_recorded_statuses_and_technique_members_are_the_modeled_ones():
-    assert set(job_result.TERMINAL_STATUSES) <= set(api_model.JOB_STATUSES)
-    members = api_model.SAGEMAKER_MODEL.shape_for("OptimizationConfig").members
+    assert set(job_result.TERMINAL_STATUSES) <= set(api_limits.JOB_STATUSES)
+    members = api_limits.SAGEMAKER_MODEL.shape_for("OptimizationConfig").members
     assert set(job_result.TECHNIQUE_NAMES) == set(members)
-    assert set(request.CONFIG_MEMBERS.values()) <= set(members)
+    assert set(optimization_request.CONFIG_MEMBERS.values()) <= set(members)
 
 
 def test_documented_limits_the_model_metadata_lacks():
     # MaxRuntimeInSeconds has only min 1 in the metadata; the 28-day cap is in its documentation.
     assert "maximum value is 28 days" in _documentation("StoppingCondition", "MaxRuntimeInSeconds")
-    assert request.MAX_RUNTIME_LIMIT_SECONDS == 28 * 24 * 3600
+    assert optimization_request.MAX_RUNTIME_LIMIT_SECONDS == 28 * 24 * 3600
     sns = botocore.session.get_session().get_service_model("sns")
     subject = sns.operation_model("Publish").input_shape.members["Subject"].documentation
     assert "less than 100 characters" in subject  # job_result.notification keeps under it

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import handler
 import pytest
 from botocore.exceptions import ClientError
-from errors import ValidationError
 from optimization_launcher_testkit import (
     ACCOUNT,
     BUCKET,
@@ -21,6 +20,9 @@ from optimization_launcher_testkit import (
     ROLE_ARN,
     TRTLLM_IMAGE,
 )
+
+from workbench_domain.errors import ValidationError
+from workbench_domain.optimization_request import parse_request
 
 SOURCE = "s3://genai-opt-dev-models/meta-llama-3-70b/"
 PROJECT_TAGS = [{"Key": "project", "Value": "genai-opt"}, {"Key": "env", "Value": "dev"}]
@@ -352,10 +354,9 @@ def _awq_event(**changes) -> dict:
 
 def _plan(event):
     import launcher
-    import request
     import settings
 
-    return launcher.plan_job(request.parse_request(event), settings.launcher_settings())
+    return launcher.plan_job(parse_request(event), settings.launcher_settings())
 
 
 def test_job_name_is_deterministic(launcher_env):

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import api_model
 import boto3
 import job_result
 import pytest
 import recorder
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
-from errors import JobNotFinishedError, ValidationError
+from errors import JobNotFinishedError
 from moto import mock_aws
 from optimization_launcher_testkit import BUCKET, KMS_KEY_ARN, LMI_IMAGE, REGION, ROLE_ARN
+
+from workbench_domain import api_limits
+from workbench_domain.errors import ValidationError
 
 JOB = "quant-p4d-acf0dcfbe26ec55c"
 OUTPUT = f"s3://{BUCKET}/optimized/{JOB}/"
@@ -47,7 +49,9 @@ def describe_output(status: str, **extra) -> dict:
         "StoppingCondition": {"MaxRuntimeInSeconds": 36000},
         **extra,
     }
-    output_shape = api_model.SAGEMAKER_MODEL.operation_model("DescribeOptimizationJob").output_shape
+    output_shape = api_limits.SAGEMAKER_MODEL.operation_model(
+        "DescribeOptimizationJob"
+    ).output_shape
     validate_parameters(job, output_shape)  # real field names, real shapes
     return job
 

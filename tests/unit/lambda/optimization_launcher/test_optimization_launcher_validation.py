@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import handler
 import pytest
-from errors import ValidationError
 from optimization_launcher_testkit import BUCKET, LMI_IMAGE, NEURON_IMAGE, TRTLLM_IMAGE
+
+from workbench_domain.errors import ValidationError
+from workbench_domain.optimization_request import parse_request
 
 SOURCE = "s3://genai-opt-dev-models/meta-llama-3-70b/"
 GOOD = {
@@ -204,7 +206,7 @@ MALFORMED = [
     pytest.param(with_(GOOD, tags={"team": "v" * 257}), "tags.team", True, id="tag-value-long"),
     pytest.param(with_(GOOD, tags={f"k{i}": "v" for i in range(48)}), "tags", True, id="tags-48"),
     pytest.param(["list"], "event", True, id="event-list"),
-    # Compatibility rules (rules.py).
+    # Compatibility rules (optimization_rules.py).
     pytest.param(
         with_(GOOD, instance_type="ml.inf2.48xlarge"), "technique", True, id="quantize-on-inf2"
     ),
@@ -282,10 +284,9 @@ def test_there_are_at_least_25_malformed_events():
 
 def test_null_optional_values_count_as_absent(sagemaker, lambda_context):
     import launcher
-    import request
     import settings
 
-    plain = launcher.plan_job(request.parse_request(GOOD), settings.launcher_settings())
+    plain = launcher.plan_job(parse_request(GOOD), settings.launcher_settings())
     nulls = with_(GOOD, model_name=None, image_uri=None, tags=None, job_name=None)
-    assert request.parse_request(nulls) == request.parse_request(GOOD)
-    assert launcher.plan_job(request.parse_request(nulls), settings.launcher_settings()) == plain
+    assert parse_request(nulls) == parse_request(GOOD)
+    assert launcher.plan_job(parse_request(nulls), settings.launcher_settings()) == plain

@@ -1,4 +1,8 @@
-"""Format checks shared by the launcher, its settings and the recorder (pure functions, no AWS)."""
+"""The grammars of S3 URIs, ECR image URIs and ARNs, for every runtime (pure functions, no AWS).
+
+The Lambdas check events and settings with them, the notebook client and the operator scripts
+split the URIs the deployment records hold, and the CDK app's config loader checks image URIs.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-import api_model
+from workbench_domain import api_limits
+from workbench_domain.errors import ValidationError
 
 # S3 general-purpose bucket naming rules (S3 User Guide, "Bucket naming rules"): 3-63 characters,
 # lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit, no two
@@ -19,11 +24,17 @@ _BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-
 # <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository>(:<tag>|@sha256:<digest>).
 # The repository grammar is ECR's own (botocore ecr model); the tag grammar is the OCI
 # distribution-spec one (at most 128 characters). A tag or digest is required: an image without one
-# would silently mean "latest".
+# would silently mean "latest". In cdk.json the region may be written `{region}` (the deployment's).
+REGION_PLACEHOLDER = "{region}"
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"
 _ECR_IMAGE_RE = re.compile(
-    r"(?P<registry>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)"
+    r"(?P<registry>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>"
+    + _REGION
+    + "|"
+    + re.escape(REGION_PLACEHOLDER)
+    + ")"
     r"\.amazonaws\.com(?:\.cn)?"
-    rf"/(?P<repository>{api_model.ECR_REPOSITORY_PATTERN})"
+    rf"/(?P<repository>{api_limits.ECR_REPOSITORY_PATTERN})"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(?P<digest>sha256:[a-f0-9]{64}))"
 )
 
@@ -62,8 +73,8 @@ def is_bucket_name(name: str) -> bool:
 
 def s3_uri_problem(value: str) -> str | None:
     """Why ``value`` is not a usable ``s3://bucket/key`` URI, or None when it is."""
-    if len(value) > api_model.S3_URI_MAX:
-        return f"is longer than {api_model.S3_URI_MAX} characters"
+    if len(value) > api_limits.S3_URI_MAX:
+        return f"is longer than {api_limits.S3_URI_MAX} characters"
     if not value.startswith("s3://"):
         return "is not an s3:// URI"
     bucket, _, key = value[len("s3://") :].partition("/")
@@ -85,12 +96,23 @@ def parse_s3_uri(value: str) -> S3Location:
     return S3Location(bucket, key)
 
 
-def parse_ecr_image(value: str) -> EcrImage | None:
-    """The parts of an ECR image URI, or None when ``value`` is not one."""
-    if len(value) > api_model.IMAGE_URI_MAX:
+def split_s3_uri(value: str) -> S3Location:
+    """Split ``s3://bucket/key``; raise ValidationError when ``value`` is not a usable S3 URI."""
+    problem = s3_uri_problem(value)
+    if problem is not None:
+        raise ValidationError("s3 uri", problem, value, "s3://<bucket>/<key>")
+    return parse_s3_uri(value)
+
+
+def parse_ecr_image(value: str, *, region_placeholder: bool = False) -> EcrImage | None:
+    """The parts of an ECR image URI, or None when ``value`` is not one.
+
+    With ``region_placeholder`` the region may be ``{region}`` (cdk.json's image URIs).
+    """
+    if len(value) > api_limits.IMAGE_URI_MAX:
         return None
     match = _ECR_IMAGE_RE.fullmatch(value)
-    if match is None:
+    if match is None or (match["region"] == REGION_PLACEHOLDER and not region_placeholder):
         return None
     return EcrImage(
         registry=match["registry"],

@@ -1,25 +1,29 @@
-"""SageMaker API facts, read from the botocore service model this function runs with.
+"""SageMaker API facts, read from the botocore service model of the runtime that imports this.
 
-Nothing here is typed from memory: the instance-type enum, name patterns and size limits come from
-``botocore/data/sagemaker/2017-07-24/service-2.json`` (and ECR's model for repository names), so a
-botocore upgrade that changes them changes the validation too. Note that botocore itself checks only
+The Lambdas, the notebook client, the operator scripts and the CDK app's config loader all read
+their enums, patterns and limits here. Nothing here is typed from memory: the instance-type enum,
+name patterns and size limits come from ``botocore/data/sagemaker/2017-07-24/service-2.json`` (and
+ECR's and SageMaker Runtime's models), so a botocore upgrade that changes them changes the
+validation too. Note that botocore itself checks only
 types, required members and minimum lengths client-side; enums, patterns and maximum lengths are
 checked by the service, which is why the launcher checks them before calling it.
 
-Importing this module fails fast (cold start) when the loaded botocore is too old, see
-:func:`require_optimization_api`.
+Importing this module fails fast (a Lambda cold start, a notebook import) when the loaded botocore
+is too old, see :func:`require_optimization_api`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import botocore
 import botocore.session
 from botocore.model import NoShapeFoundError, OperationNotFoundError, ServiceModel
-from errors import UnsupportedBotocoreError
 
-# First botocore whose model has ModelSpeculativeDecodingConfig, MaxInstanceCount and
-# ModelSource.SageMakerModel (shared/reference/sagemaker-api.md section 1.3). requirements.txt pins
-# 1.44.5, the version this code was tested with.
+from workbench_domain.errors import UnsupportedBotocoreError
+
+# First botocore whose SageMaker model has ModelSpeculativeDecodingConfig, MaxInstanceCount and
+# ModelSource.SageMakerModel. requirements.txt pins 1.44.5, the version this code is tested with.
 MINIMUM_BOTOCORE = "1.42.1"
 
 
@@ -93,4 +97,42 @@ JOB_STATUSES: tuple[str, ...] = tuple(_DESCRIBE["OptimizationJobStatus"].enum)
 # ECR repository names (ecr model, RepositoryName.pattern), for image URI checks.
 ECR_REPOSITORY_PATTERN: str = (
     BOTOCORE_SESSION.get_service_model("ecr").shape_for("RepositoryName").metadata["pattern"]
+)
+
+
+def _shape(name: str) -> Any:
+    return SAGEMAKER_MODEL.shape_for(name)
+
+
+def enum(shape: str) -> frozenset[str]:
+    """The values of a SageMaker enum shape, e.g. ``ProductionVariantInstanceType``."""
+    return frozenset(_shape(shape).enum)
+
+
+def string_limits(shape: str) -> tuple[int, int, str | None]:
+    """(min length, max length, pattern) of a SageMaker string shape, e.g. ``EndpointName``."""
+    metadata = _shape(shape).metadata
+    return metadata.get("min", 0), metadata["max"], metadata.get("pattern")
+
+
+def integer_limits(shape: str) -> tuple[int, int]:
+    """(min, max) of a SageMaker integer shape."""
+    metadata = _shape(shape).metadata
+    return metadata["min"], metadata["max"]
+
+
+# InvokeEndpointAsync (sagemaker-runtime model): how long a request may wait in the queue, and how
+# long the container may work on it.
+_INVOKE_ASYNC = (
+    BOTOCORE_SESSION.get_service_model("sagemaker-runtime")
+    .operation_model("InvokeEndpointAsync")
+    .input_shape.members
+)
+REQUEST_TTL_RANGE: tuple[int, int] = (
+    _INVOKE_ASYNC["RequestTTLSeconds"].metadata["min"],
+    _INVOKE_ASYNC["RequestTTLSeconds"].metadata["max"],
+)
+INVOCATION_TIMEOUT_RANGE: tuple[int, int] = (
+    _INVOKE_ASYNC["InvocationTimeoutSeconds"].metadata["min"],
+    _INVOKE_ASYNC["InvocationTimeoutSeconds"].metadata["max"],
 )

@@ -1,62 +1,83 @@
 """Compatibility rules: which technique runs on which instance family, with which image.
 
-Sources: shared/reference/sagemaker-api.md sections 2.1 and 5 (SageMaker Python SDK validation
-matrix ``src/sagemaker/serve/validations/optimization.py``; AWS supported-models page).
+Source: the SageMaker Python SDK's validation matrix (aws/sagemaker-python-sdk,
+src/sagemaker/serve/validations/optimization.py) and the instance facts in ``instances.py``:
 
 - Neuron instances (Inferentia2 / Trainium) take compilation only, with a Neuron image.
 - Compilation on GPU needs a TensorRT-LLM image (LMI/vLLM does not compile).
 - smoothquant is a TensorRT-LLM quantization; it needs a TensorRT-LLM image.
-- fp8 needs FP8 tensor cores (compute capability 8.9+, Ada / Hopper / Blackwell), see FP8_FAMILIES.
+- fp8 needs FP8 tensor cores (compute capability 8.9+), see ``instances.FP8_FAMILIES``.
 - Speculative decoding (EAGLE) runs on GPU instances only.
-- An instance family this module does not know is refused rather than guessed: when a botocore
-  upgrade adds a family to the DeploymentInstanceType enum, add it here (a unit test checks that
-  every enum value is classified).
+- An instance family ``instances.py`` does not classify is refused rather than guessed.
+
+The rules need what the deployment decided (the artifacts bucket, the outputs prefix, the default
+image of each family): a :class:`JobTarget`. The Lambda reads it from its environment; the
+notebook client and `make optimize` from the optimization deployment record, which publishes
+the same values.
 """
 
 from __future__ import annotations
 
-import formats
-from errors import ValidationError
-from request import COMPILATION, SPECULATIVE_DECODING, OptimizationRequest
-from settings import LauncherSettings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-# AWS Inferentia2 and Trainium (reference section 2.1: Neuron families {inf2, trn1, trn1n}).
-NEURON_FAMILIES = frozenset({"inf2", "trn1", "trn1n"})
-
-# NVIDIA GPU families in the enum, with their GPU:
-#   g4dn T4 (Turing, sm75)   g5 A10G (Ampere, sm86)   p4d / p4de A100 (Ampere, sm80)
-#   g6 L4 (Ada, sm89)        g6e L40S (Ada, sm89)     p5 H100, p5e / p5en H200 (Hopper, sm90)
-#   p6-b200 B200 (Blackwell) g7e RTX PRO 6000 Blackwell   g7 RTX PRO 4500 Blackwell
-# (The g7 / g7e GPUs come from third-party write-ups of the EC2 launches, not from an AWS page
-# stored here; they are Blackwell either way.)
-GPU_FAMILIES = frozenset(
-    {"g4dn", "g5", "g6", "g6e", "g7", "g7e", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200"}
+from workbench_domain import uris
+from workbench_domain.errors import ValidationError
+from workbench_domain.instances import (
+    FP8_FAMILIES,
+    GPU_FAMILIES,
+    NEURON_FAMILIES,
+    instance_family,
+)
+from workbench_domain.optimization_request import (
+    COMPILATION,
+    SPECULATIVE_DECODING,
+    OptimizationRequest,
+    parse_request,
 )
 
-# FP8 (W8A8) kernels need FP8 tensor cores, i.e. compute capability >= 8.9: Ada, Hopper and
-# Blackwell have them; Ampere (A100 in p4d/p4de, A10G in g5) and Turing (T4 in g4dn) do not
-# (vLLM's FP8 docs, cited in reference section 5: "FP8 W8A8 kernels need Ada/Hopper",
-# "A100 = Ampere").
-# The SDK does not check this; a job would only fail after hours of billed instance time.
-FP8_FAMILIES = frozenset({"g6", "g6e", "g7", "g7e", "p5", "p5e", "p5en", "p6-b200"})
+
+class JobTarget(Protocol):
+    """Where the deployment lets jobs write, and the image each family of job runs by default."""
+
+    @property
+    def artifacts_bucket(self) -> str: ...
+    @property
+    def output_prefix(self) -> str: ...
+    @property
+    def lmi_image_uri(self) -> str: ...
+    @property
+    def trtllm_image_uri(self) -> str: ...
+    @property
+    def neuron_image_uri(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class JobDefaults:
+    """A :class:`JobTarget` read from a deployment record (the Lambda has its settings)."""
+
+    artifacts_bucket: str
+    output_prefix: str
+    lmi_image_uri: str
+    trtllm_image_uri: str
+    neuron_image_uri: str
+
 
 NEURON = "neuron"
-TRTLLM = "tensorrt-llm"
+TRTLLM = "trtllm"
 LMI = "lmi"
+JOB_IMAGE_FAMILIES = (LMI, TRTLLM, NEURON)
 UNKNOWN = "unknown"
 
-# Tag markers of the DJL inference images (reference section 2.4): "0.36.0-lmi27.0.0-cu130",
+# The job-image families (config `optimization.images`), and the marker of each in the DJL
+# inference image tags (the tags of serving_images.json): "0.36.0-lmi20.0.0-cu128",
 # "0.33.0-tensorrtllm0.21.0-cu128", "0.29.0-neuronx-sdk2.19.1".
 _TAG_MARKERS = (("neuronx", NEURON), ("tensorrtllm", TRTLLM), ("lmi", LMI))
 _MARKERS = {kind: marker for marker, kind in _TAG_MARKERS}
 
 
-def instance_family(instance_type: str) -> str:
-    """``ml.p6-b200.48xlarge`` -> ``p6-b200``."""
-    return instance_type.split(".")[1]
-
-
-def image_kind(image_uri: str, settings: LauncherSettings) -> str:
+def image_kind(image_uri: str, settings: JobTarget) -> str:
     """Which container family an image belongs to: a configured default, else its tag's marker."""
     defaults = {
         settings.neuron_image_uri: NEURON,
@@ -65,7 +86,7 @@ def image_kind(image_uri: str, settings: LauncherSettings) -> str:
     }
     if image_uri in defaults:
         return defaults[image_uri]
-    image = formats.parse_ecr_image(image_uri)
+    image = uris.parse_ecr_image(image_uri)
     tag = (image.tag or "") if image else ""
     for marker, kind in _TAG_MARKERS:
         if marker in tag:
@@ -73,9 +94,7 @@ def image_kind(image_uri: str, settings: LauncherSettings) -> str:
     return UNKNOWN
 
 
-def _require_image(
-    request: OptimizationRequest, settings: LauncherSettings, kind: str, why: str
-) -> None:
+def _require_image(request: OptimizationRequest, settings: JobTarget, kind: str, why: str) -> None:
     if request.image_uri is not None and image_kind(request.image_uri, settings) != kind:
         raise ValidationError(
             "image_uri",
@@ -85,12 +104,12 @@ def _require_image(
         )
 
 
-def _check_output(request: OptimizationRequest, settings: LauncherSettings) -> None:
+def _check_output(request: OptimizationRequest, settings: JobTarget) -> None:
     # The job role may write only under the outputs prefix: anywhere else the job would fail at
     # its final upload, after hours of billed instance time.
     if request.output_s3_uri is None:
         return
-    location = formats.parse_s3_uri(request.output_s3_uri)
+    location = uris.parse_s3_uri(request.output_s3_uri)
     if location.bucket != settings.artifacts_bucket or not location.key.startswith(
         settings.output_prefix
     ):
@@ -102,13 +121,13 @@ def _check_output(request: OptimizationRequest, settings: LauncherSettings) -> N
         )
 
 
-def _check_image_repository(request: OptimizationRequest, settings: LauncherSettings) -> None:
+def _check_image_repository(request: OptimizationRequest, settings: JobTarget) -> None:
     # The job role pulls only the Deep Learning Containers `djl-inference` repository of this
     # region (the registry of the default images): another image would fail after launch.
     if request.image_uri is None:
         return
-    image = formats.parse_ecr_image(request.image_uri)
-    default = formats.parse_ecr_image(settings.lmi_image_uri)
+    image = uris.parse_ecr_image(request.image_uri)
+    default = uris.parse_ecr_image(settings.lmi_image_uri)
     if image is None or default is None:
         return  # not an ECR URI: the request parser has refused it already
     if (image.registry, image.region, image.repository) != (
@@ -125,7 +144,7 @@ def _check_image_repository(request: OptimizationRequest, settings: LauncherSett
         )
 
 
-def check_and_resolve_image(request: OptimizationRequest, settings: LauncherSettings) -> str | None:
+def check_and_resolve_image(request: OptimizationRequest, settings: JobTarget) -> str | None:
     """Apply the compatibility rules; return the optimization image (None for speculative decoding).
 
     Raises ValidationError naming the field at fault.
@@ -180,3 +199,17 @@ def check_and_resolve_image(request: OptimizationRequest, settings: LauncherSett
             "an LMI (vLLM) or TensorRT-LLM image, or omit image_uri to use the default",
         )
     return request.image_uri or settings.lmi_image_uri
+
+
+def check_request(event: Any, target: JobTarget) -> tuple[OptimizationRequest, str | None]:
+    """Parse ``event`` and apply the rules: the request and its optimization image.
+
+    What every runtime calls before anything starts; raises ValidationError naming the field.
+    """
+    request = parse_request(event)
+    return request, check_and_resolve_image(request, target)
+
+
+def job_defaults(document: Mapping[str, Any]) -> JobDefaults:
+    """The :class:`JobDefaults` of an optimization deployment record's ``job_defaults``."""
+    return JobDefaults(**{name: str(document[name]) for name in JobDefaults.__dataclass_fields__})

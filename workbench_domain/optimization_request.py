@@ -1,8 +1,10 @@
-"""Parse and validate a launcher event into an immutable :class:`OptimizationRequest`.
+"""The optimization request: one schema for the launcher Lambda, the notebooks and `make optimize`.
 
-This module checks the event's shape and each field's format. Checks that need the deployment's
-settings or that relate fields to the instance type (which technique runs where, which image a
-technique needs, where outputs may go) are in ``rules.py``.
+:func:`parse_request` checks an event's shape and each field's format; :meth:`OptimizationRequest.
+to_event` is its inverse. Checks that need the deployment's settings or relate fields to the
+instance type (which technique runs where, which image a technique needs, where outputs may go)
+are in ``optimization_rules.py``; :func:`optimization_rules.check_request` runs both, and is what
+every runtime calls, so a request the Lambda refuses is refused everywhere with the same message.
 
 Event (a JSON object; unknown keys are refused; a key whose value is null counts as absent):
 
@@ -35,12 +37,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import api_model
-import formats
-from errors import ValidationError
+from workbench_domain import api_limits, uris
+from workbench_domain.errors import ValidationError
 
 QUANTIZATION = "quantization"
 SPECULATIVE_DECODING = "speculative_decoding"
@@ -54,7 +55,8 @@ CONFIG_MEMBERS = {
 }
 QUANTIZATION_METHODS = ("awq", "fp8", "smoothquant")
 
-# The SageMaker Python SDK's optimize() default (shared/reference/sagemaker-api.md section 2.1).
+# The SageMaker Python SDK's optimize() default (aws/sagemaker-python-sdk,
+# src/sagemaker/serve/builder/model_builder.py: max_runtime_in_sec=36000).
 DEFAULT_MAX_RUNTIME_SECONDS = 36_000
 # "The maximum value is 28 days" (StoppingCondition.MaxRuntimeInSeconds documentation); the model's
 # metadata only has min 1.
@@ -66,7 +68,7 @@ _RESERVED_ENV_PREFIX = "AWS_"
 
 # Tags the launcher always sets; users cannot override them.
 PROJECT_TAG_KEYS = ("project", "env", "optimization-technique")
-USER_TAGS_MAX = api_model.TAGS_MAX - len(PROJECT_TAG_KEYS)
+USER_TAGS_MAX = api_limits.TAGS_MAX - len(PROJECT_TAG_KEYS)
 
 ALLOWED_KEYS = (
     "technique",
@@ -87,6 +89,8 @@ ALLOWED_KEYS = (
 
 @dataclass(frozen=True)
 class OptimizationRequest:
+    """What to optimize. :func:`parse_request` builds it from an event, ``to_event`` goes back."""
+
     technique: str
     instance_type: str
     model_s3_uri: str | None = None
@@ -94,12 +98,12 @@ class OptimizationRequest:
     accept_eula: bool = False
     quantization_method: str | None = None
     training_data_s3_uri: str | None = None
-    environment: tuple[tuple[str, str], ...] = ()  # sorted by key
+    environment: Mapping[str, str] = field(default_factory=dict)
     image_uri: str | None = None
     output_s3_uri: str | None = None
     job_name: str | None = None
     max_runtime_seconds: int = DEFAULT_MAX_RUNTIME_SECONDS
-    tags: tuple[tuple[str, str], ...] = ()  # sorted by key
+    tags: Mapping[str, str] = field(default_factory=dict)
 
     def canonical(self) -> dict[str, Any]:
         """Every field that defines the job, except its name, as plain JSON-able values."""
@@ -111,12 +115,37 @@ class OptimizationRequest:
             "accept_eula": self.accept_eula,
             "quantization_method": self.quantization_method,
             "training_data_s3_uri": self.training_data_s3_uri,
-            "environment": dict(self.environment),
+            "environment": dict(sorted(self.environment.items())),
             "image_uri": self.image_uri,
             "output_s3_uri": self.output_s3_uri,
             "max_runtime_seconds": self.max_runtime_seconds,
-            "tags": dict(self.tags),
+            "tags": dict(sorted(self.tags.items())),
         }
+
+    def to_event(self) -> dict[str, Any]:
+        """The launcher event (the schema above); unset and default-valued keys are left out,
+        so the same request always gives the same event."""
+        event: dict[str, Any] = {
+            "technique": self.technique,
+            "instance_type": self.instance_type,
+            "model_s3_uri": self.model_s3_uri,
+            "model_name": self.model_name,
+            "accept_eula": self.accept_eula or None,
+            "image_uri": self.image_uri,
+            "output_s3_uri": self.output_s3_uri,
+            "job_name": self.job_name,
+            "environment": dict(self.environment) or None,
+            "tags": dict(self.tags) or None,
+        }
+        if self.max_runtime_seconds != DEFAULT_MAX_RUNTIME_SECONDS:
+            event["max_runtime_seconds"] = self.max_runtime_seconds
+        if self.quantization_method is not None or self.technique == QUANTIZATION:
+            event["quantization"] = {"method": self.quantization_method}
+        if self.training_data_s3_uri is not None or self.technique == SPECULATIVE_DECODING:
+            data = self.training_data_s3_uri
+            # {}: the job's own training data (ModelSpeculativeDecodingConfig without a source).
+            event["speculative_decoding"] = {} if data is None else {"training_data_s3_uri": data}
+        return {key: value for key, value in event.items() if value is not None}
 
 
 def _choices(values: tuple[str, ...] | list[str]) -> str:
@@ -147,10 +176,10 @@ def _object(event: Mapping[str, Any], field: str, keys: tuple[str, ...]) -> dict
 def _s3_uri(value: str | None, field: str, allowed: str, *, prefix: bool) -> str | None:
     if value is None:
         return None
-    problem = formats.s3_uri_problem(value)
+    problem = uris.s3_uri_problem(value)
     if problem is None and prefix and not value.endswith("/"):
         problem = "must end with '/' (an S3 prefix)"
-    if problem is None and prefix and not formats.parse_s3_uri(value).key:
+    if problem is None and prefix and not uris.parse_s3_uri(value).key:
         problem = "must name a key prefix, not the bucket root"
     if problem is not None:
         raise ValidationError(field, problem, value, allowed)
@@ -169,16 +198,16 @@ def _technique(event: Mapping[str, Any]) -> str:
 def _model_source(event: Mapping[str, Any]) -> tuple[str | None, str | None, bool]:
     s3_allowed = "s3://<bucket>/<prefix>/ of the uncompressed model weights"
     name_allowed = (
-        f"an existing SageMaker model name, 1-{api_model.MODEL_NAME_MAX} characters matching "
-        f"{api_model.MODEL_NAME_PATTERN}"
+        f"an existing SageMaker model name, 1-{api_limits.MODEL_NAME_MAX} characters matching "
+        f"{api_limits.MODEL_NAME_PATTERN}"
     )
     model_s3_uri = _s3_uri(
         _string(event, "model_s3_uri", s3_allowed), "model_s3_uri", s3_allowed, prefix=True
     )
     model_name = _string(event, "model_name", name_allowed)
     if model_name is not None and (
-        len(model_name) > api_model.MODEL_NAME_MAX
-        or not re.fullmatch(api_model.MODEL_NAME_PATTERN, model_name)
+        len(model_name) > api_limits.MODEL_NAME_MAX
+        or not re.fullmatch(api_limits.MODEL_NAME_PATTERN, model_name)
     ):
         raise ValidationError(
             "model_name", "is not a valid SageMaker model name", model_name, name_allowed
@@ -213,11 +242,11 @@ def _model_source(event: Mapping[str, Any]) -> tuple[str | None, str | None, boo
 
 
 def _instance_type(event: Mapping[str, Any]) -> str:
-    allowed = _choices(api_model.DEPLOYMENT_INSTANCE_TYPES)
+    allowed = _choices(api_limits.DEPLOYMENT_INSTANCE_TYPES)
     instance_type = _string(event, "instance_type", allowed)
     if instance_type is None:
         raise ValidationError("instance_type", "is required", allowed=allowed)
-    if instance_type not in api_model.DEPLOYMENT_INSTANCE_TYPES:
+    if instance_type not in api_limits.DEPLOYMENT_INSTANCE_TYPES:
         raise ValidationError(
             "instance_type",
             "is not a CreateOptimizationJob DeploymentInstanceType",
@@ -275,14 +304,14 @@ def _speculative_decoding(event: Mapping[str, Any], technique: str) -> str | Non
     return _s3_uri(value, field, allowed, prefix=False)
 
 
-def _environment(event: Mapping[str, Any], technique: str) -> tuple[tuple[str, str], ...]:
+def _environment(event: Mapping[str, Any], technique: str) -> dict[str, str]:
     value = event.get("environment")
     if value is None:
-        return ()
+        return {}
     rule = (
-        f"a map of at most {api_model.ENVIRONMENT_MAX_ENTRIES} upper-case names [A-Z][A-Z0-9_]* "
+        f"a map of at most {api_limits.ENVIRONMENT_MAX_ENTRIES} upper-case names [A-Z][A-Z0-9_]* "
         f"(not AWS_*, not {QUANTIZE_ENV}) to strings of at most "
-        f"{api_model.ENVIRONMENT_VALUE_MAX} characters"
+        f"{api_limits.ENVIRONMENT_VALUE_MAX} characters"
     )
     if technique == SPECULATIVE_DECODING:
         raise ValidationError(
@@ -294,11 +323,11 @@ def _environment(event: Mapping[str, Any], technique: str) -> tuple[tuple[str, s
         )
     if not isinstance(value, dict):
         raise ValidationError("environment", "must be a JSON object", value, rule)
-    limit = api_model.ENVIRONMENT_MAX_ENTRIES - (1 if technique == QUANTIZATION else 0)
+    limit = api_limits.ENVIRONMENT_MAX_ENTRIES - (1 if technique == QUANTIZATION else 0)
     if len(value) > limit:
         reason = (
             f" with technique {QUANTIZATION} "
-            f"({QUANTIZE_ENV} takes one of {api_model.ENVIRONMENT_MAX_ENTRIES})"
+            f"({QUANTIZE_ENV} takes one of {api_limits.ENVIRONMENT_MAX_ENTRIES})"
             if technique == QUANTIZATION
             else ""
         )
@@ -310,7 +339,7 @@ def _environment(event: Mapping[str, Any], technique: str) -> tuple[tuple[str, s
         )
     for key, item in value.items():
         field = f"environment.{key}"
-        if len(key) > api_model.ENVIRONMENT_KEY_MAX or not _ENV_NAME_RE.fullmatch(key):
+        if len(key) > api_limits.ENVIRONMENT_KEY_MAX or not _ENV_NAME_RE.fullmatch(key):
             raise ValidationError("environment", "invalid variable name", key, rule)
         if key.startswith(_RESERVED_ENV_PREFIX):
             raise ValidationError("environment", "AWS_* variables are reserved", key, rule)
@@ -320,9 +349,9 @@ def _environment(event: Mapping[str, Any], technique: str) -> tuple[tuple[str, s
             )
         if not isinstance(item, str):
             raise ValidationError(field, "value must be a string", item, rule)
-        if len(item) > api_model.ENVIRONMENT_VALUE_MAX:
+        if len(item) > api_limits.ENVIRONMENT_VALUE_MAX:
             raise ValidationError(field, "value is too long", item, rule)
-    return tuple(sorted(value.items()))
+    return dict(sorted(value.items()))
 
 
 def _image_uri(event: Mapping[str, Any], technique: str) -> str | None:
@@ -338,7 +367,7 @@ def _image_uri(event: Mapping[str, Any], technique: str) -> str | None:
             value,
             "absent",
         )
-    if formats.parse_ecr_image(value) is None:
+    if uris.parse_ecr_image(value) is None:
         raise ValidationError(
             "image_uri", "is not an ECR image URI with a tag or digest", value, allowed
         )
@@ -351,10 +380,10 @@ def _output_s3_uri(event: Mapping[str, Any]) -> str | None:
 
 
 def _job_name(event: Mapping[str, Any]) -> str | None:
-    allowed = f"1-{api_model.JOB_NAME_MAX} characters matching {api_model.JOB_NAME_PATTERN}"
+    allowed = f"1-{api_limits.JOB_NAME_MAX} characters matching {api_limits.JOB_NAME_PATTERN}"
     value = _string(event, "job_name", allowed)
     if value is not None and (
-        len(value) > api_model.JOB_NAME_MAX or not re.fullmatch(api_model.JOB_NAME_PATTERN, value)
+        len(value) > api_limits.JOB_NAME_MAX or not re.fullmatch(api_limits.JOB_NAME_PATTERN, value)
     ):
         raise ValidationError("job_name", "is not a valid optimization job name", value, allowed)
     return value
@@ -372,14 +401,14 @@ def _max_runtime(event: Mapping[str, Any]) -> int:
     return value
 
 
-def _tags(event: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+def _tags(event: Mapping[str, Any]) -> dict[str, str]:
     value = event.get("tags")
     if value is None:
-        return ()
+        return {}
     rule = (
         f"a map of at most {USER_TAGS_MAX} tags; "
-        f"keys {api_model.TAG_KEY_MIN}-{api_model.TAG_KEY_MAX} "
-        f"and values 0-{api_model.TAG_VALUE_MAX} letters, digits, spaces or _.:/=+-@; "
+        f"keys {api_limits.TAG_KEY_MIN}-{api_limits.TAG_KEY_MAX} "
+        f"and values 0-{api_limits.TAG_VALUE_MAX} letters, digits, spaces or _.:/=+-@; "
         f"no 'aws:' prefix; not {', '.join(PROJECT_TAG_KEYS)}"
     )
     if not isinstance(value, dict):
@@ -388,14 +417,14 @@ def _tags(event: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
         raise ValidationError(
             "tags",
             f"has too many tags ({len(PROJECT_TAG_KEYS)} of the API's "
-            f"{api_model.TAGS_MAX} are the project's)",
+            f"{api_limits.TAGS_MAX} are the project's)",
             f"{len(value)} tags",
             rule,
         )
     for key, item in value.items():
-        if not api_model.TAG_KEY_MIN <= len(
+        if not api_limits.TAG_KEY_MIN <= len(key) <= api_limits.TAG_KEY_MAX or not uris.tag_text_ok(
             key
-        ) <= api_model.TAG_KEY_MAX or not formats.tag_text_ok(key):
+        ):
             raise ValidationError("tags", "invalid tag key", key, rule)
         if key.lower().startswith("aws:"):
             raise ValidationError("tags", "the 'aws:' prefix is reserved by AWS", key, rule)
@@ -403,9 +432,9 @@ def _tags(event: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
             raise ValidationError("tags", "this tag is set by the launcher", key, rule)
         if not isinstance(item, str):
             raise ValidationError(f"tags.{key}", "value must be a string", item, rule)
-        if len(item) > api_model.TAG_VALUE_MAX or not formats.tag_text_ok(item):
+        if len(item) > api_limits.TAG_VALUE_MAX or not uris.tag_text_ok(item):
             raise ValidationError(f"tags.{key}", "invalid tag value", item, rule)
-    return tuple(sorted(value.items()))
+    return dict(sorted(value.items()))
 
 
 def parse_request(event: Any) -> OptimizationRequest:

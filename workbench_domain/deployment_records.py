@@ -1,0 +1,133 @@
+"""The deployment records: what each stack publishes in SSM, and how every reader parses it.
+
+Each stack writes one JSON parameter under ``/<project>/<env>/deployment/``: ``storage``,
+``optimization`` and ``endpoints/<key>`` (one per endpoint). The stacks build the documents from
+these types (writer side, values may be CloudFormation tokens); the notebook client, its
+on-start script and the operator scripts parse them with :func:`parse_record` (reader side), so a
+field renamed in one place fails the tests that feed the synthesized records to the readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Union
+
+from workbench_domain.errors import ValidationError
+from workbench_domain.optimization_rules import JobDefaults
+
+STORAGE = "storage"
+OPTIMIZATION = "optimization"
+ENDPOINTS = "endpoints"
+
+
+@dataclass(frozen=True)
+class StorageRecord:
+    region: str
+    artifacts_bucket: str
+    inference_bucket: str
+    kms_key_arn: str
+
+
+@dataclass(frozen=True)
+class OptimizationRecord:
+    state_machine_arn: str
+    launcher_function_name: str
+    job_topic_arn: str
+    results_parameter_prefix: str
+    job_role_arn: str
+    # What the launcher's rules need, so the notebooks and `make optimize` refuse what it refuses.
+    job_defaults: JobDefaults
+
+
+@dataclass(frozen=True)
+class EndpointRecord:
+    endpoint_name: str
+    variant_name: str
+    instance_type: str
+    input_prefix: str
+    output_prefix: str
+    failure_prefix: str
+    success_topic_arn: str
+    error_topic_arn: str
+    max_capacity: int
+    price_usd_per_hour: float
+
+
+# typing.Union: an alias is evaluated at run time, and `X | Y` of classes needs Python 3.10.
+Record = Union[StorageRecord, OptimizationRecord, EndpointRecord]
+
+
+def part_name(record: Record, endpoint_key: str | None = None) -> str:
+    """The record's name below ``<prefix>/deployment/``."""
+    if isinstance(record, EndpointRecord):
+        if not endpoint_key:
+            raise ValueError("an endpoint record needs its endpoint key")
+        return f"{ENDPOINTS}/{endpoint_key}"
+    return STORAGE if isinstance(record, StorageRecord) else OPTIMIZATION
+
+
+def parameter_name(prefix: str, part: str) -> str:
+    """``/<project>/<env>`` and ``storage`` -> ``/<project>/<env>/deployment/storage``."""
+    return f"{prefix.rstrip('/')}/deployment/{part}"
+
+
+def to_document(record: Record) -> dict[str, Any]:
+    """The JSON document a stack publishes (writer side)."""
+    return asdict(record)
+
+
+def _checked(kind: type, document: Any, where: str) -> dict[str, Any]:
+    if not isinstance(document, Mapping):
+        raise ValidationError(where, "must be a JSON object", document)
+    names = [f.name for f in fields(kind)]
+    missing = [name for name in names if name not in document]
+    if missing:
+        raise ValidationError(where, f"lacks key(s) {', '.join(missing)}", allowed=", ".join(names))
+    return {name: document[name] for name in names}
+
+
+def _strings(values: dict[str, Any], where: str) -> None:
+    for name, value in values.items():
+        if isinstance(value, str):
+            continue
+        if name not in ("max_capacity", "price_usd_per_hour", "job_defaults"):
+            raise ValidationError(f"{where}.{name}", "must be a string", value)
+
+
+def parse_storage(document: Any, where: str = STORAGE) -> StorageRecord:
+    values = _checked(StorageRecord, document, where)
+    _strings(values, where)
+    return StorageRecord(**values)
+
+
+def parse_optimization(document: Any, where: str = OPTIMIZATION) -> OptimizationRecord:
+    values = _checked(OptimizationRecord, document, where)
+    _strings(values, where)
+    defaults = _checked(JobDefaults, values["job_defaults"], f"{where}.job_defaults")
+    _strings(defaults, f"{where}.job_defaults")
+    return OptimizationRecord(**{**values, "job_defaults": JobDefaults(**defaults)})
+
+
+def parse_endpoint(document: Any, where: str = ENDPOINTS) -> EndpointRecord:
+    values = _checked(EndpointRecord, document, where)
+    _strings(values, where)
+    capacity, price = values["max_capacity"], values["price_usd_per_hour"]
+    if type(capacity) is not int or capacity < 1:
+        raise ValidationError(f"{where}.max_capacity", "must be a positive integer", capacity)
+    if isinstance(price, bool) or not isinstance(price, (int, float)) or price < 0:
+        raise ValidationError(f"{where}.price_usd_per_hour", "must be a number >= 0", price)
+    return EndpointRecord(**{**values, "price_usd_per_hour": float(price)})
+
+
+def parse_record(part: str, document: Any) -> Record:
+    """Parse the record named ``part`` (``storage``, ``optimization``, ``endpoints/<key>``)."""
+    if part == STORAGE:
+        return parse_storage(document)
+    if part == OPTIMIZATION:
+        return parse_optimization(document)
+    if part.startswith(f"{ENDPOINTS}/") and part.count("/") == 1:
+        return parse_endpoint(document, part)
+    raise ValidationError(
+        "part", "is not a deployment record", part, "storage, optimization, endpoints/<key>"
+    )

@@ -1,0 +1,40 @@
+"""The error every contract of the domain raises for bad input, in one sentence.
+
+``<field>: <problem>; got <value>; allowed: <allowed>``: the Lambda raises it (Step Functions
+matches it by its class name, ``ValidationError``, so do not rename it), and the notebook client and
+the operator scripts show the same sentence before anything starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_NOT_GIVEN: Any = object()
+_MAX_SHOWN = 120
+
+
+def shown(value: Any) -> str:
+    """``repr`` of a bad value, cut so that a huge input cannot flood the error message."""
+    text = repr(value)
+    if len(text) > _MAX_SHOWN:
+        return f"{text[:_MAX_SHOWN]}... ({len(text)} characters)"
+    return text
+
+
+class ValidationError(ValueError):
+    """The input is invalid; nothing was launched, changed or written."""
+
+    def __init__(
+        self, field: str, problem: str, value: Any = _NOT_GIVEN, allowed: str | None = None
+    ) -> None:
+        self.field = field
+        parts = [f"{field}: {problem}"]
+        if value is not _NOT_GIVEN:
+            parts.append(f"got {shown(value)}")
+        if allowed:
+            parts.append(f"allowed: {allowed}")
+        super().__init__("; ".join(parts))
+
+
+class UnsupportedBotocoreError(Exception):
+    """The botocore loaded at run time is too old to know the optimization-job API we send."""
