@@ -55,6 +55,7 @@ def dev_endpoints(config_path: Path) -> dict:
         "endpoints"
     ]
 
+
 DLC = f"763104351884.dkr.ecr.{REGION}.amazonaws.com/djl-inference"
 JOB_DEFAULTS = {
     "artifacts_bucket": "genai-artifacts",
@@ -286,7 +287,11 @@ BAD_FLAGS = [
         "--entry goes with --promote",
     ),
     ("unknown-endpoint", [*AWQ, "--promote", "awq"], "no endpoint 'awq' in cdk.json for dev"),
-    ("bad-job-name", [*AWQ, "--job-name", "my_job"], "job_name: is not a valid optimization job name"),
+    (
+        "bad-job-name",
+        [*AWQ, "--job-name", "my_job"],
+        "job_name: is not a valid optimization job name",
+    ),
 ]
 
 

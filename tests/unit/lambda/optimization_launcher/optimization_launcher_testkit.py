@@ -9,20 +9,24 @@ from __future__ import annotations
 import re
 from typing import Any
 
-ACCOUNT = "111122223333"
-REGION = "us-east-1"
-DLC = f"763104351884.dkr.ecr.{REGION}.amazonaws.com/djl-inference"
-LMI_IMAGE = f"{DLC}:0.31.0-lmi13.0.0-cu124"
-TRTLLM_IMAGE = f"{DLC}:0.33.0-tensorrtllm0.21.0-cu128"
-NEURON_IMAGE = f"{DLC}:0.29.0-neuronx-sdk2.19.1"
+from tests.unit.malformed_requests import (  # noqa: F401 (re-exported to the tests)
+    ACCOUNT,
+    BUCKET,
+    DLC,
+    LMI_IMAGE,
+    NEURON_IMAGE,
+    OUTPUT_PREFIX,
+    REGION,
+    TRTLLM_IMAGE,
+)
+
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/genai-opt-dev-job-role"
 KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-BUCKET = "genai-opt-dev-artifacts"
 
 LAUNCHER_ENV = {
     "JOB_ROLE_ARN": ROLE_ARN,
     "ARTIFACTS_BUCKET": BUCKET,
-    "OUTPUT_PREFIX": "optimized/",
+    "OUTPUT_PREFIX": OUTPUT_PREFIX,
     "KMS_KEY_ARN": KMS_KEY_ARN,
     "PROJECT_NAME": "genai-opt",
     "ENV_NAME": "dev",
