@@ -9,24 +9,19 @@ download) and matplotlib (plots).
 Contract with the infrastructure (the CDK app)
 ==============================================
 Deployment document
-    A JSON object with the keys ``project``, ``env``, ``region``, ``artifacts_bucket``,
-    ``inference_bucket``, ``kms_key_arn``, ``state_machine_arn`` (the optimization workflow),
-    ``launcher_function_name``, ``job_topic_arn``, ``results_parameter_prefix`` and
-    ``endpoints``. ``endpoints`` maps an endpoint's config key (``p4d``, ``inf2``, ...) to an
-    object with ``endpoint_name``, ``variant_name``, ``instance_type``, ``input_prefix``,
-    ``output_prefix``, ``failure_prefix`` (S3 URIs), ``success_topic_arn``, ``error_topic_arn``,
-    ``max_capacity`` and ``price_usd_per_hour``. The optimization keys are empty strings and
-    ``endpoints`` is empty while those stacks are not deployed; using them then raises a
-    ``WorkbenchError`` that says which stack is missing.
+    A JSON object with ``project``, ``env`` and the records each stack publishes, whose types
+    and parsers are ``workbench_domain.deployment_records`` (the stacks write them with the same
+    types): ``storage`` (region, buckets, KMS key), ``optimization`` (the workflow, its topic,
+    its results path and the ``job_defaults`` the launcher's rules need; ``null`` while that
+    stack is not deployed) and ``endpoints`` (config key -> endpoint record; empty while no
+    endpoint is deployed). Using a missing part raises a ``WorkbenchError`` that says which
+    stack is missing.
 
 Where the parts come from (``Deployment.from_parameters``)
-    Each stack publishes its part as a JSON SSM parameter under the deployment path
-    ``/<project>/<env>/deployment/``: ``storage`` (``region``, ``artifacts_bucket``,
-    ``inference_bucket``, ``kms_key_arn``), ``optimization`` (``state_machine_arn``,
-    ``launcher_function_name``, ``job_topic_arn``, ``results_parameter_prefix``,
-    ``job_role_arn``) and ``endpoints/<key>`` (one per endpoint). ``project`` and ``env`` come
-    from the path. The on-start script assembles them into the file below with
-    ``python genai_workbench.py write-deployment --path PATH --out FILE``.
+    Each stack publishes its record as a JSON SSM parameter under the deployment path
+    ``/<project>/<env>/deployment/``: ``storage``, ``optimization`` and ``endpoints/<key>``;
+    ``project`` and ``env`` come from the path. The on-start script assembles them into the file
+    below with ``python genai_workbench.py write-deployment --path PATH --out FILE``.
 
 Where the document is found (``Deployment.load``)
     1. the file named by env var ``GENAI_OPT_DEPLOYMENT_FILE``, default
@@ -37,21 +32,14 @@ Where the document is found (``Deployment.load``)
     3. else ``DeploymentNotFoundError`` saying what was looked at.
 
 Optimization workflow (Step Functions)
-    Started with the launcher event as input (``OptimizationRequest.to_event``)::
-
-        {"technique": "quantization" | "speculative_decoding" | "compilation",
-         "model_s3_uri": "s3://..."  or  "model_name": "...",
-         "accept_eula": bool, "instance_type": "ml....",
-         "quantization": {"method": "awq" | "fp8" | "smoothquant"},   # quantization only
-         "speculative_decoding": {"training_data_s3_uri": "s3://..."},  # speculative only;
-                                                   # {} = SageMaker's own training data
-         "environment": {str: str}, "image_uri": str, "output_s3_uri": str,
-         "job_name": str, "max_runtime_seconds": int, "tags": {str: str}}
-
-    Optional keys are left out when unset. ``job_name`` is always sent: it equals the execution
-    name, derived from the request (``run_name``), so starting the same request twice reuses
-    one execution and one job. On success the execution output is the *result document*, also
-    kept in SSM as ``<results_parameter_prefix>/<job_name>``: ``job_name``, ``output_s3_uri``,
+    Started with the launcher event as input: ``OptimizationRequest.to_event()`` of
+    ``workbench_domain.optimization_request``, the schema the launcher Lambda parses. Before
+    starting, ``checked_event`` runs the launcher's own checks (schema and rules, with the
+    published job defaults), so what the Lambda would refuse is refused here with its message.
+    ``job_name`` is always sent: it equals the execution name, derived from the request
+    (``run_name``), so starting the same request twice reuses one execution and one job. On
+    success the execution output is the *result document*, also kept in SSM as
+    ``<results_parameter_prefix>/<job_name>``: ``job_name``, ``output_s3_uri``,
     ``recommended_inference_image``, ``deployment_instance_type``, ``started``, ``ended``,
     ``duration_seconds``.
 

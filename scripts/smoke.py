@@ -32,6 +32,12 @@ from operator_common import (
     split_s3_uri,
 )
 
+from workbench_domain import api_limits
+from workbench_domain import deployment_records as records
+from workbench_domain.deployment_records import EndpointRecord, StorageRecord
+from workbench_domain.errors import ValidationError
+
+TTL_LOW, TTL_HIGH = api_limits.REQUEST_TTL_RANGE
 DEFAULT_PROMPT = "In one sentence, what is speculative decoding?"
 
 
@@ -43,29 +49,29 @@ class Clock:
     sleep: Callable[[float], None] = time.sleep
 
 
-def read_records(ssm: Any, prefix: str) -> tuple[dict[str, dict], dict]:
-    """(endpoint key -> record, storage record) from the deployment records under `prefix`."""
-    endpoints: dict[str, dict] = {}
+def read_records(ssm: Any, prefix: str) -> tuple[dict[str, EndpointRecord], StorageRecord]:
+    """(endpoint key -> record, storage record) from the deployment records under `prefix`,
+    parsed as the notebook client parses them (`workbench_domain.deployment_records`)."""
+    endpoints: dict[str, EndpointRecord] = {}
     paginator = ssm.get_paginator("get_parameters_by_path")
-    for page in paginator.paginate(Path=f"{prefix}/deployment/endpoints", Recursive=True):
-        for parameter in page["Parameters"]:
-            key = parameter["Name"].rsplit("/", 1)[-1]
-            endpoints[key] = json.loads(parameter["Value"])
+    base = records.parameter_name(prefix, records.ENDPOINTS)
     try:
-        storage = json.loads(
-            ssm.get_parameter(Name=f"{prefix}/deployment/storage")["Parameter"]["Value"]
-        )
-    except ssm.exceptions.ParameterNotFound:
-        storage = {}
-    return endpoints, storage
-
-
-def _s3_location(prefix: str, default_bucket: str | None) -> tuple[str, str]:
-    if prefix.startswith("s3://"):
-        return split_s3_uri(prefix)
-    if not default_bucket:
-        raise OperatorError(f"input prefix {prefix!r} has no bucket and no storage record")
-    return default_bucket, prefix
+        for page in paginator.paginate(Path=base, Recursive=True):
+            for parameter in page["Parameters"]:
+                key = parameter["Name"].rsplit("/", 1)[-1]
+                endpoints[key] = records.parse_endpoint(
+                    json.loads(parameter["Value"]), f"{records.ENDPOINTS}/{key}"
+                )
+        name = records.parameter_name(prefix, records.STORAGE)
+        try:
+            document = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+        except ssm.exceptions.ParameterNotFound:
+            raise OperatorError(
+                f"no storage record at {name}: deploy the Storage stack first"
+            ) from None
+        return endpoints, records.parse_storage(document)
+    except (ValueError, ValidationError) as error:
+        raise OperatorError(f"a deployment record under {prefix} is malformed: {error}") from error
 
 
 def instance_count(sagemaker: Any, endpoint_name: str) -> tuple[str, int]:
@@ -92,8 +98,8 @@ def _read(s3: Any, uri: str) -> str:
 
 def smoke_one(
     key: str,
-    record: dict,
-    storage: dict,
+    record: EndpointRecord,
+    storage: StorageRecord,
     clients: dict[str, Any],
     *,
     prompt: str,
@@ -105,19 +111,17 @@ def smoke_one(
     out: Callable[[str], None] = print,
 ) -> bool:
     s3, runtime, sagemaker = clients["s3"], clients["sagemaker-runtime"], clients["sagemaker"]
-    name = record["endpoint_name"]
+    name = record.endpoint_name
     status, count = instance_count(sagemaker, name)
     out(f"[{key}] endpoint {name}: {status}, {count} instance(s)")
     if status not in ("InService", "Updating", "SystemUpdating"):
         out(f"[{key}] FAIL: endpoint is {status}, not InService (see the stack's events)")
         return False
 
-    bucket, prefix = _s3_location(record["input_prefix"], storage.get("inference_bucket"))
+    bucket, prefix = split_s3_uri(record.input_prefix)
     input_key = f"{prefix.rstrip('/')}/smoke/{uuid.uuid4().hex}.json"
     payload = {"inputs": prompt, "parameters": {"max_new_tokens": max_new_tokens}}
-    extra = {"ServerSideEncryption": "aws:kms"}
-    if storage.get("kms_key_arn"):
-        extra["SSEKMSKeyId"] = storage["kms_key_arn"]
+    extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": storage.kms_key_arn}
     s3.put_object(
         Bucket=bucket,
         Key=input_key,
@@ -130,7 +134,7 @@ def smoke_one(
         EndpointName=name,
         InputLocation=f"s3://{bucket}/{input_key}",
         ContentType="application/json",
-        RequestTTLSeconds=max(60, min(21600, int(timeout))),
+        RequestTTLSeconds=max(TTL_LOW, min(TTL_HIGH, int(timeout))),
     )
     output, failure = response["OutputLocation"], response.get("FailureLocation")
     out(f"[{key}] sent s3://{bucket}/{input_key}; waiting for {output}")

@@ -17,6 +17,7 @@ class WorkbenchStage(cdk.Stage):
 
     def __init__(self, scope: Construct, id_: str, *, config: AppConfig, **kwargs) -> None:
         super().__init__(scope, id_, **kwargs)
+        self.config = config
         cdk.Tags.of(self).add("project", config.project)
         cdk.Tags.of(self).add("environment", config.env_name)
 

@@ -25,6 +25,8 @@ RECORD = {
     "input_prefix": f"s3://{BUCKET}/endpoints/p4d/input/",
     "output_prefix": f"s3://{BUCKET}/endpoints/p4d/output/",
     "failure_prefix": f"s3://{BUCKET}/endpoints/p4d/failure/",
+    "success_topic_arn": "arn:aws:sns:us-east-1:123456789012:p4d-success",
+    "error_topic_arn": "arn:aws:sns:us-east-1:123456789012:p4d-error",
     "max_capacity": 2,
     "price_usd_per_hour": 37.688,
 }
@@ -47,7 +49,12 @@ def stub_records(session, records=None):
         },
         {"Path": f"{PREFIX}/deployment/endpoints", "Recursive": True},
     )
-    storage = {"inference_bucket": BUCKET, "kms_key_arn": KEY_ARN}
+    storage = {
+        "region": "us-east-1",
+        "artifacts_bucket": "artifacts-bucket",
+        "inference_bucket": BUCKET,
+        "kms_key_arn": KEY_ARN,
+    }
     ssm.add_response(
         "get_parameter",
         {"Parameter": {"Value": json.dumps(storage)}},

@@ -93,3 +93,12 @@ def test_every_key_the_app_derives_is_one_the_image_reads(row):
     derived = serving.container_environment(settings)
     assert set(derived) - row.accepted_keys == set()
     assert len(derived) >= len(serving.TYPED_KEYS)
+
+
+def test_the_inf2_endpoint_serves_what_the_neuron_compilation_job_compiles(dev):
+    """Notebook 04 compiles with NEURON_INF2_ENVIRONMENT (LLAMA3_70B_INF2); the inf2 endpoint
+    of cdk.json must serve the compiled model with the same settings, or it recompiles."""
+    inf2 = dev.stage.config.endpoints["inf2"].serving
+    assert serving.container_environment(inf2) == serving.container_environment(
+        serving.LLAMA3_70B_INF2
+    )
