@@ -44,10 +44,11 @@ synth-pipeline: bootstrap ## Synthesize the pipeline variant (placeholders; PIPE
 
 test: lint unit cfn-lint nag ## Everything CI runs: ruff, pytest, cfn-lint and cdk-nag on every template
 
-lint: bootstrap ## ruff lint and format check (Python files and notebooks)
+lint: bootstrap ## ruff lint and format check (Python files and notebooks), mypy (strict: domain, Lambdas)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/nbqa "ruff check" notebooks
+	@scripts/typecheck.sh
 
 unit: bootstrap ## pytest (synthesizes each stack once per session)
 	@$(PYTHON) -m pytest -q

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -14,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from constructs_lib.dlc_images import ContainerImage
 from constructs_lib.nag_acknowledgments import acknowledge, acknowledge_wildcards
@@ -63,9 +64,13 @@ class ModelArtifacts:
             accept_eula=accept_eula,
         )
 
-    def data_source(self) -> dict:
+    def data_source(self) -> dict[str, Any]:
         """The `S3DataSource` of CreateModel (same field names in CloudFormation and the API)."""
-        source = {"S3Uri": self.s3_uri, "S3DataType": "S3Prefix", "CompressionType": "None"}
+        source: dict[str, Any] = {
+            "S3Uri": self.s3_uri,
+            "S3DataType": "S3Prefix",
+            "CompressionType": "None",
+        }
         if self.accept_eula:
             source["ModelAccessConfig"] = {"AcceptEula": True}
         return source
@@ -355,7 +360,7 @@ class AsyncLlmEndpoint(Construct):
         )
         return role
 
-    def _role_policy(self) -> Construct:
+    def _role_policy(self) -> IConstruct:
         """The execution role's default policy (the resource to wait for, not the role)."""
         return self.role.node.find_child("DefaultPolicy")
 

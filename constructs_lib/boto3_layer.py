@@ -46,6 +46,7 @@ class Boto3Layer(Construct):
                 "also needs PYTHON_VERSION in scripts/build_layer.py)"
             )
         record = read_record(layer_dir)
+        assert record is not None  # build_problem found none: the record exists
         packages = record["packages"]
         self.layer = lambda_.LayerVersion(
             self,

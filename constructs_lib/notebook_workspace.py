@@ -107,7 +107,7 @@ def lifecycle_content(name: str, script: str, variables: dict[str, str]) -> str:
 class WorkflowAccess:
     """The optimization workflow the notebooks start and follow (None until it is deployed)."""
 
-    state_machine: sfn.IStateMachine
+    state_machine: sfn.StateMachine
 
 
 class NotebookWorkspace(Construct):
@@ -404,7 +404,7 @@ class NotebookWorkspace(Construct):
             "chosen in the notebooks",
         )
 
-    def _grant_workflow(self, state_machine: sfn.IStateMachine) -> None:
+    def _grant_workflow(self, state_machine: sfn.StateMachine) -> None:
         stack = cdk.Stack.of(self)
         self._add(
             "StartOptimizationWorkflow",

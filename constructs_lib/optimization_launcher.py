@@ -96,7 +96,7 @@ class OptimizationLauncher(Construct):
         ]
         output_prefix = job_defaults.output_prefix
 
-        self.launcher = ScopedFunction(
+        launcher = ScopedFunction(
             self,
             "Launcher",
             code=code,
@@ -119,7 +119,9 @@ class OptimizationLauncher(Construct):
                 "TRTLLM_IMAGE_URI": job_defaults.trtllm_image_uri,
                 "NEURON_IMAGE_URI": job_defaults.neuron_image_uri,
             },
-        ).function
+        )
+        self.launcher = launcher.function
+        launcher_role = launcher.role
         self.jobs_arn = stack.format_arn(
             service="sagemaker", resource="optimization-job", resource_name="*"
         )
@@ -144,7 +146,7 @@ class OptimizationLauncher(Construct):
         ):
             self.launcher.add_to_role_policy(statement)
 
-        self.recorder = ScopedFunction(
+        recorder = ScopedFunction(
             self,
             "Recorder",
             code=code,
@@ -160,7 +162,9 @@ class OptimizationLauncher(Construct):
                 "JOB_TOPIC_ARN": job_topic.topic_arn,
                 "KMS_KEY_ARN": key.key_arn,
             },
-        ).function
+        )
+        self.recorder = recorder.function
+        recorder_role = recorder.role
         results_arn = stack.format_arn(
             service="ssm",
             resource="parameter",
@@ -191,7 +195,7 @@ class OptimizationLauncher(Construct):
             self.recorder.add_to_role_policy(statement)
 
         acknowledge_wildcards(
-            self.launcher.role,
+            launcher_role,
             {
                 self.jobs_arn: (
                     "Job names are derived from each request at run time, so the launcher may "
@@ -200,7 +204,7 @@ class OptimizationLauncher(Construct):
             },
         )
         acknowledge_wildcards(
-            self.recorder.role,
+            recorder_role,
             {
                 results_arn: (
                     "One result parameter per job, named after the job, under the project's "

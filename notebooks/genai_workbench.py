@@ -581,7 +581,7 @@ def list_results(deployment: Deployment) -> list[dict[str, Any]]:
     """Result documents of all finished jobs, newest first."""
     deployment.require_optimization()
     paginator = deployment.client("ssm").get_paginator("get_parameters_by_path")
-    results = []
+    results: list[dict[str, Any]] = []
     for page in paginator.paginate(Path=deployment.results_parameter_prefix, Recursive=True):
         results.extend(json.loads(p["Value"]) for p in page["Parameters"])
     return sorted(results, key=lambda r: str(r.get("ended", "")), reverse=True)
@@ -640,7 +640,7 @@ def endpoint_entry_from_result(
             "base_model_s3_uri (the job's model_s3_uri)"
         )
     with _entry_errors():
-        if eagle:
+        if eagle and base_model_s3_uri:
             return entries.entry_for_eagle_job(
                 base_model_s3_uri=base_model_s3_uri,
                 output_s3_uri=str(result["output_s3_uri"]),
@@ -1122,7 +1122,7 @@ def metric_series(
     Returns ``{metric: [(timestamp, value), ...]}`` in time order.
     """
     info = deployment.endpoint(endpoint_key)
-    queries = [
+    queries: list[dict[str, Any]] = [
         {
             "Id": f"m{i}",
             "Label": name,

@@ -235,8 +235,16 @@ def draw_png(nodes: list[Node], edges: set[tuple[str, str, bool]], path: Path, t
         (x1, y1), (x2, y2) = centre[source], centre[target]
         start = (x1 - box_w / 2 if x2 < x1 else x1 + box_w / 2, y1)
         end = (x2 + box_w / 2 if x2 < x1 else x2 - box_w / 2, y2)
-        style = {"color": "#cc0000", "linewidth": 1.2, "connectionstyle": "arc3,rad=0.08"}
-        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=8, **style))
+        arrow = FancyArrowPatch(
+            start,
+            end,
+            arrowstyle="-|>",
+            mutation_scale=8,
+            color="#cc0000",
+            linewidth=1.2,
+            connectionstyle="arc3,rad=0.08",
+        )
+        ax.add_patch(arrow)
     ax.text(
         0.2,
         0.2,

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +125,7 @@ def image_region(uri: str) -> str | None:
 # Terminal output
 # ---------------------------------------------------------------------------------------------
 def render_table(
-    headers: list[str], rows: list[list[str]], *, right: set[int] = frozenset()
+    headers: list[str], rows: list[list[str]], *, right: Collection[int] = frozenset()
 ) -> str:
     widths = [len(h) for h in headers]
     for row in rows:

@@ -45,6 +45,8 @@ from operator_common import (
     split_s3_uri,
 )
 
+from workbench_domain import deployment_records as records
+
 TOOLKIT_STACK = "CDKToolkit"
 DEFAULT_VERSION_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
 HEALTHY_STACK = (
@@ -251,11 +253,12 @@ def check_quotas(session: Any, settings: AppConfig, region: str | None) -> list[
 
 def artifacts_bucket(session: Any, settings: AppConfig) -> str | None:
     """The project's artifacts bucket, from the Storage stack's record (None if not deployed)."""
-    name = f"{settings.parameter_prefix}/deployment/storage"
+    name = records.parameter_name(settings.parameter_prefix, records.STORAGE)
+    unreadable: tuple[type[Exception], ...] = (*_client_errors(), ValueError)
     try:
         value = session.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
-        return json.loads(value).get("artifacts_bucket")
-    except (*_client_errors(), ValueError):
+        return records.parse_storage(json.loads(value)).artifacts_bucket
+    except unreadable:
         return None
 
 

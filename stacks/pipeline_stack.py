@@ -221,7 +221,7 @@ class PipelineStack(cdk.Stack):
         """cdk-nag findings on the roles CDK Pipelines creates itself, which it does not let us
         shape. Each is acknowledged with its exact id on the construct that owns the role (the
         ids embed this stack's account, region and generated logical ids)."""
-        bucket = self.get_logical_id(self.artifacts_bucket.node.default_child)
+        bucket = self.get_logical_id(_cfn(self.artifacts_bucket))
         artifact_access = (
             "CDK Pipelines grants each pipeline, action and CodeBuild role read/write on the "
             "pipeline's own artifact bucket and key only; the wildcard is CDK's grant on that "
@@ -260,7 +260,7 @@ class PipelineStack(cdk.Stack):
         where = f"{self.region}:{self.account}"
         for project in self.pipeline.node.find_all():
             if isinstance(project, codebuild.Project):
-                name = self.get_logical_id(project.node.default_child)
+                name = self.get_logical_id(_cfn(project))
                 acknowledge(
                     project,
                     {
@@ -331,3 +331,10 @@ def _endpoint_name_outputs(stage: WorkbenchStage) -> list[cdk.CfnOutput]:
             )
         outputs += found
     return outputs
+
+
+def _cfn(construct: Construct) -> cdk.CfnElement:
+    """The L1 resource of an L2 construct (typed: `default_child` is any construct)."""
+    child = construct.node.default_child
+    assert isinstance(child, cdk.CfnElement), construct.node.path
+    return child

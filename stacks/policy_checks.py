@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
@@ -35,7 +36,7 @@ def unacknowledged_findings(assembly_dir: str | Path) -> list[Finding]:
     report = Path(assembly_dir) / REPORT_FILE
     if not report.exists():
         return []
-    findings = []
+    findings: list[Any] = []
     for plugin in json.loads(report.read_text())["pluginReports"]:
         for violation in plugin["violations"]:
             findings.extend(

@@ -31,7 +31,7 @@ class WorkspaceStack(cdk.Stack):
         key: kms.IKey,
         artifacts_bucket: s3.IBucket,
         inference_bucket: s3.IBucket,
-        state_machine: sfn.IStateMachine | None = None,
+        state_machine: sfn.StateMachine | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, id_, **kwargs)

@@ -284,7 +284,7 @@ def _quantization(event: Mapping[str, Any], technique: str) -> str | None:
             method,
             _choices(QUANTIZATION_METHODS),
         )
-    return method
+    return str(method)
 
 
 def _speculative_decoding(event: Mapping[str, Any], technique: str) -> str | None:

@@ -77,7 +77,7 @@ def _optimization_config(request: OptimizationRequest, image: str | None) -> dic
             }
         return {CONFIG_MEMBERS[SPECULATIVE_DECODING]: config}
     environment = dict(request.environment)
-    if request.technique == QUANTIZATION:
+    if request.technique == QUANTIZATION and request.quantization_method is not None:
         environment[QUANTIZE_ENV] = request.quantization_method
     config = {"Image": image}
     if environment:
@@ -126,17 +126,18 @@ def plan_job(request: OptimizationRequest, settings: LauncherSettings) -> JobPla
 
 
 def _error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def describe_job(client: Any, job_name: str) -> dict[str, Any] | None:
     """DescribeOptimizationJob, or None when the job does not exist (ResourceNotFound)."""
     try:
-        return client.describe_optimization_job(OptimizationJobName=job_name)
+        response: dict[str, Any] = client.describe_optimization_job(OptimizationJobName=job_name)
     except ClientError as error:
         if _error_code(error) == RESOURCE_NOT_FOUND:
             return None
         raise
+    return response
 
 
 def _identity(

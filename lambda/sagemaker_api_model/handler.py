@@ -35,12 +35,12 @@ NOT_CREATED = "not-created"
 
 
 @functools.cache
-def sagemaker_client():
+def sagemaker_client() -> Any:
     """One client per cold start (building it loads the large SageMaker service model)."""
     return boto3.client("sagemaker")
 
 
-def _exists(client, name: str) -> bool:
+def _exists(client: Any, name: str) -> bool:
     try:
         client.describe_model(ModelName=name)
     except ClientError as error:
@@ -50,7 +50,7 @@ def _exists(client, name: str) -> bool:
     return True
 
 
-def _require_api_support(client, model: dict[str, Any]) -> None:
+def _require_api_support(client: Any, model: dict[str, Any]) -> None:
     """Fails clearly when the runtime's botocore predates a field the model uses."""
     members = client.meta.service_model.shape_for("ContainerDefinition").members
     for field in model.get("PrimaryContainer", {}):
@@ -61,8 +61,8 @@ def _require_api_support(client, model: dict[str, Any]) -> None:
             )
 
 
-def create(client, properties: dict[str, Any]) -> str:
-    name = properties["ModelName"]
+def create(client: Any, properties: dict[str, Any]) -> str:
+    name = str(properties["ModelName"])
     model = json.loads(properties["Model"])
     if _exists(client, name):
         logger.info("model %s exists; keeping it", name)
@@ -73,7 +73,7 @@ def create(client, properties: dict[str, Any]) -> str:
     return name
 
 
-def delete(client, physical_id: str) -> None:
+def delete(client: Any, physical_id: str) -> None:
     if physical_id == NOT_CREATED:
         return
     try:
@@ -85,7 +85,7 @@ def delete(client, physical_id: str) -> None:
         logger.info("model %s was already gone", physical_id)
 
 
-def respond(event: dict, status: str, physical_id: str, reason: str = "") -> None:
+def respond(event: dict[str, Any], status: str, physical_id: str, reason: str = "") -> None:
     body = json.dumps(
         {
             "Status": status,
@@ -104,7 +104,7 @@ def respond(event: dict, status: str, physical_id: str, reason: str = "") -> Non
         logger.info("CloudFormation answered %s", response.status)
 
 
-def handler(event: dict, _context: object, client=None) -> None:
+def handler(event: dict[str, Any], _context: object, client: Any = None) -> None:
     request_type = event["RequestType"]
     previous = event.get("PhysicalResourceId", NOT_CREATED)
     try:

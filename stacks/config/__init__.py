@@ -13,6 +13,7 @@ this module: stacks pass them plain keyword arguments.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -123,9 +124,7 @@ def load_environments(raw: object) -> dict[str, AppConfig]:
     configs = {
         name: environments.section(
             name,
-            lambda s, name=name: parse_environment(
-                s, project=project, env_name=name, pipeline=pipeline
-            ),
+            functools.partial(parse_environment, project=project, env_name=name, pipeline=pipeline),
         )
         for name in environments.keys()  # noqa: SIM118 (Reader, not a dict)
     }

@@ -26,6 +26,7 @@ config names no real account's bucket; `s3_uri` points anywhere else (e.g. a Jum
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -102,7 +103,7 @@ def parse_endpoints(section: Reader) -> Mapping[str, EndpointConfig]:
                 f"an endpoint key is 1-{ENDPOINT_KEY_MAX} lower-case letters, digits and single "
                 "'-', starting with a letter (it names the stack, S3 prefixes and SSM records)",
             )
-        endpoints[key] = section.section(key, lambda s, key=key: parse_endpoint(s, key))
+        endpoints[key] = section.section(key, functools.partial(parse_endpoint, key=key))
     return MappingProxyType(endpoints)
 
 

@@ -77,7 +77,7 @@ def parse_timestamp(value: Any) -> datetime | None:
 
 
 def _kernels(sessions: Iterable[Mapping[str, Any]], kernels: Iterable[Mapping[str, Any]]):
-    seen = {}
+    seen: dict[Any, Mapping[str, Any]] = {}
     for kernel in list(kernels) + [s.get("kernel") or {} for s in sessions]:
         if kernel:
             seen.setdefault(kernel.get("id") or id(kernel), kernel)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -310,11 +311,19 @@ KEY_PREFIX_ENDPOINTS = {
 }
 
 
+STORAGE_RECORD = {
+    "region": REGION,
+    "artifacts_bucket": "genai-artifacts",
+    "inference_bucket": "genai-inference",
+    "kms_key_arn": f"arn:aws:kms:{REGION}:111122223333:key/k",
+}
+
+
 def test_key_prefixes_resolve_in_the_artifacts_bucket_and_region_placeholders():
     session = FakeSession()
     session.stub("ssm").add_response(
         "get_parameter",
-        {"Parameter": {"Value": '{"artifacts_bucket": "genai-artifacts"}'}},
+        {"Parameter": {"Value": json.dumps(STORAGE_RECORD)}},
         {"Name": "/genai-opt/dev/deployment/storage"},
     )
     s3 = session.stub("s3")
