@@ -2,7 +2,8 @@
 """Builds the Lambda layer that gives the optimization Lambdas their own boto3, without Docker.
 
 The Lambda runtime bundles a boto3 that may predate the optimization-job API fields the launcher
-sends (shared/reference/sagemaker-api.md 1.3), so the functions get the boto3/botocore pinned in
+sends (workbench_domain/api_limits.py names them and refuses an older botocore), so the
+functions get the boto3/botocore pinned in
 `lambda/optimization_launcher/requirements.txt` from a layer. boto3 and its dependencies are
 pure-Python wheels, so `pip install --target` for the runtime's Python version builds the layer
 on any machine: no Docker, and no network at synth time (`scripts/bootstrap.sh` runs this first).

@@ -5,7 +5,8 @@
         --model-s3-uri s3://BUCKET/models/llama-3-70b/ --accept-eula \\
         --instance-type ml.p4d.24xlarge --promote awq"
 
-The flags mirror the launcher event (lambda/optimization_launcher/request.py). The command finds
+The flags mirror the launcher event (workbench_domain/optimization_request.py; `--request FILE`
+takes the event itself, and is checked by the same code as the launcher). The command finds
 the workflow in the deployment records under `/<project>/<env>/deployment/` (SSM, read as the
 notebooks read them; the project name comes from cdk.json), starts it, prints the status and the
 elapsed time until it ends, and prints the result. Running the same command again picks up the same

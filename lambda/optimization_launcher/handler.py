@@ -3,8 +3,9 @@
 Returns ``{"job_name", "job_arn", "output_s3_uri", "created"}``; ``created`` is False when a job of
 that name already existed (same request sent twice). Invalid input raises ``ValidationError``
 (catchable by that name in Step Functions) before any SageMaker call. The event schema is in
-``request.py``, the configuration (environment variables) in ``settings.py``, the rules in
-``optimization_rules.py``.
+``workbench_domain/optimization_request.py``, the configuration (environment variables) in
+``settings.py``, the rules in ``workbench_domain/optimization_rules.py`` (shared with the
+notebook client and `make optimize`).
 """
 
 from __future__ import annotations

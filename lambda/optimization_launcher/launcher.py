@@ -89,8 +89,9 @@ def _model_source(request: OptimizationRequest) -> dict[str, Any]:
     if request.model_name is not None:
         return {"SageMakerModel": {"ModelName": request.model_name}}
     s3: dict[str, Any] = {"S3Uri": request.model_s3_uri}
-    # Like the SageMaker Python SDK (reference section 2.1), send ModelAccessConfig only to accept
-    # a EULA; AcceptEula is required inside it.
+    # Like the SageMaker Python SDK (aws/sagemaker-python-sdk v2,
+    # src/sagemaker/serve/utils/optimize_utils.py), send ModelAccessConfig only to accept a EULA;
+    # AcceptEula is required inside it.
     if request.accept_eula:
         s3["ModelAccessConfig"] = {"AcceptEula": True}
     return {"S3": s3}
