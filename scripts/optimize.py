@@ -64,8 +64,9 @@ def load_workbench():
     """
     if "genai_workbench" in sys.modules:
         return sys.modules["genai_workbench"]
+    package = ROOT / "notebooks" / "genai_workbench"
     spec = importlib.util.spec_from_file_location(
-        "genai_workbench", ROOT / "notebooks" / "genai_workbench.py"
+        "genai_workbench", package / "__init__.py", submodule_search_locations=[str(package)]
     )
     module = importlib.util.module_from_spec(spec)
     sys.modules["genai_workbench"] = module

@@ -12,4 +12,4 @@ for folder in lambda/optimization_launcher lambda/sagemaker_api_model; do
   (cd "$folder" && MYPYPATH="$ROOT" mypy --strict ./*.py)
 done
 (cd scripts && MYPYPATH="$ROOT" mypy ./*.py)
-(cd notebooks && MYPYPATH="$ROOT" mypy genai_workbench.py)
+(cd notebooks && MYPYPATH="$ROOT" mypy -p genai_workbench)

@@ -10,7 +10,7 @@
 #
 # What it does, each step logged and none able to stop the instance from starting:
 #   1. downloads the notebooks (a zip at NotebooksS3Uri) and, with the client module shipped in
-#      it (genai_workbench.py write-deployment), assembles the deployment JSON from the SSM
+#      it (python -m genai_workbench write-deployment), assembles the deployment JSON from the SSM
 #      parameters under DeploymentPath (one per stack) into
 #      /home/ec2-user/SageMaker/.genai-optimization/deployment.json, owned by ec2-user;
 #   2. copies the notebooks (a zip at NotebooksS3Uri) into /home/ec2-user/SageMaker/genai-optimization/
@@ -85,8 +85,8 @@ fetch_notebooks() {
 
 # The client module validates what it writes: a file the notebooks cannot read is never written.
 fetch_deployment() {
-  timeout 60 "$PY" "$WORK/notebooks/genai_workbench.py" write-deployment \
-    --path "$DEPLOYMENT_PATH" --out "$WORK/deployment.json" || return 1
+  (cd "$WORK/notebooks" && timeout 60 "$PY" -m genai_workbench write-deployment \
+    --path "$DEPLOYMENT_PATH" --out "$WORK/deployment.json") || return 1
   install -d -o ec2-user -g ec2-user -m 0700 "$STATE_DIR" || return 1
   install -o ec2-user -g ec2-user -m 0600 "$WORK/deployment.json" "$DEPLOYMENT_FILE" || return 1
   log "wrote $DEPLOYMENT_FILE from the SSM parameters under $DEPLOYMENT_PATH"

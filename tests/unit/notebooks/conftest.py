@@ -19,7 +19,12 @@ KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 def _load(name: str, path: Path):
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
+    package = path.is_dir()  # a package: its __init__.py, submodules found beside it
+    spec = importlib.util.spec_from_file_location(
+        name,
+        path / "__init__.py" if package else path,
+        submodule_search_locations=[str(path)] if package else None,
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     # no __pycache__ in folders that ship as assets (the notebooks zip, the lifecycle files)
@@ -31,7 +36,7 @@ def _load(name: str, path: Path):
     return module
 
 
-workbench = _load("genai_workbench", NOTEBOOKS_DIR / "genai_workbench.py")
+workbench = _load("genai_workbench", NOTEBOOKS_DIR / "genai_workbench")
 autostop = _load("autostop", LIFECYCLE_DIR / "autostop.py")
 
 

@@ -248,8 +248,8 @@ def test_on_start_assembles_the_deployment_with_the_shipped_client():
     script = read("on_start.sh")
     assert 'DEPLOYMENT_PATH="${DeploymentPath}"' in script
     assert re.search(
-        r'"\$WORK/notebooks/genai_workbench.py" write-deployment \\\n\s+--path "\$DEPLOYMENT_PATH" '
-        r'--out "\$WORK/deployment.json"',
+        r'\(cd "\$WORK/notebooks" && timeout 60 "\$PY" -m genai_workbench write-deployment \\\n'
+        r'\s+--path "\$DEPLOYMENT_PATH" --out "\$WORK/deployment.json"\)',
         script,
     )
     # the client comes from the notebooks zip: it is downloaded before the deployment is written

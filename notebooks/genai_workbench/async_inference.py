@@ -1,0 +1,226 @@
+"""Async inference: payloads, InvokeEndpointAsync, waiting for the output object."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from genai_workbench.common import (
+    _MISSING_OBJECT_CODES,
+    INVOCATION_TIMEOUT_RANGE,
+    REQUEST_TTL_RANGE,
+    AsyncInferenceFailedError,
+    WorkbenchError,
+    _format_seconds,
+    _now,
+    _prefix_key,
+    split_s3_uri,
+)
+from genai_workbench.deployment import Deployment
+
+
+@dataclass(frozen=True)
+class AsyncInvocation:
+    """A request accepted by an async endpoint."""
+
+    endpoint_key: str
+    endpoint_name: str
+    inference_id: str
+    input_location: str
+    output_location: str
+    failure_location: str | None
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class AsyncResult:
+    """The outcome of an async request, read from S3."""
+
+    invocation: AsyncInvocation
+    succeeded: bool
+    location: str
+    body: Any
+    detected_at: datetime
+
+    @property
+    def latency_seconds(self) -> float:
+        """Submission to detection of the output, by this client's clock (upper bound)."""
+        return (self.detected_at - self.invocation.submitted_at).total_seconds()
+
+
+def llm_payload(
+    prompt: str,
+    *,
+    max_new_tokens: int = 256,
+    temperature: float = 0.6,
+    top_p: float = 0.9,
+    details: bool = True,
+) -> dict[str, Any]:
+    """An LMI (DJL serving) text-generation request; ``details`` asks for token counts."""
+    return {
+        "inputs": prompt,
+        "parameters": {
+            "max_new_tokens": max_new_tokens,
+            "temperature": temperature,
+            "top_p": top_p,
+            "details": details,
+        },
+    }
+
+
+def invoke_async(
+    deployment: Deployment,
+    endpoint_key: str,
+    payload: Any,
+    *,
+    inference_id: str | None = None,
+    request_ttl_seconds: int = 3600,
+    invocation_timeout_seconds: int = 900,
+    now: Callable[[], datetime] = _now,
+) -> AsyncInvocation:
+    """Upload ``payload`` as JSON under the endpoint's input prefix and queue it.
+
+    The object is encrypted with the project's KMS key. ``request_ttl_seconds`` (60-21600) is
+    how long the request may wait in the queue, e.g. while the endpoint wakes from zero;
+    ``invocation_timeout_seconds`` (1-3600) bounds its processing.
+    """
+    low, high = REQUEST_TTL_RANGE
+    if not low <= request_ttl_seconds <= high:
+        raise WorkbenchError(f"request_ttl_seconds must be {low}-{high}, got {request_ttl_seconds}")
+    low, high = INVOCATION_TIMEOUT_RANGE
+    if not low <= invocation_timeout_seconds <= high:
+        raise WorkbenchError(
+            f"invocation_timeout_seconds must be {low}-{high}, got {invocation_timeout_seconds}"
+        )
+    info = deployment.endpoint(endpoint_key)
+    inference_id = inference_id or uuid.uuid4().hex
+    bucket, key = _prefix_key(info.input_prefix, f"{inference_id}.json")
+    deployment.client("s3").put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(payload).encode("utf-8"),
+        ContentType="application/json",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=deployment.kms_key_arn,
+    )
+    submitted_at = now()
+    response = deployment.client("sagemaker-runtime").invoke_endpoint_async(
+        EndpointName=info.endpoint_name,
+        ContentType="application/json",
+        Accept="application/json",
+        InputLocation=f"s3://{bucket}/{key}",
+        InferenceId=inference_id,
+        RequestTTLSeconds=request_ttl_seconds,
+        InvocationTimeoutSeconds=invocation_timeout_seconds,
+    )
+    return AsyncInvocation(
+        endpoint_key=endpoint_key,
+        endpoint_name=info.endpoint_name,
+        inference_id=response.get("InferenceId") or inference_id,
+        input_location=f"s3://{bucket}/{key}",
+        output_location=response["OutputLocation"],
+        failure_location=response.get("FailureLocation"),
+        submitted_at=submitted_at,
+    )
+
+
+def _read_s3_object(s3: Any, uri: str) -> bytes | None:
+    bucket, key = split_s3_uri(uri)
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in _MISSING_OBJECT_CODES:
+            return None
+        raise
+
+
+def _decode(raw: bytes) -> Any:
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def poll_async_result(
+    deployment: Deployment, invocation: AsyncInvocation, *, now: Callable[[], datetime] = _now
+) -> AsyncResult | None:
+    """The result if the endpoint has written it (output or failure file), else ``None``."""
+    s3 = deployment.client("s3")
+    raw = _read_s3_object(s3, invocation.output_location)
+    if raw is not None:
+        return AsyncResult(invocation, True, invocation.output_location, _decode(raw), now())
+    if invocation.failure_location:
+        raw = _read_s3_object(s3, invocation.failure_location)
+        if raw is not None:
+            return AsyncResult(invocation, False, invocation.failure_location, _decode(raw), now())
+    return None
+
+
+def wait_for_async_result(
+    deployment: Deployment,
+    invocation: AsyncInvocation,
+    *,
+    timeout_seconds: float = 3600,
+    poll_seconds: float = 5,
+    raise_on_failure: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = _now,
+) -> AsyncResult:
+    """Poll the output and failure locations until one appears.
+
+    Raises ``AsyncInferenceFailedError`` when the failure file appears (unless
+    ``raise_on_failure`` is false) and ``TimeoutError`` after ``timeout_seconds``.
+    """
+    deadline = clock() + timeout_seconds
+    while True:
+        result = poll_async_result(deployment, invocation, now=now)
+        if result is not None:
+            if not result.succeeded and raise_on_failure:
+                raise AsyncInferenceFailedError(
+                    f"{invocation.endpoint_name} request {invocation.inference_id} failed: "
+                    f"{result.body!r:.500}"
+                )
+            return result
+        if clock() >= deadline:
+            raise TimeoutError(
+                f"No result for {invocation.inference_id} after {_format_seconds(timeout_seconds)}"
+                f" at {invocation.output_location}. If the endpoint is awake, check that this "
+                "role may s3:ListBucket the inference bucket (S3 answers 403 for a missing "
+                "object otherwise)."
+            )
+        sleep(poll_seconds)
+
+
+def generated_text(body: Any) -> str:
+    """The generated text of an LMI response (object or one-element list)."""
+    if isinstance(body, list) and body:
+        body = body[0]
+    if isinstance(body, Mapping):
+        return str(body.get("generated_text", ""))
+    return str(body)
+
+
+def output_token_count(body: Any) -> tuple[int, bool]:
+    """``(tokens, estimated)`` generated in an LMI response.
+
+    Exact from ``details.generated_tokens`` (sent with ``details: true``), else estimated as
+    4/3 tokens per whitespace-separated word.
+    """
+    item = body[0] if isinstance(body, list) and body else body
+    details = item.get("details") if isinstance(item, Mapping) else None
+    if isinstance(details, Mapping):
+        if isinstance(details.get("generated_tokens"), int):
+            return details["generated_tokens"], False
+        if isinstance(details.get("tokens"), list):
+            return len(details["tokens"]), False
+    return math.ceil(len(generated_text(body).split()) * 4 / 3), True
