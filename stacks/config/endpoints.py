@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from constructs_lib.async_llm_endpoint import EndpointScaling
+from constructs_lib.endpoint_scaling import EndpointScaling
 from stacks.config.reader import ConfigError, Reader
 from workbench_domain import api_limits, serving, uris
 from workbench_domain.instances import EBS_ONLY_FAMILIES, LOCAL_NVME_FAMILIES, instance_family

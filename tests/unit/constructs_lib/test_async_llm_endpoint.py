@@ -16,8 +16,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_lib.async_llm_endpoint import AsyncLlmEndpoint, EndpointScaling, ModelArtifacts
+from constructs_lib.async_llm_endpoint import AsyncLlmEndpoint, ModelArtifacts
 from constructs_lib.dlc_images import explicit_image
+from constructs_lib.endpoint_scaling import EndpointScaling
 
 
 def build(scaling: EndpointScaling | None = None, **overrides) -> tuple[cdk.Stack, dict]:
