@@ -13,6 +13,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from app import build_app
+from stacks.config import merge_environment
 from stacks.workbench_stage import WorkbenchStage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,5 +60,17 @@ def prod(tmp_path_factory) -> SynthesizedApp:
 
 @pytest.fixture
 def config_context() -> dict:
-    """A fresh, mutable copy of the project config from cdk.json, for bad-config tests."""
-    return copy.deepcopy(cdk_context()["workbench"])
+    """A fresh, mutable copy of the project config from cdk.json, for bad-config tests, with
+    each environment spelled out in full (the defaults laid under it), so a test can change any
+    key of one environment; the merge itself is tested in tests/unit/config/test_config.py."""
+    return expanded_workbench(cdk_context()["workbench"])
+
+
+def expanded_workbench(workbench: dict) -> dict:
+    """`workbench` with `defaults` merged into every environment (which the loader accepts)."""
+    expanded = copy.deepcopy(workbench)
+    defaults = expanded.pop("defaults", {})
+    expanded["environments"] = {
+        name: merge_environment(defaults, env) for name, env in expanded["environments"].items()
+    }
+    return expanded

@@ -4,18 +4,25 @@ Layout of the context key `workbench`:
 
     {"project": "genai-opt",
      "pipeline": {...},
+     "defaults": {...},
      "environments": {"dev": {...}, "prod": {...}}}
 
-Each environment section is parsed by `parse_environment`; each of its subsections has a module
+`defaults` holds what every environment shares; each environment holds only what differs. The
+loader lays an environment over the defaults (`merge_environment`), then validates the result, so
+an error names the key where the bad value is written. Each merged section is parsed by
+`parse_environment`; each of its subsections has a module
 of its own here, as has the project-level `pipeline` section (pipeline.py). Constructs never see
 this module: stacks pass them plain keyword arguments.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from stacks.config.endpoints import EndpointConfig, parse_endpoints
 from stacks.config.optimization import OptimizationConfig, parse_optimization
@@ -92,6 +99,63 @@ def parse_environment(
     )
 
 
+# Replaced whole when an environment sets them, never merged key by key: a promoted model or
+# serving block must not inherit stale keys (a draft model, an image tag) from the defaults.
+WHOLE_VALUES = frozenset({"model", "serving"})
+
+
+def merge_environment(defaults: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`defaults` with `override` laid over it: objects merge key by key, other values (lists,
+    null, scalars) and `endpoints.<key>.model` / `.serving` are replaced."""
+
+    def merge(base: Any, top: Any, path: tuple[str, ...]) -> Any:
+        whole = len(path) == 3 and path[0] == "endpoints" and path[2] in WHOLE_VALUES
+        if whole or not isinstance(base, Mapping) or not isinstance(top, Mapping):
+            return copy.deepcopy(top)
+        merged = copy.deepcopy(dict(base))
+        for key, value in top.items():
+            merged[key] = merge(base[key], value, (*path, key)) if key in base else value
+        return merged
+
+    return dict(merge(defaults, override, ()))
+
+
+def _sets(document: Any, keys: list[str]) -> bool:
+    """Whether `document` holds the value at `keys` (or an object or value that contains it)."""
+    for key in keys:
+        if not isinstance(document, Mapping) or key not in document:
+            return False
+        document = document[key]
+    return True
+
+
+def _parse_merged(
+    defaults: Mapping[str, Any],
+    override: Mapping[str, Any],
+    *,
+    path: str,
+    defaults_path: str,
+    parse: Callable[[Reader], AppConfig],
+) -> AppConfig:
+    """Parse an environment's overrides laid over the defaults; an error names the key where the
+    bad value is written: the environment's, or the defaults' (for that environment)."""
+    reader = Reader(merge_environment(defaults, override), path)
+    try:
+        config = parse(reader)
+        reader.done()
+    except ConfigError as error:
+        rest = error.path[len(path) + 1 :] if error.path.startswith(f"{path}.") else ""
+        keys = [re.sub(r"\[\d+\]$", "", key) for key in rest.split(".")] if rest else []
+        if keys and not _sets(override, keys) and _sets(defaults, keys):
+            raise ConfigError(
+                f"{defaults_path}.{rest} (in environment {path.rsplit('.', 1)[-1]})",
+                error.value,
+                error.allowed,
+            ) from error
+        raise
+    return config
+
+
 def load_config(raw: object, env_name: object) -> AppConfig:
     """Parses the `workbench` context value for the environment `env_name` (`-c env=NAME`)."""
     return select_environment(load_environments(raw), env_name)
@@ -121,10 +185,16 @@ def load_environments(raw: object) -> dict[str, AppConfig]:
     )
     # Every environment is parsed, not only the selected one: a typo in prod fails the dev synth
     # too, long before anyone deploys prod.
+    defaults = root.raw_object("defaults", {})
     configs = {
-        name: environments.section(
-            name,
-            functools.partial(parse_environment, project=project, env_name=name, pipeline=pipeline),
+        name: _parse_merged(
+            defaults,
+            environments.raw_object(name),
+            path=environments.child_path(name),
+            defaults_path=root.child_path("defaults"),
+            parse=functools.partial(
+                parse_environment, project=project, env_name=name, pipeline=pipeline
+            ),
         )
         for name in environments.keys()  # noqa: SIM118 (Reader, not a dict)
     }

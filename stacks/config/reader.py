@@ -140,6 +140,15 @@ class Reader:
                 raise ConfigError(self.child_path(f"{key}.{name}"), item, "expected a string")
         return dict(value)
 
+    def raw_object(self, key: str, default: Any = _MISSING) -> dict[str, Any]:
+        """The JSON object at `key` as it is (for a caller that merges it before reading it)."""
+        value = self._get(key, default)
+        if not isinstance(value, dict):
+            raise ConfigError(
+                self.child_path(key), value, f"expected an object, not a {_type_name(value)}"
+            )
+        return value
+
     def child(self, key: str) -> Reader:
         """The required object at `key`, as a Reader of its own (call `done()` on it)."""
         return Reader(self._get(key, _MISSING), self.child_path(key))

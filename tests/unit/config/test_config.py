@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from stacks.config import AppConfig, ConfigError, load_config
+from stacks.config import AppConfig, ConfigError, load_config, merge_environment
 from tests.conftest import ROOT
 
 
@@ -210,3 +210,72 @@ def test_synth_refuses_an_unknown_env_name(config_context):
     assert result.stderr.strip() == (
         "error: config env (-c env=NAME): got 'qa'; allowed: dev, prod"
     )
+
+
+# ------------------------------------------------------------- shared defaults, per-env overrides
+
+
+def raw_workbench() -> dict:
+    """The `workbench` section exactly as cdk.json writes it (defaults and overrides)."""
+    return json.loads((ROOT / "cdk.json").read_text())["context"]["workbench"]
+
+
+def test_cdk_json_states_each_shared_value_once():
+    workbench = raw_workbench()
+    assert set(workbench["defaults"]) >= {"storage", "workspace", "endpoints", "optimization"}
+    dev, prod = workbench["environments"]["dev"], workbench["environments"]["prod"]
+    # What differs between the environments, and nothing else.
+    assert dev["removal_policy"] == "destroy" and prod["removal_policy"] == "retain"
+    assert set(dev["endpoints"]["p4d"]) == set(prod["endpoints"]["p4d"]) == {"max_capacity"}
+
+
+def test_environments_are_the_defaults_with_their_overrides():
+    dev = load_config(raw_workbench(), "dev")
+    prod = load_config(raw_workbench(), "prod")
+    assert (dev.endpoints["p4d"].max_capacity, prod.endpoints["p4d"].max_capacity) == (1, 2)
+    assert dev.endpoints["p4d"].serving == prod.endpoints["p4d"].serving  # from the defaults
+    assert (dev.retain_data, prod.retain_data) == (False, True)
+
+
+def test_objects_merge_other_values_replace_and_model_and_serving_are_replaced_whole():
+    defaults = {
+        "storage": {"a": 1, "b": 2},
+        "tags": ["x"],
+        "endpoints": {"p4d": {"max_capacity": 1, "serving": {"engine": "vllm", "dtype": "fp16"}}},
+    }
+    override = {
+        "storage": {"b": 3},
+        "tags": ["y"],
+        "endpoints": {"p4d": {"serving": {"engine": "custom"}}},
+    }
+    assert merge_environment(defaults, override) == {
+        "storage": {"a": 1, "b": 3},
+        "tags": ["y"],
+        "endpoints": {"p4d": {"max_capacity": 1, "serving": {"engine": "custom"}}},
+    }
+    assert defaults["storage"] == {"a": 1, "b": 2}  # the inputs are not changed
+
+
+def test_a_bad_shared_value_is_named_where_it_is_written():
+    workbench = raw_workbench()
+    workbench["defaults"]["workspace"]["instance_type"] = "ml.t3.mediun"
+    with pytest.raises(ConfigError) as caught:
+        load_config(workbench, "dev")
+    assert caught.value.path == "workbench.defaults.workspace.instance_type (in environment dev)"
+
+
+def test_a_bad_override_is_named_in_its_environment():
+    workbench = raw_workbench()
+    workbench["environments"]["prod"]["endpoints"]["p4d"]["max_capacity"] = 0
+    with pytest.raises(ConfigError) as caught:
+        load_config(workbench, "dev")  # every environment is parsed
+    assert caught.value.path == "workbench.environments.prod.endpoints.p4d.max_capacity"
+
+
+def test_an_unknown_key_in_an_override_is_refused():
+    workbench = raw_workbench()
+    workbench["environments"]["dev"]["storage"]["inference_expiry"] = 7
+    with pytest.raises(
+        ConfigError, match=r"workbench\.environments\.dev\.storage\.inference_expiry"
+    ):
+        load_config(workbench, "dev")

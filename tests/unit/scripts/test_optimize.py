@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from scripts import optimize
-from tests.conftest import ROOT
+from tests.conftest import ROOT, expanded_workbench
 
 REGION = "eu-west-1"
 ACCOUNT = "111122223333"
@@ -48,6 +48,10 @@ def config_path(tmp_path: Path) -> Path:
     path = tmp_path / "cdk.json"
     path.write_text((ROOT / "cdk.json").read_text())
     return path
+
+
+def before_defaults() -> dict:
+    return json.loads((ROOT / "cdk.json").read_text())["context"]["workbench"]["defaults"]
 
 
 def dev_endpoints(config_path: Path) -> dict:
@@ -177,8 +181,17 @@ def test_promote_writes_the_result_into_the_endpoint_entry(aws, config_path, cap
         )
         == 0
     )
-    before = json.loads((ROOT / "cdk.json").read_text())["context"]["workbench"]
-    endpoint = dev_endpoints(config_path)["p4d"]
+    before = expanded_workbench(json.loads((ROOT / "cdk.json").read_text())["context"]["workbench"])
+    written = json.loads(config_path.read_text())["context"]["workbench"]
+    # Written into dev's own settings only; prod and the shared defaults are untouched.
+    assert set(written["environments"]["dev"]["endpoints"]["p4d"]) == {
+        "max_capacity",
+        "instance_type",
+        "model",
+        "serving",
+    }
+    assert written["defaults"] == before_defaults()
+    endpoint = expanded_workbench(written)["environments"]["dev"]["endpoints"]["p4d"]
     assert endpoint["instance_type"] == "ml.g5.12xlarge"
     assert endpoint["model"] == {"s3_uri": RESULT["output_s3_uri"], "accept_eula": False}
     # The job recommends an image the serving table does not know (LMI 13): served as a custom

@@ -8,7 +8,7 @@ import json
 import pytest
 
 import scripts.preflight as preflight
-from tests.conftest import cdk_context
+from tests.conftest import cdk_context, expanded_workbench
 from tests.unit.scripts.helpers import BOOTSTRAP_RULE, REGION, FakeSession, write_assembly
 
 ACCOUNT = "123456789012"
@@ -50,6 +50,7 @@ LOAD_SETTINGS = preflight.load_settings  # the real loader, before a test replac
 def settings(endpoints=None, region=None):
     """The typed config of dev, loaded from cdk.json with these endpoints and region."""
     context = copy.deepcopy(cdk_context())
+    context["workbench"] = expanded_workbench(context["workbench"])
     dev = context["workbench"]["environments"]["dev"]
     dev["region"] = region
     dev["endpoints"] = (

@@ -11,7 +11,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib.optimization_launcher import CODE_DIR, POWERTOOLS_LAYER_VERSION
-from tests.conftest import SynthesizedApp
+from tests.conftest import SynthesizedApp, expanded_workbench
 from tests.unit.stacks.optimization_templates import (
     ACCOUNT,
     PROJECT_KEY_ARN,
@@ -449,7 +449,9 @@ def test_recorder_gets_the_job_name_and_the_description(definition: dict):
 
 
 def test_timing_follows_the_config(dev: SynthesizedApp, definition: dict):
-    raw = dev.app.node.try_get_context("workbench")["environments"]["dev"]["optimization"]
+    raw = expanded_workbench(dev.app.node.try_get_context("workbench"))["environments"]["dev"][
+        "optimization"
+    ]
     states = definition["States"]
     poll, hours = raw["poll_seconds"], raw["workflow_timeout_hours"]
     assert states["WaitForJob"]["Seconds"] == poll
