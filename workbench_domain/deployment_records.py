@@ -87,31 +87,30 @@ def _checked(kind: type, document: Any, where: str) -> dict[str, Any]:
     return {name: document[name] for name in names}
 
 
-def _strings(values: dict[str, Any], where: str) -> None:
-    for name, value in values.items():
-        if isinstance(value, str):
-            continue
-        if name not in ("max_capacity", "price_usd_per_hour", "job_defaults"):
-            raise ValidationError(f"{where}.{name}", "must be a string", value)
+def _strings(kind: type, values: dict[str, Any], where: str) -> None:
+    """Every field declared `str` holds a string (annotations are strings: PEP 563)."""
+    for item in fields(kind):
+        if item.type == "str" and not isinstance(values[item.name], str):
+            raise ValidationError(f"{where}.{item.name}", "must be a string", values[item.name])
 
 
 def parse_storage(document: Any, where: str = STORAGE) -> StorageRecord:
     values = _checked(StorageRecord, document, where)
-    _strings(values, where)
+    _strings(StorageRecord, values, where)
     return StorageRecord(**values)
 
 
 def parse_optimization(document: Any, where: str = OPTIMIZATION) -> OptimizationRecord:
     values = _checked(OptimizationRecord, document, where)
-    _strings(values, where)
+    _strings(OptimizationRecord, values, where)
     defaults = _checked(JobDefaults, values["job_defaults"], f"{where}.job_defaults")
-    _strings(defaults, f"{where}.job_defaults")
+    _strings(JobDefaults, defaults, f"{where}.job_defaults")
     return OptimizationRecord(**{**values, "job_defaults": JobDefaults(**defaults)})
 
 
 def parse_endpoint(document: Any, where: str = ENDPOINTS) -> EndpointRecord:
     values = _checked(EndpointRecord, document, where)
-    _strings(values, where)
+    _strings(EndpointRecord, values, where)
     capacity, price = values["max_capacity"], values["price_usd_per_hour"]
     if type(capacity) is not int or capacity < 1:
         raise ValidationError(f"{where}.max_capacity", "must be a positive integer", capacity)

@@ -11,16 +11,14 @@ src/sagemaker/serve/validations/optimization.py) and the instance facts in ``ins
 - An instance family ``instances.py`` does not classify is refused rather than guessed.
 
 The rules need what the deployment decided (the artifacts bucket, the outputs prefix, the default
-image of each family): a :class:`JobTarget`. The Lambda reads it from its environment; the
-notebook client and `make optimize` from the optimization deployment record, which publishes
-the same values.
+image of each family): a :class:`JobDefaults`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from workbench_domain import uris
 from workbench_domain.errors import ValidationError
@@ -38,24 +36,12 @@ from workbench_domain.optimization_request import (
 )
 
 
-class JobTarget(Protocol):
-    """Where the deployment lets jobs write, and the image each family of job runs by default."""
-
-    @property
-    def artifacts_bucket(self) -> str: ...
-    @property
-    def output_prefix(self) -> str: ...
-    @property
-    def lmi_image_uri(self) -> str: ...
-    @property
-    def trtllm_image_uri(self) -> str: ...
-    @property
-    def neuron_image_uri(self) -> str: ...
-
-
 @dataclass(frozen=True)
 class JobDefaults:
-    """A :class:`JobTarget` read from a deployment record (the Lambda has its settings)."""
+    """Where the deployment lets jobs write, and the image each family of job runs by default.
+
+    The Lambda's settings extend it (read from its environment); the clients read it from the
+    optimization deployment record, which publishes the same values."""
 
     artifacts_bucket: str
     output_prefix: str
@@ -77,7 +63,7 @@ _TAG_MARKERS = (("neuronx", NEURON), ("tensorrtllm", TRTLLM), ("lmi", LMI))
 _MARKERS = {kind: marker for marker, kind in _TAG_MARKERS}
 
 
-def image_kind(image_uri: str, settings: JobTarget) -> str:
+def image_kind(image_uri: str, settings: JobDefaults) -> str:
     """Which container family an image belongs to: a configured default, else its tag's marker."""
     defaults = {
         settings.neuron_image_uri: NEURON,
@@ -94,7 +80,9 @@ def image_kind(image_uri: str, settings: JobTarget) -> str:
     return UNKNOWN
 
 
-def _require_image(request: OptimizationRequest, settings: JobTarget, kind: str, why: str) -> None:
+def _require_image(
+    request: OptimizationRequest, settings: JobDefaults, kind: str, why: str
+) -> None:
     if request.image_uri is not None and image_kind(request.image_uri, settings) != kind:
         raise ValidationError(
             "image_uri",
@@ -104,7 +92,7 @@ def _require_image(request: OptimizationRequest, settings: JobTarget, kind: str,
         )
 
 
-def _check_output(request: OptimizationRequest, settings: JobTarget) -> None:
+def _check_output(request: OptimizationRequest, settings: JobDefaults) -> None:
     # The job role may write only under the outputs prefix: anywhere else the job would fail at
     # its final upload, after hours of billed instance time.
     if request.output_s3_uri is None:
@@ -121,7 +109,7 @@ def _check_output(request: OptimizationRequest, settings: JobTarget) -> None:
         )
 
 
-def _check_image_repository(request: OptimizationRequest, settings: JobTarget) -> None:
+def _check_image_repository(request: OptimizationRequest, settings: JobDefaults) -> None:
     # The job role pulls only the Deep Learning Containers `djl-inference` repository of this
     # region (the registry of the default images): another image would fail after launch.
     if request.image_uri is None:
@@ -144,7 +132,7 @@ def _check_image_repository(request: OptimizationRequest, settings: JobTarget) -
         )
 
 
-def check_and_resolve_image(request: OptimizationRequest, settings: JobTarget) -> str | None:
+def check_and_resolve_image(request: OptimizationRequest, settings: JobDefaults) -> str | None:
     """Apply the compatibility rules; return the optimization image (None for speculative decoding).
 
     Raises ValidationError naming the field at fault.
@@ -201,7 +189,7 @@ def check_and_resolve_image(request: OptimizationRequest, settings: JobTarget) -
     return request.image_uri or settings.lmi_image_uri
 
 
-def check_request(event: Any, target: JobTarget) -> tuple[OptimizationRequest, str | None]:
+def check_request(event: Any, target: JobDefaults) -> tuple[OptimizationRequest, str | None]:
     """Parse ``event`` and apply the rules: the request and its optimization image.
 
     What every runtime calls before anything starts; raises ValidationError naming the field.

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from errors import ConfigurationError
 
 from workbench_domain import api_limits, uris
+from workbench_domain.optimization_rules import JobDefaults
 
 DEFAULT_OUTPUT_PREFIX = "optimized/"
 _OUTPUT_PREFIX_RE = re.compile(r"(?:[A-Za-z0-9!_.*'()-]+/)+")
@@ -39,16 +40,13 @@ _PARAMETER_MAX_LEVELS = 15
 
 
 @dataclass(frozen=True)
-class LauncherSettings:
+class LauncherSettings(JobDefaults):
+    """The job defaults the rules need, and what the launcher adds to each job."""
+
     job_role_arn: str
-    artifacts_bucket: str
-    output_prefix: str
     kms_key_arn: str
     project_name: str
     env_name: str
-    lmi_image_uri: str
-    trtllm_image_uri: str
-    neuron_image_uri: str
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,19 @@ def test_from_dict_names_a_missing_endpoint_key(document):
         wb.Deployment.from_dict(document)
 
 
+@pytest.mark.parametrize(
+    ("part", "key", "named"),
+    [
+        ("storage", "region", r"storage\.region: must be a string"),
+        ("optimization", "job_role_arn", r"optimization\.job_role_arn: must be a string"),
+    ],
+)
+def test_from_dict_rejects_a_non_string_record_value(document, part, key, named):
+    document[part][key] = 5
+    with pytest.raises(wb.WorkbenchError, match=named):
+        wb.Deployment.from_dict(document)
+
+
 def test_from_dict_rejects_a_non_numeric_price(document):
     document["endpoints"]["inf2"]["price_usd_per_hour"] = "cheap"
     with pytest.raises(wb.WorkbenchError, match=r"endpoints\.inf2"):
