@@ -1,4 +1,4 @@
-"""Helpers to read the Optimization stack's template: policies, the state machine definition.
+"""Helpers to read the synthesized templates: policies, the state machine, token stand-ins.
 
 Imported as `tests.unit.stacks.optimization_templates` (pytest runs with --import-mode=importlib).
 """
@@ -89,6 +89,7 @@ def placeholder(node: Any, template: dict, others: dict[str, dict]) -> str:
         ),
         ("AWS::SNS::Topic", "Ref"): f"arn:aws:sns:{REGION}:{ACCOUNT}:{logical_id}",
         ("AWS::IAM::Role", "Arn"): f"arn:aws:iam::{ACCOUNT}:role/{logical_id}",
+        ("AWS::SageMaker::Endpoint", "EndpointName"): name,
     }
     if (kind, attribute) not in values:
         raise AssertionError(f"no placeholder for {json.dumps(node)} ({kind})")

@@ -1,17 +1,14 @@
 """The deployment records the synthesized templates publish parse with every reader.
 
 For each environment, the SSM parameters under `/<project>/<env>/deployment/` are read out of the
-synthesized templates (tokens replaced by plausible deploy-time strings), written to moto SSM, and
+synthesized templates (tokens replaced by the stand-ins of `placeholder`), written to moto SSM, and
 read back by the notebook client (``Deployment.from_parameters``, what the on-start script runs)
 and by ``scripts/smoke.py``: a field renamed on the writer side fails here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-from typing import Any
 
 import aws_cdk as cdk
 import boto3
@@ -21,48 +18,8 @@ from moto import mock_aws
 import scripts.smoke as smoke
 from tests.conftest import SynthesizedApp
 from tests.unit.notebooks.conftest import workbench as wb
+from tests.unit.stacks.optimization_templates import REGION, placeholder
 from workbench_domain import deployment_records as records
-
-REGION = "us-east-1"
-PSEUDO = {
-    "AWS::Partition": "aws",
-    "AWS::Region": REGION,
-    "AWS::AccountId": "111122223333",
-    "AWS::URLSuffix": "amazonaws.com",
-}
-
-
-def _name(*parts: str) -> str:
-    """A lower-case, S3- and ARN-safe stand-in for a value known only at deploy time."""
-    digest = hashlib.sha256("/".join(parts).encode()).hexdigest()[:8]
-    stem = re.sub(r"[^a-z0-9]+", "-", parts[0].lower()).strip("-")[:40]
-    return f"{stem}-{digest}"
-
-
-def resolve(node: Any, template: dict, others: dict[str, dict]) -> Any:
-    """A stand-in for `node`; `others` maps stack names to templates (cross-stack reads)."""
-    if isinstance(node, (str, int, float, bool)):
-        return node
-    if isinstance(node, list):
-        return [resolve(item, template, others) for item in node]
-    (function, argument), *rest = node.items()
-    assert not rest, node
-    if function == "Fn::Join":
-        delimiter, parts = argument
-        return delimiter.join(str(resolve(part, template, others)) for part in parts)
-    if function == "Ref":
-        return PSEUDO.get(argument) or _name(argument)
-    if function == "Fn::GetAtt":
-        return _name(*argument)
-    if function == "Fn::ImportValue":
-        return _name(json.dumps(argument, sort_keys=True))
-    if function == "Fn::GetStackOutput":
-        producer = others[argument["StackName"]]
-        return resolve(producer["Outputs"][argument["OutputName"]]["Value"], producer, others)
-    if function == "Fn::FindInMap":
-        name, key, attribute = (resolve(part, template, others) for part in argument)
-        return template["Mappings"][name][key][attribute]
-    raise AssertionError(f"no stand-in for {function}")
 
 
 def published(synthesized: SynthesizedApp) -> dict[str, str]:
@@ -77,9 +34,9 @@ def published(synthesized: SynthesizedApp) -> dict[str, str]:
         for resource in template["Resources"].values():
             if resource["Type"] != "AWS::SSM::Parameter":
                 continue
-            name = resolve(resource["Properties"]["Name"], template, templates)
+            name = placeholder(resource["Properties"]["Name"], template, templates)
             if "/deployment/" in name:
-                found[name] = resolve(resource["Properties"]["Value"], template, templates)
+                found[name] = placeholder(resource["Properties"]["Value"], template, templates)
     return found
 
 
