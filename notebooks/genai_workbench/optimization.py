@@ -35,15 +35,20 @@ class InvalidRequestError(WorkbenchError):
     """The launcher would refuse this request; the message is the launcher's own."""
 
 
-def checked_event(deployment: Deployment, request: OptimizationRequest | Mapping[str, Any]) -> dict:
+def checked_event(
+    deployment: Deployment, request: OptimizationRequest | Mapping[str, Any]
+) -> dict[str, Any]:
     """The launcher event of ``request``, checked as the launcher checks it (same rules, same
-    message), with the job defaults the Optimization stack published; nothing starts."""
+    message), with the job defaults the Optimization stack published; nothing starts.
+
+    The event is the parsed request's own (``to_event``): two spellings of one request (a null
+    or a default value written out) give one event, hence one execution name and one job."""
     event = request.to_event() if isinstance(request, OptimizationRequest) else request
     try:
-        optimization_rules.check_request(event, deployment.job_defaults())
+        parsed, _ = optimization_rules.check_request(event, deployment.job_defaults())
     except ValidationError as error:
         raise InvalidRequestError(str(error)) from error
-    return dict(event)
+    return parsed.to_event()
 
 
 def _technique_label(event: Mapping[str, Any]) -> str:

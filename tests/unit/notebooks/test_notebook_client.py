@@ -279,6 +279,11 @@ def test_run_name_is_deterministic_and_valid_for_jobs_and_executions():
     assert wb.run_name(event, "genai-opt", attempt=2) == name + "-a2"
 
 
+def test_two_spellings_of_one_request_start_one_execution(deployment):
+    spelled_out = {**awq_request().to_event(), "max_runtime_seconds": 36_000, "tags": None}
+    assert wb.checked_event(deployment, spelled_out) == wb.checked_event(deployment, awq_request())
+
+
 def test_run_name_fits_a_long_project_name():
     name = wb.run_name(awq_request().to_event(), "a_very_long_project_name" * 4, attempt=12)
     assert JOB_NAME.match(name) and len(name) <= 63
