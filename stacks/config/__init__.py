@@ -114,7 +114,9 @@ def merge_environment(defaults: Mapping[str, Any], override: Mapping[str, Any]) 
             return copy.deepcopy(top)
         merged = copy.deepcopy(dict(base))
         for key, value in top.items():
-            merged[key] = merge(base[key], value, (*path, key)) if key in base else value
+            merged[key] = (
+                merge(base[key], value, (*path, key)) if key in base else copy.deepcopy(value)
+            )
         return merged
 
     return dict(merge(defaults, override, ()))

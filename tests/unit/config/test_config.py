@@ -253,7 +253,11 @@ def test_objects_merge_other_values_replace_and_model_and_serving_are_replaced_w
         "tags": ["y"],
         "endpoints": {"p4d": {"max_capacity": 1, "serving": {"engine": "custom"}}},
     }
-    assert defaults["storage"] == {"a": 1, "b": 2}  # the inputs are not changed
+    merged = merge_environment(defaults, override)
+    merged["storage"]["b"] = 4
+    merged["endpoints"]["p4d"]["serving"]["engine"] = "neuron"
+    assert defaults["storage"] == {"a": 1, "b": 2}  # the inputs share nothing with the result
+    assert override["endpoints"]["p4d"]["serving"] == {"engine": "custom"}
 
 
 def test_a_bad_shared_value_is_named_where_it_is_written():
