@@ -109,12 +109,6 @@ def enum(shape: str) -> frozenset[str]:
     return frozenset(_shape(shape).enum)
 
 
-def string_limits(shape: str) -> tuple[int, int, str | None]:
-    """(min length, max length, pattern) of a SageMaker string shape, e.g. ``EndpointName``."""
-    metadata = _shape(shape).metadata
-    return metadata.get("min", 0), metadata["max"], metadata.get("pattern")
-
-
 def integer_limits(shape: str) -> tuple[int, int]:
     """(min, max) of a SageMaker integer shape."""
     metadata = _shape(shape).metadata

@@ -16,7 +16,6 @@ image of each family): a :class:`JobDefaults`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,8 +195,3 @@ def check_request(event: Any, target: JobDefaults) -> tuple[OptimizationRequest,
     """
     request = parse_request(event)
     return request, check_and_resolve_image(request, target)
-
-
-def job_defaults(document: Mapping[str, Any]) -> JobDefaults:
-    """The :class:`JobDefaults` of an optimization deployment record's ``job_defaults``."""
-    return JobDefaults(**{name: str(document[name]) for name in JobDefaults.__dataclass_fields__})
