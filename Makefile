@@ -24,7 +24,7 @@ PIPELINE_EXAMPLE ?= true
 .PHONY: help bootstrap synth test lint unit cfn-lint nag bench diff deploy destroy clean
 .PHONY: preflight cost cost-markdown smoke diagram
 .PHONY: synth-pipeline deploy-pipeline
-.PHONY: optimize jumpstart
+.PHONY: optimize jumpstart schema
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -44,11 +44,12 @@ synth-pipeline: bootstrap ## Synthesize the pipeline variant (placeholders; PIPE
 
 test: lint unit cfn-lint nag ## Everything CI runs: ruff, pytest, cfn-lint and cdk-nag on every template
 
-lint: bootstrap ## ruff lint and format check (Python files and notebooks), mypy (strict: domain, Lambdas)
+lint: bootstrap ## ruff, format check (Python, notebooks), mypy (strict: domain, Lambdas), cdk.json schema
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/nbqa "ruff check" notebooks
 	@scripts/typecheck.sh
+	@$(PYTHON) scripts/config_schema.py --check
 
 unit: bootstrap ## pytest (synthesizes each stack once per session)
 	@$(PYTHON) -m pytest -q
@@ -58,6 +59,9 @@ cfn-lint: synth ## cfn-lint on every synthesized template
 
 nag: synth ## cdk-nag (AwsSolutions + NIST 800-53 rev 5): fails on any unacknowledged finding
 	@$(PYTHON) scripts/nag_report.py cdk.out
+
+schema: bootstrap ## Regenerate cdk.schema.json (the JSON Schema of cdk.json's workbench section) from the config parsers
+	@$(PYTHON) scripts/config_schema.py
 
 bench: bootstrap ## Time warm `make synth` and `make test` (budgets 20 s and 120 s)
 	@$(PYTHON) scripts/bench.py

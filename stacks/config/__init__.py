@@ -99,6 +99,16 @@ def parse_environment(
     )
 
 
+def parse_project(root: Reader) -> str:
+    """The project name, the first part of every stack name and SSM path."""
+    project: str = root.string(
+        "project",
+        pattern=r"[a-z][a-z0-9-]{1,18}[a-z0-9]",
+        describe="allowed: 3-20 lower-case letters, digits and '-', starting with a letter",
+    )
+    return project
+
+
 # Replaced whole when an environment sets them, never merged key by key: a promoted model or
 # serving block must not inherit stale keys (a draft model, an image tag) from the defaults.
 WHOLE_VALUES = frozenset({"model", "serving"})
@@ -174,11 +184,7 @@ def load_environments(raw: object) -> dict[str, AppConfig]:
     if raw is None:
         raise ConfigError(CONTEXT_KEY, None, "cdk.json must define this context key")
     root = Reader(raw, CONTEXT_KEY)
-    project = root.string(
-        "project",
-        pattern=r"[a-z][a-z0-9-]{1,18}[a-z0-9]",
-        describe="allowed: 3-20 lower-case letters, digits and '-', starting with a letter",
-    )
+    project = parse_project(root)
     environments = root.child("environments")
     pipeline = root.section(
         "pipeline",

@@ -94,45 +94,38 @@ class EndpointConfig:
 
 
 def parse_endpoints(section: Reader) -> Mapping[str, EndpointConfig]:
-    endpoints = {}
-    for key in section.keys():  # noqa: SIM118 (Reader, not a dict)
-        if len(key) > ENDPOINT_KEY_MAX or not re.fullmatch(ENDPOINT_KEY_PATTERN, key):
-            raise ConfigError(
-                section.child_path(key),
-                key,
-                f"an endpoint key is 1-{ENDPOINT_KEY_MAX} lower-case letters, digits and single "
-                "'-', starting with a letter (it names the stack, S3 prefixes and SSM records)",
-            )
-        endpoints[key] = section.section(key, functools.partial(parse_endpoint, key=key))
-    return MappingProxyType(endpoints)
+    keys = section.keys(
+        pattern=ENDPOINT_KEY_PATTERN,
+        max_length=ENDPOINT_KEY_MAX,
+        describe=f"an endpoint key is 1-{ENDPOINT_KEY_MAX} lower-case letters, digits and single "
+        "'-', starting with a letter (it names the stack, S3 prefixes and SSM records)",
+    )
+    return MappingProxyType(
+        {key: section.section(key, functools.partial(parse_endpoint, key=key)) for key in keys}
+    )
 
 
 def _location(section: Reader) -> S3Location:
-    has_prefix, has_uri = section.has("s3_key_prefix"), section.has("s3_uri")
-    if has_prefix == has_uri:
-        raise ConfigError(
-            section.path,
-            sorted(k for k in ("s3_key_prefix", "s3_uri") if section.has(k)) or None,
-            "set exactly one of s3_key_prefix (a prefix in the project's artifacts bucket, "
-            "e.g. models/llama-3-70b/) and s3_uri (s3://bucket/prefix/)",
-        )
-    if has_prefix:
-        return S3Location(
-            key_prefix=section.string(
-                "s3_key_prefix",
-                pattern=_S3_KEY_PREFIX,
-                describe="allowed: an S3 key prefix without a leading '/' that ends with '/', "
-                "e.g. models/llama-3-70b/",
-            )
-        )
-    return S3Location(
-        uri=section.string(
-            "s3_uri",
-            pattern=_S3_URI,
-            describe="allowed: an S3 prefix URI ending with '/', e.g. s3://bucket/models/x/ "
-            "('{region}' is replaced by the deployment region)",
-        )
+    key_prefix = section.string(
+        "s3_key_prefix",
+        None,
+        pattern=_S3_KEY_PREFIX,
+        describe="allowed: an S3 key prefix without a leading '/' that ends with '/', "
+        "e.g. models/llama-3-70b/",
     )
+    uri = section.string(
+        "s3_uri",
+        None,
+        pattern=_S3_URI,
+        describe="allowed: an S3 prefix URI ending with '/', e.g. s3://bucket/models/x/ "
+        "('{region}' is replaced by the deployment region)",
+    )
+    section.exactly_one(
+        ("s3_key_prefix", "s3_uri"),
+        describe="set exactly one of s3_key_prefix (a prefix in the project's artifacts bucket, "
+        "e.g. models/llama-3-70b/) and s3_uri (s3://bucket/prefix/)",
+    )
+    return S3Location(key_prefix=key_prefix, uri=uri)
 
 
 def _model(section: Reader) -> ModelConfig:
@@ -254,12 +247,56 @@ def parse_scaling(section: Reader) -> EndpointScaling:
 
 
 def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
+    download_low, download_high = api_limits.integer_limits(
+        "ProductionVariantModelDataDownloadTimeoutInSeconds"
+    )
+    startup_low, startup_high = api_limits.integer_limits(
+        "ProductionVariantContainerStartupHealthCheckTimeoutInSeconds"
+    )
+    volume_low, volume_high = api_limits.integer_limits("ProductionVariantVolumeSizeInGB")
+    concurrency_low, concurrency_high = api_limits.integer_limits(
+        "MaxConcurrentInvocationsPerInstance"
+    )
+    # Every key is read before any rule across keys is checked (config/schema.py records the
+    # reads to describe the section).
     instance_type = section.string(
         "instance_type", choices=api_limits.enum("ProductionVariantInstanceType")
     )
-    family = instance_family(instance_type)
     model = section.section("model", _model)
     settings, speculative_model = section.section("serving", _serving)
+    config = EndpointConfig(
+        key=key,
+        enabled=section.boolean("enabled", True),
+        instance_type=instance_type,
+        model=model,
+        serving=settings,
+        speculative_model=speculative_model,
+        max_capacity=section.integer("max_capacity", 1, minimum=1, maximum=100),
+        max_concurrent_invocations_per_instance=section.integer(
+            "max_concurrent_invocations_per_instance",
+            4,
+            minimum=concurrency_low,
+            maximum=concurrency_high,
+        ),
+        volume_size_gb=section.integer(
+            "volume_size_gb", None, minimum=volume_low, maximum=volume_high
+        ),
+        model_data_download_timeout_seconds=section.integer(
+            "model_data_download_timeout_seconds",
+            1800,
+            minimum=download_low,
+            maximum=download_high,
+        ),
+        container_startup_health_check_timeout_seconds=section.integer(
+            "container_startup_health_check_timeout_seconds",
+            1800,
+            minimum=startup_low,
+            maximum=startup_high,
+        ),
+        scaling=section.section("scaling", parse_scaling, optional=True),
+        price_usd_per_hour=section.number("price_usd_per_hour", minimum=0),
+    )
+
     try:
         serving.check(settings, instance_type)
     except serving.ServingError as error:
@@ -276,60 +313,19 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
             model.network_isolation,
             "the SageMaker-provided (jumpstart) draft model requires network isolation",
         )
-
-    download_low, download_high = api_limits.integer_limits(
-        "ProductionVariantModelDataDownloadTimeoutInSeconds"
-    )
-    startup_low, startup_high = api_limits.integer_limits(
-        "ProductionVariantContainerStartupHealthCheckTimeoutInSeconds"
-    )
-    volume_low, volume_high = api_limits.integer_limits("ProductionVariantVolumeSizeInGB")
-    concurrency_low, concurrency_high = api_limits.integer_limits(
-        "MaxConcurrentInvocationsPerInstance"
-    )
-    volume = section.integer("volume_size_gb", None, minimum=volume_low, maximum=volume_high)
-    if volume is not None and family in LOCAL_NVME_FAMILIES:
+    family = instance_family(instance_type)
+    if config.volume_size_gb is not None and family in LOCAL_NVME_FAMILIES:
         raise ConfigError(
             section.child_path("volume_size_gb"),
-            volume,
+            config.volume_size_gb,
             f"{instance_type} has local NVMe instance storage, which SageMaker uses instead of an "
             "EBS volume; remove volume_size_gb",
         )
-    if volume is None and family in EBS_ONLY_FAMILIES:
+    if config.volume_size_gb is None and family in EBS_ONLY_FAMILIES:
         raise ConfigError(
             section.child_path("volume_size_gb"),
             None,
             f"{instance_type} has no instance storage: set the EBS volume size in GB "
             f"({volume_low}..{volume_high}), large enough for the model weights",
         )
-
-    return EndpointConfig(
-        key=key,
-        enabled=section.boolean("enabled", True),
-        instance_type=instance_type,
-        model=model,
-        serving=settings,
-        speculative_model=speculative_model,
-        max_capacity=section.integer("max_capacity", 1, minimum=1, maximum=100),
-        max_concurrent_invocations_per_instance=section.integer(
-            "max_concurrent_invocations_per_instance",
-            4,
-            minimum=concurrency_low,
-            maximum=concurrency_high,
-        ),
-        volume_size_gb=volume,
-        model_data_download_timeout_seconds=section.integer(
-            "model_data_download_timeout_seconds",
-            1800,
-            minimum=download_low,
-            maximum=download_high,
-        ),
-        container_startup_health_check_timeout_seconds=section.integer(
-            "container_startup_health_check_timeout_seconds",
-            1800,
-            minimum=startup_low,
-            maximum=startup_high,
-        ),
-        scaling=section.section("scaling", parse_scaling, optional=True),
-        price_usd_per_hour=section.number("price_usd_per_hour", minimum=0),
-    )
+    return config

@@ -49,8 +49,22 @@ class Reader:
     def has(self, key: str) -> bool:
         return key in self._data
 
-    def keys(self) -> list[str]:
+    def keys(
+        self, *, pattern: str | None = None, max_length: int | None = None, describe: str = ""
+    ) -> list[str]:
+        """The keys of a map-like object (its keys are names, not fields), each checked."""
+        for key in self._data:
+            too_long = max_length is not None and len(key) > max_length
+            if too_long or (pattern is not None and not re.fullmatch(pattern, key)):
+                raise ConfigError(self.child_path(key), key, describe)
         return list(self._data)
+
+    def exactly_one(self, keys: tuple[str, ...], *, describe: str) -> str:
+        """The one of `keys` this object sets; refuses none or several."""
+        present = [key for key in keys if key in self._data]
+        if len(present) != 1:
+            raise ConfigError(self.path, sorted(present) or None, describe)
+        return present[0]
 
     def _get(self, key: str, default: Any) -> Any:
         self._read.add(key)
