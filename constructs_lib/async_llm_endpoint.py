@@ -278,19 +278,7 @@ class AsyncLlmEndpoint(Construct):
         # Decrypt: the model, the inputs; GenerateDataKey*: S3 outputs and SNS messages under the
         # project key (SNS asks for the GenerateDataKey* family).
         self.key.grant(role, "kms:Decrypt", "kms:GenerateDataKey*")
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                ],
-                resources=[image.repository_arn],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
-        )
+        image.grant_pull(self, role)
         log_groups = stack.format_arn(
             service="logs",
             resource="log-group",

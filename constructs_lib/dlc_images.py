@@ -5,8 +5,7 @@ looked up by CloudFormation with `Fn::FindInMap` in a `DlcAccounts` mapping, one
 of a Python dict lookup. A region missing from the map fails the deploy with "Mapping key not
 found"; pass an explicit image URI there.
 
-Source: sagemaker-python-sdk `src/sagemaker/image_uri_config/djl-lmi.json` (`registries`), the
-same map for the TensorRT-LLM and Neuron repositories. The tags an endpoint serves with are
+The tags an endpoint serves with are
 pinned, with what each image reads, in workbench_domain/serving_images.json; optimization jobs
 pin theirs in cdk.json (`optimization.images`).
 """
@@ -16,37 +15,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
-from constructs import IConstruct
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from aws_cdk import region_info
+from constructs import Construct, IConstruct
 
 from workbench_domain import uris
 
 REPOSITORY = "djl-inference"
 
 DEFAULT_ACCOUNT = "763104351884"
-# Regions whose DLC registry is not the default account.
-ACCOUNT_EXCEPTIONS: dict[str, str] = {
+# The DLC registry account per region: aws-cdk-lib's region facts
+# (`FactName.DLC_REPOSITORY_ACCOUNT`, maintained with the CDK), plus the regions where the
+# SageMaker Python SDK's registries (sagemaker 2.257.1, src/sagemaker/image_uri_config/
+# djl-lmi.json, djl-tensorrtllm.json, djl-neuronx.json) list djl-inference and the CDK facts name
+# no account. Where both name an account they agree.
+SDK_ONLY_ACCOUNTS: dict[str, str] = {
     "af-south-1": "626614931356",
-    "ap-east-1": "871362719292",
     "ap-northeast-3": "364406365360",
-    "ap-southeast-3": "907027046896",
+    "ap-southeast-5": "550225433462",
+    "ap-southeast-7": "590183813437",
     "ca-west-1": "204538143572",
-    "cn-north-1": "727897471807",
-    "cn-northwest-1": "727897471807",
-    "eu-south-1": "692866216735",
     "il-central-1": "780543022126",
-    "me-central-1": "914824155844",
-    "me-south-1": "217643126080",
+    "mx-central-1": "637423239942",
     "us-gov-east-1": "446045086412",
     "us-gov-west-1": "442386744353",
 }
-DEFAULT_ACCOUNT_REGIONS = (
-    "ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
-    "ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3",
-    "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-)  # fmt: skip
 ACCOUNTS: dict[str, str] = {
-    **dict.fromkeys(DEFAULT_ACCOUNT_REGIONS, DEFAULT_ACCOUNT),
-    **ACCOUNT_EXCEPTIONS,
+    **{
+        info.name: info.dlc_repository_account
+        for info in region_info.RegionInfo.regions
+        if info.dlc_repository_account
+    },
+    **SDK_ONLY_ACCOUNTS,
 }
 
 MAPPING_ID = "DlcAccounts"
@@ -58,6 +59,18 @@ class ContainerImage:
 
     uri: str
     repository_arn: str
+    repository_name: str
+
+    def grant_pull(self, scope: Construct, grantee: iam.IGrantable) -> iam.Grant:
+        """Lets `grantee` pull this image (aws-cdk-lib's own ECR pull grant: the repository's
+        three read actions, and ecr:GetAuthorizationToken, which has no resource)."""
+        repository = ecr.Repository.from_repository_attributes(
+            scope,
+            "ImageRepository",
+            repository_arn=self.repository_arn,
+            repository_name=self.repository_name,
+        )
+        return repository.grant_pull(grantee)
 
 
 def _accounts_mapping(scope: IConstruct) -> cdk.CfnMapping:
@@ -81,6 +94,7 @@ def dlc_image(scope: IConstruct, tag: str, repository: str = REPOSITORY) -> Cont
         repository_arn=(
             f"arn:{cdk.Aws.PARTITION}:ecr:{cdk.Aws.REGION}:{account}:repository/{repository}"
         ),
+        repository_name=repository,
     )
 
 
@@ -95,4 +109,5 @@ def explicit_image(uri: str) -> ContainerImage:
         repository_arn=(
             f"arn:{cdk.Aws.PARTITION}:ecr:{region}:{image.registry}:repository/{image.repository}"
         ),
+        repository_name=image.repository,
     )

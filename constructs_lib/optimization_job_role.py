@@ -8,6 +8,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib.dlc_images import ContainerImage
 from constructs_lib.nag_acknowledgments import acknowledge, acknowledge_wildcards
 
 # Buckets SageMaker JumpStart serves model weights from (SageMaker Python SDK
@@ -33,7 +34,7 @@ class OptimizationJobRole(Construct):
         artifacts_bucket: s3.IBucket,
         key: kms.IKey,
         output_prefix: str,
-        image_repository_arn: str,
+        image: ContainerImage,
     ) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
@@ -95,21 +96,10 @@ class OptimizationJobRole(Construct):
                 resources=["*"],
                 conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
             ),
-            iam.PolicyStatement(
-                sid="AuthenticateToEcr", actions=["ecr:GetAuthorizationToken"], resources=["*"]
-            ),
-            iam.PolicyStatement(
-                sid="PullInferenceImages",
-                actions=[
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                ],
-                resources=[image_repository_arn],
-            ),
         ]
         for statement in statements:
             self.role.add_to_policy(statement)
+        image.grant_pull(self, self.role)
 
         acknowledge_wildcards(
             self.role,

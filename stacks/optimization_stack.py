@@ -64,7 +64,7 @@ class OptimizationStack(cdk.Stack):
             artifacts_bucket=artifacts_bucket,
             key=key,
             output_prefix=optimization.output_prefix,
-            image_repository_arn=images["lmi"].repository_arn,
+            image=images["lmi"],
         ).role
         self.job_topic = SecureTopic(
             self,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import region_info
 from aws_cdk.assertions import Template
 
 from constructs_lib.dlc_images import (
     ACCOUNTS,
     DEFAULT_ACCOUNT,
     MAPPING_ID,
+    SDK_ONLY_ACCOUNTS,
     dlc_image,
     explicit_image,
 )
@@ -37,6 +39,14 @@ def test_one_mapping_per_stack_maps_every_region_to_its_registry(images):
     assert table["us-east-1"] == table["us-west-2"] == table["eu-central-1"] == DEFAULT_ACCOUNT
     assert table["af-south-1"] == "626614931356"
     assert table["ap-east-1"] == "871362719292"
+    # From aws-cdk-lib's region facts (the SageMaker SDK lists the same account).
+    assert table["ap-south-2"] == "772153158452"
+
+
+def test_the_sdk_overrides_fill_only_regions_the_cdk_facts_lack():
+    # When an aws-cdk-lib upgrade adds one of these regions, its override goes.
+    for region in SDK_ONLY_ACCOUNTS:
+        assert not region_info.RegionInfo.get(region).dlc_repository_account, region
 
 
 def test_uri_is_resolved_by_cloudformation_in_the_deployment_region(images):
