@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
@@ -20,7 +16,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from constructs_lib.domain_bundle import with_domain
+from constructs_lib.lifecycle_script import lifecycle_content
 from constructs_lib.nag_acknowledgments import acknowledge, acknowledge_wildcards
+from constructs_lib.private_notebook_network import PrivateNotebookNetwork
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = REPO / "notebooks"
@@ -30,15 +28,6 @@ LIFECYCLE_DIR = Path(__file__).resolve().parent / "assets" / "notebook_lifecycle
 # AWS::SageMaker::NotebookInstance allows up to notebook-al2023-v1 (botocore already lists
 # notebook-al2023-v2, the CloudFormation resource does not yet).
 PLATFORM_IDENTIFIER = "notebook-al2023-v1"
-# NotebookInstanceLifecycleHook.Content: base64, 1..16384 characters (botocore model).
-LIFECYCLE_CONTENT_LIMIT = 16384
-# While synthesizing, asset URIs and the Region are tokens; each one is counted as this many
-# characters when checking the limit (an asset URI is about 110 characters).
-TOKEN_LENGTH_ALLOWANCE = 200
-# Fn::Sub placeholders (${Name}, not ${!Name}) in a lifecycle script.
-_PLACEHOLDER = re.compile(r"\$\{(?!!)([^}]*)\}")
-PSEUDO_PARAMETERS = frozenset({"AWS::Region"})
-
 NOTEBOOK_ASSET_EXCLUDES = [
     "__pycache__",
     "**/__pycache__",
@@ -47,60 +36,6 @@ NOTEBOOK_ASSET_EXCLUDES = [
     "**/.ipynb_checkpoints",
     ".*",
 ]
-
-# Interface endpoints a notebook without internet needs (service names as in
-# aws_ec2.InterfaceVpcEndpointAwsService); S3 is a gateway endpoint.
-VPC_INTERFACE_ENDPOINTS = {
-    "SageMakerApi": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API,
-    "SageMakerRuntime": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
-    "Sts": ec2.InterfaceVpcEndpointAwsService.STS,
-    "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
-    "StepFunctions": ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
-    "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-    "Monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
-    "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,
-}
-
-
-class LifecycleScriptError(ValueError):
-    """A lifecycle script does not fit the API or does not match its Fn::Sub variables."""
-
-
-def lifecycle_placeholders(script: str) -> set[str]:
-    """The Fn::Sub placeholders a script uses (``${Name}``; ``${!Name}`` is a literal)."""
-    return set(_PLACEHOLDER.findall(script))
-
-
-def lifecycle_content(name: str, script: str, variables: dict[str, str]) -> str:
-    """``Fn::Base64(Fn::Sub(script, variables))``, checked against the placeholders and limit.
-
-    Every placeholder must be a variable or a pseudo parameter and every variable must be used;
-    the encoded content, with each unresolved token counted as ``TOKEN_LENGTH_ALLOWANCE``
-    characters, must stay within the API's 16384 characters.
-    """
-    used = lifecycle_placeholders(script)
-    unknown = used - set(variables) - PSEUDO_PARAMETERS
-    unused = set(variables) - used
-    if unknown or unused:
-        raise LifecycleScriptError(
-            f"lifecycle script {name}: placeholders without a value: {sorted(unknown)}; "
-            f"values without a placeholder: {sorted(unused)}"
-        )
-    resolved = script
-    for key in used:
-        value = variables.get(key, "")
-        length = TOKEN_LENGTH_ALLOWANCE if cdk.Token.is_unresolved(value) or not value else None
-        resolved = resolved.replace("${" + key + "}", "x" * length if length else value)
-    encoded = 4 * math.ceil(len(resolved.encode("utf-8")) / 3)
-    if encoded > LIFECYCLE_CONTENT_LIMIT:
-        raise LifecycleScriptError(
-            f"lifecycle script {name} is {encoded} characters in base64, over the "
-            f"{LIFECYCLE_CONTENT_LIMIT} the SageMaker API accepts: move work into a shipped file"
-        )
-    if not used:
-        # Nothing to substitute: a plain string (cfn-lint W1020 flags Fn::Sub without variables).
-        return cdk.Fn.base64(script.replace("${!", "${"))
-    return cdk.Fn.base64(cdk.Fn.sub(script, variables))
 
 
 @dataclass(frozen=True)
@@ -447,78 +382,9 @@ class NotebookWorkspace(Construct):
             )
             return {"direct_internet_access": "Enabled"}
 
-        self.vpc = ec2.Vpc(
-            self,
-            "Vpc",
-            max_azs=2,
-            nat_gateways=0,
-            subnet_configuration=[
-                ec2.SubnetConfiguration(
-                    name="notebook", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
-                )
-            ],
-            gateway_endpoints={
-                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
-            },
-        )
-        flow_log_group = logs.LogGroup(
-            self, "FlowLogs", retention=logs.RetentionDays.ONE_YEAR, encryption_key=key
-        )
-        flow_log = self.vpc.add_flow_log(
-            "FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group)
-        )
-        acknowledge(
-            flow_log,
-            {
-                "NIST.800.53.R5-IAMNoInlinePolicy": "CDK's flow-log role: write access to its "
-                "one log group, defined by aws-ec2 next to the role it belongs to.",
-            },
-        )
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=self.vpc,
-            description="Notebook instance: no inbound; HTTPS out to the VPC endpoints",
-            allow_all_outbound=False,
-        )
-        endpoint_group = ec2.SecurityGroup(
-            self,
-            "EndpointSecurityGroup",
-            vpc=self.vpc,
-            description="VPC interface endpoints: HTTPS from the notebook only",
-            allow_all_outbound=False,
-        )
-        endpoint_group.add_ingress_rule(self.security_group, ec2.Port.tcp(443), "notebook")
-        cannot_evaluate = (
-            "The only ingress is HTTPS from the notebook's security group, a reference the "
-            "rule cannot evaluate (it throws on intrinsics); no CIDR range is open."
-        )
-        acknowledge(
-            endpoint_group,
-            {
-                "AwsSolutions-EC23": cannot_evaluate,
-                "NIST.800.53.R5-EC2RestrictedCommonPorts": cannot_evaluate,
-                "NIST.800.53.R5-EC2RestrictedSSH": cannot_evaluate,
-            },
-        )
-        # The subnets have no route to the internet: HTTPS leaves only to the interface
-        # endpoints and the S3 gateway endpoint (whose prefix list is only known at deploy time).
-        self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to VPC endpoints and the S3 gateway"
-        )
-        subnet = self.vpc.isolated_subnets[0]
-        # One AZ, the notebook's: interface endpoints are billed per AZ-hour.
-        for name, service in VPC_INTERFACE_ENDPOINTS.items():
-            self.vpc.add_interface_endpoint(
-                name,
-                service=service,
-                security_groups=[endpoint_group],
-                private_dns_enabled=True,
-                open=False,  # HTTPS from the notebook only (endpoint_group)
-                subnets=ec2.SubnetSelection(subnets=[subnet]),
-            )
+        private = PrivateNotebookNetwork(self, "Network", key=key)
         return {
             "direct_internet_access": "Disabled",
-            "subnet_id": subnet.subnet_id,
-            "security_group_ids": [self.security_group.security_group_id],
+            "subnet_id": private.subnet.subnet_id,
+            "security_group_ids": [private.security_group.security_group_id],
         }

@@ -9,13 +9,13 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.notebook_workspace import (
+from constructs_lib.lifecycle_script import (
     LIFECYCLE_CONTENT_LIMIT,
-    VPC_INTERFACE_ENDPOINTS,
     LifecycleScriptError,
-    NotebookWorkspace,
     lifecycle_content,
 )
+from constructs_lib.notebook_workspace import NotebookWorkspace
+from constructs_lib.private_notebook_network import VPC_INTERFACE_ENDPOINTS
 from scripts import cfn_lint
 from stacks.config import load_config
 from stacks.policy_checks import add_policy_checks

@@ -8,11 +8,8 @@ from pathlib import Path
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.notebook_workspace import (
-    LIFECYCLE_DIR,
-    PLATFORM_IDENTIFIER,
-    lifecycle_placeholders,
-)
+from constructs_lib.lifecycle_script import lifecycle_placeholders
+from constructs_lib.notebook_workspace import LIFECYCLE_DIR, PLATFORM_IDENTIFIER
 from tests.conftest import SynthesizedApp
 
 
