@@ -20,9 +20,12 @@ SCALING_SERVICE_LINKED_ROLE = (
 
 @dataclass(frozen=True)
 class EndpointScaling:
-    """Timings of the scaling policies (see `AsyncLlmEndpoint` for how they work together)."""
+    """Timings of the scaling policies (see `AsyncLlmEndpoint` and `RealtimeLlmEndpoint` for how
+    they work together). The target of the load policy depends on the kind: the async queue's
+    backlog per instance, or a realtime copy's concurrent requests."""
 
     target_backlog_per_instance: float = 2
+    target_concurrent_requests_per_copy: float = 4
     scale_out_cooldown_seconds: int = 300
     scale_in_cooldown_seconds: int = 600
     idle_minutes_before_zero: int = 10

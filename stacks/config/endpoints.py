@@ -26,6 +26,7 @@ config names no real account's bucket; `s3_uri` points anywhere else (e.g. a Jum
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -35,7 +36,13 @@ from types import MappingProxyType
 from constructs_lib.endpoint_scaling import EndpointScaling
 from stacks.config.reader import ConfigError, Reader
 from workbench_domain import api_limits, serving, uris
-from workbench_domain.instances import EBS_ONLY_FAMILIES, LOCAL_NVME_FAMILIES, instance_family
+from workbench_domain.instances import (
+    EBS_ONLY_FAMILIES,
+    LOCAL_NVME_FAMILIES,
+    accelerator_devices,
+    accelerator_kind,
+    instance_family,
+)
 from workbench_domain.serving import ServingSettings, SpeculativeDecoding
 
 # The key names the stack (`Endpoint-<key>`), the S3 prefix `endpoints/<key>/` and the SSM record;
@@ -75,10 +82,32 @@ class ModelConfig:
     network_isolation: bool
 
 
+# `async`: requests queue in S3 and wait out a cold start. `realtime`: requests are answered (and
+# streamed) at once by an inference component, which can scale to zero copies and instances.
+KINDS = ("async", "realtime")
+# Keys that only one kind reads (refused on the other, so a setting never silently does nothing).
+ASYNC_ONLY = ("max_concurrent_invocations_per_instance",)
+ASYNC_ONLY_SCALING = ("target_backlog_per_instance",)
+REALTIME_ONLY = ("min_instances", "accelerators", "min_memory_mb")
+REALTIME_ONLY_SCALING = ("target_concurrent_requests_per_copy",)
+
+
+@dataclass(frozen=True)
+class RealtimeSettings:
+    """How an inference component uses its instance (realtime endpoints only)."""
+
+    # ManagedInstanceScaling.MinInstanceCount: 0 releases the last instance when no copy runs.
+    min_instances: int
+    # ComputeResourceRequirements: the accelerators and host memory one copy reserves.
+    accelerators: int
+    min_memory_mb: int
+
+
 @dataclass(frozen=True)
 class EndpointConfig:
     key: str
     enabled: bool
+    kind: str
     instance_type: str
     model: ModelConfig
     serving: ServingSettings
@@ -91,6 +120,8 @@ class EndpointConfig:
     container_startup_health_check_timeout_seconds: int
     scaling: EndpointScaling
     price_usd_per_hour: float
+    # Set for realtime endpoints, None for async ones.
+    realtime: RealtimeSettings | None = None
 
 
 def parse_endpoints(section: Reader) -> Mapping[str, EndpointConfig]:
@@ -206,9 +237,11 @@ def _serving(section: Reader) -> tuple[ServingSettings, SpeculativeModelConfig |
     return settings, speculative_model
 
 
-def parse_scaling(section: Reader) -> EndpointScaling:
+def parse_scaling(section: Reader, kind: str = "async") -> EndpointScaling:
     # The construct's own defaults are the config's defaults.
     default = EndpointScaling()
+    other = REALTIME_ONLY_SCALING if kind == "async" else ASYNC_ONLY_SCALING
+    set_keys = {key for key in other if section.has(key)}
     wake_period = section.integer(
         "wake_period_seconds", default.wake_period_seconds, minimum=60, maximum=3600
     )
@@ -218,10 +251,16 @@ def parse_scaling(section: Reader) -> EndpointScaling:
             wake_period,
             "allowed: a multiple of 60 (SageMaker publishes its async metrics every minute)",
         )
-    return EndpointScaling(
+    scaling = EndpointScaling(
         # Target of ApproximateBacklogSizePerInstance (queued + in-flight requests per instance).
         target_backlog_per_instance=section.number(
             "target_backlog_per_instance", default.target_backlog_per_instance, minimum=0.1
+        ),
+        # Target of ConcurrentRequestsPerCopy (requests in flight per copy; realtime endpoints).
+        target_concurrent_requests_per_copy=section.number(
+            "target_concurrent_requests_per_copy",
+            default.target_concurrent_requests_per_copy,
+            minimum=1,
         ),
         scale_out_cooldown_seconds=section.integer(
             "scale_out_cooldown_seconds",
@@ -244,6 +283,8 @@ def parse_scaling(section: Reader) -> EndpointScaling:
             "target_tracking_scale_in", default.target_tracking_scale_in
         ),
     )
+    _refuse_other_kind(section, kind, {key: getattr(scaling, key) for key in set_keys})
+    return scaling
 
 
 def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
@@ -259,14 +300,18 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
     )
     # Every key is read before any rule across keys is checked (config/schema.py records the
     # reads to describe the section).
+    kind = section.string("kind", "async", choices=KINDS)
+    set_keys = {name for name in (*ASYNC_ONLY, *REALTIME_ONLY) if section.has(name)}
     instance_type = section.string(
         "instance_type", choices=api_limits.enum("ProductionVariantInstanceType")
     )
+    devices = accelerator_devices(instance_type)
     model = section.section("model", _model)
     settings, speculative_model = section.section("serving", _serving)
     config = EndpointConfig(
         key=key,
         enabled=section.boolean("enabled", True),
+        kind=kind,
         instance_type=instance_type,
         model=model,
         serving=settings,
@@ -293,9 +338,20 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
             minimum=startup_low,
             maximum=startup_high,
         ),
-        scaling=section.section("scaling", parse_scaling, optional=True),
+        scaling=section.section(
+            "scaling", functools.partial(parse_scaling, kind=kind), optional=True
+        ),
         price_usd_per_hour=section.number("price_usd_per_hour", minimum=0),
+        realtime=RealtimeSettings(
+            min_instances=section.integer("min_instances", 0, minimum=0, maximum=100),
+            accelerators=section.integer("accelerators", devices or 1, minimum=1),
+            # InferenceComponentComputeResourceRequirements.MinMemoryRequiredInMb: at least 128.
+            min_memory_mb=section.integer("min_memory_mb", 1024, minimum=128),
+        ),
     )
+    _check_kind(section, config, set_keys)
+    if kind == "async":
+        config = dataclasses.replace(config, realtime=None)
 
     try:
         serving.check(settings, instance_type)
@@ -329,3 +385,68 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
             f"({volume_low}..{volume_high}), large enough for the model weights",
         )
     return config
+
+
+def _refuse_other_kind(section: Reader, kind: str, values: Mapping[str, object]) -> None:
+    """Refuses a key of `values` (set in `section`) that only the other kind of endpoint reads."""
+    for key, value in sorted(values.items()):
+        which = (
+            "realtime (inference-component) endpoints; an async endpoint scales to zero "
+            "through its own queue"
+            if kind == "async"
+            else "async endpoints (their request queue); a realtime endpoint scales its "
+            "inference component's copies"
+        )
+        raise ConfigError(section.child_path(key), value, f"{key} applies to {which} only")
+
+
+def _check_kind(section: Reader, config: EndpointConfig, set_keys: set[str]) -> None:
+    """Refuses what the endpoint's kind cannot honour: keys only the other kind reads, and the
+    rules of realtime endpoints."""
+    realtime = config.realtime
+    assert realtime is not None  # read for every kind, dropped for async after the checks
+    values = {
+        "max_concurrent_invocations_per_instance": config.max_concurrent_invocations_per_instance,
+        **dataclasses.asdict(realtime),
+    }
+    other = REALTIME_ONLY if config.kind == "async" else ASYNC_ONLY
+    _refuse_other_kind(section, config.kind, {key: values[key] for key in set_keys & set(other)})
+    if config.kind == "async":
+        return
+    if accelerator_kind(config.instance_type) != "gpu":
+        raise ConfigError(
+            section.child_path("instance_type"),
+            config.instance_type,
+            "a realtime endpoint needs a GPU instance (inference components on Neuron "
+            "instances are not set up by this app)",
+        )
+    devices = accelerator_devices(config.instance_type)
+    if devices is not None and realtime.accelerators > devices:
+        raise ConfigError(
+            section.child_path("accelerators"),
+            realtime.accelerators,
+            f"{config.instance_type} has {devices} GPUs: allowed 1..{devices}",
+        )
+    tp = config.serving.tensor_parallel_degree
+    if tp is not None and tp > realtime.accelerators:
+        raise ConfigError(
+            section.child_path("serving.tensor_parallel_degree"),
+            tp,
+            f"a copy has {realtime.accelerators} GPUs (accelerators): allowed 1.."
+            f"{realtime.accelerators}",
+        )
+    if realtime.min_instances > config.max_capacity:
+        raise ConfigError(
+            section.child_path("min_instances"),
+            realtime.min_instances,
+            f"allowed: 0..{config.max_capacity} (max_capacity)",
+        )
+    spec = config.speculative_model
+    if spec is not None and spec.jumpstart:
+        raise ConfigError(
+            section.child_path("serving.speculative_decoding.model.jumpstart"),
+            True,
+            "the SageMaker-provided (jumpstart) draft model cannot be deployed to "
+            "inference-component endpoints (SageMaker docs, model-optimize-create-job); use "
+            "your own draft model (s3_key_prefix or s3_uri) or an async endpoint",
+        )

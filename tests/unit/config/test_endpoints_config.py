@@ -24,10 +24,12 @@ def inf2(ctx: dict) -> dict:
     return endpoints(ctx)["inf2"]
 
 
-def test_default_config_has_the_p4d_and_inf2_endpoints(config_context):
+def test_default_config_has_the_async_p4d_and_inf2_endpoints(config_context):
     config = load_config(config_context, "dev").endpoints
-    assert sorted(config) == ["inf2", "p4d"]
+    assert sorted(config) == ["chat", "inf2", "p4d"]
     gpu, neuron = config["p4d"], config["inf2"]
+    assert (gpu.kind, neuron.kind) == ("async", "async")
+    assert gpu.realtime is None and neuron.realtime is None
     assert (gpu.instance_type, gpu.serving.engine) == ("ml.p4d.24xlarge", "vllm")
     assert gpu.serving.tensor_parallel_degree == 8
     assert gpu.volume_size_gb is None
@@ -40,7 +42,7 @@ def test_default_config_has_the_p4d_and_inf2_endpoints(config_context):
     assert neuron.volume_size_gb == 512
     assert neuron.model_data_download_timeout_seconds == 3600
     assert neuron.container_startup_health_check_timeout_seconds == 3600
-    for endpoint in config.values():
+    for endpoint in (gpu, neuron):
         assert endpoint.enabled
         assert endpoint.scaling.idle_minutes_before_zero == 10
         assert endpoint.scaling.wake_period_seconds == 60
@@ -53,7 +55,7 @@ def test_default_config_names_no_real_bucket(config_context):
     for env in ("dev", "prod"):
         for endpoint in load_config(config_context, env).endpoints.values():
             assert endpoint.model.location.uri is None
-            assert endpoint.model.location.key_prefix.startswith("models/")
+            assert endpoint.model.location.key_prefix.startswith(("models/", "optimized/"))
 
 
 def test_omitted_scaling_and_optional_keys_take_documented_defaults(config_context):

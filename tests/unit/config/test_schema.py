@@ -20,6 +20,7 @@ from tests.unit.config import (
     test_endpoints_config,
     test_optimization_config,
     test_pipeline_config,
+    test_realtime_config,
 )
 
 VALIDATOR = jsonschema.Draft202012Validator(describe_cdk_json())
@@ -76,6 +77,8 @@ def _cases():
             yield name, mutate, path
     for name, mutate, path, _ in test_endpoints_config.BAD_ENDPOINTS:
         yield name, mutate, f"{test_endpoints_config.PATH}.{path}"
+    for name, mutate, path, _ in test_realtime_config.BAD_REALTIME:
+        yield name, mutate, f"{test_realtime_config.PATH}.{path}"
     for name, change, key, _ in test_optimization_config.BAD:
         yield (
             name,
@@ -133,6 +136,17 @@ LOADER_ONLY = {
     "wake-period-not-whole-minutes",
     "runtime-longer-than-the-workflow-waits",
     "image-of-another-family",
+    # The endpoint's kind against its other keys and its instance (stacks/config/endpoints.py).
+    "min-instances-on-an-async-endpoint",
+    "accelerators-on-an-async-endpoint",
+    "copy-concurrency-target-on-an-async-endpoint",
+    "async-concurrency-on-a-realtime-endpoint",
+    "backlog-target-on-a-realtime-endpoint",
+    "accelerators-above-the-instance",
+    "tensor-parallel-above-the-copy",
+    "min-instances-above-max-capacity",
+    "realtime-on-a-neuron-instance",
+    "sagemaker-provided-draft-on-a-realtime-endpoint",
     # The pipeline against the environments and its own enabled flag.
     "enabled-without-connection",
     "enabled-without-pipeline-account",
