@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -14,77 +12,16 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from constructs_lib.dlc_images import ContainerImage
+from constructs_lib.endpoint_execution_role import EndpointExecutionRole
 from constructs_lib.endpoint_scaling import EndpointScaling, ScaleToZeroScaling
-from constructs_lib.nag_acknowledgments import acknowledge, acknowledge_wildcards
-from constructs_lib.sagemaker_api_model import SageMakerApiModel
+from constructs_lib.llm_model import LlmModel
+from constructs_lib.model_artifacts import ModelArtifacts
 from constructs_lib.secure_topic import SecureTopic
 
 NAMESPACE = "AWS/SageMaker"
-
-
-@dataclass(frozen=True)
-class ModelArtifacts:
-    """Uncompressed model files under one S3 prefix (`ModelDataSource`, `S3Prefix`, no compression).
-
-    Build it with `in_bucket` (a prefix of a bucket of this app) or `at_uri` (any `s3://` prefix,
-    e.g. a SageMaker JumpStart bucket; `{region}` stands for the deployment region).
-    """
-
-    s3_uri: str
-    bucket_arn: str
-    key_prefix: str
-    accept_eula: bool = False
-
-    @classmethod
-    def in_bucket(
-        cls, bucket: s3.IBucket, key_prefix: str, *, accept_eula: bool = False
-    ) -> ModelArtifacts:
-        return cls(
-            s3_uri=f"s3://{bucket.bucket_name}/{key_prefix}",
-            bucket_arn=bucket.bucket_arn,
-            key_prefix=key_prefix,
-            accept_eula=accept_eula,
-        )
-
-    @classmethod
-    def at_uri(cls, uri: str, *, accept_eula: bool = False) -> ModelArtifacts:
-        bucket_name, _, key_prefix = uri.removeprefix("s3://").partition("/")
-        return cls(
-            s3_uri=uri.replace("{region}", cdk.Aws.REGION),
-            bucket_arn=f"arn:{cdk.Aws.PARTITION}:s3:::"
-            + bucket_name.replace("{region}", cdk.Aws.REGION),
-            key_prefix=key_prefix,
-            accept_eula=accept_eula,
-        )
-
-    def data_source(self) -> dict[str, Any]:
-        """The `S3DataSource` of CreateModel (same field names in CloudFormation and the API)."""
-        source: dict[str, Any] = {
-            "S3Uri": self.s3_uri,
-            "S3DataType": "S3Prefix",
-            "CompressionType": "None",
-        }
-        if self.accept_eula:
-            source["ModelAccessConfig"] = {"AcceptEula": True}
-        return source
-
-    @property
-    def objects_arn(self) -> str:
-        """Every object under the prefix."""
-        return f"{self.bucket_arn}/{self.key_prefix}*"
-
-    def read_statements(self) -> list[iam.PolicyStatement]:
-        return [
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.objects_arn]),
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[self.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{self.key_prefix}*"]}},
-            ),
-        ]
 
 
 class AsyncLlmEndpoint(Construct):
@@ -158,12 +95,51 @@ class AsyncLlmEndpoint(Construct):
 
         # Channel name -> artifacts mounted at /opt/ml/additional-model-data-sources/<channel>.
         channels = dict(additional_model_data or {})
-        self.role = self._execution_role(image, [model, *channels.values()])
+        self.execution_role = EndpointExecutionRole(
+            self,
+            "ExecutionRole",
+            description="SageMaker execution role of one async LLM endpoint: reads its model, "
+            "writes its own async prefix, publishes its topics",
+            image=image,
+            artifacts=[model, *channels.values()],
+            key=key,
+            objects_reasons=dict.fromkeys(
+                (
+                    self._objects(p)
+                    for p in (self.input_prefix, self.output_prefix, self.failure_prefix)
+                ),
+                "Objects under this endpoint's own async input, output or failure prefix; "
+                "object keys are not known in advance.",
+            ),
+        )
+        self.role = self.execution_role.role
+        # Async inference reads each request from the input location and writes the response or
+        # the error with this role.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[self._objects(self.input_prefix)]
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[self._objects(self.output_prefix), self._objects(self.failure_prefix)],
+            )
+        )
         self.success_topic = self._topic("SuccessTopic", "succeeded")
         self.error_topic = self._topic("ErrorTopic", "failed")
-        self.model_name = self._model(
-            endpoint_key, image, model, channels, dict(environment or {}), network_isolation
-        )
+        self.model_name = LlmModel(
+            self,
+            "Model",
+            endpoint_key=endpoint_key,
+            image=image,
+            model=model,
+            channels=channels,
+            environment=dict(environment or {}),
+            network_isolation=network_isolation,
+            role=self.execution_role,
+            key=key,
+        ).model_name
 
         variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
             variant_name=self.variant_name,
@@ -201,7 +177,7 @@ class AsyncLlmEndpoint(Construct):
             ),
         )
         # The role's policy (S3, KMS, SNS, ECR) must exist before SageMaker starts an instance.
-        self.endpoint_config.node.add_dependency(self._role_policy())
+        self.endpoint_config.node.add_dependency(self.execution_role.policy)
         self.endpoint = sagemaker.CfnEndpoint(
             self, "Endpoint", endpoint_config_name=self.endpoint_config.attr_endpoint_config_name
         )
@@ -250,101 +226,6 @@ class AsyncLlmEndpoint(Construct):
             period=cdk.Duration.seconds(period),
         )
 
-    def _execution_role(self, image: ContainerImage, artifacts: list[ModelArtifacts]) -> iam.Role:
-        stack = cdk.Stack.of(self)
-        role = iam.Role(
-            self,
-            "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description="SageMaker execution role of one async LLM endpoint: reads its model, "
-            "writes its own async prefix, publishes its topics",
-        )
-        for source in artifacts:
-            for statement in source.read_statements():
-                role.add_to_policy(statement)
-        # Async inference reads each request from the input location and writes the response or
-        # the error with this role.
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"], resources=[self._objects(self.input_prefix)]
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject"],
-                resources=[self._objects(self.output_prefix), self._objects(self.failure_prefix)],
-            )
-        )
-        # Decrypt: the model, the inputs; GenerateDataKey*: S3 outputs and SNS messages under the
-        # project key (SNS asks for the GenerateDataKey* family).
-        self.key.grant(role, "kms:Decrypt", "kms:GenerateDataKey*")
-        image.grant_pull(self, role)
-        log_groups = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name="/aws/sagemaker/Endpoints/*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:DescribeLogStreams",
-                    "logs:PutLogEvents",
-                ],
-                resources=[log_groups],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={
-                    "StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"]}
-                },
-            )
-        )
-        prefix_reason = (
-            "Objects under one prefix: the model's files, or this endpoint's own async "
-            "input, output or failure prefix; object keys are not known in advance."
-        )
-        prefixes = [a.objects_arn for a in artifacts] + [
-            self._objects(p) for p in (self.input_prefix, self.output_prefix, self.failure_prefix)
-        ]
-        acknowledge_wildcards(
-            role,
-            {
-                **dict.fromkeys(prefixes, prefix_reason),
-                log_groups: (
-                    "SageMaker names the endpoint's log group after the generated endpoint "
-                    "name, which exists only after this role (the model needs the role first)."
-                ),
-            },
-        )
-        acknowledge(
-            role,
-            {
-                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": (
-                    "SNS and S3 ask for the GenerateDataKey family to encrypt messages and "
-                    "objects with the project key; the statement names that one key."
-                ),
-                "NIST.800.53.R5-IAMNoInlinePolicy": (
-                    "The role's statements are scoped to this endpoint's prefixes, topics, key "
-                    "and image repository; CDK writes them as the role's inline default policy."
-                ),
-                "AwsSolutions-IAM5[Resource::*]": (
-                    "ecr:GetAuthorizationToken has no resource-level permissions, and "
-                    "cloudwatch:PutMetricData is limited by a namespace condition instead."
-                ),
-            },
-        )
-        return role
-
-    def _role_policy(self) -> IConstruct:
-        """The execution role's default policy (the resource to wait for, not the role)."""
-        return self.role.node.find_child("DefaultPolicy")
-
     def _topic(self, id_: str, outcome: str) -> sns.ITopic:
         topic = SecureTopic(
             self,
@@ -354,66 +235,6 @@ class AsyncLlmEndpoint(Construct):
         ).topic
         topic.grant_publish(self.role)
         return topic
-
-    def _model(
-        self,
-        endpoint_key: str,
-        image: ContainerImage,
-        model: ModelArtifacts,
-        channels: dict[str, ModelArtifacts],
-        environment: dict[str, str],
-        network_isolation: bool,
-    ) -> str:
-        if not channels:
-            # No ModelName: CloudFormation generates one, and any change replaces the model.
-            cfn_model = sagemaker.CfnModel(
-                self,
-                "Model",
-                execution_role_arn=self.role.role_arn,
-                enable_network_isolation=network_isolation,
-                primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
-                    image=image.uri,
-                    model_data_source=sagemaker.CfnModel.ModelDataSourceProperty(
-                        s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
-                            s3_uri=model.s3_uri,
-                            s3_data_type="S3Prefix",
-                            compression_type="None",
-                            model_access_config=sagemaker.CfnModel.ModelAccessConfigProperty(
-                                accept_eula=True
-                            )
-                            if model.accept_eula
-                            else None,
-                        )
-                    ),
-                    environment=environment or None,
-                ),
-            )
-            cfn_model.node.add_dependency(self._role_policy())
-            return cfn_model.attr_model_name
-        # CloudFormation's AWS::SageMaker::Model has no AdditionalModelDataSources: a speculative
-        # model's channel needs the API (see SageMakerApiModel).
-        api_model = SageMakerApiModel(
-            self,
-            "Model",
-            name_prefix=endpoint_key,
-            execution_role=self.role,
-            log_key=self.key,
-            definition={
-                "ExecutionRoleArn": self.role.role_arn,
-                "EnableNetworkIsolation": network_isolation,
-                "PrimaryContainer": {
-                    "Image": image.uri,
-                    "ModelDataSource": {"S3DataSource": model.data_source()},
-                    "AdditionalModelDataSources": [
-                        {"ChannelName": channel, "S3DataSource": source.data_source()}
-                        for channel, source in channels.items()
-                    ],
-                    "Environment": environment,
-                },
-            },
-        )
-        api_model.resource.node.add_dependency(self._role_policy())
-        return api_model.model_name
 
     def _failure_alarm(self) -> None:
         self.failure_alarm = cloudwatch.Alarm(

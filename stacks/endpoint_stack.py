@@ -8,9 +8,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.async_llm_endpoint import AsyncLlmEndpoint, ModelArtifacts
+from constructs_lib.async_llm_endpoint import AsyncLlmEndpoint
 from constructs_lib.deployment_record import DeploymentRecord
 from constructs_lib.dlc_images import ContainerImage, dlc_image, explicit_image
+from constructs_lib.model_artifacts import ModelArtifacts
 from stacks.config.endpoints import EndpointConfig, S3Location
 from workbench_domain import serving
 from workbench_domain.deployment_records import EndpointRecord

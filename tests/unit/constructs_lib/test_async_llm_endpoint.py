@@ -16,9 +16,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_lib.async_llm_endpoint import AsyncLlmEndpoint, ModelArtifacts
+from constructs_lib.async_llm_endpoint import AsyncLlmEndpoint
 from constructs_lib.dlc_images import explicit_image
 from constructs_lib.endpoint_scaling import EndpointScaling
+from constructs_lib.model_artifacts import ModelArtifacts
 
 
 def build(scaling: EndpointScaling | None = None, **overrides) -> tuple[cdk.Stack, dict]:
@@ -556,7 +557,9 @@ def test_draft_model_name_is_stable_and_changes_with_the_definition():
     first = draft_endpoint({"OPTION_TENSOR_PARALLEL_DEGREE": "8"})
     again = draft_endpoint({"OPTION_TENSOR_PARALLEL_DEGREE": "8"})
     changed = draft_endpoint({"OPTION_TENSOR_PARALLEL_DEGREE": "4"})
-    names = [e.node.find_child("Model").physical_name for e in (first, again, changed)]
+    names = [
+        e.node.find_child("Model").node.default_child.physical_name for e in (first, again, changed)
+    ]
     assert names[0] == names[1]
     assert names[0] != names[2]
     assert names[0].startswith("spec-") and len(names[0]) == len("spec-") + 16
