@@ -52,8 +52,8 @@ def test_an_unknown_endpoint_is_refused_before_any_call(config_path, capsys):
     def no_client(*_, **__):
         raise AssertionError("no AWS call")
 
-    argv = ["--model-id", "x", "--endpoint", "chat"]
+    argv = ["--model-id", "x", "--endpoint", "nope"]
     with pytest.raises(SystemExit) as stop:
         jumpstart.main(argv, make_client=no_client, config_path=config_path)
     assert stop.value.code == 2
-    assert "no endpoint 'chat' in cdk.json for dev (have: inf2, p4d)" in capsys.readouterr().err
+    assert "no endpoint 'nope' in cdk.json for dev (have: chat, inf2, p4d)" in capsys.readouterr().err
