@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""After a deploy: sends one async request to each endpoint of ENV and waits for its result.
+"""After a deploy: sends one request to each endpoint of ENV and waits for its answer.
 
 Reads the endpoint records the stacks publish in SSM (`/<project>/<env>/deployment/endpoints/<key>`)
 and the storage record (`.../deployment/storage`, for the KMS key), uploads a small JSON payload
@@ -7,6 +7,12 @@ under the endpoint's input prefix (SSE-KMS), calls InvokeEndpointAsync, and show
 count while it waits (an endpoint at zero wakes up first: that takes minutes for a 70B model).
 Reports the time to the first result and the output (or the failure). With --wait-for-zero it
 then waits to see the endpoint scale back to 0 instances.
+
+A realtime endpoint gets one streamed chat request instead (with its inference component's name):
+while it has no copy the request is refused, and the smoke test retries until the wake alarm has
+started one, then reports the wake time and the time to first token. It also lists the metrics
+the component publishes, which its scaling alarms watch. With --wait-for-zero it waits for zero
+copies and zero instances.
 
     python scripts/smoke.py --env dev [--endpoint KEY] [--timeout 3600] [--wait-for-zero]
 """
@@ -34,7 +40,13 @@ from operator_common import (
 
 from workbench_domain import api_limits
 from workbench_domain import deployment_records as records
-from workbench_domain.deployment_records import EndpointRecord, StorageRecord
+from workbench_domain import realtime_inference as rt
+from workbench_domain.deployment_records import (
+    AnyEndpointRecord,
+    EndpointRecord,
+    RealtimeEndpointRecord,
+    StorageRecord,
+)
 from workbench_domain.errors import ValidationError
 
 TTL_LOW, TTL_HIGH = api_limits.REQUEST_TTL_RANGE
@@ -49,10 +61,14 @@ class Clock:
     sleep: Callable[[float], None] = time.sleep
 
 
-def read_records(ssm: Any, prefix: str) -> tuple[dict[str, EndpointRecord], StorageRecord]:
+# What the realtime endpoint's scaling alarms and dashboard watch (constructs_lib/copy_scaling.py).
+WATCHED_COMPONENT_METRICS = ("ConcurrentRequestsPerCopy", "NoCapacityInvocationFailures")
+
+
+def read_records(ssm: Any, prefix: str) -> tuple[dict[str, AnyEndpointRecord], StorageRecord]:
     """(endpoint key -> record, storage record) from the deployment records under `prefix`,
     parsed as the notebook client parses them (`workbench_domain.deployment_records`)."""
-    endpoints: dict[str, EndpointRecord] = {}
+    endpoints: dict[str, AnyEndpointRecord] = {}
     paginator = ssm.get_paginator("get_parameters_by_path")
     base = records.parameter_name(prefix, records.ENDPOINTS)
     try:
@@ -182,6 +198,119 @@ def smoke_one(
     return True
 
 
+def copies(sagemaker: Any, record: RealtimeEndpointRecord) -> tuple[str, int, int]:
+    """(endpoint status, running copies of the component, instances)."""
+    status, instances = instance_count(sagemaker, record.endpoint_name)
+    described = sagemaker.describe_inference_component(
+        InferenceComponentName=record.inference_component_name
+    )
+    running = int((described.get("RuntimeConfig") or {}).get("CurrentCopyCount", 0))
+    return status, running, instances
+
+
+def smoke_realtime(
+    key: str,
+    record: RealtimeEndpointRecord,
+    clients: dict[str, Any],
+    *,
+    prompt: str,
+    max_new_tokens: int,
+    timeout: float,
+    interval: float,
+    wait_for_zero: bool,
+    clock: Clock,
+    out: Callable[[str], None] = print,
+) -> bool:
+    runtime, sagemaker = clients["sagemaker-runtime"], clients["sagemaker"]
+    component = record.inference_component_name
+    status, running, instances = copies(sagemaker, record)
+    out(
+        f"[{key}] endpoint {record.endpoint_name}, component {component}: {status}, "
+        f"{running} copy(ies) on {instances} instance(s)"
+    )
+    if status not in ("InService", "Updating", "SystemUpdating"):
+        out(f"[{key}] FAIL: endpoint is {status}, not InService (see the stack's events)")
+        return False
+    body = rt.chat_body(
+        [{"role": "user", "content": prompt}], max_tokens=max_new_tokens, stream=True
+    )
+
+    def waiting(waited: float, left: float) -> None:
+        out(f"[{key}]   {waited:5.0f} s  no copy yet (waking); giving up in {left:.0f} s")
+
+    started = clock.now()
+    try:
+        response, waited, attempts = rt.call_waking(
+            lambda: runtime.invoke_endpoint_with_response_stream(
+                EndpointName=record.endpoint_name,
+                InferenceComponentName=component,
+                ContentType="application/json",
+                Body=body,
+            ),
+            timeout=timeout,
+            interval=interval,
+            now=clock.now,
+            sleep=clock.sleep,
+            on_wait=waiting,
+        )
+    except rt.EndpointAsleepError as error:
+        out(f"[{key}] FAIL: {error}")
+        return False
+    answered = started + waited
+    first = None
+    parts = []
+    for delta in rt.stream_deltas(response["Body"]):
+        if first is None:
+            first = clock.now() - answered
+        parts.append(delta)
+    if first is None:
+        out(f"[{key}] FAIL: the stream ended without any text")
+        return False
+    out(
+        f"[{key}] PASS: woke in {waited:.0f} s ({attempts} attempt(s)); time to first token "
+        f"{first:.1f} s"
+    )
+    out(f"[{key}] answer: {''.join(parts)[:2000]}")
+    published = {
+        metric["MetricName"]
+        for page in clients["cloudwatch"]
+        .get_paginator("list_metrics")
+        .paginate(
+            Namespace="AWS/SageMaker",
+            Dimensions=[{"Name": "InferenceComponentName", "Value": component}],
+        )
+        for metric in page["Metrics"]
+    }
+    missing = [name for name in WATCHED_COMPONENT_METRICS if name not in published]
+    out(
+        f"[{key}] metrics of the component: {', '.join(sorted(published)) or 'none yet'}"
+        + (
+            f"; not (yet) published: {', '.join(missing)} (CloudWatch lists a metric minutes "
+            "after its first datapoint; if it never appears, the scaling alarms watch nothing)"
+            if missing
+            else ""
+        )
+    )
+
+    if wait_for_zero:
+        out(f"[{key}] waiting for 0 copies and 0 instances (the idle window plus alarm periods)")
+        zero_started = clock.now()
+        while True:
+            status, running, instances = copies(sagemaker, record)
+            elapsed = clock.now() - zero_started
+            if running == 0 and instances == 0:
+                out(f"[{key}] back at 0 copies and 0 instances after {elapsed:.0f} s")
+                break
+            if elapsed >= timeout:
+                out(
+                    f"[{key}] FAIL: still {running} copy(ies) on {instances} instance(s) after "
+                    f"{timeout:.0f} s"
+                )
+                return False
+            clock.sleep(interval)
+    return True
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="smoke.py",
@@ -216,7 +345,10 @@ def main(argv: list[str] | None = None, session: Any = None, clock: Clock | None
     try:
         settings = load_settings(args.env)
         session = session or aws_session(args, settings)
-        clients = {n: session.client(n) for n in ("ssm", "s3", "sagemaker-runtime", "sagemaker")}
+        clients = {
+            n: session.client(n)
+            for n in ("ssm", "s3", "sagemaker-runtime", "sagemaker", "cloudwatch")
+        }
         records, storage = read_records(clients["ssm"], settings.parameter_prefix)
         if not records:
             raise OperatorError(
@@ -238,10 +370,24 @@ def main(argv: list[str] | None = None, session: Any = None, clock: Clock | None
         return 2
     results = {}
     for key in selected:
+        record = records[key]
         try:
+            if isinstance(record, RealtimeEndpointRecord):
+                results[key] = smoke_realtime(
+                    key,
+                    record,
+                    clients,
+                    prompt=args.prompt,
+                    max_new_tokens=args.max_new_tokens,
+                    timeout=args.timeout,
+                    interval=args.interval,
+                    wait_for_zero=args.wait_for_zero,
+                    clock=clock or Clock(),
+                )
+                continue
             results[key] = smoke_one(
                 key,
-                records[key],
+                record,
                 storage,
                 clients,
                 prompt=args.prompt,

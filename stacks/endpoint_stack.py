@@ -1,5 +1,5 @@
-"""Endpoint-<key>: one async LLM endpoint. Each is a stack of its own because creating one takes
-10-40 minutes and may fail on a quota; a failure then rolls back only that endpoint."""
+"""Endpoint-<key>: one LLM endpoint, async or realtime. Each is a stack of its own because creating
+one takes 10-40 minutes and may fail on a quota; a failure then rolls back only that endpoint."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from constructs_lib.async_llm_endpoint import AsyncLlmEndpoint
 from constructs_lib.deployment_record import DeploymentRecord
 from constructs_lib.dlc_images import ContainerImage, dlc_image, explicit_image
 from constructs_lib.model_artifacts import ModelArtifacts
+from constructs_lib.realtime_llm_endpoint import RealtimeLlmEndpoint
 from stacks.config.endpoints import EndpointConfig, S3Location
 from workbench_domain import serving
-from workbench_domain.deployment_records import EndpointRecord
+from workbench_domain.deployment_records import EndpointRecord, RealtimeEndpointRecord, Record
 
 
 class EndpointStack(cdk.Stack):
-    """Composes an `AsyncLlmEndpoint` from config and publishes where to send requests."""
+    """Composes an `AsyncLlmEndpoint` or a `RealtimeLlmEndpoint` (the config's `kind`) and
+    publishes where to send requests."""
 
     def __init__(
         self,
@@ -45,53 +47,103 @@ class EndpointStack(cdk.Stack):
         # The config loader has checked the settings against the image (serving.check).
         spec = endpoint.speculative_model
         channels = {spec.channel: artifacts(spec.location, spec.accept_eula)} if spec else {}
-        self.endpoint = AsyncLlmEndpoint(
-            self,
-            "Endpoint",
-            endpoint_key=endpoint.key,
-            instance_type=endpoint.instance_type,
-            image=self._image(settings),
-            model=artifacts(model.location, model.accept_eula),
-            additional_model_data=channels,
-            environment=serving.container_environment(settings),
-            network_isolation=model.network_isolation,
-            key=key,
-            inference_bucket=inference_bucket,
-            max_capacity=endpoint.max_capacity,
-            max_concurrent_invocations_per_instance=endpoint.max_concurrent_invocations_per_instance,
-            volume_size_gb=endpoint.volume_size_gb,
-            model_data_download_timeout_seconds=endpoint.model_data_download_timeout_seconds,
-            container_startup_health_check_timeout_seconds=(
-                endpoint.container_startup_health_check_timeout_seconds
-            ),
-            scaling=endpoint.scaling,
-        )
+        image = self._image(settings)
+        weights = artifacts(model.location, model.accept_eula)
+        environment = serving.container_environment(settings)
 
-        ep = self.endpoint
+        record: Record
+        self.endpoint: AsyncLlmEndpoint | RealtimeLlmEndpoint
+        if endpoint.realtime is not None:
+            realtime = self.endpoint = RealtimeLlmEndpoint(
+                self,
+                "Endpoint",
+                endpoint_key=endpoint.key,
+                instance_type=endpoint.instance_type,
+                image=image,
+                model=weights,
+                additional_model_data=channels,
+                environment=environment,
+                network_isolation=model.network_isolation,
+                key=key,
+                max_capacity=endpoint.max_capacity,
+                min_instances=endpoint.realtime.min_instances,
+                accelerators=endpoint.realtime.accelerators,
+                min_memory_mb=endpoint.realtime.min_memory_mb,
+                volume_size_gb=endpoint.volume_size_gb,
+                model_data_download_timeout_seconds=endpoint.model_data_download_timeout_seconds,
+                container_startup_health_check_timeout_seconds=(
+                    endpoint.container_startup_health_check_timeout_seconds
+                ),
+                scaling=endpoint.scaling,
+            )
+            record = RealtimeEndpointRecord(
+                endpoint_name=realtime.endpoint_name,
+                inference_component_name=realtime.component_name,
+                variant_name=realtime.variant_name,
+                instance_type=endpoint.instance_type,
+                error_topic_arn=realtime.error_topic.topic_arn,
+                max_capacity=endpoint.max_capacity,
+                price_usd_per_hour=endpoint.price_usd_per_hour,
+            )
+            outputs = {
+                "EndpointName": realtime.endpoint_name,
+                "InferenceComponentName": realtime.component_name,
+                "ErrorTopicArn": realtime.error_topic.topic_arn,
+            }
+        else:
+            queued = self.endpoint = AsyncLlmEndpoint(
+                self,
+                "Endpoint",
+                endpoint_key=endpoint.key,
+                instance_type=endpoint.instance_type,
+                image=image,
+                model=weights,
+                additional_model_data=channels,
+                environment=environment,
+                network_isolation=model.network_isolation,
+                key=key,
+                inference_bucket=inference_bucket,
+                max_capacity=endpoint.max_capacity,
+                max_concurrent_invocations_per_instance=(
+                    endpoint.max_concurrent_invocations_per_instance
+                ),
+                volume_size_gb=endpoint.volume_size_gb,
+                model_data_download_timeout_seconds=endpoint.model_data_download_timeout_seconds,
+                container_startup_health_check_timeout_seconds=(
+                    endpoint.container_startup_health_check_timeout_seconds
+                ),
+                scaling=endpoint.scaling,
+            )
+            record = EndpointRecord(
+                endpoint_name=queued.endpoint_name,
+                variant_name=queued.variant_name,
+                instance_type=endpoint.instance_type,
+                input_prefix=queued.s3_uri(queued.input_prefix),
+                output_prefix=queued.s3_uri(queued.output_prefix),
+                failure_prefix=queued.s3_uri(queued.failure_prefix),
+                success_topic_arn=queued.success_topic.topic_arn,
+                error_topic_arn=queued.error_topic.topic_arn,
+                max_capacity=endpoint.max_capacity,
+                price_usd_per_hour=endpoint.price_usd_per_hour,
+            )
+            outputs = {
+                "EndpointName": queued.endpoint_name,
+                "InputPrefix": record.input_prefix,
+                "OutputPrefix": record.output_prefix,
+                "FailurePrefix": record.failure_prefix,
+                "SuccessTopicArn": record.success_topic_arn,
+                "ErrorTopicArn": record.error_topic_arn,
+            }
+
         DeploymentRecord(
             self,
             "Record",
             parameter_prefix=parameter_prefix,
             endpoint_key=endpoint.key,
-            record=EndpointRecord(
-                endpoint_name=ep.endpoint_name,
-                variant_name=ep.variant_name,
-                instance_type=endpoint.instance_type,
-                input_prefix=ep.s3_uri(ep.input_prefix),
-                output_prefix=ep.s3_uri(ep.output_prefix),
-                failure_prefix=ep.s3_uri(ep.failure_prefix),
-                success_topic_arn=ep.success_topic.topic_arn,
-                error_topic_arn=ep.error_topic.topic_arn,
-                max_capacity=endpoint.max_capacity,
-                price_usd_per_hour=endpoint.price_usd_per_hour,
-            ),
+            record=record,
         )
-        cdk.CfnOutput(self, "EndpointName", value=ep.endpoint_name)
-        cdk.CfnOutput(self, "InputPrefix", value=ep.s3_uri(ep.input_prefix))
-        cdk.CfnOutput(self, "OutputPrefix", value=ep.s3_uri(ep.output_prefix))
-        cdk.CfnOutput(self, "FailurePrefix", value=ep.s3_uri(ep.failure_prefix))
-        cdk.CfnOutput(self, "SuccessTopicArn", value=ep.success_topic.topic_arn)
-        cdk.CfnOutput(self, "ErrorTopicArn", value=ep.error_topic.topic_arn)
+        for name, value in outputs.items():
+            cdk.CfnOutput(self, name, value=value)
 
     def _image(self, settings: serving.ServingSettings) -> ContainerImage:
         if settings.image_uri is not None:

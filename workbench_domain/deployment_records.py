@@ -40,8 +40,14 @@ class OptimizationRecord:
     job_defaults: JobDefaults
 
 
+ASYNC = "async"
+REALTIME = "realtime"
+
+
 @dataclass(frozen=True)
 class EndpointRecord:
+    """An async endpoint: requests go to its input prefix, results to its output prefix."""
+
     endpoint_name: str
     variant_name: str
     instance_type: str
@@ -52,15 +58,32 @@ class EndpointRecord:
     error_topic_arn: str
     max_capacity: int
     price_usd_per_hour: float
+    kind: str = ASYNC
 
+
+@dataclass(frozen=True)
+class RealtimeEndpointRecord:
+    """A realtime endpoint: requests name its inference component and are answered at once."""
+
+    endpoint_name: str
+    inference_component_name: str
+    variant_name: str
+    instance_type: str
+    error_topic_arn: str
+    max_capacity: int
+    price_usd_per_hour: float
+    kind: str = REALTIME
+
+
+AnyEndpointRecord = Union[EndpointRecord, RealtimeEndpointRecord]
 
 # typing.Union: an alias is evaluated at run time, and `X | Y` of classes needs Python 3.10.
-Record = Union[StorageRecord, OptimizationRecord, EndpointRecord]
+Record = Union[StorageRecord, OptimizationRecord, EndpointRecord, RealtimeEndpointRecord]
 
 
 def part_name(record: Record, endpoint_key: str | None = None) -> str:
     """The record's name below ``<prefix>/deployment/``."""
-    if isinstance(record, EndpointRecord):
+    if isinstance(record, (EndpointRecord, RealtimeEndpointRecord)):
         if not endpoint_key:
             raise ValueError("an endpoint record needs its endpoint key")
         return f"{ENDPOINTS}/{endpoint_key}"
@@ -108,15 +131,24 @@ def parse_optimization(document: Any, where: str = OPTIMIZATION) -> Optimization
     return OptimizationRecord(**{**values, "job_defaults": JobDefaults(**defaults)})
 
 
-def parse_endpoint(document: Any, where: str = ENDPOINTS) -> EndpointRecord:
-    values = _checked(EndpointRecord, document, where)
-    _strings(EndpointRecord, values, where)
+def parse_endpoint(document: Any, where: str = ENDPOINTS) -> AnyEndpointRecord:
+    """An endpoint record of either kind (the document's `kind` says which)."""
+    kinds: dict[str, type[AnyEndpointRecord]] = {
+        ASYNC: EndpointRecord,
+        REALTIME: RealtimeEndpointRecord,
+    }
+    kind = document.get("kind") if isinstance(document, Mapping) else None
+    if kind not in kinds:
+        raise ValidationError(f"{where}.kind", "is not an endpoint kind", kind, ", ".join(kinds))
+    record_type = kinds[kind]
+    values = _checked(record_type, document, where)
+    _strings(record_type, values, where)
     capacity, price = values["max_capacity"], values["price_usd_per_hour"]
     if type(capacity) is not int or capacity < 1:
         raise ValidationError(f"{where}.max_capacity", "must be a positive integer", capacity)
     if isinstance(price, bool) or not isinstance(price, (int, float)) or price < 0:
         raise ValidationError(f"{where}.price_usd_per_hour", "must be a number >= 0", price)
-    return EndpointRecord(**{**values, "price_usd_per_hour": float(price)})
+    return record_type(**{**values, "price_usd_per_hour": float(price)})
 
 
 def parse_record(part: str, document: Any) -> Record:

@@ -49,6 +49,12 @@ Endpoint entry (what the notebooks "promote")
     The notebooks print it as JSON (``entry_json``); ``scripts/optimize.py --promote`` writes
     ``cdk.json``, where the app's config loader checks it against the serving table.
 
+Realtime endpoints (``chat``, ``stream_chat``)
+    An endpoint record of kind ``realtime`` names the endpoint and its inference component.
+    Requests are chat requests (``messages``) sent with ``InferenceComponentName``; while the
+    component has no copy they are refused, and the client retries until the endpoint's wake
+    alarm has started one (``workbench_domain.realtime_inference``).
+
 Nothing here hard-codes an account, a Region, a bucket or an endpoint name: all of them come
 from the deployment document.
 """
@@ -92,6 +98,7 @@ from genai_workbench.common import (
 from genai_workbench.deployment import (
     Deployment,
     EndpointInfo,
+    RealtimeEndpointInfo,
     deployment_document,
     list_s3_prefix,
     write_deployment,
@@ -131,6 +138,13 @@ from genai_workbench.optimization import (
     wait_for_optimization,
 )
 from genai_workbench.plots import plot_benchmarks, plot_scaling
+from genai_workbench.realtime_inference import (
+    ChatResult,
+    ChatStream,
+    EndpointAsleepError,
+    chat,
+    stream_chat,
+)
 from workbench_domain import workflow_states
 from workbench_domain.optimization_request import OptimizationRequest
 
@@ -154,18 +168,23 @@ __all__ = [
     "AsyncResult",
     "BenchmarkResult",
     "BenchmarkSample",
+    "ChatResult",
+    "ChatStream",
     "ClientError",
     "ColdStart",
     "Deployment",
     "DeploymentNotFoundError",
+    "EndpointAsleepError",
     "EndpointInfo",
     "InstanceSample",
     "InvalidRequestError",
     "OptimizationFailedError",
     "OptimizationRequest",
     "Printer",
+    "RealtimeEndpointInfo",
     "WorkbenchError",
     "benchmark_endpoint",
+    "chat",
     "checked_event",
     "cost_per_million_tokens",
     "deployment_document",
@@ -195,6 +214,7 @@ __all__ = [
     "save_entry",
     "split_s3_uri",
     "start_optimization",
+    "stream_chat",
     "upload_directory",
     "upload_draft_model",
     "wait_for_async_result",

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import boto3
 from botocore.exceptions import ClientError
@@ -35,13 +35,29 @@ class EndpointInfo(records.EndpointRecord):
 
 
 @dataclass(frozen=True)
+class RealtimeEndpointInfo(records.RealtimeEndpointRecord):
+    """One realtime endpoint of the deployment: its record, and its key in cdk.json."""
+
+    key: str = ""
+
+
+AnyEndpointInfo = Union[EndpointInfo, RealtimeEndpointInfo]
+
+
+def _info(key: str, record: records.AnyEndpointRecord) -> AnyEndpointInfo:
+    if isinstance(record, records.RealtimeEndpointRecord):
+        return RealtimeEndpointInfo(key=key, **asdict(record))
+    return EndpointInfo(key=key, **asdict(record))
+
+
+@dataclass(frozen=True)
 class Deployment:
     """What the CDK app deployed: its stacks' records (``workbench_domain.deployment_records``)."""
 
     project: str
     env: str
     storage: records.StorageRecord
-    endpoints: Mapping[str, EndpointInfo]
+    endpoints: Mapping[str, AnyEndpointInfo]
     optimization: records.OptimizationRecord | None = None
     _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -64,9 +80,7 @@ class Deployment:
                 else records.parse_optimization(doc["optimization"])
             )
             endpoints = {
-                key: EndpointInfo(
-                    key=key, **asdict(records.parse_endpoint(raw, f"endpoints.{key}"))
-                )
+                key: _info(key, records.parse_endpoint(raw, f"endpoints.{key}"))
                 for key, raw in raw_endpoints.items()
             }
         except ValidationError as error:
@@ -155,7 +169,26 @@ class Deployment:
         return self.optimization
 
     def endpoint(self, key: str) -> EndpointInfo:
-        """The endpoint with config key ``key``; the error lists the keys that exist."""
+        """The async endpoint with config key ``key``; the error lists the keys that exist."""
+        info = self._any_endpoint(key)
+        if not isinstance(info, EndpointInfo):
+            raise WorkbenchError(
+                f"Endpoint {key!r} is realtime: it answers at once, nothing is queued; use "
+                "chat() or stream_chat() (or the LangChain chat model) with it"
+            )
+        return info
+
+    def realtime_endpoint(self, key: str) -> RealtimeEndpointInfo:
+        """The realtime endpoint with config key ``key``."""
+        info = self._any_endpoint(key)
+        if not isinstance(info, RealtimeEndpointInfo):
+            raise WorkbenchError(
+                f"Endpoint {key!r} is async: submit requests with invoke_async() (or the "
+                "LangChain async LLM); chat() and stream_chat() need a realtime endpoint"
+            )
+        return info
+
+    def _any_endpoint(self, key: str) -> AnyEndpointInfo:
         try:
             return self.endpoints[key]
         except KeyError:

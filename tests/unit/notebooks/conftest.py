@@ -57,6 +57,7 @@ def sample_document() -> dict:
             "error_topic_arn": f"{arn}:{key}-error",
             "max_capacity": 1,
             "price_usd_per_hour": price,
+            "kind": "async",
         }
 
     dlc = f"763104351884.dkr.ecr.{REGION}.amazonaws.com/djl-inference"

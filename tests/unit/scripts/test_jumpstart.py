@@ -56,4 +56,6 @@ def test_an_unknown_endpoint_is_refused_before_any_call(config_path, capsys):
     with pytest.raises(SystemExit) as stop:
         jumpstart.main(argv, make_client=no_client, config_path=config_path)
     assert stop.value.code == 2
-    assert "no endpoint 'nope' in cdk.json for dev (have: chat, inf2, p4d)" in capsys.readouterr().err
+    assert (
+        "no endpoint 'nope' in cdk.json for dev (have: chat, inf2, p4d)" in capsys.readouterr().err
+    )

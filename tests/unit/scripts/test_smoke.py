@@ -29,6 +29,7 @@ RECORD = {
     "error_topic_arn": "arn:aws:sns:us-east-1:123456789012:p4d-error",
     "max_capacity": 2,
     "price_usd_per_hour": 37.688,
+    "kind": "async",
 }
 
 

@@ -1,0 +1,157 @@
+"""Scaling of an inference component's copies between zero and N, woken by refused requests.
+
+How the parts work together (the realtime counterpart of `ScaleToZeroScaling`):
+
+* Load: target tracking keeps `ConcurrentRequestsPerCopy` (requests in flight per copy, the
+  high-resolution predefined metric) near the target, between 1 and `max_copies`. Its own
+  scale-in is off by default (`target_tracking_scale_in`), as for async endpoints.
+* Wake: at zero copies SageMaker refuses each request at once and counts it in
+  `NoCapacityInvocationFailures` (dimension `InferenceComponentName`; SageMaker docs,
+  endpoint-auto-scaling-zero-instances). An alarm on its Sum >= 1 over one period fires on the
+  first refused request and drives a single-step policy that sets the copy count to exactly 1:
+  idempotent while the alarm stays in ALARM for the whole cold start (CloudWatch repeats the
+  action every minute), where `+1` would add a copy, and with it an instance, each time.
+* Zero: when no request was in flight and none was refused for `idle_minutes_before_zero`
+  minutes, a policy sets the copy count to 0, and managed instance scaling then releases the
+  instance. A request in flight keeps `ConcurrentRequestsPerCopy` >= 1, so none is cut; a
+  refused one keeps the idle alarm out of ALARM, so the zero policy never fights a wake-up.
+  Missing data counts as idle: at zero copies no copy reports, and repeating "set 0" is
+  harmless, where an idle copy whose metric went silent would bill every hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import aws_cdk as cdk
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from constructs import Construct, IConstruct
+
+from constructs_lib.endpoint_scaling import SCALING_SERVICE_LINKED_ROLE, EndpointScaling
+
+COPY_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
+
+
+class ScaleToZeroCopies(Construct):
+    """Owns the scalable target of the copies (min 0), target tracking on concurrent requests
+    per copy, the wake policy and its alarm, and the scale-to-zero policy and its alarm.
+
+    `component_name` is the inference component's name, `component` the resource that creates
+    it (the target and alarms wait for it); `metric` builds a metric of the component (name,
+    statistic, period).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        component_name: str,
+        component: IConstruct,
+        max_copies: int,
+        scaling: EndpointScaling,
+        metric: Callable[..., cloudwatch.Metric],
+    ) -> None:
+        super().__init__(scope, id_)
+        self.scalable_target = appscaling.ScalableTarget(
+            self,
+            "ScalableTarget",
+            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
+            resource_id=f"inference-component/{component_name}",
+            scalable_dimension=COPY_DIMENSION,
+            min_capacity=0,
+            max_capacity=max_copies,
+            # The same service-linked role as for variants: its policy
+            # (AWSApplicationAutoscalingSageMakerEndpointPolicy) has
+            # sagemaker:UpdateInferenceComponentRuntimeConfig.
+            role=iam.Role.from_role_arn(
+                self,
+                "AutoScalingRole",
+                cdk.Stack.of(self).format_arn(
+                    service="iam",
+                    region="",
+                    resource="role",
+                    resource_name=SCALING_SERVICE_LINKED_ROLE,
+                ),
+                mutable=False,
+            ),
+        )
+        # The component is named by a string (CloudFormation returns no name attribute of an
+        # inference component): registration must wait for it explicitly.
+        self.scalable_target.node.add_dependency(component)
+
+        self.target_tracking = self.scalable_target.scale_to_track_metric(
+            "ConcurrentRequestsPerCopy",
+            target_value=scaling.target_concurrent_requests_per_copy,
+            predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_INFERENCE_COMPONENT_CONCURRENT_REQUESTS_PER_COPY_HIGH_RESOLUTION,
+            scale_out_cooldown=cdk.Duration.seconds(scaling.scale_out_cooldown_seconds),
+            scale_in_cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
+            disable_scale_in=not scaling.target_tracking_scale_in,
+        )
+
+        self.wake_policy = appscaling.StepScalingAction(
+            self,
+            "WakeFromZero",
+            scaling_target=self.scalable_target,
+            adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
+            metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
+            cooldown=cdk.Duration.seconds(scaling.wake_period_seconds),
+        )
+        self.wake_policy.add_adjustment(adjustment=1, lower_bound=0)
+        refused = metric(
+            "NoCapacityInvocationFailures", statistic="Sum", period=scaling.wake_period_seconds
+        )
+        self.wake_alarm = cloudwatch.Alarm(
+            self,
+            "WakeAlarm",
+            alarm_description="A request was refused for lack of a copy: start one",
+            metric=refused,
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=scaling.wake_evaluation_periods,
+            datapoints_to_alarm=scaling.wake_evaluation_periods,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.wake_alarm.add_alarm_action(
+            cloudwatch_actions.ApplicationScalingAction(self.wake_policy)
+        )
+
+        self.zero_policy = appscaling.StepScalingAction(
+            self,
+            "ScaleToZero",
+            scaling_target=self.scalable_target,
+            adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
+            metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
+            cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
+        )
+        self.zero_policy.add_adjustment(adjustment=0, upper_bound=0)
+        idle_minutes = scaling.idle_minutes_before_zero
+        self.activity = cloudwatch.MathExpression(
+            expression="FILL(inflight, 0) + FILL(refused, 0)",
+            using_metrics={
+                "inflight": metric("ConcurrentRequestsPerCopy", statistic="Maximum"),
+                "refused": metric("NoCapacityInvocationFailures", statistic="Sum"),
+            },
+            label="Requests in flight or refused",
+            period=cdk.Duration.minutes(1),
+        )
+        self.idle_alarm = cloudwatch.Alarm(
+            self,
+            "IdleAlarm",
+            alarm_description=f"No request in flight or refused for {idle_minutes} minutes: "
+            "scale the copies to zero",
+            metric=self.activity,
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=idle_minutes,
+            datapoints_to_alarm=idle_minutes,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        self.idle_alarm.add_alarm_action(
+            cloudwatch_actions.ApplicationScalingAction(self.zero_policy)
+        )
+        for alarm in (self.wake_alarm, self.idle_alarm):
+            alarm.node.add_dependency(component)

@@ -1,0 +1,178 @@
+"""Realtime endpoints: chat requests, streamed or whole, that wait for a sleeping endpoint.
+
+A realtime endpoint scales its inference component to zero copies when idle. The first request
+after that is refused (nothing queues); the endpoint's wake alarm starts a copy, which takes
+minutes for a 70B model. `chat` and `stream_chat` retry with a visible countdown until a copy
+answers or `timeout` passes, and report how long the wake took and the time to first token.
+The request body, the retry loop and the stream parsing are `workbench_domain.realtime_inference`
+(shared with `make smoke` and the LangChain classes).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from genai_workbench.common import Printer, WorkbenchError
+from genai_workbench.deployment import Deployment, RealtimeEndpointInfo
+from workbench_domain import realtime_inference as rt
+from workbench_domain.errors import ValidationError
+
+#: How long a request waits for a sleeping endpoint by default: a copy of a 70B model starts
+#: in about 6-15 minutes (AWS reported about 6 with container caching).
+WAKE_TIMEOUT_SECONDS = 20 * 60
+WAKE_RETRY_SECONDS = 15
+
+EndpointAsleepError = rt.EndpointAsleepError
+
+
+@dataclass
+class ChatResult:
+    """A chat answer and its timings (seconds, by this client's clock)."""
+
+    endpoint_key: str
+    text: str
+    #: Time spent waiting for a copy (0 when one was running).
+    wake_seconds: float
+    #: From the request that was answered to its first text (streamed), or to the whole answer.
+    ttft_seconds: float | None
+    total_seconds: float
+    attempts: int
+
+
+@dataclass
+class ChatStream:
+    """The text deltas of a streamed answer; iterate it, then read ``result``."""
+
+    endpoint_key: str
+    _deltas: Iterator[str]
+    _started: float
+    _wake_seconds: float
+    _attempts: int
+    _now: Callable[[], float]
+    _parts: list[str] = field(default_factory=list)
+    _first: float | None = None
+    result: ChatResult | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for delta in self._deltas:
+            if self._first is None:
+                self._first = self._now()
+            self._parts.append(delta)
+            yield delta
+        end = self._now()
+        self.result = ChatResult(
+            endpoint_key=self.endpoint_key,
+            text="".join(self._parts),
+            wake_seconds=self._wake_seconds,
+            ttft_seconds=None if self._first is None else self._first - self._started,
+            total_seconds=self._wake_seconds + (end - self._started),
+            attempts=self._attempts,
+        )
+
+
+def _countdown(out: Printer, key: str) -> Callable[[float, float], None]:
+    def report(waited: float, left: float) -> None:
+        out(
+            f"[{key}] no copy running yet (scaled to zero): waking it, waited {waited:.0f} s, "
+            f"giving up in {left:.0f} s"
+        )
+
+    return report
+
+
+def _request(
+    deployment: Deployment,
+    endpoint_key: str,
+    messages: Sequence[Any],
+    max_tokens: int,
+    temperature: float | None,
+    stream: bool,
+) -> tuple[RealtimeEndpointInfo, dict[str, Any]]:
+    info = deployment.realtime_endpoint(endpoint_key)
+    try:
+        body = rt.chat_body(messages, max_tokens=max_tokens, temperature=temperature, stream=stream)
+    except ValidationError as error:
+        raise WorkbenchError(str(error)) from error
+    return info, {
+        "EndpointName": info.endpoint_name,
+        "InferenceComponentName": info.inference_component_name,
+        "ContentType": "application/json",
+        "Body": body,
+    }
+
+
+def chat(
+    deployment: Deployment,
+    endpoint_key: str,
+    messages: Sequence[Any],
+    *,
+    max_tokens: int = 512,
+    temperature: float | None = None,
+    timeout: float = WAKE_TIMEOUT_SECONDS,
+    interval: float = WAKE_RETRY_SECONDS,
+    out: Printer = print,
+    now: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ChatResult:
+    """The whole answer to ``messages`` (``[{"role": "user", "content": "..."}]``)."""
+    _, request = _request(deployment, endpoint_key, messages, max_tokens, temperature, False)
+    runtime = deployment.client("sagemaker-runtime")
+    started = now()
+    response, waited, attempts = rt.call_waking(
+        lambda: runtime.invoke_endpoint(Accept="application/json", **request),
+        timeout=timeout,
+        interval=interval,
+        now=now,
+        sleep=sleep,
+        on_wait=_countdown(out, endpoint_key),
+    )
+    text = rt.answer_text(response["Body"].read())
+    total = now() - started
+    return ChatResult(
+        endpoint_key=endpoint_key,
+        text=text,
+        wake_seconds=waited,
+        # Without streaming the first token arrives with the last.
+        ttft_seconds=total - waited,
+        total_seconds=total,
+        attempts=attempts,
+    )
+
+
+def stream_chat(
+    deployment: Deployment,
+    endpoint_key: str,
+    messages: Sequence[Any],
+    *,
+    max_tokens: int = 512,
+    temperature: float | None = None,
+    timeout: float = WAKE_TIMEOUT_SECONDS,
+    interval: float = WAKE_RETRY_SECONDS,
+    out: Printer = print,
+    now: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ChatStream:
+    """The answer to ``messages`` as it is generated: iterate the returned stream for text
+    deltas; its ``result`` then holds the text and the timings (wake, time to first token)."""
+    _, request = _request(deployment, endpoint_key, messages, max_tokens, temperature, True)
+    runtime = deployment.client("sagemaker-runtime")
+    started = now()
+    response, waited, attempts = rt.call_waking(
+        lambda: runtime.invoke_endpoint_with_response_stream(**request),
+        timeout=timeout,
+        interval=interval,
+        now=now,
+        sleep=sleep,
+        on_wait=_countdown(out, endpoint_key),
+    )
+    return ChatStream(
+        endpoint_key=endpoint_key,
+        _deltas=iter(rt.stream_deltas(response["Body"])),
+        _started=started + waited,
+        _wake_seconds=waited,
+        _attempts=attempts,
+        _now=now,
+    )

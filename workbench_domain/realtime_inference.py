@@ -1,0 +1,188 @@
+"""Chat with a realtime endpoint's inference component, for every runtime that does it (the
+notebook client, its LangChain classes, `make smoke`): the request body, waking a component
+whose copies scaled to zero, and the streamed answer as text deltas. No AWS call here: the
+callers pass the boto3 call to make.
+
+What the container answers (djl-serving `0.36.0-lmi20-dlc`,
+serving/docs/lmi/user_guides/chat_input_output_schema.md): a chat request is ``messages``
+(``role``, ``content``) plus sampling fields; without ``stream`` the answer is one
+``chat.completion`` object, ``choices[0].message.content``; with ``"stream": true`` it is JSON
+lines (``application/jsonlines``), one ``chat.completion.chunk`` per line, the text in
+``choices[0].delta.content``. vLLM's own OpenAI server streams the same chunks as server-sent
+events (``data: {...}`` lines, then ``data: [DONE]``); both are read.
+
+While the component has no copy, SageMaker refuses the request at once with a
+``ValidationError`` whose message says it "has no capacity to process this request" (SageMaker
+docs, endpoint-auto-scaling-zero-instances); the endpoint's wake alarm then starts a copy,
+which takes minutes, so callers retry (`call_waking`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable, TypeVar
+
+from workbench_domain.errors import ValidationError
+
+T = TypeVar("T")
+
+ROLES = ("system", "user", "assistant")
+# Part of SageMaker's message for a request that found no copy.
+NO_CAPACITY_TEXT = "no capacity"
+# Application/jsonlines (LMI) and text/event-stream (vLLM) both end an item with a newline.
+_SSE_PREFIX = "data:"
+_SSE_DONE = "[DONE]"
+
+
+class EndpointAsleepError(RuntimeError):
+    """The component had no copy for the whole wait; the message says how long was waited."""
+
+
+class StreamError(ValueError):
+    """A streamed chunk that is neither a JSON line nor an SSE data line of a chat chunk."""
+
+
+def check_messages(messages: Any) -> list[dict[str, str]]:
+    """``messages`` as a list of ``{"role", "content"}`` dicts, or a ValidationError naming the
+    first bad one."""
+    if not isinstance(messages, Sequence) or isinstance(messages, (str, bytes)) or not messages:
+        raise ValidationError("messages", "must be a non-empty list of {role, content}", messages)
+    checked = []
+    for index, message in enumerate(messages):
+        where = f"messages[{index}]"
+        if not isinstance(message, Mapping) or set(message) != {"role", "content"}:
+            raise ValidationError(where, "must be an object with role and content", message)
+        if message["role"] not in ROLES:
+            raise ValidationError(
+                f"{where}.role", "is not a chat role", message["role"], ", ".join(ROLES)
+            )
+        if not isinstance(message["content"], str):
+            raise ValidationError(f"{where}.content", "must be a string", message["content"])
+        checked.append({"role": message["role"], "content": message["content"]})
+    return checked
+
+
+def chat_body(
+    messages: Any,
+    *,
+    max_tokens: int = 512,
+    temperature: float | None = None,
+    stream: bool = False,
+) -> bytes:
+    """The JSON body of a chat request."""
+    if type(max_tokens) is not int or max_tokens < 1:
+        raise ValidationError("max_tokens", "must be a positive integer", max_tokens)
+    body: dict[str, Any] = {"messages": check_messages(messages), "max_tokens": max_tokens}
+    if temperature is not None:
+        body["temperature"] = temperature
+    if stream:
+        body["stream"] = True
+    return json.dumps(body).encode("utf-8")
+
+
+def answer_text(body: bytes) -> str:
+    """The text of a whole (not streamed) chat answer."""
+    try:
+        document = json.loads(body)
+        content = document["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise StreamError(f"not a chat completion: {body[:200]!r}") from None
+    return str(content or "")
+
+
+def _delta(line: str) -> str | None:
+    """The text of one line of a stream (None for a line that carries none)."""
+    text = line.strip()
+    if text.startswith(_SSE_PREFIX):
+        text = text[len(_SSE_PREFIX) :].strip()
+    if not text or text == _SSE_DONE:
+        return None
+    try:
+        chunk = json.loads(text)
+        choice = chunk["choices"][0] if chunk.get("choices") else {}
+        delta = choice.get("delta") or {}
+    except (ValueError, AttributeError, TypeError, KeyError):
+        raise StreamError(f"not a chat chunk: {text[:200]!r}") from None
+    content = delta.get("content") if isinstance(delta, Mapping) else None
+    return content if isinstance(content, str) and content else None
+
+
+class StreamDecoder:
+    """Turns the payload parts of ``InvokeEndpointWithResponseStream`` into text deltas.
+
+    A part may end inside a line or inside a UTF-8 character: bytes are buffered up to the next
+    newline. Call ``close()`` after the last part for a last line without a newline.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> list[str]:
+        self._buffer += data
+        *lines, self._buffer = self._buffer.split(b"\n")
+        return [d for d in (_delta(line.decode("utf-8")) for line in lines) if d is not None]
+
+    def close(self) -> list[str]:
+        rest, self._buffer = self._buffer, b""
+        delta = _delta(rest.decode("utf-8")) if rest.strip() else None
+        return [delta] if delta is not None else []
+
+
+def stream_deltas(events: Any) -> Any:
+    """Text deltas of an event stream (``response["Body"]`` of the streaming call)."""
+    decoder = StreamDecoder()
+    for event in events:
+        part = event.get("PayloadPart") if isinstance(event, Mapping) else None
+        if part is not None:
+            yield from decoder.feed(part.get("Bytes", b""))
+    yield from decoder.close()
+
+
+def is_no_capacity(error: BaseException) -> bool:
+    """Whether ``error`` (a botocore ClientError) is SageMaker refusing a request because the
+    inference component has no copy."""
+    response = getattr(error, "response", None)
+    if not isinstance(response, Mapping):
+        return False
+    details = response.get("Error") or {}
+    return (
+        details.get("Code") == "ValidationError"
+        and NO_CAPACITY_TEXT in str(details.get("Message", "")).lower()
+    )
+
+
+def call_waking(
+    call: Callable[[], T],
+    *,
+    timeout: float,
+    interval: float,
+    now: Callable[[], float],
+    sleep: Callable[[float], None],
+    on_wait: Callable[[float, float], None] = lambda waited, left: None,
+) -> tuple[T, float, int]:
+    """``call()`` retried while the component has no copy: (its result, seconds waited before
+    the attempt that was answered, attempts). ``on_wait(waited, left)`` is told before each pause; any other error is raised
+    at once, and EndpointAsleepError once ``timeout`` seconds have passed."""
+    if timeout <= 0 or interval <= 0:
+        raise ValidationError("timeout/interval", "must be positive", (timeout, interval))
+    started = now()
+    attempts = 0
+    while True:
+        attempts += 1
+        attempt_started = now()
+        try:
+            return call(), attempt_started - started, attempts
+        except Exception as error:
+            if not is_no_capacity(error):
+                raise
+            waited = now() - started
+            left = timeout - waited
+            if left < interval:
+                raise EndpointAsleepError(
+                    f"the endpoint had no copy for {waited:.0f} s ({attempts} attempts); its "
+                    "wake alarm starts one within about a minute of the first refused request "
+                    "and a 70B model takes several more to load: call again, or raise timeout"
+                ) from error
+            on_wait(waited, left)
+            sleep(interval)
