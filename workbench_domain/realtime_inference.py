@@ -3,13 +3,16 @@ notebook client, its LangChain classes, `make smoke`): the request body, waking 
 whose copies scaled to zero, and the streamed answer as text deltas. No AWS call here: the
 callers pass the boto3 call to make.
 
-What the container answers (djl-serving `0.36.0-lmi20-dlc`,
-serving/docs/lmi/user_guides/chat_input_output_schema.md): a chat request is ``messages``
-(``role``, ``content``) plus sampling fields; without ``stream`` the answer is one
-``chat.completion`` object, ``choices[0].message.content``; with ``"stream": true`` it is JSON
-lines (``application/jsonlines``), one ``chat.completion.chunk`` per line, the text in
-``choices[0].delta.content``. vLLM's own OpenAI server streams the same chunks as server-sent
-events (``data: {...}`` lines, then ``data: [DONE]``); both are read.
+What the container answers (djl-serving `0.36.0-lmi20-dlc`, the pinned image's branch): a chat
+request is ``messages`` (``role``, ``content``) plus sampling fields
+(serving/docs/lmi/user_guides/chat_input_output_schema.md). Without ``stream`` the answer is one
+``chat.completion`` object, the text in ``choices[0].message.content``. With ``"stream": true``
+it is JSON lines: the vLLM async service takes vLLM's server-sent events apart
+(engines/python/setup/djl_python/lmi_vllm/request_response_utils.py,
+``vllm_stream_output_formatter`` strips ``data: ``, ``[DONE]`` ends the stream) and writes one
+``chat.completion.chunk`` per line, the text in ``choices[0].delta.content``, then an empty line
+(djl_python/async_utils.py, ``create_stream_chunk_output``, ``application/jsonlines``). An image
+that streams the events themselves (``data: {...}``) is read as well.
 
 While the component has no copy, SageMaker refuses the request at once with a
 ``ValidationError`` whose message says it "has no capacity to process this request" (SageMaker

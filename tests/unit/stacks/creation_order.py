@@ -22,6 +22,9 @@ from typing import Any
 POLICY_TYPES = frozenset({"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role"})
 POLICY_KEYS = frozenset({"PolicyDocument", "AssumeRolePolicyDocument", "Policies"})
 _MIN_NAME = 4  # shorter literals ("1", "ALL") are values, not names
+# `...Name` properties that name something else, not the resource itself: an inference
+# component's `VariantName` is its endpoint's variant, an alarm's `MetricName` a metric.
+_REFERENCING = frozenset({"VariantName", "MetricName"})
 
 
 def declared_names(resources: dict[str, dict]) -> dict[str, str]:
@@ -29,7 +32,12 @@ def declared_names(resources: dict[str, dict]) -> dict[str, str]:
     names = {}
     for logical_id, resource in resources.items():
         for key, value in (resource.get("Properties") or {}).items():
-            if key.endswith("Name") and isinstance(value, str) and len(value) >= _MIN_NAME:
+            if (
+                key.endswith("Name")
+                and key not in _REFERENCING
+                and isinstance(value, str)
+                and len(value) >= _MIN_NAME
+            ):
                 names[value] = logical_id
     return names
 

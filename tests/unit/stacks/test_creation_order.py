@@ -58,3 +58,25 @@ def test_policies_may_name_what_does_not_exist_yet():
         }
     }
     assert unordered_references(template) == []
+
+
+def test_the_check_finds_an_inference_component_named_by_a_plain_string():
+    # CloudFormation returns no name of an inference component: its scaling target names it by
+    # string and must wait for it with DependsOn; the component's variant is not its name.
+    component = {
+        "Type": "AWS::SageMaker::InferenceComponent",
+        "Properties": {"InferenceComponentName": "chat-ic-1234", "VariantName": "AllTraffic"},
+    }
+    target = {
+        "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
+        "Properties": {"ResourceId": "inference-component/chat-ic-1234"},
+    }
+    config = {
+        "Type": "AWS::SageMaker::EndpointConfig",
+        "Properties": {"ProductionVariants": [{"VariantName": "AllTraffic"}]},
+    }
+    template = {"Resources": {"Component": component, "Target": target, "Config": config}}
+    (problem,) = unordered_references(template)
+    assert "Target (AWS::ApplicationAutoScaling::ScalableTarget) names 'chat-ic-1234'" in problem
+    target["DependsOn"] = ["Component"]
+    assert unordered_references(template) == []

@@ -186,6 +186,23 @@ def test_endpoints_are_reached_by_tag_not_by_stack_dependency(dev: SynthesizedAp
     assert dev.stage.endpoints, "dev deploys endpoints; the workspace must not wait for them"
 
 
+def test_realtime_endpoints_and_their_components_are_invoked_by_tag(workspace: Template):
+    s = statement(workspace, "InvokeProjectRealtimeEndpoints")
+    assert sorted(s["Action"]) == [
+        "sagemaker:DescribeInferenceComponent",
+        "sagemaker:InvokeEndpoint",
+        "sagemaker:InvokeEndpointWithResponseStream",
+    ]
+    resources = str(s["Resource"])
+    assert "endpoint/*" in resources and "inference-component/*" in resources
+    assert s["Condition"] == {
+        "StringEquals": {
+            "aws:ResourceTag/project": "genai-opt",
+            "aws:ResourceTag/environment": "dev",
+        }
+    }
+
+
 def test_async_data_is_written_to_inputs_and_read_from_outputs(workspace: Template):
     write = statement(workspace, "WriteAsyncInputs")
     read = statement(workspace, "ReadAsyncResults")

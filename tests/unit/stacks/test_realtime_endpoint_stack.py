@@ -1,0 +1,289 @@
+"""The realtime endpoint stack (the `chat` endpoint of cdk.json, enabled): an inference component
+on an endpoint that scales to zero instances, its copy scaling, alarms, dashboard and record.
+
+Synthesized once for this module, with cdk-nag as in the app (synth raises on a finding).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from app import build_app
+from scripts import cfn_lint
+from tests.conftest import cdk_context
+from tests.unit.stacks.creation_order import unordered_references
+from workbench_domain import deployment_records as records
+from workbench_domain import serving
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory):
+    context = copy.deepcopy(cdk_context())
+    endpoints = context["workbench"]["environments"]["dev"].setdefault("endpoints", {})
+    endpoints["chat"] = {"enabled": True}
+    # Only the stacks this module reads: the async endpoints have tests of their own.
+    endpoints["p4d"] = {"enabled": False}
+    endpoints["inf2"] = {"enabled": False}
+    outdir = tmp_path_factory.mktemp("cdk-realtime")
+    app = cdk.App(context={**context, "env": "dev", "pipeline": False}, outdir=str(outdir))
+    stage = build_app(app)
+    app.synth()  # raises on any unacknowledged cdk-nag finding
+    return stage
+
+
+@pytest.fixture(scope="module")
+def stack(synthesized):
+    return synthesized.endpoints["chat"]
+
+
+@pytest.fixture(scope="module")
+def template(stack) -> Template:
+    return Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def resources(template) -> dict:
+    return template.to_json()["Resources"]
+
+
+def of_type(resources: dict, kind: str) -> dict[str, dict]:
+    return {lid: r for lid, r in resources.items() if r["Type"] == kind}
+
+
+def one(resources: dict, kind: str) -> tuple[str, dict]:
+    ((logical_id, resource),) = of_type(resources, kind).items()
+    return logical_id, resource
+
+
+def test_only_the_enabled_realtime_endpoint_gets_a_stack(synthesized, stack):
+    assert sorted(synthesized.endpoints) == ["chat"]
+    assert stack.stack_name == "genai-opt-dev-Endpoint-chat"
+
+
+def test_endpoint_config_has_the_role_on_top_and_a_variant_without_a_model(resources):
+    _, config = one(resources, "AWS::SageMaker::EndpointConfig")
+    props = config["Properties"]
+    role_id, _ = one(resources, "AWS::IAM::Role")
+    assert props["ExecutionRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert "AsyncInferenceConfig" not in props
+    assert "EndpointConfigName" not in props  # generated
+    assert props["EnableNetworkIsolation"] is True
+    (variant,) = props["ProductionVariants"]
+    assert "ModelName" not in variant
+    assert variant["InstanceType"] == "ml.g5.12xlarge"
+    assert variant["InitialInstanceCount"] == 1
+    assert variant["ManagedInstanceScaling"] == {
+        "Status": "ENABLED",
+        "MinInstanceCount": 0,
+        "MaxInstanceCount": 1,
+        "ScaleInPolicy": {"Strategy": "IDLE_RELEASE"},
+    }
+    assert variant["RoutingConfig"] == {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}
+    assert "VolumeSizeInGB" not in variant  # g5 has local NVMe storage
+    # SageMaker checks the role's permissions when it starts the instance.
+    policy_id, _ = one(resources, "AWS::IAM::Policy")
+    assert policy_id in config["DependsOn"]
+
+
+def test_the_component_holds_the_model_on_every_gpu_with_one_copy(resources):
+    _, component = one(resources, "AWS::SageMaker::InferenceComponent")
+    props = component["Properties"]
+    endpoint_id, _ = one(resources, "AWS::SageMaker::Endpoint")
+    model_id, _ = one(resources, "AWS::SageMaker::Model")
+    assert props["EndpointName"] == {"Fn::GetAtt": [endpoint_id, "EndpointName"]}
+    assert props["VariantName"] == "AllTraffic"
+    spec = props["Specification"]
+    assert spec["ModelName"] == {"Fn::GetAtt": [model_id, "ModelName"]}
+    assert spec["ComputeResourceRequirements"] == {
+        "NumberOfAcceleratorDevicesRequired": 4,
+        "MinMemoryRequiredInMb": 1024,
+    }
+    assert spec["StartupParameters"] == {
+        "ModelDataDownloadTimeoutInSeconds": 1800,
+        "ContainerStartupHealthCheckTimeoutInSeconds": 1800,
+    }
+    # The API's minimum; scaling takes it to zero.
+    assert props["RuntimeConfig"] == {"CopyCount": 1}
+    name = props["InferenceComponentName"]
+    assert re.fullmatch(r"[a-z0-9](-*[a-z0-9])*", name) and len(name) <= 63
+
+
+def test_the_model_serves_the_awq_weights_with_the_pinned_vllm_image(resources):
+    _, model = one(resources, "AWS::SageMaker::Model")
+    container = model["Properties"]["PrimaryContainer"]
+    image = json.dumps(container["Image"])
+    assert f"djl-inference:{serving.default_tag('vllm')}" in image
+    source = container["ModelDataSource"]["S3DataSource"]
+    assert "/optimized/llama-3-70b-awq/" in json.dumps(source["S3Uri"])
+    assert (source["S3DataType"], source["CompressionType"]) == ("S3Prefix", "None")
+    assert "ModelAccessConfig" not in source  # our own quantized output, no EULA to accept
+    environment = container["Environment"]
+    assert environment["OPTION_QUANTIZE"] == "awq"
+    assert environment["OPTION_TENSOR_PARALLEL_DEGREE"] == "4"
+    assert environment["OPTION_MAX_MODEL_LEN"] == "8192"
+
+
+def component_name(resources) -> str:
+    _, component = one(resources, "AWS::SageMaker::InferenceComponent")
+    return component["Properties"]["InferenceComponentName"]
+
+
+def test_copies_scale_between_zero_and_max_capacity_after_the_component(resources):
+    component_id, _ = one(resources, "AWS::SageMaker::InferenceComponent")
+    _, target = one(resources, "AWS::ApplicationAutoScaling::ScalableTarget")
+    props = target["Properties"]
+    assert props["ServiceNamespace"] == "sagemaker"
+    assert props["ResourceId"] == f"inference-component/{component_name(resources)}"
+    assert props["ScalableDimension"] == "sagemaker:inference-component:DesiredCopyCount"
+    assert (props["MinCapacity"], props["MaxCapacity"]) == (0, 1)
+    # The name is a string: only DependsOn orders the registration after the component.
+    assert component_id in target["DependsOn"]
+    assert "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in json.dumps(
+        props["RoleARN"]
+    )
+
+
+def policies(resources) -> dict[str, dict]:
+    return {
+        r["Properties"]["PolicyName"]: r["Properties"]
+        for r in of_type(resources, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    }
+
+
+def test_target_tracking_follows_concurrent_requests_per_copy_and_never_scales_in(resources):
+    (tracking,) = [
+        p for p in policies(resources).values() if p["PolicyType"] == "TargetTrackingScaling"
+    ]
+    config = tracking["TargetTrackingScalingPolicyConfiguration"]
+    assert config["PredefinedMetricSpecification"] == {
+        "PredefinedMetricType": "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"
+    }
+    assert config["TargetValue"] == 4
+    assert config["DisableScaleIn"] is True
+
+
+def alarms(resources) -> dict[str, dict]:
+    return {lid: r["Properties"] for lid, r in of_type(resources, "AWS::CloudWatch::Alarm").items()}
+
+
+def step_policy(resources, alarm: dict) -> dict:
+    (action,) = alarm["AlarmActions"]
+    return resources[action["Ref"]]["Properties"]["StepScalingPolicyConfiguration"]
+
+
+def test_the_first_refused_request_sets_one_copy(resources):
+    (wake,) = [
+        a
+        for a in alarms(resources).values()
+        if a.get("MetricName") == "NoCapacityInvocationFailures"
+    ]
+    assert wake["Namespace"] == "AWS/SageMaker"
+    assert wake["Dimensions"] == [
+        {"Name": "InferenceComponentName", "Value": component_name(resources)}
+    ]
+    assert (wake["Statistic"], wake["Period"], wake["Threshold"]) == ("Sum", 60, 1)
+    assert wake["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert (wake["EvaluationPeriods"], wake["DatapointsToAlarm"]) == (1, 1)
+    assert wake["TreatMissingData"] == "notBreaching"
+    # Exactly one copy, however often CloudWatch repeats the action during the cold start.
+    assert step_policy(resources, wake) == {
+        "AdjustmentType": "ExactCapacity",
+        "Cooldown": 60,
+        "MetricAggregationType": "Maximum",
+        "StepAdjustments": [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}],
+    }
+
+
+def test_idle_for_the_window_sets_zero_copies_without_cutting_a_request(resources):
+    (idle,) = [
+        a
+        for a in alarms(resources).values()
+        if "Metrics" in a and a["Threshold"] == 1 and a["ComparisonOperator"] == "LessThanThreshold"
+    ]
+    (expression,) = [m for m in idle["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == "FILL(inflight, 0) + FILL(refused, 0)"
+    watched = {
+        m["Id"]: (m["MetricStat"]["Metric"]["MetricName"], m["MetricStat"]["Stat"])
+        for m in idle["Metrics"]
+        if "MetricStat" in m
+    }
+    assert watched == {
+        "inflight": ("ConcurrentRequestsPerCopy", "Maximum"),
+        "refused": ("NoCapacityInvocationFailures", "Sum"),
+    }
+    for metric in idle["Metrics"]:
+        if "MetricStat" in metric:
+            assert metric["MetricStat"]["Metric"]["Dimensions"] == [
+                {"Name": "InferenceComponentName", "Value": component_name(resources)}
+            ]
+    assert (idle["EvaluationPeriods"], idle["DatapointsToAlarm"]) == (15, 15)
+    assert idle["TreatMissingData"] == "breaching"
+    assert step_policy(resources, idle) == {
+        "AdjustmentType": "ExactCapacity",
+        "Cooldown": 600,
+        "MetricAggregationType": "Maximum",
+        "StepAdjustments": [{"MetricIntervalUpperBound": 0, "ScalingAdjustment": 0}],
+    }
+
+
+def test_failures_alarm_to_the_error_topic_and_a_dashboard_shows_the_component(resources):
+    topic_id, _ = one(resources, "AWS::SNS::Topic")
+    failure = [
+        a for a in alarms(resources).values() if a.get("AlarmActions") == [{"Ref": topic_id}]
+    ]
+    assert len(failure) == 1
+    (_dashboard_id, dashboard) = one(resources, "AWS::CloudWatch::Dashboard")
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for metric in ("ConcurrentRequestsPerCopy", "NoCapacityInvocationFailures", "ModelLatency"):
+        assert metric in body
+
+
+def test_the_role_reads_the_model_and_writes_nothing_to_s3(resources):
+    _, role = one(resources, "AWS::IAM::Role")
+    assert "ManagedPolicyArns" not in role["Properties"]
+    _, policy = one(resources, "AWS::IAM::Policy")
+    actions = {
+        action
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in (
+            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        )
+    }
+    assert "s3:GetObject" in actions and "s3:ListBucket" in actions
+    assert not {a for a in actions if a.startswith("s3:Put")}
+    assert {"ecr:BatchGetImage", "ecr:GetAuthorizationToken"} <= actions
+
+
+def test_the_record_names_the_component_and_parses_for_every_reader(stack, resources):
+    (parameter,) = of_type(resources, "AWS::SSM::Parameter").values()
+    props = parameter["Properties"]
+    assert props["Name"] == "/genai-opt/dev/deployment/endpoints/chat"
+    value = stack.resolve(props["Value"])
+    text = "".join(p if isinstance(p, str) else "TOKEN" for p in value["Fn::Join"][1])
+    document = json.loads(text)
+    assert document["kind"] == "realtime"
+    assert document["inference_component_name"] == component_name(resources)
+    record = records.parse_endpoint(document)
+    assert isinstance(record, records.RealtimeEndpointRecord)
+    assert (record.instance_type, record.max_capacity) == ("ml.g5.12xlarge", 1)
+
+
+def test_outputs_name_the_endpoint_and_component(template):
+    assert set(template.to_json()["Outputs"]) >= {
+        "EndpointName",
+        "InferenceComponentName",
+        "ErrorTopicArn",
+    }
+
+
+def test_the_template_is_cfn_lint_clean_and_ordered(stack, resources):
+    _, rejected = cfn_lint.lint([Path(cdk.Stage.of(stack).outdir) / stack.template_file])
+    assert rejected == []
+    assert unordered_references({"Resources": resources}) == []
