@@ -58,6 +58,16 @@ def prod(tmp_path_factory) -> SynthesizedApp:
     return synthesize(tmp_path_factory, cdk_context(), "prod")
 
 
+@pytest.fixture(scope="session")
+def realtime(tmp_path_factory) -> SynthesizedApp:
+    """dev with the realtime `chat` endpoint enabled and the async endpoints disabled (they have
+    the `dev` and `prod` fixtures): what a user gets after promoting a model to `chat`."""
+    context = copy.deepcopy(cdk_context())
+    endpoints = context["workbench"]["environments"]["dev"].setdefault("endpoints", {})
+    endpoints.update(chat={"enabled": True}, p4d={"enabled": False}, inf2={"enabled": False})
+    return synthesize(tmp_path_factory, context, "dev")
+
+
 @pytest.fixture
 def config_context() -> dict:
     """A fresh, mutable copy of the project config from cdk.json, for bad-config tests, with

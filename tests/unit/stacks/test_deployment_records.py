@@ -40,17 +40,18 @@ def published(synthesized: SynthesizedApp) -> dict[str, str]:
     return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def ssm():
+    # One empty SSM per test: the realtime variant publishes under dev's prefix.
     with pytest.MonkeyPatch.context() as patch, mock_aws():
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             patch.setenv(name, "testing")
         yield boto3.client("ssm", region_name=REGION)
 
 
-@pytest.mark.parametrize("env_name", ["dev", "prod"])
-def test_the_published_records_parse_with_the_client_and_the_scripts(request, ssm, env_name):
-    synthesized: SynthesizedApp = request.getfixturevalue(env_name)
+@pytest.mark.parametrize("variant", ["dev", "prod", "realtime"])
+def test_the_published_records_parse_with_the_client_and_the_scripts(request, ssm, variant):
+    synthesized: SynthesizedApp = request.getfixturevalue(variant)
     config = synthesized.stage.config
     prefix = config.parameter_prefix
     parameters = published(synthesized)
@@ -67,6 +68,14 @@ def test_the_published_records_parse_with_the_client_and_the_scripts(request, ss
     assert deployment.job_defaults().output_prefix == config.optimization.output_prefix
     for key in enabled:
         endpoint = config.endpoints[key]
+        if endpoint.kind == "realtime":
+            realtime = deployment.realtime_endpoint(key)
+            assert realtime.inference_component_name
+            assert (realtime.instance_type, realtime.max_capacity) == (
+                endpoint.instance_type,
+                endpoint.max_capacity,
+            )
+            continue
         info = deployment.endpoint(key)
         assert (info.instance_type, info.max_capacity) == (
             endpoint.instance_type,

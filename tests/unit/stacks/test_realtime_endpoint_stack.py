@@ -1,12 +1,9 @@
-"""The realtime endpoint stack (the `chat` endpoint of cdk.json, enabled): an inference component
-on an endpoint that scales to zero instances, its copy scaling, alarms, dashboard and record.
-
-Synthesized once for this module, with cdk-nag as in the app (synth raises on a finding).
-"""
+"""The realtime endpoint stack (the `chat` endpoint of cdk.json, enabled: the `realtime` fixture,
+synthesized once with cdk-nag as in the app): an inference component on an endpoint that scales
+to zero instances, its copy scaling, alarms, dashboard and record."""
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -15,32 +12,16 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from app import build_app
 from scripts import cfn_lint
-from tests.conftest import cdk_context
+from tests.conftest import SynthesizedApp
 from tests.unit.stacks.creation_order import unordered_references
 from workbench_domain import deployment_records as records
 from workbench_domain import serving
 
 
 @pytest.fixture(scope="module")
-def synthesized(tmp_path_factory):
-    context = copy.deepcopy(cdk_context())
-    endpoints = context["workbench"]["environments"]["dev"].setdefault("endpoints", {})
-    endpoints["chat"] = {"enabled": True}
-    # Only the stacks this module reads: the async endpoints have tests of their own.
-    endpoints["p4d"] = {"enabled": False}
-    endpoints["inf2"] = {"enabled": False}
-    outdir = tmp_path_factory.mktemp("cdk-realtime")
-    app = cdk.App(context={**context, "env": "dev", "pipeline": False}, outdir=str(outdir))
-    stage = build_app(app)
-    app.synth()  # raises on any unacknowledged cdk-nag finding
-    return stage
-
-
-@pytest.fixture(scope="module")
-def stack(synthesized):
-    return synthesized.endpoints["chat"]
+def stack(realtime: SynthesizedApp):
+    return realtime.stage.endpoints["chat"]
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +43,8 @@ def one(resources: dict, kind: str) -> tuple[str, dict]:
     return logical_id, resource
 
 
-def test_only_the_enabled_realtime_endpoint_gets_a_stack(synthesized, stack):
-    assert sorted(synthesized.endpoints) == ["chat"]
+def test_only_the_enabled_realtime_endpoint_gets_a_stack(realtime: SynthesizedApp, stack):
+    assert sorted(realtime.stage.endpoints) == ["chat"]
     assert stack.stack_name == "genai-opt-dev-Endpoint-chat"
 
 
