@@ -238,9 +238,8 @@ def smoke_realtime(
     def waiting(waited: float, left: float) -> None:
         out(f"[{key}]   {waited:5.0f} s  no copy yet (waking); giving up in {left:.0f} s")
 
-    started = clock.now()
     try:
-        response, waited, attempts = rt.call_waking(
+        woken = rt.call_waking(
             lambda: runtime.invoke_endpoint_with_response_stream(
                 EndpointName=record.endpoint_name,
                 InferenceComponentName=component,
@@ -256,18 +255,18 @@ def smoke_realtime(
     except rt.EndpointAsleepError as error:
         out(f"[{key}] FAIL: {error}")
         return False
-    answered = started + waited
     first = None
     parts = []
-    for delta in rt.stream_deltas(response["Body"]):
+    for delta in rt.stream_deltas(woken.result["Body"]):
         if first is None:
-            first = clock.now() - answered
+            first = clock.now() - woken.answered_attempt_started
         parts.append(delta)
     if first is None:
         out(f"[{key}] FAIL: the stream ended without any text")
         return False
     out(
-        f"[{key}] PASS: woke in {waited:.0f} s ({attempts} attempt(s)); time to first token "
+        f"[{key}] PASS: woke in {woken.waited:.0f} s ({woken.attempts} attempt(s)); time to "
+        f"first token "
         f"{first:.1f} s"
     )
     out(f"[{key}] answer: {''.join(parts)[:2000]}")

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Callable, TypeVar
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, TypeVar
 
 from workbench_domain.errors import ValidationError
 
@@ -155,6 +156,18 @@ def is_no_capacity(error: BaseException) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Woken(Generic[T]):
+    """What `call_waking` returns: the call's result and how it was reached."""
+
+    result: T
+    # Seconds from the first attempt to the start of the one that was answered.
+    waited: float
+    attempts: int
+    # Clock reading at the start of the answered attempt (time to first token counts from it).
+    answered_attempt_started: float
+
+
 def call_waking(
     call: Callable[[], T],
     *,
@@ -163,10 +176,10 @@ def call_waking(
     now: Callable[[], float],
     sleep: Callable[[float], None],
     on_wait: Callable[[float, float], None] = lambda waited, left: None,
-) -> tuple[T, float, int]:
-    """``call()`` retried while the component has no copy: (its result, seconds waited before
-    the attempt that was answered, attempts). ``on_wait(waited, left)`` is told before each pause; any other error is raised
-    at once, and EndpointAsleepError once ``timeout`` seconds have passed."""
+) -> Woken[T]:
+    """``call()`` retried while the component has no copy. ``on_wait(waited, left)`` is told
+    before each pause; any other error is raised at once, and EndpointAsleepError once
+    ``timeout`` seconds have passed."""
     if timeout <= 0 or interval <= 0:
         raise ValidationError("timeout/interval", "must be positive", (timeout, interval))
     started = now()
@@ -175,7 +188,7 @@ def call_waking(
         attempts += 1
         attempt_started = now()
         try:
-            return call(), attempt_started - started, attempts
+            return Woken(call(), attempt_started - started, attempts, attempt_started)
         except Exception as error:
             if not is_no_capacity(error):
                 raise

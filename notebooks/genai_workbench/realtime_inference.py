@@ -49,6 +49,7 @@ class ChatStream:
     endpoint_key: str
     _deltas: Iterator[str]
     _started: float
+    _answered_attempt_started: float
     _wake_seconds: float
     _attempts: int
     _now: Callable[[], float]
@@ -67,8 +68,10 @@ class ChatStream:
             endpoint_key=self.endpoint_key,
             text="".join(self._parts),
             wake_seconds=self._wake_seconds,
-            ttft_seconds=None if self._first is None else self._first - self._started,
-            total_seconds=self._wake_seconds + (end - self._started),
+            ttft_seconds=(
+                None if self._first is None else self._first - self._answered_attempt_started
+            ),
+            total_seconds=end - self._started,
             attempts=self._attempts,
         )
 
@@ -121,7 +124,7 @@ def chat(
     _, request = _request(deployment, endpoint_key, messages, max_tokens, temperature, False)
     runtime = deployment.client("sagemaker-runtime")
     started = now()
-    response, waited, attempts = rt.call_waking(
+    woken = rt.call_waking(
         lambda: runtime.invoke_endpoint(Accept="application/json", **request),
         timeout=timeout,
         interval=interval,
@@ -129,16 +132,16 @@ def chat(
         sleep=sleep,
         on_wait=_countdown(out, endpoint_key),
     )
-    text = rt.answer_text(response["Body"].read())
-    total = now() - started
+    text = rt.answer_text(woken.result["Body"].read())
+    end = now()
     return ChatResult(
         endpoint_key=endpoint_key,
         text=text,
-        wake_seconds=waited,
+        wake_seconds=woken.waited,
         # Without streaming the first token arrives with the last.
-        ttft_seconds=total - waited,
-        total_seconds=total,
-        attempts=attempts,
+        ttft_seconds=end - woken.answered_attempt_started,
+        total_seconds=end - started,
+        attempts=woken.attempts,
     )
 
 
@@ -160,7 +163,7 @@ def stream_chat(
     _, request = _request(deployment, endpoint_key, messages, max_tokens, temperature, True)
     runtime = deployment.client("sagemaker-runtime")
     started = now()
-    response, waited, attempts = rt.call_waking(
+    woken = rt.call_waking(
         lambda: runtime.invoke_endpoint_with_response_stream(**request),
         timeout=timeout,
         interval=interval,
@@ -170,9 +173,10 @@ def stream_chat(
     )
     return ChatStream(
         endpoint_key=endpoint_key,
-        _deltas=iter(rt.stream_deltas(response["Body"])),
-        _started=started + waited,
-        _wake_seconds=waited,
-        _attempts=attempts,
+        _deltas=iter(rt.stream_deltas(woken.result["Body"])),
+        _started=started,
+        _answered_attempt_started=woken.answered_attempt_started,
+        _wake_seconds=woken.waited,
+        _attempts=woken.attempts,
         _now=now,
     )

@@ -89,6 +89,16 @@ def sample_document() -> dict:
         "endpoints": {
             "p4d": endpoint("p4d", "ml.p4d.24xlarge", 37.688),
             "inf2": endpoint("inf2", "ml.inf2.48xlarge", 15.58),
+            "chat": {
+                "kind": "realtime",
+                "endpoint_name": "genai-chat-endpoint",
+                "inference_component_name": "genai-opt-dev-endpoint-chat-component-1a2b3c4d",
+                "variant_name": "AllTraffic",
+                "instance_type": "ml.g5.12xlarge",
+                "error_topic_arn": f"{arn}:chat-error",
+                "max_capacity": 1,
+                "price_usd_per_hour": 7.09,
+            },
         },
     }
 

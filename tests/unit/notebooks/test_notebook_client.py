@@ -78,7 +78,9 @@ def s3(deployment, moto_s3):
 
 def test_from_dict_reads_every_endpoint(document):
     deployment = wb.Deployment.from_dict(document)
-    assert set(deployment.endpoints) == {"p4d", "inf2"}
+    assert set(deployment.endpoints) == {"p4d", "inf2", "chat"}
+    chat = deployment.realtime_endpoint("chat")
+    assert (chat.kind, chat.instance_type) == ("realtime", "ml.g5.12xlarge")
     inf2 = deployment.endpoint("inf2")
     assert inf2.instance_type == "ml.inf2.48xlarge"
     assert inf2.price_usd_per_hour == pytest.approx(15.58)
@@ -132,8 +134,21 @@ def test_from_dict_rejects_a_non_numeric_price(document):
 
 
 def test_unknown_endpoint_lists_the_known_ones(deployment):
-    with pytest.raises(wb.WorkbenchError, match="have: inf2, p4d"):
+    with pytest.raises(wb.WorkbenchError, match="have: chat, inf2, p4d"):
         deployment.endpoint("g5")
+
+
+def test_each_kind_of_endpoint_is_refused_by_the_other_kinds_functions(deployment):
+    with pytest.raises(wb.WorkbenchError, match=r"'chat' is realtime: .* use chat"):
+        deployment.endpoint("chat")
+    with pytest.raises(wb.WorkbenchError, match="'p4d' is async: submit requests with invoke"):
+        deployment.realtime_endpoint("p4d")
+
+
+def test_a_record_of_an_unknown_kind_is_refused(document):
+    document["endpoints"]["chat"]["kind"] = "serverless"
+    with pytest.raises(wb.WorkbenchError, match=r"endpoints\.chat\.kind: is not an endpoint kind"):
+        wb.Deployment.from_dict(document)
 
 
 def test_load_reads_the_file_named_by_the_env_var(tmp_path, monkeypatch, document, aws_env):

@@ -51,7 +51,8 @@ def test_the_parts_assemble_into_the_client_document(moto_ssm):
     deployment = wb.Deployment.from_parameters(PATH, ssm_client=moto_ssm)
     assert deployment == wb.Deployment.from_dict(doc)
     assert (deployment.project, deployment.env) == ("genai-opt", "dev")
-    assert sorted(deployment.endpoints) == ["inf2", "p4d"]
+    assert sorted(deployment.endpoints) == ["chat", "inf2", "p4d"]
+    assert deployment.realtime_endpoint("chat").inference_component_name
 
 
 def test_records_of_another_environment_are_not_mixed_in(moto_ssm):

@@ -236,3 +236,175 @@ def test_request_ttl_is_clamped_to_the_api_range(capsys):
     assert smoke.main(["--timeout", timeout], session=session, clock=FakeClock()) == 0
     session.assert_no_pending_responses()
     assert shape.metadata["min"] == 60  # test_timeout_fails: --timeout 60 sends the minimum
+
+
+# -- realtime endpoints ---------------------------------------------------------------------------
+
+CHAT = {
+    "kind": "realtime",
+    "endpoint_name": "chat-endpoint-abc",
+    "inference_component_name": "genai-opt-dev-endpoint-chat-component-1a2b",
+    "variant_name": "AllTraffic",
+    "instance_type": "ml.g5.12xlarge",
+    "error_topic_arn": "arn:aws:sns:us-east-1:123456789012:chat-error",
+    "max_capacity": 1,
+    "price_usd_per_hour": 7.09,
+}
+NO_CAPACITY = (
+    "Inference Component has no capacity to process this request. ApproximateBacklogSize: 0"
+)
+
+
+def stub_chat_state(session, copies: int, instances: int):
+    sagemaker = session.stub("sagemaker")
+    sagemaker.add_response(
+        "describe_endpoint",
+        {
+            "EndpointName": CHAT["endpoint_name"],
+            "EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/chat-endpoint-abc",
+            "EndpointConfigName": "cfg",
+            "EndpointStatus": "InService",
+            "CreationTime": "2026-01-01T00:00:00Z",
+            "LastModifiedTime": "2026-01-01T00:00:00Z",
+            "ProductionVariants": [
+                {"VariantName": "AllTraffic", "CurrentInstanceCount": instances}
+            ],
+        },
+        {"EndpointName": CHAT["endpoint_name"]},
+    )
+    sagemaker.add_response(
+        "describe_inference_component",
+        {
+            "InferenceComponentName": CHAT["inference_component_name"],
+            "InferenceComponentArn": (
+                "arn:aws:sagemaker:us-east-1:123456789012:inference-component/"
+                + CHAT["inference_component_name"]
+            ),
+            "EndpointName": CHAT["endpoint_name"],
+            "EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/chat-endpoint-abc",
+            "CreationTime": "2026-01-01T00:00:00Z",
+            "LastModifiedTime": "2026-01-01T00:00:00Z",
+            "RuntimeConfig": {"DesiredCopyCount": copies, "CurrentCopyCount": copies},
+        },
+        {"InferenceComponentName": CHAT["inference_component_name"]},
+    )
+
+
+def chunk_event(text: str) -> dict:
+    line = json.dumps({"choices": [{"delta": {"content": text}}]}).encode() + b"\n"
+    return {"PayloadPart": {"Bytes": line}}
+
+
+def stub_chat(session, refusals: int, events: list[dict]):
+    runtime = session.stub("sagemaker-runtime")
+    request = {
+        "EndpointName": CHAT["endpoint_name"],
+        "InferenceComponentName": CHAT["inference_component_name"],
+        "ContentType": "application/json",
+        "Body": ANY,
+    }
+    for _ in range(refusals):
+        runtime.add_client_error(
+            "invoke_endpoint_with_response_stream",
+            "ValidationError",
+            NO_CAPACITY,
+            400,
+            None,
+            request,
+        )
+    runtime.add_response(
+        "invoke_endpoint_with_response_stream", {"Body": {"PayloadPart": {"Bytes": b""}}}, request
+    )
+
+    # Stubber cannot return an event stream: swap in these events after the validated call.
+    def replace(parsed, **_):
+        parsed["Body"] = iter(events)
+
+    session.client("sagemaker-runtime").meta.events.register(
+        "after-call.sagemaker-runtime.InvokeEndpointWithResponseStream", replace
+    )
+
+
+def stub_metrics(session, names):
+    session.stub("cloudwatch").add_response(
+        "list_metrics",
+        {
+            "Metrics": [
+                {
+                    "Namespace": "AWS/SageMaker",
+                    "MetricName": name,
+                    "Dimensions": [
+                        {
+                            "Name": "InferenceComponentName",
+                            "Value": CHAT["inference_component_name"],
+                        }
+                    ],
+                }
+                for name in names
+            ]
+        },
+        {
+            "Namespace": "AWS/SageMaker",
+            "Dimensions": [
+                {"Name": "InferenceComponentName", "Value": CHAT["inference_component_name"]}
+            ],
+        },
+    )
+
+
+def test_a_realtime_endpoint_is_woken_and_streams_its_first_token(capsys):
+    session = FakeSession()
+    stub_records(session, {"chat": CHAT})
+    stub_chat_state(session, copies=0, instances=0)
+    stub_chat(session, refusals=2, events=[chunk_event("Guessing"), chunk_event(" ahead.")])
+    stub_metrics(session, ["ConcurrentRequestsPerCopy", "NoCapacityInvocationFailures"])
+    assert run(session) == 0
+    session.assert_no_pending_responses()
+    out = capsys.readouterr().out
+    assert "component genai-opt-dev-endpoint-chat-component-1a2b: InService, 0 copy(ies)" in out
+    assert "0 s  no copy yet (waking); giving up in 600 s" in out
+    assert "PASS: woke in 60 s (3 attempt(s)); time to first token 0.0 s" in out
+    assert "answer: Guessing ahead." in out
+    assert (
+        "metrics of the component: ConcurrentRequestsPerCopy, NoCapacityInvocationFailures" in out
+    )
+    assert out.rstrip().endswith("Smoke: chat PASS")
+
+
+def test_a_metric_the_alarms_watch_that_is_not_published_is_named(capsys):
+    session = FakeSession()
+    stub_records(session, {"chat": CHAT})
+    stub_chat_state(session, copies=1, instances=1)
+    stub_chat(session, refusals=0, events=[chunk_event("ok")])
+    stub_metrics(session, ["Invocations"])
+    assert run(session) == 0
+    out = capsys.readouterr().out
+    assert "not (yet) published: ConcurrentRequestsPerCopy, NoCapacityInvocationFailures" in out
+
+
+def test_a_realtime_endpoint_asleep_past_the_timeout_fails(capsys):
+    session = FakeSession()
+    stub_records(session, {"chat": CHAT})
+    stub_chat_state(session, copies=0, instances=0)
+    runtime = session.stub("sagemaker-runtime")
+    for _ in range(3):
+        runtime.add_client_error(
+            "invoke_endpoint_with_response_stream", "ValidationError", NO_CAPACITY, 400
+        )
+    assert (
+        smoke.main(["--timeout", "60", "--interval", "30"], session=session, clock=FakeClock()) == 1
+    )
+    assert "FAIL: the endpoint had no copy for 60 s (3 attempts)" in capsys.readouterr().out
+
+
+def test_wait_for_zero_waits_for_no_copy_and_no_instance(capsys):
+    session = FakeSession()
+    stub_records(session, {"chat": CHAT})
+    stub_chat_state(session, copies=1, instances=1)
+    stub_chat(session, refusals=0, events=[chunk_event("ok")])
+    stub_metrics(session, ["ConcurrentRequestsPerCopy", "NoCapacityInvocationFailures"])
+    stub_chat_state(session, copies=0, instances=1)  # copies gone, instance not yet released
+    stub_chat_state(session, copies=0, instances=0)
+    assert run(session, "--wait-for-zero") == 0
+    session.assert_no_pending_responses()
+    assert "back at 0 copies and 0 instances after 30 s" in capsys.readouterr().out
