@@ -14,8 +14,8 @@ execution (and job) instead of starting a second one; after a failed run, `--att
 anew. Bad flags stop it before anything starts.
 
 `--promote ENDPOINT` writes the result into `workbench.environments.<env>.endpoints.<ENDPOINT>`
-of cdk.json (the optimized model's S3 prefix and the job's recommended inference image), so the
-next `make deploy` serves it. `--promote ENDPOINT --entry FILE` promotes an endpoint entry a
+of cdk.json (the optimized model's S3 prefix and the job's recommended inference image) and
+enables that endpoint, so the next `make deploy` serves it. `--promote ENDPOINT --entry FILE` promotes an endpoint entry a
 notebook saved (`save_entry`) without starting anything.
 """
 
@@ -294,7 +294,7 @@ def promote(config: dict, env_name: str, endpoint: str, entry: Mapping[str, Any]
 
     `entry` is an endpoint entry (`{"instance_type", "model": {...}, "serving": {...}}`, see
     workbench_domain/endpoint_entry.py). The endpoint's other keys stay; its `instance_type`,
-    `model` and `serving` are replaced. The result must pass the app's own config loader, else
+    `model` and `serving` are replaced, and it is enabled. The result must pass the app's own config loader, else
     nothing is written and the error names the key.
     """
     if (
@@ -308,6 +308,8 @@ def promote(config: dict, env_name: str, endpoint: str, entry: Mapping[str, Any]
     updated = copy.deepcopy(config)
     environment = updated["context"][CONTEXT_KEY]["environments"][env_name]
     target = environment.setdefault("endpoints", {}).setdefault(endpoint, {})
+    # A promoted model is meant to be served: a disabled endpoint (the default `chat`) is enabled.
+    target["enabled"] = True
     target["instance_type"] = entry["instance_type"]
     target["model"] = {key: value for key, value in entry["model"].items() if value is not None}
     target["serving"] = copy.deepcopy(dict(entry["serving"]))

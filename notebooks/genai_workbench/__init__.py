@@ -143,7 +143,9 @@ from genai_workbench.realtime_inference import (
     ChatStream,
     EndpointAsleepError,
     chat,
+    component_copies,
     stream_chat,
+    wait_for_copies,
 )
 from workbench_domain import workflow_states
 from workbench_domain.optimization_request import OptimizationRequest
@@ -186,6 +188,7 @@ __all__ = [
     "benchmark_endpoint",
     "chat",
     "checked_event",
+    "component_copies",
     "cost_per_million_tokens",
     "deployment_document",
     "deployment_environment",
@@ -218,6 +221,7 @@ __all__ = [
     "upload_directory",
     "upload_draft_model",
     "wait_for_async_result",
+    "wait_for_copies",
     "wait_for_optimization",
     "watch_instance_count",
     "with_custom_draft_model",

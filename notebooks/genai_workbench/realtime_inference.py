@@ -180,3 +180,42 @@ def stream_chat(
         _attempts=woken.attempts,
         _now=now,
     )
+
+
+def component_copies(deployment: Deployment, endpoint_key: str) -> int:
+    """Copies of the realtime endpoint's inference component running now (0 while asleep)."""
+    info = deployment.realtime_endpoint(endpoint_key)
+    described = deployment.client("sagemaker").describe_inference_component(
+        InferenceComponentName=info.inference_component_name
+    )
+    return int((described.get("RuntimeConfig") or {}).get("CurrentCopyCount", 0))
+
+
+def wait_for_copies(
+    deployment: Deployment,
+    endpoint_key: str,
+    copies: int = 0,
+    *,
+    timeout_seconds: float = 3600,
+    poll_seconds: float = 60,
+    out: Printer = print,
+    now: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> float:
+    """Seconds until the component runs ``copies`` copies (by default: back at zero, after the
+    idle window and the alarm periods); TimeoutError after ``timeout_seconds``."""
+    started = now()
+    last = None
+    while True:
+        running = component_copies(deployment, endpoint_key)
+        waited = now() - started
+        if running != last:
+            out(f"[{endpoint_key}] {waited:5.0f} s  {running} copy(ies)")
+            last = running
+        if running == copies:
+            return waited
+        if waited >= timeout_seconds:
+            raise TimeoutError(
+                f"{endpoint_key} still runs {running} copy(ies) after {timeout_seconds:.0f} s"
+            )
+        sleep(poll_seconds)

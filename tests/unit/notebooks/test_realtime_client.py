@@ -188,3 +188,53 @@ def test_bad_messages_are_refused_before_any_call(deployment, runtime, messages,
 def test_chat_with_an_async_endpoint_says_what_to_use(deployment, runtime):
     with pytest.raises(wb.WorkbenchError, match="'p4d' is async"):
         wb.stream_chat(deployment, "p4d", USER)
+
+
+def describe_component(deployment, copies: int) -> tuple[dict, dict]:
+    chat = deployment.realtime_endpoint("chat")
+    arn = "arn:aws:sagemaker:eu-west-1:111122223333"
+    response = {
+        "InferenceComponentName": chat.inference_component_name,
+        "InferenceComponentArn": f"{arn}:inference-component/{chat.inference_component_name}",
+        "EndpointName": chat.endpoint_name,
+        "EndpointArn": f"{arn}:endpoint/{chat.endpoint_name}",
+        "CreationTime": "2026-01-01T00:00:00Z",
+        "LastModifiedTime": "2026-01-01T00:00:00Z",
+        "RuntimeConfig": {"DesiredCopyCount": copies, "CurrentCopyCount": copies},
+    }
+    return response, {"InferenceComponentName": chat.inference_component_name}
+
+
+def test_wait_for_copies_reports_changes_until_the_component_is_back_at_zero(deployment):
+    client = deployment.client("sagemaker")
+    stubber = Stubber(client)
+    for copies in (1, 1, 0):
+        stubber.add_response(
+            "describe_inference_component", *describe_component(deployment, copies)
+        )
+    stubber.activate()
+    clock, lines = Clock(), []
+    waited = wb.wait_for_copies(
+        deployment, "chat", poll_seconds=60, out=lines.append, now=clock.now, sleep=clock.sleep
+    )
+    assert waited == 120
+    assert lines == ["[chat]     0 s  1 copy(ies)", "[chat]   120 s  0 copy(ies)"]
+    stubber.assert_no_pending_responses()
+
+
+def test_wait_for_copies_gives_up_after_the_timeout(deployment):
+    stubber = Stubber(deployment.client("sagemaker"))
+    for _ in range(2):
+        stubber.add_response("describe_inference_component", *describe_component(deployment, 1))
+    stubber.activate()
+    clock = Clock()
+    with pytest.raises(TimeoutError, match="chat still runs 1 copy"):
+        wb.wait_for_copies(
+            deployment,
+            "chat",
+            timeout_seconds=60,
+            poll_seconds=60,
+            out=lambda _: None,
+            now=clock.now,
+            sleep=clock.sleep,
+        )

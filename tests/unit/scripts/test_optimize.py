@@ -186,6 +186,7 @@ def test_promote_writes_the_result_into_the_endpoint_entry(aws, config_path, cap
     # Written into dev's own settings only; prod and the shared defaults are untouched.
     assert set(written["environments"]["dev"]["endpoints"]["p4d"]) == {
         "max_capacity",
+        "enabled",
         "instance_type",
         "model",
         "serving",
@@ -433,12 +434,27 @@ def test_promote_replaces_model_and_instance_and_keeps_the_rest():
     after = updated["context"]["workbench"]["environments"]["dev"]["endpoints"]["p4d"]
     assert after == {
         **before,
+        "enabled": True,
         "instance_type": "ml.g5.12xlarge",
         "model": ENTRY["model"],
         "serving": ENTRY["serving"],
     }
     # the input is not modified
     assert original == project_config()
+
+
+def test_promoting_to_the_disabled_realtime_chat_endpoint_enables_it():
+    original = project_config()
+    updated = optimize.promote(original, "dev", "chat", ENTRY)
+    after = updated["context"]["workbench"]["environments"]["dev"]["endpoints"]["chat"]
+    assert after["enabled"] is True
+    assert after["model"] == ENTRY["model"]
+    config = optimize.load_config(updated["context"]["workbench"], "dev").endpoints["chat"]
+    assert (config.kind, config.enabled, config.instance_type) == (
+        "realtime",
+        True,
+        "ml.g5.12xlarge",
+    )
 
 
 def test_promote_refuses_what_the_endpoints_config_refuses():

@@ -127,7 +127,7 @@ def test_notebooks_asset_ships_the_notebooks_and_client_only(dev: SynthesizedApp
         f"genai_workbench/{p.name}"
         for p in (LIFECYCLE_DIR.parents[2] / "notebooks" / "genai_workbench").glob("*.py")
     }
-    assert len(expected) == 6 and len(client) >= 10 and expected | client <= names
+    assert len(expected) == 7 and len(client) >= 10 and expected | client <= names
     # The shared domain package, byte for byte what the app checked its settings with.
     domain = LIFECYCLE_DIR.parents[2] / "workbench_domain"
     for source in domain.glob("*.*"):
