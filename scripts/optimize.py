@@ -15,8 +15,8 @@ anew. Bad flags stop it before anything starts.
 
 `--promote ENDPOINT` writes the result into `workbench.environments.<env>.endpoints.<ENDPOINT>`
 of cdk.json (the optimized model's S3 prefix and the job's recommended inference image) and
-enables that endpoint, so the next `make deploy` serves it. `--promote ENDPOINT --entry FILE` promotes an endpoint entry a
-notebook saved (`save_entry`) without starting anything.
+enables that endpoint, so the next `make deploy` serves it. `--promote ENDPOINT --entry FILE`
+promotes an endpoint entry a notebook saved (`save_entry`) without starting anything.
 """
 
 from __future__ import annotations
@@ -294,8 +294,8 @@ def promote(config: dict, env_name: str, endpoint: str, entry: Mapping[str, Any]
 
     `entry` is an endpoint entry (`{"instance_type", "model": {...}, "serving": {...}}`, see
     workbench_domain/endpoint_entry.py). The endpoint's other keys stay; its `instance_type`,
-    `model` and `serving` are replaced, and it is enabled. The result must pass the app's own config loader, else
-    nothing is written and the error names the key.
+    `model` and `serving` are replaced, and it is enabled. The result must pass the app's own
+    config loader, else nothing is written and the error names the key.
     """
     if (
         not isinstance(entry.get("model"), Mapping)
