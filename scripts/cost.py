@@ -2,9 +2,11 @@
 """What the synthesized app costs: idle, active, fixed per month, and the same stack kept always on.
 
 Offline: reads the templates in cdk.out (run `make synth` first) and the dated price table
-scripts/prices_us_east_1.json. Endpoints idle at their scalable target's MinCapacity (0 after
-scale-to-zero) and run at most MaxCapacity instances; a notebook with a lifecycle configuration
-(the idle auto-stop) is stopped when idle, but its volume is billed all month.
+scripts/prices_us_east_1.json. Async endpoints idle at their scalable target's MinCapacity (0
+after scale-to-zero) and run at most MaxCapacity instances; realtime endpoints (inference
+components) idle at their variant's MinInstanceCount (0) and run at most MaxInstanceCount, but
+each deploy starts one copy, billed until the idle window passes; a notebook with a lifecycle
+configuration (the idle auto-stop) is stopped when idle, but its volume is billed all month.
 
     python scripts/cost.py [--assembly cdk.out] [--prices FILE] [--json | --markdown]
 """
@@ -135,13 +137,24 @@ def estimate(stacks: list[StackTemplate], prices: Prices) -> list[Line]:
                     if not instance_type:  # serverless variant: per use
                         continue
                     initial = int(variant.get("InitialInstanceCount", 1))
-                    minimum, maximum = scaling.get(logical_id, (initial, initial))
                     price, source = prices.hosting(instance_type)
-                    note = (
-                        f"{source}; scales {minimum}..{maximum}"
-                        if logical_id in scaling
-                        else f"{source}; NO scaling target: always {initial} instance(s)"
-                    )
+                    managed = variant.get("ManagedInstanceScaling") or {}
+                    if managed.get("Status") == "ENABLED":
+                        # Inference components: the instances follow the copies.
+                        minimum = int(managed.get("MinInstanceCount", initial))
+                        maximum = int(managed.get("MaxInstanceCount", initial))
+                        note = (
+                            f"{source}; realtime, instances {minimum}..{maximum} follow the "
+                            "inference component's copies; after a deploy one copy runs until "
+                            "the idle window passes"
+                        )
+                    else:
+                        minimum, maximum = scaling.get(logical_id, (initial, initial))
+                        note = (
+                            f"{source}; scales {minimum}..{maximum}"
+                            if logical_id in scaling
+                            else f"{source}; NO scaling target: always {initial} instance(s)"
+                        )
                     lines.append(
                         Line(
                             stack.name,

@@ -194,3 +194,51 @@ def test_invalid_cdk_json_prices_from_the_table_with_a_note(tmp_path, capsys, mo
     )
     assert code == 0 and json.loads(out.out)["idle_usd_per_hour"] == pytest.approx(P4D)
     assert "note: config workbench.environments.prod.endpoints.p4d.price_usd_per_hour" in out.err
+
+
+def realtime_stack():
+    """An inference-component endpoint: managed instance scaling 0..1, copies scaled 0..1."""
+    return {
+        "Resources": {
+            "Config": {
+                "Type": "AWS::SageMaker::EndpointConfig",
+                "Properties": {
+                    "ProductionVariants": [
+                        {
+                            "InstanceType": "ml.g5.12xlarge",
+                            "InitialInstanceCount": 1,
+                            "VariantName": "AllTraffic",
+                            "ManagedInstanceScaling": {
+                                "Status": "ENABLED",
+                                "MinInstanceCount": 0,
+                                "MaxInstanceCount": 1,
+                            },
+                        }
+                    ]
+                },
+            },
+            "Target": {
+                "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
+                "Properties": {
+                    "ServiceNamespace": "sagemaker",
+                    "MinCapacity": 0,
+                    "MaxCapacity": 1,
+                    "ResourceId": "inference-component/chat-ic",
+                },
+            },
+        }
+    }
+
+
+def test_a_realtime_endpoint_idles_at_zero_instances_and_says_a_deploy_starts_one_copy(
+    tmp_path, capsys
+):
+    templates = {**other_stacks(), "EndpointChat": realtime_stack()}
+    code, out = run(tmp_path, templates, "--json", capsys=capsys)
+    assert code == 0
+    data = json.loads(out.out)
+    (line,) = [x for x in data["resources"] if x["kind"] == "SageMaker::EndpointConfig"]
+    assert line["idle_usd_per_hour"] == 0
+    assert line["active_usd_per_hour"] == line["always_on_usd_per_hour"] > 0
+    assert "realtime, instances 0..1 follow the inference component's copies" in line["note"]
+    assert "one copy runs until the idle window passes" in line["note"]

@@ -224,6 +224,23 @@ def test_quota_below_max_capacity_fails_with_increase_command():
     assert "--quota-code L-P4D --desired-value 2 --region us-east-1" in check.fix
 
 
+def test_a_realtime_endpoint_needs_the_endpoint_usage_quota_of_its_instance_type():
+    chat = endpoint(
+        "ml.g5.12xlarge",
+        kind="realtime",
+        max_capacity=2,
+        serving={"engine": "vllm", "image_uri": IMAGE, "tensor_parallel_degree": 4},
+    )
+    session = FakeSession()
+    quota = {"QuotaName": "ml.g5.12xlarge for endpoint usage", "QuotaCode": "L-G5", "Value": 1.0}
+    session.stub("service-quotas").add_response(
+        "list_service_quotas", {"Quotas": [quota]}, {"ServiceCode": "sagemaker"}
+    )
+    [check] = preflight.check_quotas(session, settings({"chat": chat}), REGION)
+    assert check.status == "FAIL" and "= 1 < max capacity 2" in check.detail
+    assert "--quota-code L-G5 --desired-value 2" in check.fix
+
+
 def test_quota_missing_in_region_fails():
     session = FakeSession()
     session.stub("service-quotas").add_response("list_service_quotas", {"Quotas": []})
