@@ -32,6 +32,7 @@ MAIN_TYPES = {
     "AWS::SageMaker::Model": ("model", "#cfe2f3"),
     "AWS::SageMaker::EndpointConfig": ("endpoint config", "#cfe2f3"),
     "AWS::SageMaker::Endpoint": ("endpoint", "#9fc5e8"),
+    "AWS::SageMaker::InferenceComponent": ("inference component", "#9fc5e8"),
     "AWS::ApplicationAutoScaling::ScalableTarget": ("scaling 0..N", "#fff2cc"),
     "AWS::Lambda::Function": ("Lambda", "#fce5cd"),
     "AWS::StepFunctions::StateMachine": ("state machine", "#fce5cd"),
