@@ -113,6 +113,7 @@ class AsyncLlmEndpoint(Construct):
             ),
         )
         self.role = self.execution_role.role
+        self.execution_role.grant_encrypt()
         # Async inference reads each request from the input location and writes the response or
         # the error with this role.
         self.role.add_to_policy(

@@ -19,7 +19,8 @@ class EndpointExecutionRole(Construct):
 
     Reads the model's files (and any extra model data channel), uses the project key, pulls the
     serving image, writes the endpoint's logs and metrics. An async endpoint adds its own
-    prefixes and topics (`add_to_policy`, `objects_reasons`). No managed policy.
+    prefixes, topics and key use (`role.add_to_policy`, `objects_reasons`, `grant_encrypt`).
+    No managed policy.
     """
 
     def __init__(
@@ -44,9 +45,10 @@ class EndpointExecutionRole(Construct):
         for source in artifacts:
             for statement in source.read_statements():
                 self.role.add_to_policy(statement)
-        # Decrypt: the model (and an async endpoint's inputs); GenerateDataKey*: S3 outputs and
-        # SNS messages under the project key (SNS asks for the GenerateDataKey* family).
-        key.grant(self.role, "kms:Decrypt", "kms:GenerateDataKey*")
+        # Decrypt: the model's files (SSE-KMS) and an async endpoint's inputs. An endpoint that
+        # writes under the key (async outputs, SNS messages) adds `grant_encrypt`.
+        self.key = key
+        key.grant(self.role, "kms:Decrypt")
         image.grant_pull(self, self.role)
         log_groups = stack.format_arn(
             service="logs",
@@ -89,10 +91,6 @@ class EndpointExecutionRole(Construct):
         acknowledge(
             self.role,
             {
-                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": (
-                    "SNS and S3 ask for the GenerateDataKey family to encrypt messages and "
-                    "objects with the project key; the statement names that one key."
-                ),
                 "NIST.800.53.R5-IAMNoInlinePolicy": (
                     "The role's statements are scoped to this endpoint's model, prefixes, "
                     "topics, key and image repository; CDK writes them as the role's inline "
@@ -101,6 +99,19 @@ class EndpointExecutionRole(Construct):
                 "AwsSolutions-IAM5[Resource::*]": (
                     "ecr:GetAuthorizationToken has no resource-level permissions, and "
                     "cloudwatch:PutMetricData is limited by a namespace condition instead."
+                ),
+            },
+        )
+
+    def grant_encrypt(self) -> None:
+        """Lets the role write under the project key (S3 outputs, SNS messages)."""
+        self.key.grant(self.role, "kms:GenerateDataKey*")
+        acknowledge(
+            self.role,
+            {
+                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": (
+                    "SNS and S3 ask for the GenerateDataKey family to encrypt messages and "
+                    "objects with the project key; the statement names that one key."
                 ),
             },
         )
