@@ -26,11 +26,15 @@ from collections.abc import Callable
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
-from constructs_lib.endpoint_scaling import SCALING_SERVICE_LINKED_ROLE, EndpointScaling
+from constructs_lib.endpoint_scaling import (
+    EndpointScaling,
+    idle_alarm,
+    scale_to_zero_target,
+    set_exactly,
+    wake_alarm,
+)
 
 COPY_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 
@@ -56,28 +60,11 @@ class ScaleToZeroCopies(Construct):
         metric: Callable[..., cloudwatch.Metric],
     ) -> None:
         super().__init__(scope, id_)
-        self.scalable_target = appscaling.ScalableTarget(
+        self.scalable_target = scale_to_zero_target(
             self,
-            "ScalableTarget",
-            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
             resource_id=f"inference-component/{component_name}",
-            scalable_dimension=COPY_DIMENSION,
-            min_capacity=0,
+            dimension=COPY_DIMENSION,
             max_capacity=max_copies,
-            # The same service-linked role as for variants: its policy
-            # (AWSApplicationAutoscalingSageMakerEndpointPolicy) has
-            # sagemaker:UpdateInferenceComponentRuntimeConfig.
-            role=iam.Role.from_role_arn(
-                self,
-                "AutoScalingRole",
-                cdk.Stack.of(self).format_arn(
-                    service="iam",
-                    region="",
-                    resource="role",
-                    resource_name=SCALING_SERVICE_LINKED_ROLE,
-                ),
-                mutable=False,
-            ),
         )
         # The component is named by a string (CloudFormation returns no name attribute of an
         # inference component): registration must wait for it explicitly.
@@ -92,42 +79,24 @@ class ScaleToZeroCopies(Construct):
             disable_scale_in=not scaling.target_tracking_scale_in,
         )
 
-        self.wake_policy = appscaling.StepScalingAction(
+        self.wake_alarm = wake_alarm(
+            self,
+            metric=metric(
+                "NoCapacityInvocationFailures", statistic="Sum", period=scaling.wake_period_seconds
+            ),
+            scaling=scaling,
+            description="A request was refused for lack of a copy: start one",
+        )
+        self.wake_policy = set_exactly(
             self,
             "WakeFromZero",
-            scaling_target=self.scalable_target,
-            adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
-            metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
-            cooldown=cdk.Duration.seconds(scaling.wake_period_seconds),
-        )
-        self.wake_policy.add_adjustment(adjustment=1, lower_bound=0)
-        refused = metric(
-            "NoCapacityInvocationFailures", statistic="Sum", period=scaling.wake_period_seconds
-        )
-        self.wake_alarm = cloudwatch.Alarm(
-            self,
-            "WakeAlarm",
-            alarm_description="A request was refused for lack of a copy: start one",
-            metric=refused,
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=scaling.wake_evaluation_periods,
-            datapoints_to_alarm=scaling.wake_evaluation_periods,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        self.wake_alarm.add_alarm_action(
-            cloudwatch_actions.ApplicationScalingAction(self.wake_policy)
+            target=self.scalable_target,
+            capacity=1,
+            alarm=self.wake_alarm,
+            aggregation=appscaling.MetricAggregationType.MAXIMUM,
+            cooldown_seconds=scaling.wake_period_seconds,
         )
 
-        self.zero_policy = appscaling.StepScalingAction(
-            self,
-            "ScaleToZero",
-            scaling_target=self.scalable_target,
-            adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
-            metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
-            cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
-        )
-        self.zero_policy.add_adjustment(adjustment=0, upper_bound=0)
         idle_minutes = scaling.idle_minutes_before_zero
         self.activity = cloudwatch.MathExpression(
             expression="FILL(inflight, 0) + FILL(refused, 0)",
@@ -138,20 +107,21 @@ class ScaleToZeroCopies(Construct):
             label="Requests in flight or refused",
             period=cdk.Duration.minutes(1),
         )
-        self.idle_alarm = cloudwatch.Alarm(
+        self.idle_alarm = idle_alarm(
             self,
-            "IdleAlarm",
-            alarm_description=f"No request in flight or refused for {idle_minutes} minutes: "
-            "scale the copies to zero",
             metric=self.activity,
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluation_periods=idle_minutes,
-            datapoints_to_alarm=idle_minutes,
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            scaling=scaling,
+            description=f"No request in flight or refused for {idle_minutes} minutes: "
+            "scale the copies to zero",
         )
-        self.idle_alarm.add_alarm_action(
-            cloudwatch_actions.ApplicationScalingAction(self.zero_policy)
+        self.zero_policy = set_exactly(
+            self,
+            "ScaleToZero",
+            target=self.scalable_target,
+            capacity=0,
+            alarm=self.idle_alarm,
+            aggregation=appscaling.MetricAggregationType.MAXIMUM,
+            cooldown_seconds=scaling.scale_in_cooldown_seconds,
         )
         for alarm in (self.wake_alarm, self.idle_alarm):
             alarm.node.add_dependency(component)

@@ -34,6 +34,109 @@ class EndpointScaling:
     target_tracking_scale_in: bool = False
 
 
+def scale_to_zero_target(
+    scope: Construct, *, resource_id: str, dimension: str, max_capacity: int
+) -> appscaling.ScalableTarget:
+    """A SageMaker scalable target from 0 to `max_capacity`, in `scope`."""
+    return appscaling.ScalableTarget(
+        scope,
+        "ScalableTarget",
+        service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
+        resource_id=resource_id,
+        scalable_dimension=dimension,
+        min_capacity=0,
+        max_capacity=max_capacity,
+        # Application Auto Scaling's service-linked role for SageMaker (created on first use
+        # when its ARN is given; its policy, AWSApplicationAutoscalingSageMakerEndpointPolicy,
+        # covers variants and inference components); CDK's default would be a role with no
+        # permissions.
+        role=iam.Role.from_role_arn(
+            scope,
+            "AutoScalingRole",
+            cdk.Stack.of(scope).format_arn(
+                service="iam",
+                region="",
+                resource="role",
+                resource_name=SCALING_SERVICE_LINKED_ROLE,
+            ),
+            mutable=False,
+        ),
+    )
+
+
+def set_exactly(
+    scope: Construct,
+    id_: str,
+    *,
+    target: appscaling.ScalableTarget,
+    capacity: int,
+    alarm: cloudwatch.Alarm,
+    aggregation: appscaling.MetricAggregationType,
+    cooldown_seconds: int,
+) -> appscaling.StepScalingAction:
+    """A single-step policy, in `scope`, that sets `target` to exactly `capacity` while `alarm`
+    is in ALARM. One step, so StepScalingAction and a hand-made alarm (scale_on_metric needs at
+    least two intervals); ExactCapacity, so CloudWatch repeating the action every minute while
+    the alarm stays in ALARM changes nothing."""
+    policy = appscaling.StepScalingAction(
+        scope,
+        id_,
+        scaling_target=target,
+        adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
+        metric_aggregation_type=aggregation,
+        cooldown=cdk.Duration.seconds(cooldown_seconds),
+    )
+    # A capacity above 0 answers an alarm that breaches above its threshold (`wake_alarm`),
+    # 0 one that breaches below it (`idle_alarm`).
+    if capacity > 0:
+        policy.add_adjustment(adjustment=capacity, lower_bound=0)
+    else:
+        policy.add_adjustment(adjustment=capacity, upper_bound=0)
+    alarm.add_alarm_action(cloudwatch_actions.ApplicationScalingAction(policy))
+    return policy
+
+
+def wake_alarm(
+    scope: Construct, *, metric: cloudwatch.IMetric, scaling: EndpointScaling, description: str
+) -> cloudwatch.Alarm:
+    """In ALARM once `metric` >= 1 for the wake periods (a missing datapoint is no request)."""
+    return cloudwatch.Alarm(
+        scope,
+        "WakeAlarm",
+        alarm_description=description,
+        metric=metric,
+        threshold=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluation_periods=scaling.wake_evaluation_periods,
+        datapoints_to_alarm=scaling.wake_evaluation_periods,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+
+
+def idle_alarm(
+    scope: Construct, *, metric: cloudwatch.IMetric, scaling: EndpointScaling, description: str
+) -> cloudwatch.Alarm:
+    """In ALARM once `metric` < 1 for `idle_minutes_before_zero` one-minute periods.
+
+    Missing data counts as idle: work in progress always reports, so a silent metric means no
+    work. Were it "not breaching", an idle instance whose metric stops reporting would never
+    scale in and bill $7-38 per hour until someone noticed; at zero, repeating "set 0" is
+    harmless.
+    """
+    minutes = scaling.idle_minutes_before_zero
+    return cloudwatch.Alarm(
+        scope,
+        "IdleAlarm",
+        alarm_description=description,
+        metric=metric,
+        threshold=1,
+        comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluation_periods=minutes,
+        datapoints_to_alarm=minutes,
+        treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+    )
+
+
 class ScaleToZeroScaling(Construct):
     """Owns the scalable target (min 0), the target-tracking policy on the backlog per instance,
     the wake-from-zero step policy and its alarm, and the scale-to-zero policy and its alarm
@@ -52,27 +155,11 @@ class ScaleToZeroScaling(Construct):
         metric: Callable[..., cloudwatch.Metric],
     ) -> None:
         super().__init__(scope, id_)
-        self.scalable_target = appscaling.ScalableTarget(
+        self.scalable_target = scale_to_zero_target(
             self,
-            "ScalableTarget",
-            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
             resource_id=f"endpoint/{endpoint_name}/variant/{variant_name}",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-            min_capacity=0,
+            dimension="sagemaker:variant:DesiredInstanceCount",
             max_capacity=max_capacity,
-            # Application Auto Scaling's service-linked role for SageMaker variants (created on
-            # first use when its ARN is given); CDK's default would be a role with no permissions.
-            role=iam.Role.from_role_arn(
-                self,
-                "AutoScalingRole",
-                cdk.Stack.of(self).format_arn(
-                    service="iam",
-                    region="",
-                    resource="role",
-                    resource_name=SCALING_SERVICE_LINKED_ROLE,
-                ),
-                mutable=False,
-            ),
         )
         # Registration needs an InService endpoint: the ResourceId's GetAtt of the endpoint name
         # orders the target after the endpoint (an explicit DependsOn would repeat it, W3005).
@@ -86,59 +173,37 @@ class ScaleToZeroScaling(Construct):
             disable_scale_in=not scaling.target_tracking_scale_in,
         )
 
-        # Wake from zero: one step, so StepScalingAction + a hand-made alarm (scale_on_metric
-        # needs at least two intervals).
-        self.wake_policy = appscaling.StepScalingAction(
+        # Wake from zero: requests wait and no instance runs.
+        self.wake_alarm = wake_alarm(
+            self,
+            metric=metric("HasBacklogWithoutCapacity", period=scaling.wake_period_seconds),
+            scaling=scaling,
+            description="Requests wait and no instance runs: start one",
+        )
+        self.wake_policy = set_exactly(
             self,
             "WakeFromZero",
-            scaling_target=self.scalable_target,
-            adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
-            metric_aggregation_type=appscaling.MetricAggregationType.AVERAGE,
-            cooldown=cdk.Duration.seconds(scaling.wake_period_seconds),
-        )
-        self.wake_policy.add_adjustment(adjustment=1, lower_bound=0)
-        self.wake_alarm = cloudwatch.Alarm(
-            self,
-            "WakeAlarm",
-            alarm_description="Requests wait and no instance runs: start one",
-            metric=metric("HasBacklogWithoutCapacity", period=scaling.wake_period_seconds),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=scaling.wake_evaluation_periods,
-            datapoints_to_alarm=scaling.wake_evaluation_periods,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        self.wake_alarm.add_alarm_action(
-            cloudwatch_actions.ApplicationScalingAction(self.wake_policy)
+            target=self.scalable_target,
+            capacity=1,
+            alarm=self.wake_alarm,
+            aggregation=appscaling.MetricAggregationType.AVERAGE,
+            cooldown_seconds=scaling.wake_period_seconds,
         )
 
         # Scale to zero once nothing has been queued or in flight for the idle window.
-        self.zero_policy = appscaling.StepScalingAction(
+        idle_minutes = scaling.idle_minutes_before_zero
+        self.idle_alarm = idle_alarm(
+            self,
+            metric=metric("ApproximateBacklogSize", statistic="Maximum"),
+            scaling=scaling,
+            description=f"No request queued or in flight for {idle_minutes} minutes: scale to zero",
+        )
+        self.zero_policy = set_exactly(
             self,
             "ScaleToZero",
-            scaling_target=self.scalable_target,
-            adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
-            metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
-            cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
-        )
-        self.zero_policy.add_adjustment(adjustment=0, upper_bound=0)
-        idle_minutes = scaling.idle_minutes_before_zero
-        self.idle_alarm = cloudwatch.Alarm(
-            self,
-            "IdleAlarm",
-            alarm_description=f"No request queued or in flight for {idle_minutes} minutes: "
-            "scale to zero",
-            metric=metric("ApproximateBacklogSize", statistic="Maximum"),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluation_periods=idle_minutes,
-            datapoints_to_alarm=idle_minutes,
-            # Missing data counts as idle: a queued or in-flight request always reports a
-            # backlog >= 1, so a silent metric means no work. Were it "not breaching", an idle
-            # instance whose backlog metric stops reporting would never scale in and bill
-            # $15-38 per hour until someone noticed; at zero, repeating "set 0" is harmless.
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-        )
-        self.idle_alarm.add_alarm_action(
-            cloudwatch_actions.ApplicationScalingAction(self.zero_policy)
+            target=self.scalable_target,
+            capacity=0,
+            alarm=self.idle_alarm,
+            aggregation=appscaling.MetricAggregationType.MAXIMUM,
+            cooldown_seconds=scaling.scale_in_cooldown_seconds,
         )

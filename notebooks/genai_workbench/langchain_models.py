@@ -27,7 +27,11 @@ from genai_workbench.async_inference import (
 )
 from genai_workbench.common import Printer, WorkbenchError
 from genai_workbench.deployment import Deployment
-from genai_workbench.realtime_inference import WAKE_RETRY_SECONDS, WAKE_TIMEOUT_SECONDS
+from genai_workbench.realtime_inference import (
+    WAKE_RETRY_SECONDS,
+    WAKE_TIMEOUT_SECONDS,
+    call_waking,
+)
 from workbench_domain import realtime_inference as rt
 from workbench_domain.errors import ValidationError
 
@@ -54,6 +58,7 @@ class WakingRuntime:
         self,
         client: Any,
         *,
+        endpoint_key: str,
         timeout: float = WAKE_TIMEOUT_SECONDS,
         interval: float = WAKE_RETRY_SECONDS,
         out: Printer = print,
@@ -61,20 +66,18 @@ class WakingRuntime:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
-        self._timeout, self._interval = timeout, interval
+        self._key, self._timeout, self._interval = endpoint_key, timeout, interval
         self._out, self._now, self._sleep = out, now, sleep
 
     def _waking(self, call: Callable[[], Any]) -> Any:
-        def report(waited: float, left: float) -> None:
-            self._out(f"no copy running yet: waking it, waited {waited:.0f} s, {left:.0f} s left")
-
-        return rt.call_waking(
+        return call_waking(
             call,
+            endpoint_key=self._key,
             timeout=self._timeout,
             interval=self._interval,
+            out=self._out,
             now=self._now,
             sleep=self._sleep,
-            on_wait=report,
         ).result
 
     def invoke_endpoint(self, **request: Any) -> Any:
@@ -149,6 +152,7 @@ def chat_model(
         region_name=deployment.region,
         client=WakingRuntime(
             deployment.client("sagemaker-runtime"),
+            endpoint_key=endpoint_key,
             timeout=timeout,
             interval=interval,
             out=out,

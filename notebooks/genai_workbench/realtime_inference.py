@@ -76,14 +76,27 @@ class ChatStream:
         )
 
 
-def _countdown(out: Printer, key: str) -> Callable[[float, float], None]:
-    def report(waited: float, left: float) -> None:
+def call_waking(
+    call: Callable[[], Any],
+    *,
+    endpoint_key: str,
+    timeout: float,
+    interval: float,
+    out: Printer,
+    now: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> rt.Woken[Any]:
+    """``call()`` retried with a countdown while the endpoint has no copy."""
+
+    def countdown(waited: float, left: float) -> None:
         out(
-            f"[{key}] no copy running yet (scaled to zero): waking it, waited {waited:.0f} s, "
-            f"giving up in {left:.0f} s"
+            f"[{endpoint_key}] no copy running yet (scaled to zero): waking it, waited "
+            f"{waited:.0f} s, giving up in {left:.0f} s"
         )
 
-    return report
+    return rt.call_waking(
+        call, timeout=timeout, interval=interval, now=now, sleep=sleep, on_wait=countdown
+    )
 
 
 def _request(
@@ -124,13 +137,14 @@ def chat(
     _, request = _request(deployment, endpoint_key, messages, max_tokens, temperature, False)
     runtime = deployment.client("sagemaker-runtime")
     started = now()
-    woken = rt.call_waking(
+    woken = call_waking(
         lambda: runtime.invoke_endpoint(Accept="application/json", **request),
+        endpoint_key=endpoint_key,
         timeout=timeout,
         interval=interval,
+        out=out,
         now=now,
         sleep=sleep,
-        on_wait=_countdown(out, endpoint_key),
     )
     text = rt.answer_text(woken.result["Body"].read())
     end = now()
@@ -163,13 +177,14 @@ def stream_chat(
     _, request = _request(deployment, endpoint_key, messages, max_tokens, temperature, True)
     runtime = deployment.client("sagemaker-runtime")
     started = now()
-    woken = rt.call_waking(
+    woken = call_waking(
         lambda: runtime.invoke_endpoint_with_response_stream(**request),
+        endpoint_key=endpoint_key,
         timeout=timeout,
         interval=interval,
+        out=out,
         now=now,
         sleep=sleep,
-        on_wait=_countdown(out, endpoint_key),
     )
     return ChatStream(
         endpoint_key=endpoint_key,

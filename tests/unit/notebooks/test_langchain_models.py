@@ -15,6 +15,7 @@ from packaging.requirements import Requirement
 
 from tests.unit.notebooks.conftest import NOTEBOOKS_DIR, REPO, _load
 from tests.unit.notebooks.conftest import workbench as wb
+from tests.unit.scripts.helpers import FakeClock
 
 lc = _load(
     "genai_workbench.langchain_models", NOTEBOOKS_DIR / "genai_workbench" / "langchain_models.py"
@@ -22,17 +23,6 @@ lc = _load(
 NO_CAPACITY = (
     "Inference Component has no capacity to process this request. ApproximateBacklogSize: 0"
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 @pytest.fixture
@@ -68,7 +58,7 @@ def test_the_chat_model_waits_for_a_copy_and_returns_the_answer(deployment, runt
         {"Body": StreamingBody(io.BytesIO(answer.encode()), len(answer))},
         request(deployment, messages=messages, max_tokens=64),
     )
-    clock, lines = Clock(), []
+    clock, lines = FakeClock(), []
     model = lc.chat_model(
         deployment,
         "chat",
@@ -80,7 +70,9 @@ def test_the_chat_model_waits_for_a_copy_and_returns_the_answer(deployment, runt
     )
     reply = model.invoke([("system", "Be brief."), ("human", "What does AWQ store?")])
     assert reply.content == "Four bits per weight."
-    assert lines == ["no copy running yet: waking it, waited 0 s, 1200 s left"]
+    assert lines == [
+        "[chat] no copy running yet (scaled to zero): waking it, waited 0 s, giving up in 1200 s"
+    ]
     assert clock.t == 20
 
 

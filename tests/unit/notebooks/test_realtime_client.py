@@ -11,23 +11,13 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from tests.unit.notebooks.conftest import workbench as wb
+from tests.unit.scripts.helpers import FakeClock
 from workbench_domain import realtime_inference as rt
 
 USER = [{"role": "user", "content": "What is AWQ?"}]
 NO_CAPACITY = (
     "Inference Component has no capacity to process this request. ApproximateBacklogSize: 0"
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 @pytest.fixture
@@ -65,7 +55,7 @@ def test_chat_waits_for_a_sleeping_endpoint_and_returns_the_answer(deployment, r
         {"Body": StreamingBody(io.BytesIO(answer.encode()), len(answer))},
         expected(deployment, body, Accept="application/json"),
     )
-    clock, lines = Clock(), []
+    clock, lines = FakeClock(), []
     result = wb.chat(
         deployment,
         "chat",
@@ -101,7 +91,7 @@ def part(text: str) -> dict:
     return {"PayloadPart": {"Bytes": json.dumps(chunk).encode() + b"\n"}}
 
 
-class TickingClock(Clock):
+class TickingClock(FakeClock):
     """Each reading of the clock takes 0.5 s (so the first token arrives after a while)."""
 
     def now(self) -> float:
@@ -158,7 +148,7 @@ def test_a_malformed_chunk_stops_the_stream_with_its_text(deployment, runtime):
 def test_a_sleeping_endpoint_past_the_timeout_is_an_error_saying_so(deployment, runtime):
     _, stubber = runtime
     refuse(stubber, "invoke_endpoint", 3)
-    clock = Clock()
+    clock = FakeClock()
     with pytest.raises(wb.EndpointAsleepError, match="no copy for 60 s"):
         wb.chat(
             deployment,
@@ -213,7 +203,7 @@ def test_wait_for_copies_reports_changes_until_the_component_is_back_at_zero(dep
             "describe_inference_component", *describe_component(deployment, copies)
         )
     stubber.activate()
-    clock, lines = Clock(), []
+    clock, lines = FakeClock(), []
     waited = wb.wait_for_copies(
         deployment, "chat", poll_seconds=60, out=lines.append, now=clock.now, sleep=clock.sleep
     )
@@ -227,7 +217,7 @@ def test_wait_for_copies_gives_up_after_the_timeout(deployment):
     for _ in range(2):
         stubber.add_response("describe_inference_component", *describe_component(deployment, 1))
     stubber.activate()
-    clock = Clock()
+    clock = FakeClock()
     with pytest.raises(TimeoutError, match="chat still runs 1 copy"):
         wb.wait_for_copies(
             deployment,

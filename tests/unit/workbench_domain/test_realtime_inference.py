@@ -7,6 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.unit.scripts.helpers import FakeClock
 from workbench_domain import realtime_inference as rt
 from workbench_domain.errors import ValidationError
 
@@ -96,19 +97,8 @@ def test_only_the_no_capacity_validation_error_counts_as_asleep():
     assert not rt.is_no_capacity(RuntimeError("no capacity"))
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
-
-
 def test_call_waking_retries_until_a_copy_answers():
-    clock, answers, waits = Clock(), [refused(), refused(), "answer"], []
+    clock, answers, waits = FakeClock(), [refused(), refused(), "answer"], []
 
     def call():
         answer = answers.pop(0)
@@ -129,7 +119,7 @@ def test_call_waking_retries_until_a_copy_answers():
 
 
 def test_call_waking_gives_up_after_the_timeout():
-    clock = Clock()
+    clock = FakeClock()
 
     def call():
         raise refused()
@@ -139,7 +129,7 @@ def test_call_waking_gives_up_after_the_timeout():
 
 
 def test_call_waking_raises_any_other_error_at_once():
-    clock = Clock()
+    clock = FakeClock()
 
     def call():
         raise refused("Received client error (400) from primary", code="ModelError")
