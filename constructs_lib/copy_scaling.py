@@ -30,10 +30,9 @@ from constructs import Construct, IConstruct
 
 from constructs_lib.endpoint_scaling import (
     EndpointScaling,
-    idle_alarm,
     scale_to_zero_target,
-    set_exactly,
-    wake_alarm,
+    wake_from_zero,
+    zero_when_idle,
 )
 
 COPY_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
@@ -79,25 +78,16 @@ class ScaleToZeroCopies(Construct):
             disable_scale_in=not scaling.target_tracking_scale_in,
         )
 
-        self.wake_alarm = wake_alarm(
+        self.wake_alarm, self.wake_policy = wake_from_zero(
             self,
+            target=self.scalable_target,
             metric=metric(
                 "NoCapacityInvocationFailures", statistic="Sum", period=scaling.wake_period_seconds
             ),
             scaling=scaling,
+            aggregation=appscaling.MetricAggregationType.MAXIMUM,
             description="A request was refused for lack of a copy: start one",
         )
-        self.wake_policy = set_exactly(
-            self,
-            "WakeFromZero",
-            target=self.scalable_target,
-            capacity=1,
-            alarm=self.wake_alarm,
-            aggregation=appscaling.MetricAggregationType.MAXIMUM,
-            cooldown_seconds=scaling.wake_period_seconds,
-        )
-
-        idle_minutes = scaling.idle_minutes_before_zero
         self.activity = cloudwatch.MathExpression(
             expression="FILL(inflight, 0) + FILL(refused, 0)",
             using_metrics={
@@ -107,21 +97,13 @@ class ScaleToZeroCopies(Construct):
             label="Requests in flight or refused",
             period=cdk.Duration.minutes(1),
         )
-        self.idle_alarm = idle_alarm(
+        self.idle_alarm, self.zero_policy = zero_when_idle(
             self,
+            target=self.scalable_target,
             metric=self.activity,
             scaling=scaling,
-            description=f"No request in flight or refused for {idle_minutes} minutes: "
-            "scale the copies to zero",
-        )
-        self.zero_policy = set_exactly(
-            self,
-            "ScaleToZero",
-            target=self.scalable_target,
-            capacity=0,
-            alarm=self.idle_alarm,
-            aggregation=appscaling.MetricAggregationType.MAXIMUM,
-            cooldown_seconds=scaling.scale_in_cooldown_seconds,
+            description=f"No request in flight or refused for {scaling.idle_minutes_before_zero} "
+            "minutes: scale the copies to zero",
         )
         for alarm in (self.wake_alarm, self.idle_alarm):
             alarm.node.add_dependency(component)

@@ -137,6 +137,51 @@ def idle_alarm(
     )
 
 
+def wake_from_zero(
+    scope: Construct,
+    *,
+    target: appscaling.ScalableTarget,
+    metric: cloudwatch.IMetric,
+    scaling: EndpointScaling,
+    aggregation: appscaling.MetricAggregationType,
+    description: str,
+) -> tuple[cloudwatch.Alarm, appscaling.StepScalingAction]:
+    """The wake alarm on `metric` and the policy that sets exactly 1 while it is in ALARM."""
+    alarm = wake_alarm(scope, metric=metric, scaling=scaling, description=description)
+    policy = set_exactly(
+        scope,
+        "WakeFromZero",
+        target=target,
+        capacity=1,
+        alarm=alarm,
+        aggregation=aggregation,
+        cooldown_seconds=scaling.wake_period_seconds,
+    )
+    return alarm, policy
+
+
+def zero_when_idle(
+    scope: Construct,
+    *,
+    target: appscaling.ScalableTarget,
+    metric: cloudwatch.IMetric,
+    scaling: EndpointScaling,
+    description: str,
+) -> tuple[cloudwatch.Alarm, appscaling.StepScalingAction]:
+    """The idle alarm on `metric` and the policy that sets exactly 0 while it is in ALARM."""
+    alarm = idle_alarm(scope, metric=metric, scaling=scaling, description=description)
+    policy = set_exactly(
+        scope,
+        "ScaleToZero",
+        target=target,
+        capacity=0,
+        alarm=alarm,
+        aggregation=appscaling.MetricAggregationType.MAXIMUM,
+        cooldown_seconds=scaling.scale_in_cooldown_seconds,
+    )
+    return alarm, policy
+
+
 class ScaleToZeroScaling(Construct):
     """Owns the scalable target (min 0), the target-tracking policy on the backlog per instance,
     the wake-from-zero step policy and its alarm, and the scale-to-zero policy and its alarm
@@ -174,36 +219,20 @@ class ScaleToZeroScaling(Construct):
         )
 
         # Wake from zero: requests wait and no instance runs.
-        self.wake_alarm = wake_alarm(
+        self.wake_alarm, self.wake_policy = wake_from_zero(
             self,
+            target=self.scalable_target,
             metric=metric("HasBacklogWithoutCapacity", period=scaling.wake_period_seconds),
             scaling=scaling,
+            aggregation=appscaling.MetricAggregationType.AVERAGE,
             description="Requests wait and no instance runs: start one",
         )
-        self.wake_policy = set_exactly(
-            self,
-            "WakeFromZero",
-            target=self.scalable_target,
-            capacity=1,
-            alarm=self.wake_alarm,
-            aggregation=appscaling.MetricAggregationType.AVERAGE,
-            cooldown_seconds=scaling.wake_period_seconds,
-        )
-
         # Scale to zero once nothing has been queued or in flight for the idle window.
-        idle_minutes = scaling.idle_minutes_before_zero
-        self.idle_alarm = idle_alarm(
+        self.idle_alarm, self.zero_policy = zero_when_idle(
             self,
+            target=self.scalable_target,
             metric=metric("ApproximateBacklogSize", statistic="Maximum"),
             scaling=scaling,
-            description=f"No request queued or in flight for {idle_minutes} minutes: scale to zero",
-        )
-        self.zero_policy = set_exactly(
-            self,
-            "ScaleToZero",
-            target=self.scalable_target,
-            capacity=0,
-            alarm=self.idle_alarm,
-            aggregation=appscaling.MetricAggregationType.MAXIMUM,
-            cooldown_seconds=scaling.scale_in_cooldown_seconds,
+            description=f"No request queued or in flight for {scaling.idle_minutes_before_zero} "
+            "minutes: scale to zero",
         )
