@@ -194,6 +194,7 @@ class AsyncLlmEndpoint(Construct):
             max_capacity=max_capacity,
             scaling=scaling,
             metric=self.metric,
+            error_topic=self.error_topic,
         )
         self.wake_policy = self.scaling.wake_policy
         self.zero_policy = self.scaling.zero_policy

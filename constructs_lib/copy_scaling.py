@@ -26,10 +26,12 @@ from collections.abc import Callable
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
 from constructs_lib.endpoint_scaling import (
     EndpointScaling,
+    runaway_guard,
     scale_to_zero_target,
     wake_from_zero,
     zero_when_idle,
@@ -54,9 +56,12 @@ class ScaleToZeroCopies(Construct):
         *,
         component_name: str,
         component: IConstruct,
+        endpoint_name: str,
+        variant_name: str,
         max_copies: int,
         scaling: EndpointScaling,
         metric: Callable[..., cloudwatch.Metric],
+        error_topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, id_)
         self.scalable_target = scale_to_zero_target(
@@ -105,5 +110,16 @@ class ScaleToZeroCopies(Construct):
             description=f"No request in flight or refused for {scaling.idle_minutes_before_zero} "
             "minutes: scale the copies to zero",
         )
-        for alarm in (self.wake_alarm, self.idle_alarm):
+        # Copies follow the policies and instances follow the copies: instances running
+        # without work mean the copies were not scaled in.
+        self.runaway_alarm = runaway_guard(
+            self,
+            target=self.scalable_target,
+            endpoint_name=endpoint_name,
+            variant_name=variant_name,
+            work=self.activity,
+            scaling=scaling,
+            topic=error_topic,
+        )
+        for alarm in (self.wake_alarm, self.idle_alarm, self.runaway_alarm):
             alarm.node.add_dependency(component)

@@ -10,6 +10,7 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 SCALING_SERVICE_LINKED_ROLE = (
@@ -32,6 +33,10 @@ class EndpointScaling:
     wake_period_seconds: int = 60
     wake_evaluation_periods: int = 1
     target_tracking_scale_in: bool = False
+    # Runaway guard: instances still running this long after the idle window without any work
+    # (scale-in did not happen) notify the error topic, and with action "zero" set 0 again.
+    runaway_margin_minutes: int = 30
+    runaway_action: str = "notify"
 
 
 def scale_to_zero_target(
@@ -73,6 +78,7 @@ def set_exactly(
     alarm: cloudwatch.Alarm,
     aggregation: appscaling.MetricAggregationType,
     cooldown_seconds: int,
+    breaches_above: bool,
 ) -> appscaling.StepScalingAction:
     """A single-step policy, in `scope`, that sets `target` to exactly `capacity` while `alarm`
     is in ALARM. One step, so StepScalingAction and a hand-made alarm (scale_on_metric needs at
@@ -86,9 +92,9 @@ def set_exactly(
         metric_aggregation_type=aggregation,
         cooldown=cdk.Duration.seconds(cooldown_seconds),
     )
-    # A capacity above 0 answers an alarm that breaches above its threshold (`wake_alarm`),
-    # 0 one that breaches below it (`idle_alarm`).
-    if capacity > 0:
+    # The step starts at the threshold: above it for an alarm that breaches above (wake,
+    # runaway), below it for one that breaches below (idle).
+    if breaches_above:
         policy.add_adjustment(adjustment=capacity, lower_bound=0)
     else:
         policy.add_adjustment(adjustment=capacity, upper_bound=0)
@@ -156,6 +162,7 @@ def wake_from_zero(
         alarm=alarm,
         aggregation=aggregation,
         cooldown_seconds=scaling.wake_period_seconds,
+        breaches_above=True,
     )
     return alarm, policy
 
@@ -178,15 +185,77 @@ def zero_when_idle(
         alarm=alarm,
         aggregation=appscaling.MetricAggregationType.MAXIMUM,
         cooldown_seconds=scaling.scale_in_cooldown_seconds,
+        breaches_above=False,
     )
     return alarm, policy
 
 
+def runaway_guard(
+    scope: Construct,
+    *,
+    target: appscaling.ScalableTarget,
+    endpoint_name: str,
+    variant_name: str,
+    work: cloudwatch.IMetric,
+    scaling: EndpointScaling,
+    topic: sns.ITopic,
+) -> cloudwatch.Alarm:
+    """An alarm for instances that keep running without work: scale-in did not happen.
+
+    Instances are running while the variant reports `CPUUtilization` (namespace
+    `/aws/sagemaker/Endpoints`, dimensions EndpointName and VariantName: SageMaker docs,
+    monitoring-cloudwatch, "SageMaker AI endpoint metrics"); `work` is the metric the idle
+    alarm watches (>= 1 while there is work). After `idle_minutes_before_zero` plus
+    `runaway_margin_minutes` of both at once, the alarm notifies `topic` and, with
+    `runaway_action` "zero", sets the capacity to 0 once more. A missing datapoint (no
+    instance reports) is not a runaway.
+    """
+    minutes = scaling.idle_minutes_before_zero + scaling.runaway_margin_minutes
+    instances = cloudwatch.Metric(
+        namespace="/aws/sagemaker/Endpoints",
+        metric_name="CPUUtilization",
+        dimensions_map={"EndpointName": endpoint_name, "VariantName": variant_name},
+        statistic="SampleCount",
+        period=cdk.Duration.minutes(1),
+    )
+    runaway = cloudwatch.MathExpression(
+        expression="IF(FILL(instances, 0) > 0 AND FILL(work, 0) < 1, 1, 0)",
+        using_metrics={"instances": instances, "work": work},
+        label="Instances running without work",
+        period=cdk.Duration.minutes(1),
+    )
+    alarm = cloudwatch.Alarm(
+        scope,
+        "RunawayAlarm",
+        alarm_description=f"Instances ran {minutes} minutes without work: scale-in did not "
+        "happen" + ("; capacity set to 0" if scaling.runaway_action == "zero" else ""),
+        metric=runaway,
+        threshold=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluation_periods=minutes,
+        datapoints_to_alarm=minutes,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+    if scaling.runaway_action == "zero":
+        set_exactly(
+            scope,
+            "RunawayToZero",
+            target=target,
+            capacity=0,
+            alarm=alarm,
+            aggregation=appscaling.MetricAggregationType.MAXIMUM,
+            cooldown_seconds=scaling.scale_in_cooldown_seconds,
+            breaches_above=True,
+        )
+    return alarm
+
+
 class ScaleToZeroScaling(Construct):
     """Owns the scalable target (min 0), the target-tracking policy on the backlog per instance,
-    the wake-from-zero step policy and its alarm, and the scale-to-zero policy and its alarm
-    (see `AsyncLlmEndpoint` for how they work together). `metric` builds a metric of the
-    endpoint (name, statistic, period)."""
+    the wake-from-zero step policy and its alarm, the scale-to-zero policy and its alarm, and the
+    runaway alarm (see `AsyncLlmEndpoint` for how they work together). `metric` builds a metric
+    of the endpoint (name, statistic, period)."""
 
     def __init__(
         self,
@@ -198,6 +267,7 @@ class ScaleToZeroScaling(Construct):
         max_capacity: int,
         scaling: EndpointScaling,
         metric: Callable[..., cloudwatch.Metric],
+        error_topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, id_)
         self.scalable_target = scale_to_zero_target(
@@ -235,4 +305,13 @@ class ScaleToZeroScaling(Construct):
             scaling=scaling,
             description=f"No request queued or in flight for {scaling.idle_minutes_before_zero} "
             "minutes: scale to zero",
+        )
+        self.runaway_alarm = runaway_guard(
+            self,
+            target=self.scalable_target,
+            endpoint_name=endpoint_name,
+            variant_name=variant_name,
+            work=metric("ApproximateBacklogSize", statistic="Maximum"),
+            scaling=scaling,
+            topic=error_topic,
         )

@@ -189,9 +189,12 @@ class RealtimeLlmEndpoint(Construct):
             "Scaling",
             component_name=self.component_name,
             component=self.component,
+            endpoint_name=self.endpoint_name,
+            variant_name=self.variant_name,
             max_copies=max_capacity,
             scaling=scaling,
             metric=self.metric,
+            error_topic=self.error_topic,
         )
         self.wake_policy = self.scaling.wake_policy
         self.zero_policy = self.scaling.zero_policy

@@ -5,11 +5,13 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
+from stacks.budget_stack import BudgetStack
 from stacks.config import AppConfig
 from stacks.endpoint_stack import EndpointStack
 from stacks.optimization_stack import OptimizationStack
 from stacks.storage_stack import StorageStack
 from stacks.workspace_stack import WorkspaceStack
+from workbench_domain import cost_allocation
 
 
 class WorkbenchStage(cdk.Stage):
@@ -20,6 +22,8 @@ class WorkbenchStage(cdk.Stage):
         self.config = config
         cdk.Tags.of(self).add("project", config.project)
         cdk.Tags.of(self).add("environment", config.env_name)
+        # One tag per deployment: what the budget and `make spend` filter the bill by.
+        cdk.Tags.of(self).add(cost_allocation.TAG_KEY, config.stage_id)
 
         self.storage = StorageStack(
             self,
@@ -37,7 +41,7 @@ class WorkbenchStage(cdk.Stage):
             key: EndpointStack(
                 self,
                 f"Endpoint-{key}",
-                description=f"Model optimization workbench: async endpoint {key} "
+                description=f"Model optimization workbench: {endpoint.kind} endpoint {key} "
                 f"({endpoint.instance_type}) that scales to zero",
                 endpoint=endpoint,
                 key=self.storage.key,
@@ -48,6 +52,15 @@ class WorkbenchStage(cdk.Stage):
             for key, endpoint in config.endpoints.items()
             if endpoint.enabled
         }
+
+        self.budget = BudgetStack(
+            self,
+            "Budget",
+            description="Model optimization workbench: monthly budget of this environment",
+            budget=config.budget,
+            stage_id=config.stage_id,
+            key=self.storage.key,
+        )
 
         self.optimization = OptimizationStack(
             self,

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from stacks.config.budget import BudgetConfig, parse_budget
 from stacks.config.endpoints import EndpointConfig, parse_endpoints
 from stacks.config.optimization import OptimizationConfig, parse_optimization
 from stacks.config.pipeline import PipelineConfig, check_environments, parse_pipeline
@@ -60,6 +61,7 @@ class AppConfig:
     # Async LLM endpoints by key; each enabled one is a stack `Endpoint-<key>`.
     endpoints: Mapping[str, EndpointConfig]
     optimization: OptimizationConfig
+    budget: BudgetConfig
 
     @property
     def stage_id(self) -> str:
@@ -96,6 +98,7 @@ def parse_environment(
         workspace=section.section("workspace", parse_workspace, optional=True),
         endpoints=section.section("endpoints", parse_endpoints, optional=True),
         optimization=section.section("optimization", parse_optimization, optional=True),
+        budget=section.section("budget", parse_budget, optional=True),
     )
 
 

@@ -85,6 +85,10 @@ class ModelConfig:
 # `async`: requests queue in S3 and wait out a cold start. `realtime`: requests are answered (and
 # streamed) at once by an inference component, which can scale to zero copies and instances.
 KINDS = ("async", "realtime")
+# What the runaway alarm does besides notifying: nothing more, or set the capacity to zero.
+RUNAWAY_ACTIONS = ("notify", "zero")
+# A CloudWatch alarm evaluates at most one day of one-minute periods.
+MAX_ALARM_MINUTES = 1440
 # Keys that only one kind reads (refused on the other, so a setting never silently does nothing).
 ASYNC_ONLY = ("max_concurrent_invocations_per_instance",)
 ASYNC_ONLY_SCALING = ("target_backlog_per_instance",)
@@ -282,7 +286,22 @@ def parse_scaling(section: Reader, kind: str = "async") -> EndpointScaling:
         target_tracking_scale_in=section.boolean(
             "target_tracking_scale_in", default.target_tracking_scale_in
         ),
+        runaway_margin_minutes=section.integer(
+            "runaway_margin_minutes", default.runaway_margin_minutes, minimum=5, maximum=1380
+        ),
+        runaway_action=section.string(
+            "runaway_action", default.runaway_action, choices=RUNAWAY_ACTIONS
+        ),
     )
+    watched = scaling.idle_minutes_before_zero + scaling.runaway_margin_minutes
+    if watched > MAX_ALARM_MINUTES:
+        raise ConfigError(
+            section.child_path("runaway_margin_minutes"),
+            scaling.runaway_margin_minutes,
+            f"allowed: at most {MAX_ALARM_MINUTES - scaling.idle_minutes_before_zero} "
+            f"(idle_minutes_before_zero {scaling.idle_minutes_before_zero} plus the margin is "
+            f"what the runaway alarm evaluates, and an alarm evaluates at most one day)",
+        )
     _refuse_other_kind(section, kind, {key: getattr(scaling, key) for key in set_keys})
     return scaling
 

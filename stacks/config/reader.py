@@ -154,6 +154,58 @@ class Reader:
                 raise ConfigError(self.child_path(f"{key}.{name}"), item, "expected a string")
         return dict(value)
 
+    def numbers(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        minimum: float,
+        maximum: float,
+        max_items: int,
+    ) -> Any:
+        """A list of distinct numbers, each in `minimum..maximum`, at most `max_items`."""
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        self._typed(key, value, list, "a list of numbers")
+        if len(value) > max_items or len(set(value)) != len(value):
+            raise ConfigError(
+                self.child_path(key), value, f"allowed: at most {max_items} distinct numbers"
+            )
+        for index, item in enumerate(value):
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise ConfigError(self.child_path(f"{key}[{index}]"), item, "expected a number")
+            if not minimum <= item <= maximum:
+                raise ConfigError(
+                    self.child_path(f"{key}[{index}]"),
+                    item,
+                    f"allowed: a number in {minimum:g}..{maximum:g}",
+                )
+        return tuple(float(item) for item in value)
+
+    def strings(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        pattern: str,
+        max_items: int,
+        describe: str,
+    ) -> Any:
+        """A list of distinct strings, each matching `pattern`, at most `max_items`."""
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        self._typed(key, value, list, "a list of strings")
+        if len(value) > max_items or len(set(map(str, value))) != len(value):
+            raise ConfigError(
+                self.child_path(key), value, f"allowed: at most {max_items} distinct values"
+            )
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not re.fullmatch(pattern, item):
+                raise ConfigError(self.child_path(f"{key}[{index}]"), item, describe)
+        return tuple(value)
+
     def raw_object(self, key: str, default: Any = _MISSING) -> dict[str, Any]:
         """The JSON object at `key` as it is (for a caller that merges it before reading it)."""
         value = self._get(key, default)

@@ -143,6 +143,34 @@ class SchemaReader(Reader):
         self._record(key, default, schema)
         return self._sample(default, None, {})
 
+    def numbers(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        minimum: float,
+        maximum: float,
+        max_items: int,
+    ) -> Any:
+        items = {"type": "number", "minimum": minimum, "maximum": maximum}
+        schema = {"type": "array", "items": items, "maxItems": max_items, "uniqueItems": True}
+        self._record(key, default, schema)
+        return tuple(self._sample(default, None, ()))
+
+    def strings(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        pattern: str,
+        max_items: int,
+        describe: str,
+    ) -> Any:
+        items = {"type": "string", "pattern": f"^(?:{pattern})$"}
+        schema = {"type": "array", "items": items, "maxItems": max_items, "uniqueItems": True}
+        self._record(key, default, schema, describe)
+        return tuple(self._sample(default, None, ()))
+
     def raw_object(self, key: str, default: Any = _MISSING) -> dict[str, Any]:
         self._record(key, default, {"type": "object"})
         return {}

@@ -452,6 +452,20 @@ BAD_ENDPOINTS = [
         "p4d.enabled",
         "true or false",
     ),
+    (
+        "runaway-margin-past-a-day",
+        lambda c: p4d(c)["scaling"].update(
+            idle_minutes_before_zero=100, runaway_margin_minutes=1380
+        ),
+        "p4d.scaling.runaway_margin_minutes",
+        "allowed: at most 1340 (idle_minutes_before_zero 100 plus the margin",
+    ),
+    (
+        "unknown-runaway-action",
+        lambda c: p4d(c)["scaling"].update(runaway_action="stop"),
+        "p4d.scaling.runaway_action",
+        "allowed: notify, zero",
+    ),
 ]
 
 

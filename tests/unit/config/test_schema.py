@@ -134,6 +134,7 @@ LOADER_ONLY = {
     "volume-on-p4d",
     "no-volume-on-inf2",
     "wake-period-not-whole-minutes",
+    "runaway-margin-past-a-day",
     "runtime-longer-than-the-workflow-waits",
     "image-of-another-family",
     # The endpoint's kind against its other keys and its instance (stacks/config/endpoints.py).

@@ -578,3 +578,41 @@ def test_draft_model_is_mounted_as_the_draft_model_channel():
     statements = execution_policy(Template.from_stack(stack))
     readable = json.dumps(granted_on(statements, "s3:GetObject"))
     assert "/models/base/*" in readable and "/models/draft/*" in readable
+
+
+def runaway_alarm(template: Template) -> dict:
+    (alarm,) = [
+        a["Properties"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["AlarmDescription"].startswith("Instances ran")
+    ]
+    return alarm
+
+
+def test_instances_running_without_a_backlog_past_the_idle_window_notify_the_error_topic(built):
+    template, stack, parts = built
+    alarm = runaway_alarm(template)
+    # Idle window 10 minutes (the construct's default) plus the 30-minute margin.
+    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (40, 40)
+    work = next(m for m in alarm["Metrics"] if m["Id"] == "work")["MetricStat"]
+    assert (work["Metric"]["MetricName"], work["Stat"]) == ("ApproximateBacklogSize", "Maximum")
+    topic = stack.resolve(parts["endpoint"].error_topic.topic_arn)
+    assert alarm["AlarmActions"] == [topic]
+
+
+def test_runaway_action_zero_also_sets_the_capacity_to_zero():
+    stack, _ = build(EndpointScaling(runaway_action="zero", runaway_margin_minutes=20))
+    template = Template.from_stack(stack)
+    alarm = runaway_alarm(template)
+    assert alarm["EvaluationPeriods"] == 30
+    policies = {
+        logical_id: p["Properties"]
+        for logical_id, p in template.find_resources(
+            "AWS::ApplicationAutoScaling::ScalingPolicy"
+        ).items()
+    }
+    (to_zero,) = [lid for lid in policies if "RunawayToZero" in lid]
+    assert {"Ref": to_zero} in alarm["AlarmActions"]
+    assert policies[to_zero]["StepScalingPolicyConfiguration"]["StepAdjustments"] == [
+        {"MetricIntervalLowerBound": 0, "ScalingAdjustment": 0}
+    ]

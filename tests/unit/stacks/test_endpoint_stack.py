@@ -171,10 +171,11 @@ def test_wake_and_zero_alarms_of_the_app_endpoints(p4d: Template):
 
 def test_storage_key_lets_cloudwatch_publish_to_the_encrypted_topics(dev: SynthesizedApp):
     key_policy = one(dev.template(dev.stage.storage), "AWS::KMS::Key")["KeyPolicy"]
+    # CloudWatch (alarms) and AWS Budgets publish to topics under the key: one statement.
     assert {
         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
         "Effect": "Allow",
-        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Principal": {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]},
         "Resource": "*",
     } in key_policy["Statement"]
 

@@ -216,14 +216,40 @@ def test_idle_for_the_window_sets_zero_copies_without_cutting_a_request(resource
 
 def test_failures_alarm_to_the_error_topic_and_a_dashboard_shows_the_component(resources):
     topic_id, _ = one(resources, "AWS::SNS::Topic")
-    failure = [
+    to_topic = [
         a for a in alarms(resources).values() if a.get("AlarmActions") == [{"Ref": topic_id}]
     ]
-    assert len(failure) == 1
+    assert sorted(a["AlarmDescription"].split(":")[0] for a in to_topic) == [
+        "Instances ran 45 minutes without work",
+        "Real-time invocations failed in the model or with a 5xx",
+    ]
     (_dashboard_id, dashboard) = one(resources, "AWS::CloudWatch::Dashboard")
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     for metric in ("ConcurrentRequestsPerCopy", "NoCapacityInvocationFailures", "ModelLatency"):
         assert metric in body
+
+
+def test_instances_running_without_work_past_the_idle_window_notify(resources):
+    (runaway,) = [
+        a for a in alarms(resources).values() if a["AlarmDescription"].startswith("Instances ran")
+    ]
+    # The idle window (15 minutes) plus the default margin (30).
+    assert (runaway["EvaluationPeriods"], runaway["DatapointsToAlarm"]) == (45, 45)
+    assert runaway["TreatMissingData"] == "notBreaching"
+    (expression,) = [
+        m for m in runaway["Metrics"] if m.get("ReturnData", True) and "Expression" in m
+    ]
+    assert expression["Expression"] == "IF(FILL(instances, 0) > 0 AND FILL(work, 0) < 1, 1, 0)"
+    instances = next(m for m in runaway["Metrics"] if m["Id"] == "instances")["MetricStat"]
+    assert instances["Metric"]["Namespace"] == "/aws/sagemaker/Endpoints"
+    assert instances["Metric"]["MetricName"] == "CPUUtilization"
+    assert {d["Name"] for d in instances["Metric"]["Dimensions"]} == {"EndpointName", "VariantName"}
+    assert instances["Stat"] == "SampleCount"
+    # "notify" by default: no scaling action.
+    assert not any(
+        "ScalingPolicy" in json.dumps(action) or "scalingPolicy" in json.dumps(action)
+        for action in runaway["AlarmActions"]
+    )
 
 
 def test_the_role_reads_the_model_and_writes_nothing_to_s3(resources):
