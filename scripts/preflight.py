@@ -10,8 +10,12 @@ Checks, for the environment's config in cdk.json and the templates in cdk.out:
                 max capacity
   artifacts     every S3 location of each endpoint (model, speculative model) has objects
   image         an explicit image URI is in the deploy region
+  cost tag      the deployment's cost allocation tag is active, so its budget and `make spend`
+                see its cost (a warning, not a failure: the tag can be activated only once a
+                tagged resource exists, after the first deploy)
 
-Prints a PASS/FAIL table and the fix for each failure; exits 1 when anything fails.
+Prints a PASS/FAIL/WARN table and the fix for each failure and warning; exits 1 when anything
+fails.
 
     python scripts/preflight.py --env dev [--region us-east-1] [--profile NAME] [--assembly cdk.out]
 """
@@ -45,6 +49,7 @@ from operator_common import (
     split_s3_uri,
 )
 
+from workbench_domain import cost_allocation
 from workbench_domain import deployment_records as records
 
 TOOLKIT_STACK = "CDKToolkit"
@@ -56,7 +61,7 @@ HEALTHY_STACK = (
     "IMPORT_COMPLETE",
 )
 
-PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+PASS, FAIL, SKIP, WARN = "PASS", "FAIL", "SKIP", "WARN"
 
 
 @dataclass(frozen=True)
@@ -349,6 +354,49 @@ def check_images(settings: AppConfig, region: str | None) -> list[Check]:
     return checks
 
 
+def activate_command() -> str:
+    return (
+        "aws ce update-cost-allocation-tags-status --region us-east-1 "
+        f"--cost-allocation-tags-status TagKey={cost_allocation.TAG_KEY},Status=Active"
+    )
+
+
+def check_cost_tag(session: Any) -> Check:
+    """The cost allocation tag's status in Cost Explorer (an API of us-east-1)."""
+    name = "cost tag"
+    try:
+        response = session.client("ce", region_name="us-east-1").list_cost_allocation_tags(
+            TagKeys=[cost_allocation.TAG_KEY], Type="UserDefined"
+        )
+    except _client_errors() as error:
+        return Check(
+            WARN,
+            name,
+            f"cannot read cost allocation tags ({_error_code(error) or error})",
+            "Allow ce:ListCostAllocationTags for these credentials, and enable Cost Explorer "
+            "(Billing console) if it is not: the budget and `make spend` need it",
+        )
+    tags = {t["TagKey"]: t for t in response.get("CostAllocationTags", [])}
+    tag = tags.get(cost_allocation.TAG_KEY)
+    if tag is None:
+        return Check(
+            WARN,
+            name,
+            f"{cost_allocation.TAG_KEY} is not a cost allocation tag yet: AWS lists a tag up to "
+            "24 hours after the first resource carrying it exists; until it is activated the "
+            "budget counts $0",
+            f"After the first deploy (and up to a day), run: {activate_command()}",
+        )
+    if tag.get("Status") != "Active":
+        return Check(
+            WARN,
+            name,
+            f"{cost_allocation.TAG_KEY} is {tag.get('Status')}: the budget counts $0",
+            f"Activate it: {activate_command()}",
+        )
+    return Check(PASS, name, f"{cost_allocation.TAG_KEY} is an active cost allocation tag")
+
+
 def run_checks(session: Any, settings: AppConfig, stacks: list[StackTemplate]) -> list[Check]:
     region = session.region_name
     identity, account = check_identity(session)
@@ -363,6 +411,7 @@ def run_checks(session: Any, settings: AppConfig, stacks: list[StackTemplate]) -
     checks += check_quotas(session, settings, region)
     checks += check_artifacts(session, settings, region)
     checks += check_images(settings, region)
+    checks.append(check_cost_tag(session))
     return checks
 
 
@@ -372,11 +421,15 @@ def render(checks: list[Check], settings: AppConfig) -> str:
         render_table(["", "check", "detail"], [[c.status, c.name, c.detail] for c in checks]),
     ]
     failed = [c for c in checks if c.status == FAIL]
+    warned = [c for c in checks if c.status == WARN]
     if failed:
         lines += ["", f"{len(failed)} check(s) failed. How to fix:"]
         lines += [f"  - {c.name}: {c.fix}" for c in failed]
     else:
         lines += ["", "All checks passed: ready to deploy."]
+    if warned:
+        lines += ["", "Warnings (the deploy can go ahead):"]
+        lines += [f"  - {c.name}: {c.fix}" for c in warned]
     return "\n".join(lines)
 
 

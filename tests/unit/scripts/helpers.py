@@ -34,7 +34,7 @@ class FakeSession:
             self.stubbers[name].activate()
         return self.stubbers[name]
 
-    def client(self, name: str):
+    def client(self, name: str, **_options):
         self.stub(name)
         return self.clients[name]
 

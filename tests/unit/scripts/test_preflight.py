@@ -119,11 +119,25 @@ def stub_artifacts(session, model_keys=1, draft_keys=1):
         )
 
 
+def stub_cost_tag(session, status="Active"):
+    tags = (
+        []
+        if status is None
+        else [{"TagKey": "workbench-deployment", "Type": "UserDefined", "Status": status}]
+    )
+    session.stub("ce").add_response(
+        "list_cost_allocation_tags",
+        {"CostAllocationTags": tags},
+        {"TagKeys": ["workbench-deployment"], "Type": "UserDefined"},
+    )
+
+
 def ready_account(session, **overrides):
     stub_identity(session)
     stub_bootstrap(session, **overrides.get("bootstrap", {}))
     stub_quotas(session, **overrides.get("quotas", {}))
     stub_artifacts(session, **overrides.get("artifacts", {}))
+    stub_cost_tag(session, **overrides.get("cost_tag", {}))
 
 
 def by_name(checks):
@@ -144,6 +158,7 @@ def test_ready_account_passes_every_check(stacks):
         ("PASS", "artifacts p4d.model.s3_uri"),
         ("PASS", "artifacts p4d.serving.speculative_decoding.model.s3_uri"),
         ("PASS", "image p4d"),
+        ("PASS", "cost tag"),
     ]
     assert len(preflight.check_artifacts(FakeSession(), settings(endpoints={}))) == 0
     assert checks["bootstrap version"].detail == "27 >= 6 required"
@@ -412,3 +427,41 @@ def test_artifacts_listing_denied_names_the_bucket_to_allow():
     checks = preflight.check_artifacts(session, settings())
     assert [c.status for c in checks] == ["FAIL", "FAIL"]
     assert "Allow s3:ListBucket on models-bucket" in checks[0].fix
+
+
+@pytest.mark.parametrize(
+    ("status", "words", "fix"),
+    [
+        (None, "not a cost allocation tag yet", "After the first deploy"),
+        ("Inactive", "workbench-deployment is Inactive: the budget counts $0", "Activate it"),
+    ],
+)
+def test_an_inactive_or_unknown_cost_tag_warns_with_the_command_that_activates_it(
+    status, words, fix
+):
+    session = FakeSession()
+    stub_cost_tag(session, status)
+    check = preflight.check_cost_tag(session)
+    assert check.status == "WARN" and words in check.detail
+    assert fix in check.fix
+    assert (
+        "aws ce update-cost-allocation-tags-status --region us-east-1 "
+        "--cost-allocation-tags-status TagKey=workbench-deployment,Status=Active"
+    ) in check.fix
+
+
+def test_cost_explorer_denied_warns_with_the_permission():
+    session = FakeSession()
+    session.stub("ce").add_client_error("list_cost_allocation_tags", "AccessDeniedException")
+    check = preflight.check_cost_tag(session)
+    assert check.status == "WARN" and "ce:ListCostAllocationTags" in check.fix
+
+
+def test_a_warning_does_not_fail_the_preflight(stacks, capsys, monkeypatch):
+    session = FakeSession()
+    ready_account(session, cost_tag={"status": None})
+    monkeypatch.setattr(preflight, "load_settings", lambda env: settings())
+    code = preflight.main(["--assembly", str(stacks[0].path.parent.parent)], session=session)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "WARN  cost tag" in out and "Warnings (the deploy can go ahead):" in out
