@@ -22,7 +22,7 @@ SYNTH_WORKSTATION := rm -rf cdk.out && $(CDK) synth --quiet $(WORKSTATION) >/dev
 PIPELINE_EXAMPLE ?= true
 
 .PHONY: help bootstrap synth test lint unit cfn-lint nag bench diff deploy destroy clean
-.PHONY: preflight cost cost-markdown smoke diagram
+.PHONY: preflight cost cost-markdown smoke diagram spend
 .PHONY: synth-pipeline deploy-pipeline
 .PHONY: optimize jumpstart schema
 
@@ -90,7 +90,10 @@ cost-markdown: bootstrap ## The cost table as markdown, for the README's Cost se
 	@$(SYNTH_WORKSTATION)
 	@$(PYTHON) scripts/cost.py --markdown
 
-smoke: bootstrap ## After deploy: one async request per endpoint of ENV (ARGS=--wait-for-zero, --endpoint KEY)
+spend: bootstrap ## What ENV really cost (Cost Explorer, by day, service, usage type) beside the estimate: make spend ENV=dev [ARGS="--days 30"]
+	@$(PYTHON) scripts/spend.py --env $(ENV) $(ARGS)
+
+smoke: bootstrap ## After deploy: one request per endpoint of ENV (async, or streamed chat) (ARGS=--wait-for-zero, --endpoint KEY)
 	@$(PYTHON) scripts/smoke.py --env $(ENV) $(ARGS)
 
 diagram: bootstrap ## Regenerate docs/architecture.png (and .dot) from the synthesized app
