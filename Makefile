@@ -22,7 +22,7 @@ SYNTH_WORKSTATION := rm -rf cdk.out && $(CDK) synth --quiet $(WORKSTATION) >/dev
 PIPELINE_EXAMPLE ?= true
 
 .PHONY: help bootstrap synth test lint unit cfn-lint nag bench diff deploy destroy clean
-.PHONY: preflight cost cost-markdown smoke diagram spend
+.PHONY: preflight cost cost-markdown smoke diagram spend execution-policy
 .PHONY: synth-pipeline deploy-pipeline
 .PHONY: optimize jumpstart schema
 
@@ -89,6 +89,10 @@ cost: bootstrap ## Cost of ENV from the templates (offline): idle, active, fixed
 cost-markdown: bootstrap ## The cost table as markdown, for the README's Cost section
 	@$(SYNTH_WORKSTATION)
 	@$(PYTHON) scripts/cost.py --markdown
+
+execution-policy: bootstrap ## Least-privilege CloudFormation execution policies for ENV, for cdk bootstrap (ARGS="--account ID --region R")
+	@$(SYNTH_WORKSTATION)
+	@$(PYTHON) scripts/execution_policy.py --env $(ENV) $(ARGS)
 
 spend: bootstrap ## What ENV really cost (Cost Explorer, by day, service, usage type) beside the estimate: make spend ENV=dev [ARGS="--days 30"]
 	@$(PYTHON) scripts/spend.py --env $(ENV) $(ARGS)
