@@ -9,6 +9,10 @@ each deploy starts one copy, billed until the idle window passes; a notebook wit
 configuration (the idle auto-stop) is stopped when idle, but its volume is billed all month.
 
     python scripts/cost.py [--assembly cdk.out] [--prices FILE] [--json | --markdown]
+    python scripts/cost.py --usage usage.yml [--usage-plot build/usage.png]
+
+With `--usage` it replays the traffic profile of each endpoint through the scaling settings of
+its synthesized template instead (scripts/usage_sim.py; the profile format is in docs/cost.md).
 """
 
 from __future__ import annotations
@@ -73,6 +77,20 @@ class Prices:
 
     def unit(self, name: str) -> float:
         return self.table[name]["price"]
+
+
+def load_profile(path: Path) -> dict:
+    import yaml
+
+    try:
+        profile = yaml.safe_load(path.read_text())
+    except FileNotFoundError as error:
+        raise OperatorError(f"usage profile {path} not found") from error
+    except yaml.YAMLError as error:
+        raise OperatorError(f"usage profile {path} is not valid YAML: {error}") from error
+    if not isinstance(profile, dict):
+        raise OperatorError(f"usage profile {path}: expected an object")
+    return profile
 
 
 def load_prices(path: Path) -> dict:
@@ -330,6 +348,155 @@ def render_text(data: dict, *, markdown: bool = False) -> str:
     return "\n".join([text, "", *summary, "Per use, nothing when idle:", *per_use_text])
 
 
+def usage_report(stacks: list[StackTemplate], profile: dict, prices: Prices) -> dict:
+    """Per endpoint of the profile, the month under three settings: as deployed, always on, and
+    AWS's published async example (target tracking alone)."""
+    import random
+
+    import usage_sim
+
+    if not isinstance(profile, dict) or not isinstance(profile.get("endpoints"), dict):
+        raise OperatorError("usage profile: expected {days, seed, endpoints: {<key>: {...}}}")
+    days, seed = profile.get("days", 30), profile.get("seed", 1)
+    if type(days) is not int or not 1 <= days <= 31:
+        raise OperatorError(f"usage days: got {days!r}; allowed: an integer in 1..31")
+    by_key = {s.name.rsplit("/Endpoint-", 1)[-1]: s for s in stacks if "/Endpoint-" in s.name}
+    endpoints = []
+    for key, raw in profile["endpoints"].items():
+        if key not in by_key:
+            raise OperatorError(
+                f"usage endpoints.{key}: no such endpoint in the synthesized templates (enabled "
+                f"ones: {', '.join(sorted(by_key)) or 'none'})"
+            )
+        try:
+            traffic = usage_sim.parse_traffic(key, raw)
+        except usage_sim.ProfileError as error:
+            raise OperatorError(str(error)) from error
+        settings = usage_sim.ScalingSettings.from_template(by_key[key].resources)
+        cold = traffic.cold_start_minutes
+        if cold is None:
+            cold = usage_sim.DEFAULT_COLD_START_MINUTES.get(
+                settings.instance_type, usage_sim.FALLBACK_COLD_START_MINUTES
+            )
+        rng = random.Random(f"{seed}:{key}")  # noqa: S311 (a reproducible simulation, not secrets)
+        times = usage_sim.arrivals(traffic, days, rng)
+        price, _ = prices.hosting(settings.instance_type)
+        scenarios = {}
+        for name, variant in (
+            ("deployed", settings),
+            ("always on", settings.always_on()),
+            ("target tracking only (AWS async example)", settings.target_tracking_only()),
+        ):
+            result = usage_sim.simulate(
+                variant,
+                traffic,
+                times,
+                minutes=days * usage_sim.MINUTES_PER_DAY,
+                cold_start_minutes=cold,
+                trace=name == "deployed",
+            )
+            hours = result.instance_minutes / 60
+            scenarios[name] = {
+                "instance_hours": round(hours, 2),
+                "usd": round(hours * price, 2),
+                "p50_minutes": result.percentile(0.5),
+                "p95_minutes": result.percentile(0.95),
+                "waited_for_cold_start": result.cold_waits,
+                "unserved": result.unserved,
+                "trace": result.trace,
+            }
+        endpoints.append(
+            {
+                "endpoint": key,
+                "kind": settings.kind,
+                "instance_type": settings.instance_type,
+                "price_usd_per_hour": price,
+                "requests": len(times),
+                "cold_start_minutes": cold,
+                "scenarios": scenarios,
+            }
+        )
+    return {"days": days, "seed": seed, "endpoints": endpoints}
+
+
+def render_usage(data: dict) -> str:
+    def minutes(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    rows = []
+    for endpoint in data["endpoints"]:
+        for name, s in endpoint["scenarios"].items():
+            rows.append(
+                [
+                    f"{endpoint['endpoint']} ({endpoint['instance_type']})",
+                    name,
+                    f"{s['instance_hours']:.1f}",
+                    f"{s['usd']:,.2f}",
+                    minutes(s["p50_minutes"]),
+                    minutes(s["p95_minutes"]),
+                    str(s["waited_for_cold_start"]),
+                    str(s["unserved"]),
+                ]
+            )
+    headers = [
+        "endpoint",
+        "settings",
+        "instance-h",
+        "$",
+        "p50 min",
+        "p95 min",
+        "cold waits",
+        "unserved",
+    ]
+    lines = [
+        f"{data['days']} days of the usage profile (seed {data['seed']}); time to first result "
+        "in minutes, from arrival:",
+        render_table(headers, rows, right={2, 3, 4, 5, 6, 7}),
+    ]
+    for endpoint in data["endpoints"]:
+        lines.append(
+            f"- {endpoint['endpoint']}: {endpoint['requests']} requests, cold start "
+            f"{endpoint['cold_start_minutes']:g} min, ${endpoint['price_usd_per_hour']:g}/h"
+        )
+    lines.append(
+        "- 'target tracking only' never leaves zero instances: its requests are never served."
+    )
+    return "\n".join(lines)
+
+
+def plot_usage(data: dict, path: Path) -> None:
+    """Instances and backlog over the busiest day, for the deployed settings."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(
+        len(data["endpoints"]) or 1,
+        1,
+        figsize=(10, 3 * max(1, len(data["endpoints"]))),
+        squeeze=False,
+    )
+    for row, endpoint in zip(axes, data["endpoints"], strict=False):
+        trace = endpoint["scenarios"]["deployed"]["trace"]
+        day_load = [0] * data["days"]
+        for minute, _, backlog in trace:
+            day_load[minute // 1440] += backlog
+        busiest = max(range(len(day_load)), key=lambda d: day_load[d])
+        day = [t for t in trace if t[0] // 1440 == busiest]
+        hours = [(m % 1440) / 60 for m, _, _ in day]
+        axis = row[0]
+        axis.step(hours, [i for _, i, _ in day], where="post", label="instances")
+        axis.step(hours, [b for _, _, b in day], where="post", label="backlog (queued + in flight)")
+        axis.set_title(f"{endpoint['endpoint']}: day {busiest + 1} (busiest)")
+        axis.set_xlabel("hour")
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="cost.py",
@@ -341,6 +508,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the report as JSON")
     output.add_argument("--markdown", action="store_true", help="print a markdown table")
+    parser.add_argument("--usage", type=Path, help="traffic profile (YAML or JSON) to replay")
+    parser.add_argument(
+        "--usage-plot", type=Path, default=ROOT / "build" / "usage.png", help="PNG of a day"
+    )
     return parser.parse_args(argv)
 
 
@@ -354,10 +525,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"note: {error}; endpoint prices come from the price table only", file=sys.stderr)
             overrides = {}
         prices = Prices(table, overrides)
-        data = report(read_assembly(args.assembly), table, prices)
+        stacks = read_assembly(args.assembly)
+        if args.usage is not None:
+            usage = usage_report(stacks, load_profile(args.usage), prices)
+        else:
+            data = report(stacks, table, prices)
     except OperatorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.usage is not None:
+        if args.json:
+            print(json.dumps(usage, indent=2))
+        else:
+            print(render_usage(usage))
+            plot_usage(usage, args.usage_plot)
+            print(f"Plot of the busiest day: {args.usage_plot}")
+        return 0
     print(json.dumps(data, indent=2) if args.json else render_text(data, markdown=args.markdown))
     return 0
 

@@ -1,0 +1,334 @@
+"""A month of a user's traffic replayed through an endpoint's scaling, minute by minute.
+
+`make cost ARGS="--usage usage.yml"` reads a traffic profile per endpoint key and the scaling
+settings from the synthesized templates (`ScalingSettings.from_template`), and reports what the
+month costs and how long requests wait, for the deployed settings, an always-on endpoint and
+AWS's published async example (target tracking alone).
+
+Semantics, one-minute steps (what each rule stands for, and its source):
+
+* Alarms evaluate one datapoint per minute (the alarms here have 60-second periods) and go to
+  ALARM when the last `EvaluationPeriods` datapoints all breach (`DatapointsToAlarm` equals
+  them): CloudWatch User Guide, "Evaluating an alarm". A scaling action runs when its alarm
+  enters ALARM and again every minute while it stays there (Application Auto Scaling, step
+  scaling): the policies are ExactCapacity, so a repeat changes nothing.
+* Wake (async): `HasBacklogWithoutCapacity` is 1 while requests wait and no instance runs
+  (SageMaker docs, async-inference-autoscale). Wake (realtime): a request finding no copy is
+  refused and counted in `NoCapacityInvocationFailures`; the client retries until a copy
+  answers, so it waits like a queued request (endpoint-auto-scaling-zero-instances).
+* Idle: the backlog (queued + in flight; for realtime, in flight + refused) below 1 for the
+  idle alarm's periods sets the capacity to 0. In-flight work keeps the backlog at >= 1, so
+  nothing is cut.
+* Target tracking scales out when the load per instance stays above the target for 3 minutes
+  (Application Auto Scaling creates the scale-out alarm with 3 one-minute datapoints: User
+  Guide, "How target tracking scaling works"), to ceil(load / target), at most max capacity,
+  then waits its scale-out cooldown. Its scale-in is disabled in these templates. With the
+  published async example's target tracking alone (min 0, no wake policy) the metric does not
+  exist at zero instances, so it never leaves zero (AWS docs, async-inference-autoscale;
+  philschmid/terraform-aws-sagemaker-huggingface#9).
+* A new instance (or copy) serves after the cold start; it is billed from the scale-out until it
+  is removed. Each instance serves up to `concurrency` requests at once, each for
+  output tokens / tokens per second (or `service_seconds`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+MINUTES_PER_DAY = 24 * 60
+# Cold start (scale-out to first answer) by instance type, minutes, when the profile sets none:
+# a 70B model on GPUs 10-25 minutes (the async notebook's measurement range), on Neuron the
+# compiled artifacts load slower, and a realtime copy with SageMaker's container caching about
+# 6 minutes (AWS ML blog, Dec 2024, Llama 3.1 70B).
+DEFAULT_COLD_START_MINUTES = {
+    "ml.p4d.24xlarge": 15.0,
+    "ml.p4de.24xlarge": 15.0,
+    "ml.p5.48xlarge": 15.0,
+    "ml.inf2.48xlarge": 20.0,
+    "ml.g5.12xlarge": 8.0,
+    "ml.g5.48xlarge": 8.0,
+}
+FALLBACK_COLD_START_MINUTES = 15.0
+PATTERNS = ("steady", "office_hours", "bursts")
+# Target tracking's scale-out alarm: 3 one-minute datapoints above the target.
+TARGET_TRACKING_MINUTES = 3
+
+
+class ProfileError(ValueError):
+    """A traffic profile value is missing or out of range; the message names it."""
+
+
+@dataclass(frozen=True)
+class Traffic:
+    requests_per_day: float
+    pattern: str = "steady"
+    input_tokens: int = 500
+    output_tokens: int = 300
+    tokens_per_second: float | None = None
+    service_seconds: float | None = None
+    cold_start_minutes: float | None = None
+    concurrency: int | None = None
+
+    @property
+    def service_minutes(self) -> float:
+        if self.service_seconds is not None:
+            return self.service_seconds / 60
+        assert self.tokens_per_second is not None
+        return self.output_tokens / self.tokens_per_second / 60
+
+
+def parse_traffic(key: str, raw: Any) -> Traffic:
+    where = f"usage endpoints.{key}"
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{where}: expected an object, got {raw!r}")
+    known = set(Traffic.__dataclass_fields__)
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ProfileError(
+            f"{where}.{unknown[0]}: unknown key; known keys: {', '.join(sorted(known))}"
+        )
+
+    def number(name: str, low: float, *, required: bool = False, integer: bool = False) -> Any:
+        value = raw.get(name)
+        if value is None:
+            if required:
+                raise ProfileError(f"{where}.{name}: required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+            raise ProfileError(f"{where}.{name}: expected a number, got {value!r}")
+        if value < low:
+            raise ProfileError(f"{where}.{name}: got {value!r}; allowed: >= {low:g}")
+        return value
+
+    pattern = raw.get("pattern", "steady")
+    if pattern not in PATTERNS:
+        raise ProfileError(f"{where}.pattern: got {pattern!r}; allowed: {', '.join(PATTERNS)}")
+    traffic = Traffic(
+        requests_per_day=number("requests_per_day", 0, required=True),
+        pattern=pattern,
+        input_tokens=number("input_tokens", 1, integer=True) or 500,
+        output_tokens=number("output_tokens", 1, integer=True) or 300,
+        tokens_per_second=number("tokens_per_second", 0.001),
+        service_seconds=number("service_seconds", 0.001),
+        cold_start_minutes=number("cold_start_minutes", 0),
+        concurrency=number("concurrency", 1, integer=True),
+    )
+    if (traffic.tokens_per_second is None) == (traffic.service_seconds is None):
+        raise ProfileError(
+            f"{where}: set exactly one of tokens_per_second (as notebook 06 measures it) and "
+            "service_seconds"
+        )
+    return traffic
+
+
+@dataclass(frozen=True)
+class ScalingSettings:
+    """What the templates say about one endpoint's scaling."""
+
+    kind: str  # "async" or "realtime"
+    instance_type: str
+    max_capacity: int
+    wake_minutes: int | None  # periods of the wake alarm; None: no wake policy
+    idle_minutes: int | None  # periods of the idle alarm; None: never scales to zero by itself
+    target_per_instance: float
+    scale_out_cooldown_minutes: float
+    concurrency: int
+    min_capacity: int = 0
+
+    @classmethod
+    def from_template(cls, resources: dict[str, dict]) -> ScalingSettings:
+        def of_type(kind: str) -> list[tuple[str, dict]]:
+            return [(k, r) for k, r in resources.items() if r.get("Type") == kind]
+
+        ((_, config),) = of_type("AWS::SageMaker::EndpointConfig")
+        (variant,) = config["Properties"]["ProductionVariants"]
+        realtime = bool(variant.get("ManagedInstanceScaling"))
+        ((_, target),) = of_type("AWS::ApplicationAutoScaling::ScalableTarget")
+        alarms = [r["Properties"] for _, r in of_type("AWS::CloudWatch::Alarm")]
+        wake = idle = None
+        tracking: dict[str, Any] = {}
+        for logical_id, policy in of_type("AWS::ApplicationAutoScaling::ScalingPolicy"):
+            props = policy["Properties"]
+            if props["PolicyType"] == "TargetTrackingScaling":
+                tracking = props["TargetTrackingScalingPolicyConfiguration"]
+                continue
+            (step,) = props["StepScalingPolicyConfiguration"]["StepAdjustments"]
+            (alarm,) = [a for a in alarms if {"Ref": logical_id} in a.get("AlarmActions", [])]
+            if step["ScalingAdjustment"] == 1:
+                wake = int(alarm["EvaluationPeriods"])
+            elif "MetricIntervalUpperBound" in step:  # the idle alarm (not the runaway guard)
+                idle = int(alarm["EvaluationPeriods"])
+        async_config = config["Properties"].get("AsyncInferenceConfig") or {}
+        concurrency = (async_config.get("ClientConfig") or {}).get(
+            "MaxConcurrentInvocationsPerInstance", 4
+        )
+        return cls(
+            kind="realtime" if realtime else "async",
+            instance_type=variant["InstanceType"],
+            max_capacity=int(target["Properties"]["MaxCapacity"]),
+            wake_minutes=wake,
+            idle_minutes=idle,
+            target_per_instance=float(tracking.get("TargetValue", 1)),
+            scale_out_cooldown_minutes=float(tracking.get("ScaleOutCooldown", 300)) / 60,
+            concurrency=int(concurrency),
+        )
+
+    def always_on(self) -> ScalingSettings:
+        """The same endpoint kept at one instance or more (no scale to zero)."""
+        return replace(self, min_capacity=1, idle_minutes=None)
+
+    def target_tracking_only(self) -> ScalingSettings:
+        """AWS's published async example: target tracking, min 0, no wake or idle policy."""
+        return replace(self, wake_minutes=None, idle_minutes=None)
+
+
+def arrivals(traffic: Traffic, days: int, rng: random.Random) -> list[float]:
+    """Arrival times in minutes: a Poisson process whose rate follows the pattern."""
+    if traffic.requests_per_day <= 0:
+        return []
+
+    def weight(minute_of_day: int) -> float:
+        hour = minute_of_day // 60
+        if traffic.pattern == "office_hours":
+            return 1.0 if 9 <= hour < 17 else 0.0
+        if traffic.pattern == "bursts":
+            # Three bursts a day, each a quarter of an hour long.
+            return 1.0 if minute_of_day % (8 * 60) < 15 else 0.0
+        return 1.0
+
+    weights = [weight(m) for m in range(MINUTES_PER_DAY)]
+    total = sum(weights)
+    times: list[float] = []
+    for day in range(days):
+        for minute, w in enumerate(weights):
+            if not w:
+                continue
+            rate = traffic.requests_per_day * w / total  # expected requests this minute
+            count = _poisson(rng, rate)
+            times += sorted(day * MINUTES_PER_DAY + minute + rng.random() for _ in range(count))
+    return times
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    # Knuth's method: the means here are a few requests a minute at most.
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+@dataclass
+class Result:
+    instance_minutes: float = 0.0
+    waits: list[float] = field(default_factory=list)  # arrival to first result, minutes
+    cold_waits: int = 0  # requests that arrived with no instance able to serve them
+    unserved: int = 0  # still waiting at the end (never served)
+    trace: list[tuple[int, int, int]] = field(default_factory=list)  # (minute, instances, backlog)
+
+    def percentile(self, q: float) -> float | None:
+        if not self.waits:
+            return None
+        ordered = sorted(self.waits)
+        return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+
+
+def simulate(
+    settings: ScalingSettings,
+    traffic: Traffic,
+    times: Iterable[float],
+    *,
+    minutes: int,
+    cold_start_minutes: float,
+    trace: bool = False,
+) -> Result:
+    """Replays arrivals (minutes) through the settings; see the module docstring."""
+    result = Result()
+    concurrency = traffic.concurrency or settings.concurrency
+    service = traffic.service_minutes
+    pending = deque(sorted(times))
+    queue: deque[float] = deque()  # arrival times of waiting requests
+    in_flight: list[float] = []  # finish times (heap)
+    ready: list[float] = []  # when each instance (or copy) can serve; billed from its start
+    starts: list[float] = []
+    desired = settings.min_capacity
+    wake_breaches = idle_breaches = tracking_breaches = 0
+    last_scale_out = -math.inf
+    for _ in range(settings.min_capacity):
+        ready.append(0.0)
+        starts.append(0.0)
+
+    for minute in range(minutes):
+        end = minute + 1.0
+        # Work within the minute: arrivals, completions, and starts of queued requests.
+        while True:
+            next_arrival = pending[0] if pending and pending[0] < end else math.inf
+            next_finish = in_flight[0] if in_flight and in_flight[0] < end else math.inf
+            now = min(next_arrival, next_finish)
+            if now == math.inf:
+                break
+            if next_finish <= next_arrival:
+                heapq.heappop(in_flight)
+            else:
+                arrival = pending.popleft()
+                if not any(r <= arrival for r in ready):
+                    result.cold_waits += 1
+                queue.append(arrival)
+            serving = sum(1 for r in ready if r <= now)
+            while queue and len(in_flight) < serving * concurrency:
+                arrival = queue.popleft()
+                result.waits.append(now - arrival + service)
+                heapq.heappush(in_flight, now + service)
+        # Instances that finished their cold start this minute take queued work at once.
+        serving = sum(1 for r in ready if r < end)
+        while queue and len(in_flight) < serving * concurrency:
+            arrival = queue.popleft()
+            start = max(arrival, max((r for r in ready if r < end), default=minute))
+            result.waits.append(start - arrival + service)
+            heapq.heappush(in_flight, start + service)
+
+        backlog = len(queue) + len(in_flight)
+        running = len(ready)
+        # The minute's datapoints and the alarms' states.
+        wake_breaches = wake_breaches + 1 if (queue and serving == 0) else 0
+        idle_breaches = idle_breaches + 1 if backlog < 1 else 0
+        per_instance = backlog / running if running else 0.0
+        tracking_breaches = (
+            tracking_breaches + 1 if running and per_instance > settings.target_per_instance else 0
+        )
+        if settings.wake_minutes is not None and wake_breaches >= settings.wake_minutes:
+            desired = max(desired, 1)
+        if (
+            settings.idle_minutes is not None
+            and idle_breaches >= settings.idle_minutes
+            and not in_flight
+        ):
+            desired = settings.min_capacity
+        if (
+            tracking_breaches >= TARGET_TRACKING_MINUTES
+            and end - last_scale_out >= settings.scale_out_cooldown_minutes
+        ):
+            wanted = min(settings.max_capacity, math.ceil(backlog / settings.target_per_instance))
+            if wanted > desired:
+                desired = wanted
+                last_scale_out = end
+        # Scale: start instances, or remove them (the idle rule removes only when nothing runs).
+        while len(ready) < desired:
+            starts.append(end)
+            ready.append(end + cold_start_minutes)
+        if len(ready) > desired and not in_flight:
+            for _ in range(len(ready) - desired):
+                start = starts.pop()
+                ready.pop()
+                result.instance_minutes += end - start
+        if trace:
+            result.trace.append((minute, len(ready), backlog))
+    result.instance_minutes += sum(minutes - s for s in starts)
+    result.unserved = len(queue) + len(pending)
+    return result
