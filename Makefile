@@ -10,6 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 PYTHON := $(VENV)/bin/python
+CHECKOV := $(VENV)/tools/checkov/bin/checkov
 ENV ?= dev
 CDK := cdk --no-notices
 # Workstation commands always build the workstation variant, even when cdk.json enables the
@@ -21,7 +22,7 @@ SYNTH_WORKSTATION := rm -rf cdk.out && $(CDK) synth --quiet $(WORKSTATION) >/dev
 # PIPELINE_EXAMPLE=false uses the `pipeline` section of cdk.json (what the pipeline itself runs).
 PIPELINE_EXAMPLE ?= true
 
-.PHONY: help bootstrap synth test lint unit cfn-lint nag bench diff deploy destroy clean
+.PHONY: help bootstrap synth test lint unit cfn-lint nag checkov bench diff deploy destroy clean
 .PHONY: preflight cost cost-markdown smoke diagram spend execution-policy
 .PHONY: synth-pipeline deploy-pipeline
 .PHONY: optimize jumpstart schema
@@ -42,7 +43,7 @@ synth-pipeline: bootstrap ## Synthesize the pipeline variant (placeholders; PIPE
 	@$(PYTHON) scripts/synth_summary.py cdk.out
 	@$(PYTHON) scripts/cfn_lint.py cdk.out
 
-test: lint unit cfn-lint nag ## Everything CI runs: ruff, pytest, cfn-lint and cdk-nag on every template
+test: lint unit cfn-lint nag checkov ## Everything CI runs: ruff, pytest, cfn-lint, cdk-nag and checkov on every template
 
 lint: bootstrap ## ruff, format check (Python, notebooks), mypy (strict: domain, Lambdas), cdk.json schema
 	@$(VENV)/bin/ruff check .
@@ -62,6 +63,9 @@ nag: synth ## cdk-nag (AwsSolutions + NIST 800-53 rev 5): fails on any unacknowl
 
 schema: bootstrap ## Regenerate cdk.schema.json (the JSON Schema of cdk.json's workbench section) from the config parsers
 	@$(PYTHON) scripts/config_schema.py
+
+checkov: synth ## checkov on every synthesized template: fails on any check not passed or skipped on its resource with a reason
+	@$(CHECKOV) -d cdk.out --framework cloudformation --quiet --compact --skip-download
 
 bench: bootstrap ## Time warm `make synth` and `make test` (budgets 20 s and 120 s)
 	@$(PYTHON) scripts/bench.py

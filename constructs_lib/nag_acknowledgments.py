@@ -80,3 +80,16 @@ def wildcard_resource(scope: IConstruct, resource: str) -> str:
     `Fn::GetStackOutput` JSON, as cdk-nag prints it (`nag_text`).
     """
     return f"AwsSolutions-IAM5[Resource::{nag_text(scope, resource)}]"
+
+
+def checkov_skip(resource: cdk.CfnResource, checks: dict[str, str]) -> None:
+    """Skips checkov checks on one resource, each with its reason: CloudFormation `Metadata`
+    `checkov.skip` (checkov docs, "Suppressing/Skipping", CloudFormation), merged with any skip
+    the resource already has."""
+    metadata = resource.get_metadata("checkov") or {}
+    skips = {entry["id"]: entry["comment"] for entry in metadata.get("skip", [])}
+    skips.update(checks)
+    resource.add_metadata(
+        "checkov",
+        {"skip": [{"id": check, "comment": reason} for check, reason in sorted(skips.items())]},
+    )

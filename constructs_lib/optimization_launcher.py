@@ -20,11 +20,13 @@ from constructs_lib.scoped_function import ARCHITECTURE, RUNTIME, ScopedFunction
 from workbench_domain.optimization_rules import JobDefaults
 
 CODE_DIR = Path(__file__).resolve().parent.parent / "lambda" / "optimization_launcher"
+# Reserved concurrency of the launcher (each call starts at most one job).
+LAUNCHER_CONCURRENCY = 2
 # How the workflow uses both functions, as the NIST Lambda findings ask.
 WORKFLOW_STEP_REASONS = {
     "NIST.800.53.R5-LambdaConcurrency": (
-        "Called only by the optimization workflow, one call per job step; reserved "
-        "concurrency would also fail to deploy in accounts with the default quota."
+        "Called only by the optimization workflow, once per finished job; the launcher's "
+        "reserved concurrency already bounds how many jobs run."
     ),
     "NIST.800.53.R5-LambdaDLQ": (
         "Invoked synchronously by Step Functions, which retries and records every "
@@ -104,6 +106,9 @@ class OptimizationLauncher(Construct):
             key=key,
             log_retention=log_retention,
             usage_reasons=WORKFLOW_STEP_REASONS,
+            # At most this many jobs start at once, whoever calls: a runaway caller cannot fan
+            # out GPU jobs (make preflight checks the account can reserve it).
+            reserved_concurrency=LAUNCHER_CONCURRENCY,
             handler="handler.handler",
             description="Validates an optimization request and starts the SageMaker job once",
             environment={

@@ -11,7 +11,15 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.nag_acknowledgments import acknowledge
+from constructs_lib.nag_acknowledgments import acknowledge, checkov_skip
+
+CONCURRENCY_FINDING = "NIST.800.53.R5-LambdaConcurrency"
+# The checkov checks that ask what the NIST Lambda rules ask (checkov's CloudFormation checks).
+CHECKOV_IDS = {
+    CONCURRENCY_FINDING: "CKV_AWS_115",
+    "NIST.800.53.R5-LambdaDLQ": "CKV_AWS_116",
+    "NIST.800.53.R5-LambdaInsideVPC": "CKV_AWS_117",
+}
 
 # cdk-nag's AwsSolutions-L1 asks for the newest runtime of the family aws-cdk-lib knows.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -41,6 +49,7 @@ class ScopedFunction(Construct):
         layers: Sequence[lambda_.ILayerVersion] = (),
         environment: Mapping[str, str] | None = None,
         timeout: cdk.Duration | None = None,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self.log_group = logs.LogGroup(
@@ -71,6 +80,9 @@ class ScopedFunction(Construct):
             memory_size=256,
             timeout=timeout or cdk.Duration.seconds(60),
             environment=dict(environment or {}),
+            # The variables (ARNs, names, the bucket) encrypted with the project key at rest.
+            environment_encryption=key if environment else None,
+            reserved_concurrent_executions=reserved_concurrency,
         )
         acknowledge(
             self.role,
@@ -81,4 +93,18 @@ class ScopedFunction(Construct):
                 ),
             },
         )
-        acknowledge(self.function, dict(usage_reasons))
+        reasons = dict(usage_reasons)
+        if reserved_concurrency is not None:
+            reasons.pop(CONCURRENCY_FINDING, None)  # the limit is set: nothing to acknowledge
+        acknowledge(self.function, reasons)
+        # checkov asks the same of Lambda functions: the same reasons answer it.
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, cdk.CfnResource)
+        checkov_skip(
+            cfn_function,
+            {
+                CHECKOV_IDS[finding]: reason
+                for finding, reason in reasons.items()
+                if finding in CHECKOV_IDS
+            },
+        )

@@ -31,6 +31,17 @@ if ! fresh python requirements.txt requirements-dev.txt; then
   stamp python requirements.txt requirements-dev.txt
 fi
 
+# checkov in a venv of its own: its pins (botocore 1.35, policy_sentry 0.13) would replace the
+# app's. Only its command is used (make checkov).
+CHECKOV_VENV=$VENV/tools/checkov
+if ! fresh checkov requirements-checkov.txt || [[ ! -x "$CHECKOV_VENV/bin/checkov" ]]; then
+  say "installing checkov into $CHECKOV_VENV"
+  "$PYTHON" -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r requirements-checkov.txt
+  stamp checkov requirements-checkov.txt
+fi
+
 node_major() { "$1" --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'; }
 
 # The venv's bin comes first on PATH in the Makefile, so a node placed there wins.

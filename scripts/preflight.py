@@ -10,6 +10,9 @@ Checks, for the environment's config in cdk.json and the templates in cdk.out:
                 max capacity
   artifacts     every S3 location of each endpoint (model, speculative model) has objects
   image         an explicit image URI is in the deploy region
+  lambda        the account's Lambda concurrency leaves 100 unreserved after the templates'
+                reserved concurrency (the optimization launcher's); a new account's limit of 10
+                cannot reserve any
   cost tag      the deployment's cost allocation tag is active, so its budget and `make spend`
                 see its cost (a warning, not a failure: the tag can be activated only once a
                 tagged resource exists, after the first deploy)
@@ -397,6 +400,47 @@ def check_cost_tag(session: Any) -> Check:
     return Check(PASS, name, f"{cost_allocation.TAG_KEY} is an active cost allocation tag")
 
 
+# Lambda keeps at least this much of the account's concurrency unreserved (Lambda Developer
+# Guide, "Configuring reserved concurrency").
+LAMBDA_UNRESERVED_MINIMUM = 100
+
+
+def reserved_concurrency(stacks: list[StackTemplate]) -> int:
+    return sum(
+        int(function["Properties"].get("ReservedConcurrentExecutions", 0))
+        for stack in stacks
+        for _, function in stack.of_type("AWS::Lambda::Function")
+    )
+
+
+def check_lambda_concurrency(session: Any, stacks: list[StackTemplate]) -> Check:
+    name = "lambda"
+    reserved = reserved_concurrency(stacks)
+    if not reserved:
+        return Check(SKIP, name, "no reserved concurrency in the templates")
+    try:
+        limit = session.client("lambda").get_account_settings()["AccountLimit"]
+    except _client_errors() as error:
+        return Check(
+            FAIL,
+            name,
+            f"cannot read the Lambda account settings ({_error_code(error) or error})",
+            "Allow lambda:GetAccountSettings for these credentials",
+        )
+    total = int(limit["ConcurrentExecutions"])
+    if total - reserved < LAMBDA_UNRESERVED_MINIMUM:
+        return Check(
+            FAIL,
+            name,
+            f"account concurrency {total}: reserving {reserved} would leave {total - reserved} "
+            f"unreserved, below Lambda's minimum of {LAMBDA_UNRESERVED_MINIMUM}; the deploy "
+            "would fail on the launcher",
+            "Request a higher 'Concurrent executions' quota for AWS Lambda (Service Quotas) "
+            "in this region before deploying",
+        )
+    return Check(PASS, name, f"account concurrency {total}, {reserved} reserved by the templates")
+
+
 def run_checks(session: Any, settings: AppConfig, stacks: list[StackTemplate]) -> list[Check]:
     region = session.region_name
     identity, account = check_identity(session)
@@ -411,6 +455,7 @@ def run_checks(session: Any, settings: AppConfig, stacks: list[StackTemplate]) -
     checks += check_quotas(session, settings, region)
     checks += check_artifacts(session, settings, region)
     checks += check_images(settings, region)
+    checks.append(check_lambda_concurrency(session, stacks))
     checks.append(check_cost_tag(session))
     return checks
 

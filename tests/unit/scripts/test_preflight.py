@@ -158,6 +158,7 @@ def test_ready_account_passes_every_check(stacks):
         ("PASS", "artifacts p4d.model.s3_uri"),
         ("PASS", "artifacts p4d.serving.speculative_decoding.model.s3_uri"),
         ("PASS", "image p4d"),
+        ("SKIP", "lambda"),  # this assembly reserves no concurrency
         ("PASS", "cost tag"),
     ]
     assert len(preflight.check_artifacts(FakeSession(), settings(endpoints={}))) == 0
@@ -465,3 +466,38 @@ def test_a_warning_does_not_fail_the_preflight(stacks, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert code == 0
     assert "WARN  cost tag" in out and "Warnings (the deploy can go ahead):" in out
+
+
+LAUNCHER = {
+    "Resources": {
+        "Launcher": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {"ReservedConcurrentExecutions": 2},
+        }
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("limit", "status", "words"),
+    [
+        (1000, "PASS", "account concurrency 1000, 2 reserved by the templates"),
+        (10, "FAIL", "reserving 2 would leave 8 unreserved, below Lambda's minimum of 100"),
+    ],
+)
+def test_the_account_must_afford_the_launcher_s_reserved_concurrency(
+    tmp_path, limit, status, words
+):
+    stacks = preflight.read_assembly(
+        write_assembly(tmp_path / "cdk.out", {"Optimization": LAUNCHER})
+    )
+    session = FakeSession()
+    session.stub("lambda").add_response(
+        "get_account_settings",
+        {"AccountLimit": {"ConcurrentExecutions": limit, "UnreservedConcurrentExecutions": limit}},
+        {},
+    )
+    check = preflight.check_lambda_concurrency(session, stacks)
+    assert check.status == status and words in check.detail
+    if status == "FAIL":
+        assert "Concurrent executions" in check.fix
