@@ -52,8 +52,8 @@ lint: bootstrap ## ruff, format check (Python, notebooks), mypy (strict: domain,
 	@scripts/typecheck.sh
 	@$(PYTHON) scripts/config_schema.py --check
 
-unit: bootstrap ## pytest (synthesizes each stack once per session)
-	@$(PYTHON) -m pytest -q
+unit: bootstrap ## pytest on both cores (each worker synthesizes each variant it needs once)
+	@$(PYTHON) -m pytest -q -n 2
 
 cfn-lint: synth ## cfn-lint on every synthesized template
 	@$(PYTHON) scripts/cfn_lint.py cdk.out

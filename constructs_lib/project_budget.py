@@ -96,5 +96,5 @@ class ProjectBudget(Construct):
             ),
             notifications_with_subscribers=notifications,
         )
-        # The topic must accept the budget's messages before the budget sends any.
-        self.budget.node.add_dependency(self.topic)
+        # The Ref to the topic orders the budget after it; the topic policy is created with the
+        # topic, long before any cost reaches a threshold.

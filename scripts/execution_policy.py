@@ -88,15 +88,16 @@ def resource_types(stacks: list[StackTemplate]) -> dict[str, set[str]]:
     return dict(found)
 
 
-def handler_actions(resource_type: str, region: str) -> set[str]:
+@cache
+def handler_actions(resource_type: str, region: str) -> frozenset[str]:
     """What CloudFormation's resource provider needs for the type (its declared permissions)."""
     if (
         resource_type.startswith("Custom::")
         or resource_type == "AWS::CloudFormation::CustomResource"
     ):
-        return {"lambda:InvokeFunction"}
+        return frozenset({"lambda:InvokeFunction"})
     if resource_type in NO_PERMISSIONS:
-        return set()
+        return frozenset()
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
     handlers = schema.get("handlers") or {}
     if not handlers:
@@ -104,11 +105,11 @@ def handler_actions(resource_type: str, region: str) -> set[str]:
             f"{resource_type}: its provider schema declares no handler permissions; add them by "
             "hand to scripts/execution_policy.py"
         )
-    return {
+    return frozenset(
         action
         for handler in HANDLERS
         for action in (handlers.get(handler) or {}).get("permissions", [])
-    }
+    )
 
 
 def instance_types(stacks: list[StackTemplate]) -> list[str]:

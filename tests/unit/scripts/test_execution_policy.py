@@ -17,7 +17,18 @@ from tests.conftest import SynthesizedApp
 VARIANTS = ["dev", "prod", "realtime"]
 
 
+_BUILT: dict[str, tuple] = {}
+
+
 def built(synthesized: SynthesizedApp):
+    """The policy of a synthesized variant, built once per test session."""
+    directory = synthesized.assembly.directory
+    if directory not in _BUILT:
+        _BUILT[directory] = _build(synthesized)
+    return _BUILT[directory]
+
+
+def _build(synthesized: SynthesizedApp):
     stacks = read_assembly(Path(synthesized.assembly.directory))
     config = synthesized.stage.config
     documents, left_out = ep.build(
