@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from botocore.stub import Stubber
 
 REPO = Path(__file__).resolve().parents[3]
 NOTEBOOKS_DIR = REPO / "notebooks"
@@ -38,6 +39,12 @@ def _load(name: str, path: Path):
 
 workbench = _load("genai_workbench", NOTEBOOKS_DIR / "genai_workbench")
 autostop = _load("autostop", LIFECYCLE_DIR / "autostop.py")
+
+
+# What SageMaker answers while an inference component has no copy.
+NO_CAPACITY = (
+    "Inference Component has no capacity to process this request. ApproximateBacklogSize: 0"
+)
 
 
 def sample_document() -> dict:
@@ -121,3 +128,13 @@ def document() -> dict:
 @pytest.fixture
 def deployment(aws_env, document):
     return workbench.Deployment.from_dict(document)
+
+
+@pytest.fixture
+def runtime(deployment):
+    """The deployment's sagemaker-runtime client and its activated Stubber."""
+    client = deployment.client("sagemaker-runtime")
+    stubber = Stubber(client)
+    stubber.activate()
+    yield client, stubber
+    stubber.assert_no_pending_responses()

@@ -13,25 +13,13 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from packaging.requirements import Requirement
 
-from tests.unit.notebooks.conftest import NOTEBOOKS_DIR, REPO, _load
+from tests.unit.notebooks.conftest import NO_CAPACITY, NOTEBOOKS_DIR, REPO, _load
 from tests.unit.notebooks.conftest import workbench as wb
 from tests.unit.scripts.helpers import FakeClock
 
 lc = _load(
     "genai_workbench.langchain_models", NOTEBOOKS_DIR / "genai_workbench" / "langchain_models.py"
 )
-NO_CAPACITY = (
-    "Inference Component has no capacity to process this request. ApproximateBacklogSize: 0"
-)
-
-
-@pytest.fixture
-def runtime(deployment):
-    client = deployment.client("sagemaker-runtime")
-    stubber = Stubber(client)
-    stubber.activate()
-    yield client, stubber
-    stubber.assert_no_pending_responses()
 
 
 def request(deployment, **body) -> dict:

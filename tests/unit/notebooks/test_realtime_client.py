@@ -10,23 +10,12 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
+from tests.unit.notebooks.conftest import NO_CAPACITY
 from tests.unit.notebooks.conftest import workbench as wb
 from tests.unit.scripts.helpers import FakeClock
 from workbench_domain import realtime_inference as rt
 
 USER = [{"role": "user", "content": "What is AWQ?"}]
-NO_CAPACITY = (
-    "Inference Component has no capacity to process this request. ApproximateBacklogSize: 0"
-)
-
-
-@pytest.fixture
-def runtime(deployment):
-    client = deployment.client("sagemaker-runtime")
-    stubber = Stubber(client)
-    stubber.activate()
-    yield client, stubber
-    stubber.assert_no_pending_responses()
 
 
 def expected(deployment, body: bytes, **extra) -> dict:
