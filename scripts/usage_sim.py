@@ -28,7 +28,8 @@ Semantics, one-minute steps (what each rule stands for, and its source):
   philschmid/terraform-aws-sagemaker-huggingface#9).
 * A new instance (or copy) serves after the cold start; it is billed from the scale-out until it
   is removed. Each instance serves up to `concurrency` requests at once, each for
-  output tokens / tokens per second (or `service_seconds`).
+  output tokens / tokens per second (or `service_seconds`): notebook 06 measures tokens per
+  second end to end, prompt included, so `input_tokens` is reported, not added again.
 """
 
 from __future__ import annotations
