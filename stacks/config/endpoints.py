@@ -111,7 +111,6 @@ class RealtimeSettings:
 class EndpointConfig:
     key: str
     enabled: bool
-    kind: str
     instance_type: str
     model: ModelConfig
     serving: ServingSettings
@@ -126,6 +125,10 @@ class EndpointConfig:
     price_usd_per_hour: float
     # Set for realtime endpoints, None for async ones.
     realtime: RealtimeSettings | None = None
+
+    @property
+    def kind(self) -> str:
+        return "async" if self.realtime is None else "realtime"
 
 
 def parse_endpoints(section: Reader) -> Mapping[str, EndpointConfig]:
@@ -327,10 +330,17 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
     devices = accelerator_devices(instance_type)
     model = section.section("model", _model)
     settings, speculative_model = section.section("serving", _serving)
+    # Read for both kinds, so a realtime-only key set on an async endpoint is refused with its
+    # value (`_check_kind`).
+    realtime = RealtimeSettings(
+        min_instances=section.integer("min_instances", 0, minimum=0, maximum=100),
+        accelerators=section.integer("accelerators", devices or 1, minimum=1),
+        # InferenceComponentComputeResourceRequirements.MinMemoryRequiredInMb: at least 128.
+        min_memory_mb=section.integer("min_memory_mb", 1024, minimum=128),
+    )
     config = EndpointConfig(
         key=key,
         enabled=section.boolean("enabled", True),
-        kind=kind,
         instance_type=instance_type,
         model=model,
         serving=settings,
@@ -361,16 +371,9 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
             "scaling", functools.partial(parse_scaling, kind=kind), optional=True
         ),
         price_usd_per_hour=section.number("price_usd_per_hour", minimum=0),
-        realtime=RealtimeSettings(
-            min_instances=section.integer("min_instances", 0, minimum=0, maximum=100),
-            accelerators=section.integer("accelerators", devices or 1, minimum=1),
-            # InferenceComponentComputeResourceRequirements.MinMemoryRequiredInMb: at least 128.
-            min_memory_mb=section.integer("min_memory_mb", 1024, minimum=128),
-        ),
+        realtime=realtime if kind == "realtime" else None,
     )
-    _check_kind(section, config, set_keys)
-    if kind == "async":
-        config = dataclasses.replace(config, realtime=None)
+    _check_kind(section, config, realtime, set_keys)
 
     try:
         serving.check(settings, instance_type)
@@ -408,22 +411,22 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
 
 def _refuse_other_kind(section: Reader, kind: str, values: Mapping[str, object]) -> None:
     """Refuses a key of `values` (set in `section`) that only the other kind of endpoint reads."""
+    which = (
+        "realtime (inference-component) endpoints; an async endpoint scales to zero through "
+        "its own queue"
+        if kind == "async"
+        else "async endpoints (their request queue); a realtime endpoint scales its inference "
+        "component's copies"
+    )
     for key, value in sorted(values.items()):
-        which = (
-            "realtime (inference-component) endpoints; an async endpoint scales to zero "
-            "through its own queue"
-            if kind == "async"
-            else "async endpoints (their request queue); a realtime endpoint scales its "
-            "inference component's copies"
-        )
         raise ConfigError(section.child_path(key), value, f"{key} applies to {which} only")
 
 
-def _check_kind(section: Reader, config: EndpointConfig, set_keys: set[str]) -> None:
-    """Refuses what the endpoint's kind cannot honour: keys only the other kind reads, and the
-    rules of realtime endpoints."""
-    realtime = config.realtime
-    assert realtime is not None  # read for every kind, dropped for async after the checks
+def _check_kind(
+    section: Reader, config: EndpointConfig, realtime: RealtimeSettings, set_keys: set[str]
+) -> None:
+    """Refuses what the endpoint's kind cannot honour: keys only the other kind reads (`realtime`
+    holds the realtime keys as read, for either kind), and the rules of realtime endpoints."""
     values = {
         "max_concurrent_invocations_per_instance": config.max_concurrent_invocations_per_instance,
         **dataclasses.asdict(realtime),
