@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import usage_sim
 from operator_common import (
     CONTEXT_KEY,
     ROOT,
@@ -351,10 +353,6 @@ def render_text(data: dict, *, markdown: bool = False) -> str:
 def usage_report(stacks: list[StackTemplate], profile: dict, prices: Prices) -> dict:
     """Per endpoint of the profile, the month under three settings: as deployed, always on, and
     AWS's published async example (target tracking alone)."""
-    import random
-
-    import usage_sim
-
     if not isinstance(profile, dict) or not isinstance(profile.get("endpoints"), dict):
         raise OperatorError("usage profile: expected {days, seed, endpoints: {<key>: {...}}}")
     days, seed = profile.get("days", 30), profile.get("seed", 1)
@@ -409,6 +407,7 @@ def usage_report(stacks: list[StackTemplate], profile: dict, prices: Prices) -> 
             {
                 "endpoint": key,
                 "kind": settings.kind,
+                "tokens_per_request": (traffic.input_tokens, traffic.output_tokens),
                 "instance_type": settings.instance_type,
                 "price_usd_per_hour": price,
                 "requests": len(times),
@@ -455,8 +454,10 @@ def render_usage(data: dict) -> str:
     ]
     for endpoint in data["endpoints"]:
         lines.append(
-            f"- {endpoint['endpoint']}: {endpoint['requests']} requests, cold start "
-            f"{endpoint['cold_start_minutes']:g} min, ${endpoint['price_usd_per_hour']:g}/h"
+            f"- {endpoint['endpoint']}: {endpoint['requests']} requests of "
+            f"{endpoint['tokens_per_request'][0]} tokens in, {endpoint['tokens_per_request'][1]} "
+            f"out, cold start {endpoint['cold_start_minutes']:g} min, "
+            f"${endpoint['price_usd_per_hour']:g}/h"
         )
     lines.append(
         "- 'target tracking only' never leaves zero instances: its requests are never served."

@@ -29,7 +29,8 @@ Semantics, one-minute steps (what each rule stands for, and its source):
 * A new instance (or copy) serves after the cold start; it is billed from the scale-out until it
   is removed. Each instance serves up to `concurrency` requests at once, each for
   output tokens / tokens per second (or `service_seconds`): notebook 06 measures tokens per
-  second end to end, prompt included, so `input_tokens` is reported, not added again.
+  second end to end, prompt included, so `input_tokens` is shown with the result, not added
+  to the service time again.
 """
 
 from __future__ import annotations

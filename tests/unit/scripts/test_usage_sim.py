@@ -125,6 +125,7 @@ def test_make_cost_usage_reports_three_settings_side_by_side(dev, tmp_path, caps
     out = capsys.readouterr().out
     for settings in ("deployed", "always on", "target tracking only (AWS async example)"):
         assert settings in out
+    assert "requests of 500 tokens in, 300 out" in out  # the profile's defaults
     assert (tmp_path / "day.png").stat().st_size > 0
     assert cost.main([*argv, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

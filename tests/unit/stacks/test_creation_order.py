@@ -11,7 +11,7 @@ from tests.conftest import SynthesizedApp
 from tests.unit.stacks.creation_order import assembly_problems, unordered_references
 
 
-@pytest.mark.parametrize("env_name", ["dev", "prod"])
+@pytest.mark.parametrize("env_name", ["dev", "prod", "realtime"])
 def test_no_resource_names_another_without_waiting_for_it(request, env_name):
     synthesized: SynthesizedApp = request.getfixturevalue(env_name)
     assert assembly_problems(synthesized.assembly.directory) == []
