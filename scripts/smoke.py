@@ -241,10 +241,7 @@ def smoke_realtime(
     try:
         woken = rt.call_waking(
             lambda: runtime.invoke_endpoint_with_response_stream(
-                EndpointName=record.endpoint_name,
-                InferenceComponentName=component,
-                ContentType="application/json",
-                Body=body,
+                **rt.invocation(record.endpoint_name, component, body)
             ),
             timeout=timeout,
             interval=interval,

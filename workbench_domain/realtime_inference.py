@@ -85,6 +85,16 @@ def chat_body(
     return json.dumps(body).encode("utf-8")
 
 
+def invocation(endpoint_name: str, inference_component_name: str, body: bytes) -> dict[str, Any]:
+    """The InvokeEndpoint (or ...WithResponseStream) request for a component's chat body."""
+    return {
+        "EndpointName": endpoint_name,
+        "InferenceComponentName": inference_component_name,
+        "ContentType": "application/json",
+        "Body": body,
+    }
+
+
 def answer_text(body: bytes) -> str:
     """The text of a whole (not streamed) chat answer."""
     try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genai_workbench.common import Printer, WorkbenchError
-from genai_workbench.deployment import Deployment, RealtimeEndpointInfo
+from genai_workbench.deployment import Deployment
 from workbench_domain import realtime_inference as rt
 from workbench_domain.errors import ValidationError
 
@@ -106,18 +106,13 @@ def _request(
     max_tokens: int,
     temperature: float | None,
     stream: bool,
-) -> tuple[RealtimeEndpointInfo, dict[str, Any]]:
+) -> dict[str, Any]:
     info = deployment.realtime_endpoint(endpoint_key)
     try:
         body = rt.chat_body(messages, max_tokens=max_tokens, temperature=temperature, stream=stream)
     except ValidationError as error:
         raise WorkbenchError(str(error)) from error
-    return info, {
-        "EndpointName": info.endpoint_name,
-        "InferenceComponentName": info.inference_component_name,
-        "ContentType": "application/json",
-        "Body": body,
-    }
+    return rt.invocation(info.endpoint_name, info.inference_component_name, body)
 
 
 def chat(
@@ -134,7 +129,7 @@ def chat(
     sleep: Callable[[float], None] = time.sleep,
 ) -> ChatResult:
     """The whole answer to ``messages`` (``[{"role": "user", "content": "..."}]``)."""
-    _, request = _request(deployment, endpoint_key, messages, max_tokens, temperature, False)
+    request = _request(deployment, endpoint_key, messages, max_tokens, temperature, False)
     runtime = deployment.client("sagemaker-runtime")
     started = now()
     woken = call_waking(
@@ -174,7 +169,7 @@ def stream_chat(
 ) -> ChatStream:
     """The answer to ``messages`` as it is generated: iterate the returned stream for text
     deltas; its ``result`` then holds the text and the timings (wake, time to first token)."""
-    _, request = _request(deployment, endpoint_key, messages, max_tokens, temperature, True)
+    request = _request(deployment, endpoint_key, messages, max_tokens, temperature, True)
     runtime = deployment.client("sagemaker-runtime")
     started = now()
     woken = call_waking(
