@@ -204,7 +204,7 @@ def copies(sagemaker: Any, record: RealtimeEndpointRecord) -> tuple[str, int, in
     described = sagemaker.describe_inference_component(
         InferenceComponentName=record.inference_component_name
     )
-    running = int((described.get("RuntimeConfig") or {}).get("CurrentCopyCount", 0))
+    running = rt.running_copies(described)
     return status, running, instances
 
 

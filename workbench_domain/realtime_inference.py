@@ -95,6 +95,11 @@ def invocation(endpoint_name: str, inference_component_name: str, body: bytes) -
     }
 
 
+def running_copies(described: Mapping[str, Any]) -> int:
+    """The copies running now, from a DescribeInferenceComponent response (0 while asleep)."""
+    return int((described.get("RuntimeConfig") or {}).get("CurrentCopyCount", 0))
+
+
 def answer_text(body: bytes) -> str:
     """The text of a whole (not streamed) chat answer."""
     try:

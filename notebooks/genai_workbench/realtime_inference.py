@@ -198,7 +198,7 @@ def component_copies(deployment: Deployment, endpoint_key: str) -> int:
     described = deployment.client("sagemaker").describe_inference_component(
         InferenceComponentName=info.inference_component_name
     )
-    return int((described.get("RuntimeConfig") or {}).get("CurrentCopyCount", 0))
+    return rt.running_copies(described)
 
 
 def wait_for_copies(
