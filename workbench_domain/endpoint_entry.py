@@ -56,6 +56,12 @@ def serving_section(
         engine = row.engine
     else:
         engine = "neuron" if instances.accelerator_kind(instance_type) == "neuron" else "vllm"
+    return _engine_section(engine, image_uri, environment)
+
+
+def _engine_section(
+    engine: str, image_uri: str | None, environment: Mapping[str, str]
+) -> dict[str, Any]:
     typed, rest = split_environment(engine, environment)
     section: dict[str, Any] = {"engine": engine}
     if image_uri:
@@ -175,19 +181,40 @@ def entry_for_jumpstart(
     """An entry serving a JumpStart model (and its SageMaker-provided draft, if it has one).
 
     By default the model runs on the app's pinned image for the instance, with JumpStart's
-    environment split into typed settings; `jumpstart_image` keeps JumpStart's own image
-    (engine custom unless the serving table knows it). A draft needs the pinned vLLM image:
-    JumpStart's LMI images set it up with OPTION_SPECULATIVE_DRAFT_MODEL, which LMI 15+ ignores.
+    environment split into typed settings when the document's framework is that image's (an
+    environment for another server is dropped); `jumpstart_image` keeps JumpStart's own image
+    for the instance type (engine custom unless the serving table knows it), or, where the
+    document names only a framework (`HostingEcrSpecs`), the app's pinned image of it. A
+    draft needs the pinned vLLM image: JumpStart's LMI images set it up with
+    OPTION_SPECULATIVE_DRAFT_MODEL, which LMI 15+ ignores.
     """
-    entry = entry_for_model(
-        model_s3_uri=model.artifacts_uri,
-        instance_type=instance_type,
-        image_uri=model.image_uri if jumpstart_image else None,
-        environment={
-            k: v for k, v in model.environment.items() if k not in serving.LEGACY_DRAFT_KEYS
-        },
-        accept_eula=accept_eula,
-    )
+    environment = {k: v for k, v in model.environment.items() if k not in serving.LEGACY_DRAFT_KEYS}
+    pinned_engine = "neuron" if instances.accelerator_kind(instance_type) == "neuron" else "vllm"
+    if not jumpstart_image and model.framework_engine != pinned_engine:
+        # The document's environment is for its own server (e.g. TGI's SM_NUM_GPUS, which LMI's
+        # entrypoint turns into TENSOR_PARALLEL_DEGREE): not for the pinned image.
+        environment = {}
+    if jumpstart_image and model.image_uri is None:
+        if model.framework_engine is None:
+            raise EntryError(
+                f"{model.model_id} names no image for {instance_type} "
+                "(HostingInstanceTypeVariants, HostingEcrUri), and its HostingEcrSpecs framework "
+                "is none this app pins "
+                f"({', '.join(jumpstart.FRAMEWORK_ENGINES)}): serve it without --jumpstart-image"
+            )
+        entry = {
+            "instance_type": instance_type,
+            "model": {"s3_uri": _prefix(model.artifacts_uri), "accept_eula": accept_eula},
+            "serving": _engine_section(model.framework_engine, None, environment),
+        }
+    else:
+        entry = entry_for_model(
+            model_s3_uri=model.artifacts_uri,
+            instance_type=instance_type,
+            image_uri=model.image_uri if jumpstart_image else None,
+            environment=environment,
+            accept_eula=accept_eula,
+        )
     if model.draft_s3_uri is None:
         return entry
     drafted = with_speculative_model(entry, method="draft_model", model_s3_uri=model.draft_s3_uri)

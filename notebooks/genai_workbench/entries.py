@@ -117,19 +117,23 @@ def with_custom_draft_model(
 def describe_jumpstart_model(
     model_id: str = LLAMA3_70B,
     *,
+    instance_type: str = "ml.p4d.24xlarge",
     config_name: str | None = None,
     version: str | None = None,
     region: str | None = None,
     sagemaker_client: Any = None,
 ) -> jumpstart.JumpStartModel:
-    """A JumpStart model's image, artifacts and environment, with ``config_name`` applied."""
+    """A JumpStart model's image, artifacts and environment for ``instance_type``, with
+    ``config_name`` applied; the draft's bucket is the one of the client's region."""
     client = sagemaker_client or boto3.client("sagemaker", region_name=region)
     try:
         response = client.describe_hub_content(**jumpstart.describe_request(model_id, version))
     except ClientError as error:
         raise WorkbenchError(f"JumpStart model {model_id}: {error}") from error
     with _entry_errors():
-        return jumpstart.parse_model(response, config_name)
+        return jumpstart.parse_model(
+            response, config_name, instance_type=instance_type, region=client.meta.region_name
+        )
 
 
 def jumpstart_entry(
@@ -149,6 +153,7 @@ def jumpstart_entry(
     """
     model = describe_jumpstart_model(
         model_id,
+        instance_type=instance_type,
         config_name=jumpstart.SPECULATIVE_CONFIG if with_draft else None,
         region=region,
         sagemaker_client=sagemaker_client,

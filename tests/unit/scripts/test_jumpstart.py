@@ -9,7 +9,7 @@ import pytest
 
 from scripts import jumpstart
 from tests.conftest import ROOT
-from tests.unit.notebooks.test_notebook_client import HUB_DOCUMENT, hub_client
+from tests.unit.workbench_domain.jumpstart_documents import SDK_HUB_DOCUMENT, hub_client
 
 
 @pytest.fixture
@@ -25,23 +25,34 @@ def p4d(path) -> dict:
     ]
 
 
-def test_writes_the_model_and_its_sagemaker_draft_into_the_endpoint(config_path):
+MODEL = ["--model-id", "meta-textgeneration-llama-2-13b-f"]
+
+
+@pytest.mark.parametrize("draft", [False, True])
+def test_the_recorded_hub_document_is_written_with_and_without_its_draft(config_path, draft):
     client, stubber = hub_client()
-    argv = ["--model-id", "meta-textgeneration-llama-3-70b", "--endpoint", "p4d"]
-    argv += ["--draft", "--accept-eula"]
+    argv = [*MODEL, "--endpoint", "p4d", "--accept-eula", *(["--draft"] if draft else [])]
     code = jumpstart.main(argv, make_client=lambda *_, **__: client, config_path=config_path)
     assert code == 0
     stubber.assert_no_pending_responses()
     endpoint = p4d(config_path)
-    assert endpoint["model"] == {"s3_uri": HUB_DOCUMENT["HostingArtifactUri"], "accept_eula": True}
+    assert endpoint["model"] == {
+        "s3_uri": SDK_HUB_DOCUMENT["HostingArtifactUri"],
+        "accept_eula": True,
+    }
     assert endpoint["serving"]["engine"] == "vllm"
-    assert endpoint["serving"]["speculative_decoding"]["model"]["jumpstart"] is True
+    spec = endpoint["serving"].get("speculative_decoding")
+    if draft:
+        assert spec["model"]["jumpstart"] is True
+        assert spec["model"]["s3_uri"].startswith("s3://sagemaker-sd-models-prod-us-east-1/")
+        assert endpoint["serving"]["tensor_parallel_degree"] == 2
+    else:
+        assert spec is None
 
 
 def test_an_entry_the_config_refuses_leaves_cdk_json_unchanged(config_path, capsys):
     client, _ = hub_client()
-    argv = ["--model-id", "meta-textgeneration-llama-3-70b", "--endpoint", "p4d"]
-    argv += ["--jumpstart-image", "--draft"]
+    argv = [*MODEL, "--endpoint", "p4d", "--jumpstart-image", "--draft"]
     code = jumpstart.main(argv, make_client=lambda *_, **__: client, config_path=config_path)
     assert code == 1
     assert "needs the vllm engine" in capsys.readouterr().err
