@@ -19,6 +19,16 @@ For vLLM images it also regenerates `dtypes` (the keys of `DTYPE_MAPPER` in
 
     python scripts/serving_keys.py --djl-serving /path/to/djl-serving.git \
         --vllm-wheel 0.15.1=/path/vllm-0.15.1.whl --vllm-wheel 0.12.0=/path/vllm-0.12.0.whl
+
+Every `sources` entry of a row names a repository, a ref and a path, and a `quote` (a line the
+file at that ref contains) or `unverified` (why it could not be checked). `--check-quotes`
+re-reads each quoted file (clones given with `--repo OWNER/NAME=GITDIR`, vLLM from the wheels)
+and fails on a quote the file does not contain:
+
+    python scripts/serving_keys.py --check-quotes --djl-serving djl-serving.git \
+        --repo aws/deep-learning-containers=dlc.git --repo aws/sagemaker-python-sdk=sdk.git \
+        --repo aws-samples/sagemaker-genai-hosting-examples=samples.git \
+        --vllm-wheel 0.15.1=vllm-0.15.1.whl --vllm-wheel 0.12.0=vllm-0.12.0.whl
 """
 
 from __future__ import annotations
@@ -114,13 +124,60 @@ def option_keys(row: dict, repo: Path, wheels: dict[str, Path]) -> list[str]:
     return sorted(f"OPTION_{key.upper()}" for key in keys if re.fullmatch(r"[a-z][a-z0-9_]*", key))
 
 
+def source_text(source: dict, repos: dict[str, Path], wheels: dict[str, Path]) -> str | None:
+    """The cited file at the cited ref, or None when no copy of it was given."""
+    repository, ref, path = source["repository"], source["ref"], source["path"]
+    if repository == "vllm-project/vllm":
+        wheel = wheels.get(ref.removeprefix("v"))
+        return wheel_file(wheel, path) if wheel else None
+    if repository not in repos:
+        return None
+    text = git_show(repos[repository], ref, path)
+    if path.endswith(".ipynb"):
+        cells = json.loads(text)["cells"]
+        text = "\n".join("".join(cell["source"]) for cell in cells)
+    return text
+
+
+def check_quotes(table: dict, repos: dict[str, Path], wheels: dict[str, Path]) -> list[str]:
+    """Every quote of the table that its cited file does not contain, and the sources that
+    could not be read (no copy given)."""
+    problems = []
+    for row in table["images"]:
+        for source in row["sources"]:
+            if "quote" not in source:
+                continue
+            where = f"{row['tag']}: {source['repository']} {source['ref']} {source['path']}"
+            text = source_text(source, repos, wheels)
+            if text is None:
+                problems.append(f"{where}: not checked (no copy of it given)")
+            elif source["quote"] not in text:
+                problems.append(f"{where}: does not contain {source['quote']!r}")
+    return problems
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--djl-serving", type=Path, required=True, help="a djl-serving git dir")
     parser.add_argument("--vllm-wheel", action="append", default=[], help="VERSION=PATH")
+    parser.add_argument(
+        "--repo", action="append", default=[], help="OWNER/NAME=GITDIR, for --check-quotes"
+    )
+    parser.add_argument(
+        "--check-quotes",
+        action="store_true",
+        help="check that every cited file contains its quote; change nothing",
+    )
     args = parser.parse_args()
     wheels = {v: Path(p) for v, _, p in (w.partition("=") for w in args.vllm_wheel)}
     table = json.loads(TABLE.read_text())
+    if args.check_quotes:
+        repos = {r: Path(p) for r, _, p in (w.partition("=") for w in args.repo)}
+        repos["deepjavalibrary/djl-serving"] = args.djl_serving
+        problems = check_quotes(table, repos, wheels)
+        for problem in problems:
+            print(problem)
+        raise SystemExit(1 if problems else 0)
     for row in table["images"]:
         row["keys"] = option_keys(row, args.djl_serving, wheels)
         if row.get("vllm"):

@@ -50,6 +50,8 @@ class EndpointStack(cdk.Stack):
         image = self._image(settings)
         weights = artifacts(model.location, model.accept_eula)
         environment = serving.container_environment(settings)
+        for note in serving.advice(settings, endpoint.instance_type):
+            cdk.Annotations.of(self).add_warning_v2("workbench:serving", note)
 
         record: Record
         self.endpoint: AsyncLlmEndpoint | RealtimeLlmEndpoint

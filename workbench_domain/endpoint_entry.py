@@ -63,6 +63,11 @@ def _engine_section(
     engine: str, image_uri: str | None, environment: Mapping[str, str]
 ) -> dict[str, Any]:
     typed, rest = split_environment(engine, environment)
+    if engine == "vllm":
+        # What an optimization job or JumpStart hands over is a pre-quantized checkpoint: vLLM
+        # reads its quantization itself and picks the fastest kernel (awq_marlin for AWQ); a
+        # named one forces that kernel (serving.advice).
+        typed.pop("quantization", None)
     section: dict[str, Any] = {"engine": engine}
     if image_uri:
         section["image_uri"] = image_uri

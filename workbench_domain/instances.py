@@ -28,6 +28,14 @@ GPU_FAMILIES = frozenset(
     {"g4dn", "g5", "g6", "g6e", "g7", "g7e", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200"}
 )
 
+# CUDA compute capability of each GPU family's GPU (NVIDIA, https://developer.nvidia.com/cuda-gpus:
+# T4 7.5, A10G 8.6, A100 8.0, L4 and L40S 8.9, H100 and H200 9.0, B200 10.0, RTX PRO 6000 and
+# RTX PRO 4500 Blackwell 12.0). vLLM's kernels state their minimum in these units.
+COMPUTE_CAPABILITY = {
+    "g4dn": 7.5, "g5": 8.6, "p4d": 8.0, "p4de": 8.0, "g6": 8.9, "g6e": 8.9, "p5": 9.0,
+    "p5e": 9.0, "p5en": 9.0, "p6-b200": 10.0, "g7e": 12.0, "g7": 12.0,
+}  # fmt: skip
+
 # FP8 (W8A8) kernels need FP8 tensor cores: "FP8 computation is supported on NVIDIA GPUs with
 # compute capability >= 8.9 (Ada Lovelace, Hopper)" (vLLM docs,
 # https://docs.vllm.ai/en/stable/features/quantization/fp8/); Blackwell has them too. Ampere
@@ -87,3 +95,8 @@ def _devices() -> dict[str, int]:
 def accelerator_devices(instance_type: str) -> int | None:
     """GPUs (or NeuronCores) of ``instance_type``, None when the table does not have it."""
     return _devices().get(instance_type)
+
+
+def compute_capability(instance_type: str) -> float | None:
+    """The CUDA compute capability of the instance's GPUs, None for a non-GPU instance."""
+    return COMPUTE_CAPABILITY.get(instance_family(instance_type))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench_domain import uris
-from workbench_domain.instances import accelerator_devices, accelerator_kind
+from workbench_domain.instances import accelerator_devices, accelerator_kind, compute_capability
 
 TABLE = Path(__file__).resolve().parent / "serving_images.json"
 
@@ -69,6 +69,22 @@ TYPED_KEYS: dict[str, dict[str, str]] = {
 INTEGER_SETTINGS = frozenset(
     {"tensor_parallel_degree", "max_model_len", "max_concurrent_sequences"}
 )
+# How long the model server waits for the model to load. The LMI images set
+# MODEL_LOADING_TIMEOUT=1200 in their Dockerfiles (deepjavalibrary/djl-serving 0.36.0-lmi20-dlc
+# serving/docker/lmi.Dockerfile: "ENV MODEL_LOADING_TIMEOUT=1200"; the same line in 0.36.0-lmi18-dlc
+# lmi.Dockerfile, 0.33.0-dlc tensorrt-llm.Dockerfile and 0.29.0-dlc pytorch-inf2.Dockerfile), and
+# `option.model_loading_timeout` replaces it (PyModel.java: case "model_loading_timeout":). The app
+# sets it to the endpoint's container start-up health-check timeout, so the container does not
+# give up on a large model before SageMaker does.
+MODEL_LOADING_TIMEOUT_KEY = "OPTION_MODEL_LOADING_TIMEOUT"
+# vLLM's plain AWQ kernel: "def get_supported_act_dtypes(self) -> list[torch.dtype]: return
+# [torch.half]" (vllm-project/vllm v0.15.1 vllm/model_executor/layers/quantization/awq.py), and
+# vllm/config/vllm.py refuses the model at start-up: "is not supported for quantization".
+AWQ_ACTIVATION_DTYPES = ("fp16", "float16")
+BF16_DTYPES = ("bf16", "bfloat16")
+# Explicit async scheduling with a draft model: "Currently, async scheduling is only supported
+# with EAGLE/MTP kind of speculative decoding." (vllm v0.15.1 vllm/config/vllm.py).
+ASYNC_SCHEDULING_KEY = "OPTION_ASYNC_SCHEDULING"
 
 
 class ServingError(ValueError):
@@ -94,7 +110,10 @@ class ServingImage:
     speculative_methods: Mapping[str, str]
     dtypes: tuple[str, ...]
     quantizations: tuple[str, ...]
-    sources: tuple[str, ...]
+    # The lowest CUDA compute capability on which the image's vLLM runs a pre-quantized AWQ
+    # checkpoint with its Marlin kernel (awq_marlin); None where the row does not say.
+    awq_marlin_min_capability: float | None
+    sources: tuple[Mapping[str, str], ...]
 
     @property
     def accepted_keys(self) -> frozenset[str]:
@@ -119,6 +138,7 @@ def images() -> tuple[ServingImage, ...]:
             speculative_methods=row["speculative_methods"],
             dtypes=tuple(row["dtypes"]),
             quantizations=tuple(row["quantizations"]),
+            awq_marlin_min_capability=row.get("awq_marlin_min_capability"),
             sources=tuple(row["sources"]),
         )
         for row in _table()["images"]
@@ -168,6 +188,10 @@ class SpeculativeDecoding:
 
     method: str
     num_speculative_tokens: int = 5
+    # vLLM's draft_tensor_parallel_size (None: vLLM's default, the target's degree).
+    draft_tensor_parallel_degree: int | None = None
+    # The speculative model's vocabulary size, when the config states it.
+    vocab_size: int | None = None
 
     @property
     def channel(self) -> str:
@@ -192,6 +216,10 @@ class ServingSettings:
     quantization: str | None = None
     speculative: SpeculativeDecoding | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
+    # The endpoint's container start-up health-check timeout: the model server's loading budget.
+    model_loading_timeout_seconds: int | None = None
+    # The served model's vocabulary size, when the config states it.
+    vocab_size: int | None = None
 
 
 # Llama-3 70B compiled for and served on ml.inf2.48xlarge (24 NeuronCores), as in the AWS sample
@@ -272,6 +300,14 @@ def check(settings: ServingSettings, instance_type: str) -> ServingImage | None:
             settings.quantization,
             f"{row.tag} takes: {', '.join(row.quantizations)}",
         )
+    if row.engine == "vllm" and settings.quantization == "awq" and settings.dtype in BF16_DTYPES:
+        raise ServingError(
+            "quantization",
+            "awq",
+            f"vLLM's AWQ kernel takes only fp16 activations, not dtype {settings.dtype} "
+            "(vllm v0.15.1 quantization/awq.py): remove quantization, so that vLLM reads the "
+            "checkpoint's and runs awq_marlin, which takes bf16; or set dtype fp16",
+        )
     _check_speculative(settings, row)
     _check_environment(settings, row)
     return row
@@ -318,6 +354,63 @@ def _check_speculative(settings: ServingSettings, row: ServingImage) -> None:
             spec.num_speculative_tokens,
             "vLLM needs at least 1",
         )
+    _check_draft_parallelism(settings, spec)
+    if spec.method == "draft_model":
+        if (
+            spec.vocab_size is not None
+            and settings.vocab_size is not None
+            and spec.vocab_size != settings.vocab_size
+        ):
+            raise ServingError(
+                "speculative_decoding.model.vocab_size",
+                spec.vocab_size,
+                f"vLLM needs the draft's vocabulary to be the target's ({settings.vocab_size}): "
+                '"Target and draft model should have the same vocabulary size." (vllm v0.15.1 '
+                "vllm/config/speculative.py verify_equal_vocab_size_if_draft_model)",
+            )
+        scheduling = settings.environment.get(ASYNC_SCHEDULING_KEY, "")
+        if scheduling.strip().lower() in ("true", "1"):
+            raise ServingError(
+                f"environment.{ASYNC_SCHEDULING_KEY}",
+                scheduling,
+                'vLLM refuses async scheduling with a draft model: "Currently, async scheduling '
+                'is only supported with EAGLE/MTP kind of speculative decoding." (vllm v0.15.1 '
+                "vllm/config/vllm.py); remove it (vLLM then turns it off by itself)",
+            )
+
+
+def _check_draft_parallelism(settings: ServingSettings, spec: SpeculativeDecoding) -> None:
+    """vLLM's tensor-parallel rules for the speculative model.
+
+    A separate draft model runs with the target's degree: "'draft_tensor_parallel_size' and
+    'tensor_parallel_size' must be the same" (vllm v0.15.1 vllm/v1/spec_decode/draft_model.py,
+    _raise_if_draft_tp_mismatch). An EAGLE head may run with 1 or the target's: "cannot be other
+    value than 1 or target model tensor_parallel_size" (vllm/config/speculative.py,
+    _verify_and_get_draft_tp).
+    """
+    draft_tp = spec.draft_tensor_parallel_degree
+    if draft_tp is None:
+        return
+    field_name = "speculative_decoding.draft_tensor_parallel_degree"
+    target_tp = settings.tensor_parallel_degree
+    if target_tp is None:
+        raise ServingError(
+            field_name,
+            draft_tp,
+            "set tensor_parallel_degree too: vLLM checks the draft's degree against it",
+        )
+    allowed = (target_tp,) if spec.method == "draft_model" else tuple(sorted({1, target_tp}))
+    if draft_tp not in allowed:
+        rule = (
+            "a draft model runs with the target's degree (vllm v0.15.1 "
+            "vllm/v1/spec_decode/draft_model.py _raise_if_draft_tp_mismatch)"
+            if spec.method == "draft_model"
+            else "an EAGLE head runs with 1 or the target's degree (vllm "
+            "vllm/config/speculative.py _verify_and_get_draft_tp)"
+        )
+        raise ServingError(
+            field_name, draft_tp, f"allowed: {' or '.join(map(str, allowed))}; {rule}"
+        )
 
 
 def typed_keys(engine: str) -> dict[str, str]:
@@ -338,6 +431,9 @@ def _check_environment(settings: ServingSettings, row: ServingImage) -> None:
     derived = _derived_keys(row.engine)
     for name, value in settings.environment.items():
         where = f"environment.{name}"
+        if name == MODEL_LOADING_TIMEOUT_KEY and settings.model_loading_timeout_seconds:
+            _check_loading_timeout(value, settings.model_loading_timeout_seconds)
+            continue
         if name in derived:
             raise ServingError(where, value, f"set by serving.{derived[name]}; remove it here")
         if not name.startswith("OPTION_"):
@@ -355,6 +451,43 @@ def _check_environment(settings: ServingSettings, row: ServingImage) -> None:
             )
 
 
+def _check_loading_timeout(value: str, budget: int) -> None:
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = None
+    if seconds is None or seconds < budget:
+        raise ServingError(
+            f"environment.{MODEL_LOADING_TIMEOUT_KEY}",
+            value,
+            f"at least {budget} s, the endpoint's container_startup_health_check_timeout_seconds: "
+            "the app sets it to that, so the container does not stop loading before SageMaker "
+            "stops waiting; remove it, or raise the health-check timeout",
+        )
+
+
+def advice(settings: ServingSettings, instance_type: str) -> list[str]:
+    """What runs but runs worse than it could (settings that pass `check`): one line each."""
+    row = resolve_image(settings)
+    notes = []
+    capability = compute_capability(instance_type)
+    marlin = row.awq_marlin_min_capability if row is not None else None
+    if (
+        settings.quantization == "awq"
+        and marlin is not None
+        and capability is not None
+        and capability >= marlin
+    ):
+        notes.append(
+            f"serving.quantization awq forces vLLM's slower AWQ kernel on {instance_type} "
+            f"(compute capability {capability}), where awq_marlin runs (>= {marlin}); remove "
+            "it: vLLM reads the quantization of a pre-quantized checkpoint itself (LMI vLLM user "
+            'guide: "If you bring a pre-quantized model to LMI, you should not set the '
+            '`option.quantize` configuration.")'
+        )
+    return notes
+
+
 def container_environment(settings: ServingSettings) -> dict[str, str]:
     """The container's environment for the settings (call `check` first)."""
     engine = settings.engine
@@ -367,13 +500,20 @@ def container_environment(settings: ServingSettings) -> dict[str, str]:
             environment[keys[engine]] = str(value)
     spec = settings.speculative
     if spec is not None and engine == "vllm":
-        environment["OPTION_SPECULATIVE_CONFIG"] = json.dumps(
-            {
-                "method": spec.method,
-                "model": spec.path,
-                "num_speculative_tokens": spec.num_speculative_tokens,
-            },
-            separators=(",", ":"),
-        )
+        config: dict[str, Any] = {
+            "method": spec.method,
+            "model": spec.path,
+            "num_speculative_tokens": spec.num_speculative_tokens,
+        }
+        if spec.draft_tensor_parallel_degree is not None:
+            config["draft_tensor_parallel_size"] = spec.draft_tensor_parallel_degree
+        environment["OPTION_SPECULATIVE_CONFIG"] = json.dumps(config, separators=(",", ":"))
+    row = resolve_image(settings)
+    if (
+        row is not None
+        and settings.model_loading_timeout_seconds is not None
+        and MODEL_LOADING_TIMEOUT_KEY in row.accepted_keys
+    ):
+        environment[MODEL_LOADING_TIMEOUT_KEY] = str(settings.model_loading_timeout_seconds)
     environment.update(settings.environment)
     return environment

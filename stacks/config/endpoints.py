@@ -73,6 +73,7 @@ class SpeculativeModelConfig:
     # True for the SageMaker-provided (JumpStart) draft, which needs network isolation.
     jumpstart: bool
     accept_eula: bool
+    vocab_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ class ModelConfig:
     location: S3Location
     accept_eula: bool
     network_isolation: bool
+    # The model's vocabulary size (config.json `vocab_size`), when stated: vLLM needs a draft
+    # model's to be the same.
+    vocab_size: int | None = None
 
 
 # `async`: requests queue in S3 and wait out a cold start. `realtime`: requests are answered (and
@@ -166,11 +170,16 @@ def _location(section: Reader) -> S3Location:
     return S3Location(key_prefix=key_prefix, uri=uri)
 
 
+def _vocab_size(section: Reader) -> int | None:
+    return section.integer("vocab_size", None, minimum=1)
+
+
 def _model(section: Reader) -> ModelConfig:
     return ModelConfig(
         location=_location(section),
         accept_eula=section.boolean("accept_eula", False),
         network_isolation=section.boolean("network_isolation", True),
+        vocab_size=_vocab_size(section),
     )
 
 
@@ -180,6 +189,7 @@ def _speculative_model(section: Reader, channel: str) -> SpeculativeModelConfig:
         location=_location(section),
         jumpstart=section.boolean("jumpstart", False),
         accept_eula=section.boolean("accept_eula", False),
+        vocab_size=_vocab_size(section),
     )
 
 
@@ -199,8 +209,12 @@ def _speculative(
     decoding = SpeculativeDecoding(
         method=method,
         num_speculative_tokens=section.integer("num_speculative_tokens", 5, minimum=1),
+        draft_tensor_parallel_degree=section.integer(
+            "draft_tensor_parallel_degree", None, minimum=1
+        ),
     )
-    return decoding, section.section("model", lambda s: _speculative_model(s, decoding.channel))
+    model = section.section("model", lambda s: _speculative_model(s, decoding.channel))
+    return dataclasses.replace(decoding, vocab_size=model.vocab_size), model
 
 
 def _serving(section: Reader) -> tuple[ServingSettings, SpeculativeModelConfig | None]:
@@ -338,6 +352,16 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
         # InferenceComponentComputeResourceRequirements.MinMemoryRequiredInMb: at least 128.
         min_memory_mb=section.integer("min_memory_mb", 1024, minimum=128),
     )
+    startup_timeout = section.integer(
+        "container_startup_health_check_timeout_seconds",
+        1800,
+        minimum=startup_low,
+        maximum=startup_high,
+    )
+    # The container's loading budget is the platform's (serving.MODEL_LOADING_TIMEOUT_KEY).
+    settings = dataclasses.replace(
+        settings, model_loading_timeout_seconds=startup_timeout, vocab_size=model.vocab_size
+    )
     config = EndpointConfig(
         key=key,
         enabled=section.boolean("enabled", True),
@@ -361,12 +385,7 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
             minimum=download_low,
             maximum=download_high,
         ),
-        container_startup_health_check_timeout_seconds=section.integer(
-            "container_startup_health_check_timeout_seconds",
-            1800,
-            minimum=startup_low,
-            maximum=startup_high,
-        ),
+        container_startup_health_check_timeout_seconds=startup_timeout,
         scaling=section.section(
             "scaling", functools.partial(parse_scaling, kind=kind), optional=True
         ),

@@ -141,6 +141,79 @@ def p4d_speculative(ctx: dict) -> dict:
 
 
 BAD_ENDPOINTS = [
+    # -- serving: what vLLM refuses at start-up, and the container's loading budget
+    (
+        "awq-kernel-with-bf16",
+        lambda c: p4d_serving(c).update(quantization="awq", dtype="bf16"),
+        "p4d.serving.quantization",
+        "vLLM's AWQ kernel takes only fp16 activations, not dtype bf16",
+    ),
+    (
+        "draft-parallel-degree-not-the-targets",
+        lambda c: p4d_speculative(c).update(draft_tensor_parallel_degree=1),
+        "p4d.serving.speculative_decoding.draft_tensor_parallel_degree",
+        "allowed: 8; a draft model runs with the target's degree",
+    ),
+    (
+        "draft-parallel-degree-zero",
+        lambda c: p4d_speculative(c).update(draft_tensor_parallel_degree=0),
+        "p4d.serving.speculative_decoding.draft_tensor_parallel_degree",
+        "got 0; allowed: an integer in 1..inf",
+    ),
+    (
+        "eagle-parallel-degree-neither-1-nor-the-targets",
+        lambda c: p4d_speculative(c).update(method="eagle3", draft_tensor_parallel_degree=4),
+        "p4d.serving.speculative_decoding.draft_tensor_parallel_degree",
+        "allowed: 1 or 8; an EAGLE head",
+    ),
+    (
+        "draft-parallel-degree-without-the-targets",
+        lambda c: (
+            p4d_serving(c).pop("tensor_parallel_degree"),
+            p4d_speculative(c).update(draft_tensor_parallel_degree=8),
+        ),
+        "p4d.serving.speculative_decoding.draft_tensor_parallel_degree",
+        "set tensor_parallel_degree too",
+    ),
+    (
+        "draft-vocabulary-not-the-targets",
+        lambda c: (
+            p4d(c)["model"].update(vocab_size=128256),
+            p4d_speculative(c)["model"].update(vocab_size=32000),
+        ),
+        "p4d.serving.speculative_decoding.model.vocab_size",
+        "vLLM needs the draft's vocabulary to be the target's (128256)",
+    ),
+    (
+        "vocabulary-size-zero",
+        lambda c: p4d(c)["model"].update(vocab_size=0),
+        "p4d.model.vocab_size",
+        "got 0; allowed: an integer in 1..inf",
+    ),
+    (
+        "async-scheduling-with-a-draft-model",
+        lambda c: p4d_serving(c).update(environment={"OPTION_ASYNC_SCHEDULING": "true"}),
+        "p4d.serving.environment.OPTION_ASYNC_SCHEDULING",
+        "only supported with EAGLE/MTP kind of speculative decoding",
+    ),
+    (
+        "loading-timeout-below-the-health-check",
+        lambda c: p4d_serving(c).update(environment={"OPTION_MODEL_LOADING_TIMEOUT": "1200"}),
+        "p4d.serving.environment.OPTION_MODEL_LOADING_TIMEOUT",
+        "got '1200'; at least 1800 s, the endpoint's container_startup_health_check_timeout",
+    ),
+    (
+        "loading-timeout-below-the-neuron-health-check",
+        lambda c: inf2(c)["serving"]["environment"].update(OPTION_MODEL_LOADING_TIMEOUT="1800"),
+        "inf2.serving.environment.OPTION_MODEL_LOADING_TIMEOUT",
+        "at least 3600 s",
+    ),
+    (
+        "loading-timeout-not-a-number",
+        lambda c: p4d_serving(c).update(environment={"OPTION_MODEL_LOADING_TIMEOUT": "forever"}),
+        "p4d.serving.environment.OPTION_MODEL_LOADING_TIMEOUT",
+        "at least 1800 s",
+    ),
     # -- serving: what the pinned image reads and supports (workbench_domain/serving_images.json)
     (
         "neuron-engine-on-p4d",

@@ -8,6 +8,7 @@ import pytest
 
 from stacks.config import ConfigError, load_config
 from stacks.config.endpoints import RealtimeSettings
+from workbench_domain import serving
 
 PATH = "workbench.environments.dev.endpoints"
 
@@ -21,13 +22,16 @@ def p4d(ctx: dict) -> dict:
 
 
 def test_the_default_chat_endpoint_is_realtime_awq_on_g5_and_disabled(config_context):
+    """An AWQ checkpoint, served without naming a quantization: vLLM then reads the checkpoint's
+    and runs awq_marlin (serving.advice warns where `awq` is named)."""
     for env in ("dev", "prod"):
         endpoint = load_config(config_context, env).endpoints["chat"]
         assert endpoint.kind == "realtime"
         assert endpoint.enabled is False  # until a model is promoted to it
         assert endpoint.instance_type == "ml.g5.12xlarge"
         assert endpoint.serving.engine == "vllm"
-        assert endpoint.serving.quantization == "awq"
+        assert endpoint.serving.quantization is None
+        assert serving.advice(endpoint.serving, endpoint.instance_type) == []
         assert endpoint.serving.tensor_parallel_degree == 4
         # The copy takes the whole instance: all four A10G GPUs.
         assert endpoint.realtime == RealtimeSettings(

@@ -53,6 +53,7 @@ def test_every_key_the_parsers_read_is_described():
     assert set(serving["speculative_decoding"]["properties"]) == {
         "method",
         "num_speculative_tokens",
+        "draft_tensor_parallel_degree",
         "model",
     }
     location = serving["speculative_decoding"]["properties"]["model"]
@@ -126,6 +127,16 @@ LOADER_ONLY = {
     "dtype-the-image-does-not-take",
     "quantization-the-image-does-not-take",
     "typed-settings-on-a-custom-image",
+    # vLLM's start-up rules across settings, and the loading budget against the health check.
+    "awq-kernel-with-bf16",
+    "draft-parallel-degree-not-the-targets",
+    "eagle-parallel-degree-neither-1-nor-the-targets",
+    "draft-parallel-degree-without-the-targets",
+    "draft-vocabulary-not-the-targets",
+    "async-scheduling-with-a-draft-model",
+    "loading-timeout-below-the-health-check",
+    "loading-timeout-below-the-neuron-health-check",
+    "loading-timeout-not-a-number",
     # An image URI: the domain's ECR grammar (workbench_domain/uris.py) checks it, with lengths.
     "image-uri-not-ecr",
     # Another key's value or arithmetic: network isolation, the instance's storage, the workflow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import aws_cdk as cdk
 import pytest
@@ -72,6 +73,7 @@ def test_p4d_serves_the_base_model_with_the_draft_model_channel(p4d: Template):
         "OPTION_TENSOR_PARALLEL_DEGREE": "8",
         "OPTION_MAX_MODEL_LEN": "8192",
         "OPTION_MAX_ROLLING_BATCH_SIZE": "8",
+        "OPTION_MODEL_LOADING_TIMEOUT": "1800",
         "OPTION_SPECULATIVE_CONFIG": json.dumps(
             {
                 "method": "draft_model",
@@ -261,3 +263,18 @@ def test_every_log_group_is_encrypted_with_the_project_key(p4d: Template, inf2: 
     assert log_groups  # the p4d model's custom-resource function logs
     for log_group in log_groups:
         assert "KmsKeyId" in log_group["Properties"], log_group
+
+
+@pytest.mark.parametrize("variant", ["dev", "prod", "realtime"])
+def test_every_container_waits_for_its_model_as_long_as_the_platform_does(variant, request):
+    """The LMI images' own MODEL_LOADING_TIMEOUT is 1200 s: each container gets the start-up
+    health-check timeout SageMaker gives it (the variant's, or the inference component's)."""
+    app: SynthesizedApp = request.getfixturevalue(variant)
+    stacks = [app.stage.endpoints[key] for key in app.stage.endpoints]
+    assert stacks
+    for stack in stacks:
+        text = json.dumps(app.template(stack).to_json())
+        budgets = re.findall(r"ContainerStartupHealthCheckTimeoutInSeconds\W+(\d+)", text)
+        loading = re.findall(r"OPTION_MODEL_LOADING_TIMEOUT\W+(\d+)", text)
+        assert budgets and loading, stack.stack_name
+        assert set(loading) == set(budgets), stack.stack_name

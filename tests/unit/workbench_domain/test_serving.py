@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import subprocess
 
 import pytest
 
+from scripts import serving_keys
 from workbench_domain import instances, serving
 
 
@@ -89,8 +92,10 @@ def test_every_key_the_app_derives_is_one_the_image_reads(row):
         speculative=serving.SpeculativeDecoding(next(iter(row.speculative_methods)))
         if row.speculative_methods
         else None,
+        model_loading_timeout_seconds=1800,
     )
     derived = serving.container_environment(settings)
+    assert derived[serving.MODEL_LOADING_TIMEOUT_KEY] == "1800"
     assert set(derived) - row.accepted_keys == set()
     assert len(derived) >= len(serving.TYPED_KEYS)
 
@@ -99,6 +104,156 @@ def test_the_inf2_endpoint_serves_what_the_neuron_compilation_job_compiles(dev):
     """Notebook 04 compiles with NEURON_INF2_ENVIRONMENT (LLAMA3_70B_INF2); the inf2 endpoint
     of cdk.json must serve the compiled model with the same settings, or it recompiles."""
     inf2 = dev.stage.config.endpoints["inf2"].serving
-    assert serving.container_environment(inf2) == serving.container_environment(
-        serving.LLAMA3_70B_INF2
+    compiled = dataclasses.replace(
+        serving.LLAMA3_70B_INF2, model_loading_timeout_seconds=inf2.model_loading_timeout_seconds
     )
+    assert serving.container_environment(inf2) == serving.container_environment(compiled)
+
+
+# ------------------------------------------------------------------ citations of the table
+
+
+def all_sources():
+    table = json.loads(serving.TABLE.read_text())
+    return [(row["tag"], source) for row in table["images"] for source in row["sources"]]
+
+
+@pytest.mark.parametrize(("tag", "source"), all_sources(), ids=lambda v: str(v)[:60])
+def test_every_source_names_a_file_at_a_ref_and_quotes_it_or_says_unverified(tag, source):
+    assert {"repository", "ref", "path", "claim"} <= set(source)
+    assert source.get("quote") or source.get("unverified")
+    assert set(source) <= {"repository", "ref", "path", "claim", "quote", "unverified"}
+
+
+def test_the_accelerator_pages_say_they_are_unverified():
+    table = json.loads(serving.TABLE.read_text())
+    assert all(s["unverified"] and s["url"] for s in table["accelerators"]["sources"])
+
+
+def test_the_quote_check_fails_on_a_quote_the_cited_file_does_not_contain(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "notes.txt").write_text("ENV MODEL_LOADING_TIMEOUT=1200\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x")
+    source = {"repository": "o/r", "ref": "HEAD", "path": "notes.txt", "claim": "c"}
+    table = {"images": [{"tag": "t", "sources": [
+        {**source, "quote": "ENV MODEL_LOADING_TIMEOUT=1200"},
+        {**source, "quote": "ENV MODEL_LOADING_TIMEOUT=3600"},
+        {**source, "repository": "o/elsewhere", "quote": "x"},
+        {**source, "unverified": "a page"},
+    ]}]}  # fmt: skip
+    problems = serving_keys.check_quotes(table, {"o/r": tmp_path / ".git"}, {})
+    assert problems == [
+        "t: o/r HEAD notes.txt: does not contain 'ENV MODEL_LOADING_TIMEOUT=3600'",
+        "t: o/elsewhere HEAD notes.txt: not checked (no copy of it given)",
+    ]
+
+
+# -------------------------------------------------------------- what vLLM refuses or slows
+
+
+LMI20, LMI18 = "0.36.0-lmi20.0.0-cu128", "0.36.0-lmi18.0.0-cu128"
+
+
+def vllm(**fields):
+    return serving.ServingSettings(**{"engine": "vllm", **fields})
+
+
+def refusal(settings, instance_type="ml.p4d.24xlarge"):
+    with pytest.raises(serving.ServingError) as error:
+        serving.check(settings, instance_type)
+    return error.value
+
+
+def test_the_container_waits_as_long_as_the_platform_for_the_model():
+    settings = vllm(model_loading_timeout_seconds=3600)
+    assert serving.container_environment(settings)["OPTION_MODEL_LOADING_TIMEOUT"] == "3600"
+    longer = vllm(
+        model_loading_timeout_seconds=1800, environment={"OPTION_MODEL_LOADING_TIMEOUT": "2400"}
+    )
+    serving.check(longer, "ml.p4d.24xlarge")
+    assert serving.container_environment(longer)["OPTION_MODEL_LOADING_TIMEOUT"] == "2400"
+
+
+@pytest.mark.parametrize("value", ["1200", "soon"])
+def test_a_loading_timeout_below_the_health_check_is_refused_with_both_numbers(value):
+    error = refusal(
+        vllm(
+            model_loading_timeout_seconds=1800, environment={"OPTION_MODEL_LOADING_TIMEOUT": value}
+        )
+    )
+    assert error.field == "environment.OPTION_MODEL_LOADING_TIMEOUT"
+    assert f"got {value!r}; at least 1800 s" in str(error)
+
+
+def test_a_named_awq_kernel_is_advised_against_where_awq_marlin_runs():
+    (note,) = serving.advice(vllm(quantization="awq"), "ml.g5.12xlarge")
+    assert "compute capability 8.6" in note and "awq_marlin runs (>= 7.5)" in note
+    assert serving.advice(vllm(), "ml.g5.12xlarge") == []
+    assert serving.advice(vllm(quantization="awq_marlin"), "ml.g5.12xlarge") == []
+    # vLLM 0.12's Marlin needs 8.0: a T4 (7.5) runs plain AWQ there, so nothing to advise.
+    assert serving.advice(vllm(image_tag=LMI18, quantization="awq"), "ml.g4dn.12xlarge") == []
+    assert serving.advice(vllm(quantization="awq"), "ml.g4dn.12xlarge")  # lmi20: 7.5
+
+
+@pytest.mark.parametrize("dtype", ["bf16", "bfloat16"])
+def test_awq_with_bf16_activations_is_refused_with_the_fix(dtype):
+    error = refusal(vllm(quantization="awq", dtype=dtype), "ml.g5.12xlarge")
+    assert error.field == "quantization"
+    assert "remove quantization" in str(error) and "or set dtype fp16" in str(error)
+    serving.check(vllm(quantization="awq", dtype="fp16"), "ml.g5.12xlarge")
+    serving.check(vllm(dtype=dtype), "ml.g5.12xlarge")  # the checkpoint's own: awq_marlin
+
+
+def draft(method="draft_model", **fields):
+    return serving.SpeculativeDecoding(method, **fields)
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "draft_tp", "allowed"),
+    [
+        ("draft_model", 8, 1, "allowed: 8; a draft model runs with the target's degree"),
+        ("draft_model", 8, 4, "allowed: 8;"),
+        ("eagle3", 8, 4, "allowed: 1 or 8; an EAGLE head"),
+        ("draft_model", None, 8, "set tensor_parallel_degree too"),
+    ],
+)
+def test_vllm_refuses_a_draft_parallel_degree_it_cannot_run(method, target, draft_tp, allowed):
+    settings = vllm(
+        tensor_parallel_degree=target,
+        speculative=draft(method, draft_tensor_parallel_degree=draft_tp),
+    )
+    error = refusal(settings)
+    assert error.field == "speculative_decoding.draft_tensor_parallel_degree"
+    assert allowed in str(error)
+
+
+@pytest.mark.parametrize(("method", "draft_tp"), [("draft_model", 8), ("eagle3", 1), ("eagle", 8)])
+def test_the_draft_degrees_vllm_accepts_reach_the_speculative_config(method, draft_tp):
+    settings = vllm(
+        tensor_parallel_degree=8, speculative=draft(method, draft_tensor_parallel_degree=draft_tp)
+    )
+    serving.check(settings, "ml.p4d.24xlarge")
+    config = json.loads(serving.container_environment(settings)["OPTION_SPECULATIVE_CONFIG"])
+    assert config["draft_tensor_parallel_size"] == draft_tp
+
+
+def test_a_draft_with_another_vocabulary_is_refused_where_both_are_known():
+    error = refusal(vllm(vocab_size=128256, speculative=draft(vocab_size=32000)))
+    assert error.field == "speculative_decoding.model.vocab_size"
+    assert "the target's (128256)" in str(error)
+    serving.check(vllm(vocab_size=128256, speculative=draft(vocab_size=128256)), "ml.p4d.24xlarge")
+    serving.check(vllm(speculative=draft(vocab_size=32000)), "ml.p4d.24xlarge")  # target unknown
+
+
+@pytest.mark.parametrize("value", ["true", "True", "1"])
+def test_explicit_async_scheduling_with_a_draft_model_is_refused(value):
+    settings = vllm(speculative=draft(), environment={"OPTION_ASYNC_SCHEDULING": value})
+    error = refusal(settings)
+    assert error.field == "environment.OPTION_ASYNC_SCHEDULING"
+    assert "EAGLE/MTP" in str(error)
+    eagle = vllm(speculative=draft("eagle3"), environment={"OPTION_ASYNC_SCHEDULING": value})
+    serving.check(eagle, "ml.p4d.24xlarge")
