@@ -11,7 +11,7 @@ How the parts work together (the realtime counterpart of `ScaleToZeroScaling`):
   first refused request and drives a single-step policy that sets the copy count to exactly 1:
   idempotent while the alarm stays in ALARM for the whole cold start (CloudWatch repeats the
   action every minute), where `+1` would add a copy, and with it an instance, each time.
-* Zero: when no request was in flight and none was refused for `idle_minutes_before_zero`
+* Zero: when no request was in flight, refused or served for `idle_minutes_before_zero`
   minutes, a policy sets the copy count to 0, and managed instance scaling then releases the
   instance. A request in flight keeps `ConcurrentRequestsPerCopy` >= 1, so none is cut; a
   refused one keeps the idle alarm out of ALARM, so the zero policy never fights a wake-up.
@@ -93,13 +93,19 @@ class ScaleToZeroCopies(Construct):
             aggregation=appscaling.MetricAggregationType.MAXIMUM,
             description="A request was refused for lack of a copy: start one",
         )
+        # `ConcurrentRequestsPerCopy` is a sampled gauge: a short request between two samples
+        # leaves no trace in it. `Invocations` counts every request the component served (the
+        # per-copy invocation metric exists for inference components: Application Auto
+        # Scaling's predefined SageMakerInferenceComponentInvocationsPerCopy, botocore
+        # application-autoscaling MetricType), so any request in a minute keeps the copy.
         self.activity = cloudwatch.MathExpression(
-            expression="FILL(inflight, 0) + FILL(refused, 0)",
+            expression="FILL(inflight, 0) + FILL(refused, 0) + FILL(served, 0)",
             using_metrics={
                 "inflight": metric("ConcurrentRequestsPerCopy", statistic="Maximum"),
                 "refused": metric("NoCapacityInvocationFailures", statistic="Sum"),
+                "served": metric("Invocations", statistic="Sum"),
             },
-            label="Requests in flight or refused",
+            label="Requests in flight, refused or served",
             period=cdk.Duration.minutes(1),
         )
         self.idle_alarm, self.zero_policy = zero_when_idle(
@@ -107,7 +113,8 @@ class ScaleToZeroCopies(Construct):
             target=self.scalable_target,
             metric=self.activity,
             scaling=scaling,
-            description=f"No request in flight or refused for {scaling.idle_minutes_before_zero} "
+            description=f"No request in flight, refused or served for "
+            f"{scaling.idle_minutes_before_zero} "
             "minutes: scale the copies to zero",
         )
         # Copies follow the policies and instances follow the copies: instances running

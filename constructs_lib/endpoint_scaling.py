@@ -297,7 +297,12 @@ class ScaleToZeroScaling(Construct):
             aggregation=appscaling.MetricAggregationType.AVERAGE,
             description="Requests wait and no instance runs: start one",
         )
-        # Scale to zero once nothing has been queued or in flight for the idle window.
+        # Scale to zero once nothing has been queued or in flight for the idle window. The
+        # backlog counts a request from its enqueueing to its answer, and the Maximum of each
+        # minute sees one that comes and goes within it. `Invocations`, which the realtime idle
+        # signal adds, is not published for async endpoints (SageMaker docs,
+        # async-inference-monitor: "Any metric not listed below is not published if the
+        # endpoint is enabled for asynchronous inference. Such metrics include ... Invocations").
         self.idle_alarm, self.zero_policy = zero_when_idle(
             self,
             target=self.scalable_target,

@@ -39,7 +39,8 @@ class RealtimeLlmEndpoint(Construct):
       length, so round robin would queue behind long ones).
     * The inference component holds the model (image, weights, environment, start-up timeouts)
       and reserves `accelerators` GPUs and `min_memory_mb` of host memory per copy. It is
-      created with one copy, the API's minimum; the copy scaling takes it to zero once the
+      created with one copy (0 passes botocore and the schema; unverified against the
+      service); the copy scaling takes it to zero once the
       endpoint is idle (`ScaleToZeroCopies`: load, wake and zero policies).
     * Tokens stream through `InvokeEndpointWithResponseStream` with `InferenceComponentName`;
       while no copy runs, SageMaker refuses requests at once (nothing queues, unlike async), so
@@ -170,7 +171,9 @@ class RealtimeLlmEndpoint(Construct):
                     min_memory_required_in_mb=min_memory_mb,
                 ),
             ),
-            # An inference component cannot be created with zero copies; scaling takes it there.
+            # Zero copies at creation is allowed by botocore (InferenceComponentCopyCount, min 0)
+            # and by CloudFormation's schema; whether the service accepts it is not settled
+            # offline (unverified), so the component starts with one and scaling takes it to 0.
             runtime_config=sagemaker.CfnInferenceComponent.InferenceComponentRuntimeConfigProperty(
                 copy_count=1
             ),

@@ -62,7 +62,11 @@ class Clock:
 
 
 # What the realtime endpoint's scaling alarms and dashboard watch (constructs_lib/copy_scaling.py).
-WATCHED_COMPONENT_METRICS = ("ConcurrentRequestsPerCopy", "NoCapacityInvocationFailures")
+WATCHED_COMPONENT_METRICS = (
+    "ConcurrentRequestsPerCopy",
+    "NoCapacityInvocationFailures",
+    "Invocations",
+)
 
 
 def read_records(ssm: Any, prefix: str) -> tuple[dict[str, AnyEndpointRecord], StorageRecord]:

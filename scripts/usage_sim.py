@@ -16,9 +16,10 @@ Semantics, one-minute steps (what each rule stands for, and its source):
   (SageMaker docs, async-inference-autoscale). Wake (realtime): a request finding no copy is
   refused and counted in `NoCapacityInvocationFailures`; the client retries until a copy
   answers, so it waits like a queued request (endpoint-auto-scaling-zero-instances).
-* Idle: the backlog (queued + in flight; for realtime, in flight + refused) below 1 for the
-  idle alarm's periods sets the capacity to 0. In-flight work keeps the backlog at >= 1, so
-  nothing is cut.
+* Idle: a minute is idle when no request was queued, in flight or served at any moment of it
+  (the async alarm reads the backlog's Maximum over the minute; the realtime one adds the
+  minute's Sum of Invocations and refusals to the in-flight Maximum); the idle alarm's periods
+  of idle minutes set the capacity to 0. In-flight work keeps a minute busy, so nothing is cut.
 * Target tracking scales out when the load per instance stays above the target for 3 minutes
   (Application Auto Scaling creates the scale-out alarm with 3 one-minute datapoints: User
   Guide, "How target tracking scaling works"), to ceil(load / target), at most max capacity,
@@ -268,6 +269,10 @@ def simulate(
 
     for minute in range(minutes):
         end = minute + 1.0
+        # Whether the minute saw any request at all: the idle alarm reads the Maximum of the
+        # backlog over the minute (async) or the Sum of invocations with the in-flight Maximum
+        # (realtime), so a request that comes and goes within the minute still counts.
+        busy = bool(queue) or any(finish > minute for finish in in_flight)
         # Work within the minute: arrivals, completions, and starts of queued requests.
         while True:
             next_arrival = pending[0] if pending and pending[0] < end else math.inf
@@ -279,6 +284,7 @@ def simulate(
                 heapq.heappop(in_flight)
             else:
                 arrival = pending.popleft()
+                busy = True
                 if not any(r <= arrival for r in ready):
                     result.cold_waits += 1
                 queue.append(arrival)
@@ -299,7 +305,7 @@ def simulate(
         running = len(ready)
         # The minute's datapoints and the alarms' states.
         wake_breaches = wake_breaches + 1 if (queue and serving == 0) else 0
-        idle_breaches = idle_breaches + 1 if backlog < 1 else 0
+        idle_breaches = idle_breaches + 1 if not busy and backlog < 1 else 0
         per_instance = backlog / running if running else 0.0
         tracking_breaches = (
             tracking_breaches + 1 if running and per_instance > settings.target_per_instance else 0

@@ -357,16 +357,20 @@ def test_a_realtime_endpoint_is_woken_and_streams_its_first_token(capsys):
     stub_records(session, {"chat": CHAT})
     stub_chat_state(session, copies=0, instances=0)
     stub_chat(session, refusals=2, events=[chunk_event("Guessing"), chunk_event(" ahead.")])
-    stub_metrics(session, ["ConcurrentRequestsPerCopy", "NoCapacityInvocationFailures"])
+    stub_metrics(
+        session, ["ConcurrentRequestsPerCopy", "NoCapacityInvocationFailures", "Invocations"]
+    )
     assert run(session) == 0
     session.assert_no_pending_responses()
     out = capsys.readouterr().out
+    assert "not (yet) published" not in out
     assert "component genai-opt-dev-endpoint-chat-component-1a2b: InService, 0 copy(ies)" in out
     assert "0 s  no copy yet (waking); giving up in 600 s" in out
     assert "PASS: woke in 60 s (3 attempt(s)); time to first token 0.0 s" in out
     assert "answer: Guessing ahead." in out
     assert (
-        "metrics of the component: ConcurrentRequestsPerCopy, NoCapacityInvocationFailures" in out
+        "metrics of the component: ConcurrentRequestsPerCopy, Invocations, "
+        "NoCapacityInvocationFailures" in out
     )
     assert out.rstrip().endswith("Smoke: chat PASS")
 

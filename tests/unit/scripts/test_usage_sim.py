@@ -50,6 +50,18 @@ def test_a_steady_stream_keeps_one_instance_for_the_whole_period():
     assert result.waits[-1] == pytest.approx(1.0)
 
 
+def test_a_request_that_comes_and_goes_within_a_minute_keeps_the_instance():
+    # 9 s every 5 minutes, never a 10-minute gap: after the wake at 1 the instance stays up.
+    # Each request arrives at m + 0.5 and is done by m + 0.65, inside its minute; the idle
+    # alarm's datapoint for that minute is the backlog's Maximum (1), not its end value (0).
+    nine_seconds = sim.Traffic(requests_per_day=288, service_seconds=9)
+    times = [minute + 0.5 for minute in range(0, 1440, 5)]
+    result = run(times, traffic=nine_seconds, minutes=1440, trace=True)
+    assert result.instance_minutes == 1440 - 1
+    assert [instances for _, instances, _ in result.trace[1:]] == [1] * 1439
+    assert result.cold_waits == 4  # 0.5, 5.5, 10.5 and 15.5 wait for the first instance (16)
+
+
 def test_a_burst_larger_than_max_capacity_queues_and_never_exceeds_it():
     settings = sim.replace(ASYNC, max_capacity=2)
     traffic = sim.Traffic(requests_per_day=1, service_seconds=600)

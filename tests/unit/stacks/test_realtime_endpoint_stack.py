@@ -190,7 +190,8 @@ def test_idle_for_the_window_sets_zero_copies_without_cutting_a_request(resource
         if "Metrics" in a and a["Threshold"] == 1 and a["ComparisonOperator"] == "LessThanThreshold"
     ]
     (expression,) = [m for m in idle["Metrics"] if "Expression" in m]
-    assert expression["Expression"] == "FILL(inflight, 0) + FILL(refused, 0)"
+    # ConcurrentRequestsPerCopy is sampled; Invocations counts every request in the minute.
+    assert expression["Expression"] == "FILL(inflight, 0) + FILL(refused, 0) + FILL(served, 0)"
     watched = {
         m["Id"]: (m["MetricStat"]["Metric"]["MetricName"], m["MetricStat"]["Stat"])
         for m in idle["Metrics"]
@@ -199,6 +200,7 @@ def test_idle_for_the_window_sets_zero_copies_without_cutting_a_request(resource
     assert watched == {
         "inflight": ("ConcurrentRequestsPerCopy", "Maximum"),
         "refused": ("NoCapacityInvocationFailures", "Sum"),
+        "served": ("Invocations", "Sum"),
     }
     for metric in idle["Metrics"]:
         if "MetricStat" in metric:
