@@ -121,6 +121,39 @@ def entry_for_model(
     }
 
 
+def entry_for_compilation(
+    *,
+    model_s3_uri: str,
+    instance_type: str,
+    job_images: tuple[str, ...] = (),
+    image_uri: str | None = None,
+    environment: Mapping[str, str] | None = None,
+    accept_eula: bool = False,
+) -> dict[str, Any]:
+    """An entry serving what a compilation job compiled, with the image that can load it.
+
+    A compiled engine loads only in the TensorRT-LLM (GPU) or Neuron SDK version that built it,
+    so the entry serves with the job's recommended image (`image_uri`), else with the image
+    the job compiled with: the pinned TensorRT-LLM row where its tag is that image's, else that
+    image as engine custom. The app's pinned vLLM image never serves a compiled engine.
+    """
+    if instances.accelerator_kind(instance_type) == "gpu":
+        image_uri = image_uri or next(iter(job_images), None)
+        if image_uri is None:
+            raise EntryError(
+                "a compiled TensorRT-LLM engine serves only on the TensorRT-LLM that built it, "
+                "and this result names neither a recommended image nor the job's image: pass "
+                "the image the job ran with (the optimization config's images.trtllm)"
+            )
+    return entry_for_model(
+        model_s3_uri=model_s3_uri,
+        instance_type=instance_type,
+        image_uri=image_uri,
+        environment=environment,
+        accept_eula=accept_eula,
+    )
+
+
 def with_speculative_model(
     entry: Mapping[str, Any], *, method: str, model_s3_uri: str, num_speculative_tokens: int = 5
 ) -> dict[str, Any]:

@@ -60,6 +60,17 @@ def techniques(configs: Any) -> list[str]:
     return names
 
 
+def job_images(configs: Any) -> list[str]:
+    """The image each optimization config ran with (`<member>.Image`), in order: a compiled
+    engine loads only in the TensorRT-LLM (or Neuron SDK) that built it."""
+    return [
+        str(member["Image"])
+        for config in configs or []
+        for member in config.values()
+        if isinstance(member, Mapping) and member.get("Image")
+    ]
+
+
 def result_location(output_s3_uri: str) -> uris.S3Location:
     """Where optimization-result.json goes: next to the artifacts, under the output prefix."""
     problem = uris.s3_uri_problem(output_s3_uri)
@@ -93,6 +104,7 @@ def summarize(job_name: str, job: Mapping[str, Any]) -> dict[str, Any]:
         "job_arn": job.get("OptimizationJobArn"),
         "status": status,
         "techniques": techniques(job.get("OptimizationConfigs")),
+        "job_images": job_images(job.get("OptimizationConfigs")),
         "deployment_instance_type": job.get("DeploymentInstanceType"),
         "output_s3_uri": (job.get("OutputConfig") or {}).get("S3OutputLocation"),
         "recommended_inference_image": (job.get("OptimizationOutput") or {}).get(

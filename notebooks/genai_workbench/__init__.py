@@ -40,8 +40,8 @@ Optimization workflow (Step Functions)
     (``run_name``), so starting the same request twice reuses one execution and one job. On
     success the execution output is the *result document*, also kept in SSM as
     ``<results_parameter_prefix>/<job_name>``: ``job_name``, ``output_s3_uri``,
-    ``recommended_inference_image``, ``deployment_instance_type``, ``started``, ``ended``,
-    ``duration_seconds``.
+    ``recommended_inference_image``, ``job_images``, ``deployment_instance_type``, ``started``,
+    ``ended``, ``duration_seconds``.
 
 Endpoint entry (what the notebooks "promote")
     A plain dict shaped like an endpoint of ``cdk.json`` (``instance_type``, ``model``,

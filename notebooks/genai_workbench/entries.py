@@ -82,6 +82,15 @@ def endpoint_entry_from_result(
             "base_model_s3_uri (the job's model_s3_uri)"
         )
     with _entry_errors():
+        if "compilation" in (result.get("techniques") or ()):
+            return entries.entry_for_compilation(
+                model_s3_uri=str(result["output_s3_uri"]),
+                instance_type=serve_on,
+                job_images=tuple(result.get("job_images") or ()),
+                image_uri=image,
+                environment=environment,
+                accept_eula=accept_eula,
+            )
         if eagle and base_model_s3_uri:
             return entries.entry_for_eagle_job(
                 base_model_s3_uri=base_model_s3_uri,

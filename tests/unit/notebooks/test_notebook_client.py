@@ -396,6 +396,37 @@ RESULT = {
 }
 
 
+DLC = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference"
+COMPILED = {
+    **RESULT,
+    "techniques": ["compilation"],
+    "recommended_inference_image": None,
+    "job_images": [f"{DLC}:0.32.0-tensorrtllm0.12.0-cu125"],
+}
+
+
+def test_a_gpu_compilation_serves_on_the_tensorrt_llm_that_compiled_it():
+    # TensorRT-LLM 0.12 engines do not load in the pinned 0.21 image, nor in vLLM.
+    entry = wb.endpoint_entry_from_result(COMPILED)
+    assert entry["serving"] == {
+        "engine": "custom",
+        "image_uri": f"{DLC}:0.32.0-tensorrtllm0.12.0-cu125",
+        "environment": {},
+    }
+    pinned = {**COMPILED, "job_images": [f"{DLC}:0.33.0-tensorrtllm0.21.0-cu128"]}
+    assert wb.endpoint_entry_from_result(pinned)["serving"]["engine"] == "trtllm"
+
+
+def test_a_gpu_compilation_result_without_any_image_is_refused_with_the_reason():
+    with pytest.raises(wb.WorkbenchError, match="serves only on the TensorRT-LLM that built it"):
+        wb.endpoint_entry_from_result({**COMPILED, "job_images": []})
+
+
+def test_a_neuron_compilation_serves_on_the_pinned_neuron_image():
+    neuron = {**COMPILED, "deployment_instance_type": "ml.inf2.48xlarge", "job_images": []}
+    assert wb.endpoint_entry_from_result(neuron)["serving"]["engine"] == "neuron"
+
+
 def test_wait_for_optimization_prints_progress_and_returns_the_result(deployment):
     arn = wb.execution_arn(deployment.state_machine_arn, "run-1")
     stub = stubbed(deployment, "stepfunctions")

@@ -134,6 +134,7 @@ EXPECTED_RESULT = {
     "job_arn": f"arn:aws:sagemaker:{REGION}:111122223333:optimization-job/{JOB}",
     "status": "COMPLETED",
     "techniques": ["quantization"],
+    "job_images": [LMI_IMAGE],
     "deployment_instance_type": "ml.p4d.24xlarge",
     "output_s3_uri": OUTPUT,
     "recommended_inference_image": RECOMMENDED,
