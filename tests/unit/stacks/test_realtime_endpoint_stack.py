@@ -10,10 +10,11 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Annotations, Match, Template
 
+from app import build_app
 from scripts import cfn_lint
-from tests.conftest import SynthesizedApp
+from tests.conftest import SynthesizedApp, cdk_context
 from tests.unit.stacks.creation_order import unordered_references
 from workbench_domain import deployment_records as records
 from workbench_domain import serving
@@ -297,3 +298,15 @@ def test_the_template_is_cfn_lint_clean_and_ordered(stack, resources):
     _, rejected = cfn_lint.lint([Path(cdk.Stage.of(stack).outdir) / stack.template_file])
     assert rejected == []
     assert unordered_references({"Resources": resources}) == []
+
+
+def test_naming_the_slow_awq_kernel_warns_at_synth_and_the_default_does_not(stack):
+    Annotations.from_stack(stack).has_no_warning("*", Match.string_like_regexp(".*awq.*"))
+    context = cdk_context()
+    chat = context["workbench"]["defaults"]["endpoints"]["chat"]
+    chat.update(enabled=True)
+    chat["serving"]["quantization"] = "awq"
+    stage = build_app(cdk.App(context={**context, "env": "dev", "pipeline": False}))
+    Annotations.from_stack(stage.endpoints["chat"]).has_warning(
+        "*", Match.string_like_regexp(".*forces vLLM's slower AWQ kernel on ml.g5.12xlarge.*")
+    )
