@@ -94,7 +94,7 @@ cost-markdown: bootstrap ## The cost table as markdown, for the README's Cost se
 	@$(SYNTH_WORKSTATION)
 	@$(PYTHON) scripts/cost.py --markdown
 
-execution-policy: bootstrap ## Least-privilege CloudFormation execution policies for ENV, for cdk bootstrap (ARGS="--account ID --region R")
+execution-policy: bootstrap ## Least-privilege CloudFormation execution policies and the roles' boundary for ENV, for cdk bootstrap (needs permissions_boundary: true; ARGS="--account ID --region R")
 	@$(SYNTH_WORKSTATION)
 	@$(PYTHON) scripts/execution_policy.py --env $(ENV) $(ARGS)
 

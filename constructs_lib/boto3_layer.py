@@ -56,6 +56,9 @@ class Boto3Layer(Construct):
                 asset_hash_type=cdk.AssetHashType.CUSTOM,
                 asset_hash=f"{record['requirements_sha256']}-py{python_version}",
             ),
+            # Named after the stack, as CloudFormation names what it generates, so that the
+            # execution policy can scope layer actions to this deployment's names.
+            layer_version_name=f"{cdk.Stack.of(self).stack_name}-boto3",
             compatible_runtimes=[runtime],
             compatible_architectures=[lambda_.Architecture.ARM_64, lambda_.Architecture.X86_64],
             description=f"boto3 {packages.get('boto3')}, botocore {packages.get('botocore')} "

@@ -252,7 +252,11 @@ class RealtimeLlmEndpoint(Construct):
         def graph(title: str, *metrics: cloudwatch.IMetric) -> cloudwatch.GraphWidget:
             return cloudwatch.GraphWidget(title=title, left=list(metrics), width=8, height=6)
 
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard")
+        # Named after the stack (as CloudFormation names generated resources): the execution
+        # policy scopes dashboard actions to this deployment's names.
+        self.dashboard = cloudwatch.Dashboard(
+            self, "Dashboard", dashboard_name=f"{cdk.Stack.of(self).stack_name}-dashboard"
+        )
         self.dashboard.add_widgets(
             graph(
                 "Requests in flight per copy",

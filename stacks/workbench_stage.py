@@ -18,6 +18,11 @@ class WorkbenchStage(cdk.Stage):
     """All application stacks of one environment; stacks receive each other as arguments."""
 
     def __init__(self, scope: Construct, id_: str, *, config: AppConfig, **kwargs) -> None:
+        if config.permissions_boundary:
+            # CDK applies it to every role of the stage, custom-resource providers' too.
+            kwargs["permissions_boundary"] = cdk.PermissionsBoundary.from_name(
+                config.boundary_policy_name
+            )
         super().__init__(scope, id_, **kwargs)
         self.config = config
         cdk.Tags.of(self).add("project", config.project)

@@ -61,10 +61,14 @@ def prod(tmp_path_factory) -> SynthesizedApp:
 @pytest.fixture(scope="session")
 def realtime(tmp_path_factory) -> SynthesizedApp:
     """dev with the realtime `chat` endpoint enabled and the async endpoints disabled (they have
-    the `dev` and `prod` fixtures): what a user gets after promoting a model to `chat`."""
+    the `dev` and `prod` fixtures): what a user gets after promoting a model to `chat`; its
+    roles carry the permissions boundary, as for a deploy with the execution policy."""
     context = copy.deepcopy(cdk_context())
-    endpoints = context["workbench"]["environments"]["dev"].setdefault("endpoints", {})
+    dev = context["workbench"]["environments"]["dev"]
+    endpoints = dev.setdefault("endpoints", {})
     endpoints.update(chat={"enabled": True}, p4d={"enabled": False}, inf2={"enabled": False})
+    # Also the variant whose roles carry the permissions boundary (make execution-policy).
+    dev["permissions_boundary"] = True
     return synthesize(tmp_path_factory, context, "dev")
 
 

@@ -62,10 +62,19 @@ class AppConfig:
     endpoints: Mapping[str, EndpointConfig]
     optimization: OptimizationConfig
     budget: BudgetConfig
+    # Every role the stacks create gets the customer-managed policy `boundary_policy_name` as
+    # its permissions boundary (`make execution-policy` writes it, derived from the templates):
+    # what a CloudFormation execution policy requires so that roles created through it cannot
+    # be given more than this app's own permissions.
+    permissions_boundary: bool = False
 
     @property
     def stage_id(self) -> str:
         return f"{self.project}-{self.env_name}"
+
+    @property
+    def boundary_policy_name(self) -> str:
+        return f"{self.stage_id}-permissions-boundary"
 
     @property
     def parameter_prefix(self) -> str:
@@ -99,6 +108,7 @@ def parse_environment(
         endpoints=section.section("endpoints", parse_endpoints, optional=True),
         optimization=section.section("optimization", parse_optimization, optional=True),
         budget=section.section("budget", parse_budget, optional=True),
+        permissions_boundary=section.boolean("permissions_boundary", False),
     )
 
 
