@@ -23,8 +23,10 @@ import random
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import operator_common  # noqa: F401  (first: it puts the project root on sys.path for usage_sim)
 import usage_sim
 from operator_common import (
     CONTEXT_KEY,
@@ -37,6 +39,8 @@ from operator_common import (
     references,
     render_table,
 )
+
+from workbench_domain.errors import shown
 
 HOURS_PER_MONTH = 730
 DEFAULT_PRICES = ROOT / "scripts" / "prices_us_east_1.json"
@@ -84,15 +88,50 @@ class Prices:
 def load_profile(path: Path) -> dict:
     import yaml
 
+    class NoAliases(yaml.SafeLoader):
+        """YAML without anchors and aliases: a profile needs none, and nested aliases can make
+        a small file expand into gigabytes."""
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise yaml.YAMLError(f"line {mark.line + 1}: aliases (*name) are not allowed")
+            return super().compose_node(parent, index)
+
     try:
-        profile = yaml.safe_load(path.read_text())
+        profile = yaml.load(path.read_text(), Loader=NoAliases)  # noqa: S506 (a SafeLoader)
     except FileNotFoundError as error:
         raise OperatorError(f"usage profile {path} not found") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise OperatorError(f"usage profile {path} cannot be read: {error}") from error
     except yaml.YAMLError as error:
-        raise OperatorError(f"usage profile {path} is not valid YAML: {error}") from error
+        raise OperatorError(
+            f"usage profile {path} is not valid YAML: {shown(str(error))}"
+        ) from None
     if not isinstance(profile, dict):
-        raise OperatorError(f"usage profile {path}: expected an object")
+        raise OperatorError(f"usage profile {path}: expected an object, got {shown(profile)}")
+    unknown = sorted(str(k) for k in set(profile) - PROFILE_KEYS)
+    if unknown:
+        raise OperatorError(
+            f"usage profile {path}: unknown key {shown(unknown[0])}; known keys: "
+            f"{', '.join(sorted(PROFILE_KEYS))}"
+        )
     return profile
+
+
+def key_text(key: Any) -> str:
+    """A key of the user's file as an error names it: as written, or cut when it is long."""
+    return key if isinstance(key, str) and len(key) <= 64 else shown(key)
+
+
+# The top-level keys of a usage profile (docs/cost.md).
+PROFILE_KEYS = frozenset({"days", "seed", "endpoints"})
+# The scenarios of `make cost --usage`: (id in --json, label in the table).
+SCENARIOS = (
+    ("deployed", "deployed"),
+    ("always_on", "always on"),
+    ("aws_example", "target tracking only (AWS async example)"),
+)
 
 
 def load_prices(path: Path) -> dict:
@@ -350,40 +389,50 @@ def render_text(data: dict, *, markdown: bool = False) -> str:
     return "\n".join([text, "", *summary, "Per use, nothing when idle:", *per_use_text])
 
 
-def usage_report(stacks: list[StackTemplate], profile: dict, prices: Prices) -> dict:
+def usage_report(
+    stacks: list[StackTemplate], profile: dict, prices: Prices, *, base: Path = Path()
+) -> dict:
     """Per endpoint of the profile, the month under three settings: as deployed, always on, and
-    AWS's published async example (target tracking alone)."""
-    if not isinstance(profile, dict) or not isinstance(profile.get("endpoints"), dict):
+    AWS's published async example (target tracking alone). A trace path is relative to `base`
+    (the profile's folder)."""
+    if not isinstance(profile.get("endpoints"), dict):
         raise OperatorError("usage profile: expected {days, seed, endpoints: {<key>: {...}}}")
     days, seed = profile.get("days", 30), profile.get("seed", 1)
     if type(days) is not int or not 1 <= days <= 31:
-        raise OperatorError(f"usage days: got {days!r}; allowed: an integer in 1..31")
+        raise OperatorError(f"usage days: got {shown(days)}; allowed: an integer in 1..31")
+    if type(seed) not in (int, str):
+        raise OperatorError(f"usage seed: got {shown(seed)}; allowed: an integer or a string")
     by_key = {s.name.rsplit("/Endpoint-", 1)[-1]: s for s in stacks if "/Endpoint-" in s.name}
     endpoints = []
     for key, raw in profile["endpoints"].items():
         if key not in by_key:
             raise OperatorError(
-                f"usage endpoints.{key}: no such endpoint in the synthesized templates (enabled "
-                f"ones: {', '.join(sorted(by_key)) or 'none'})"
+                f"usage endpoints.{key_text(key)}: no such endpoint in the synthesized templates "
+                f"(enabled ones: {', '.join(sorted(by_key)) or 'none'})"
             )
+        settings = usage_sim.ScalingSettings.from_template(by_key[key].resources)
         try:
             traffic = usage_sim.parse_traffic(key, raw)
+            usage_sim.check_max_wait(key, traffic, settings.kind)
+            times: list[Any]
+            if traffic.trace is not None:
+                times = usage_sim.load_trace(base / traffic.trace, traffic)
+            else:
+                rng = random.Random(f"{seed}:{key}")  # noqa: S311 (a reproducible simulation)
+                times = list(usage_sim.arrivals(traffic, days, rng))
         except usage_sim.ProfileError as error:
             raise OperatorError(str(error)) from error
-        settings = usage_sim.ScalingSettings.from_template(by_key[key].resources)
         cold = traffic.cold_start_minutes
         if cold is None:
             cold = usage_sim.DEFAULT_COLD_START_MINUTES.get(
                 settings.instance_type, usage_sim.FALLBACK_COLD_START_MINUTES
             )
-        rng = random.Random(f"{seed}:{key}")  # noqa: S311 (a reproducible simulation, not secrets)
-        times = usage_sim.arrivals(traffic, days, rng)
         price, _ = prices.hosting(settings.instance_type)
         scenarios = {}
-        for name, variant in (
-            ("deployed", settings),
-            ("always on", settings.always_on()),
-            ("target tracking only (AWS async example)", settings.target_tracking_only()),
+        for (name, label), variant in zip(
+            SCENARIOS,
+            (settings, settings.always_on(), settings.target_tracking_only()),
+            strict=True,
         ):
             result = usage_sim.simulate(
                 variant,
@@ -393,14 +442,15 @@ def usage_report(stacks: list[StackTemplate], profile: dict, prices: Prices) -> 
                 cold_start_minutes=cold,
                 trace=name == "deployed",
             )
-            hours = result.instance_minutes / 60
             scenarios[name] = {
-                "instance_hours": round(hours, 2),
-                "usd": round(hours * price, 2),
-                "p50_minutes": result.percentile(0.5),
-                "p95_minutes": result.percentile(0.95),
-                "waited_for_cold_start": result.cold_waits,
+                "label": label,
+                "instance_minutes": result.instance_minutes,
+                "cost_usd": round(result.instance_minutes / 60 * price, 2),
+                "wait_p50_minutes": result.percentile(0.5),
+                "wait_p95_minutes": result.percentile(0.95),
+                "cold_waits": result.cold_waits,
                 "unserved": result.unserved,
+                "expired": result.expired,
                 "trace": result.trace,
             }
         endpoints.append(
@@ -411,7 +461,9 @@ def usage_report(stacks: list[StackTemplate], profile: dict, prices: Prices) -> 
                 "instance_type": settings.instance_type,
                 "price_usd_per_hour": price,
                 "requests": len(times),
+                "replayed_trace": traffic.trace,
                 "cold_start_minutes": cold,
+                "min_instances": settings.min_instances,
                 "scenarios": scenarios,
             }
         )
@@ -424,16 +476,16 @@ def render_usage(data: dict) -> str:
 
     rows = []
     for endpoint in data["endpoints"]:
-        for name, s in endpoint["scenarios"].items():
+        for s in endpoint["scenarios"].values():
             rows.append(
                 [
                     f"{endpoint['endpoint']} ({endpoint['instance_type']})",
-                    name,
-                    f"{s['instance_hours']:.1f}",
-                    f"{s['usd']:,.2f}",
-                    minutes(s["p50_minutes"]),
-                    minutes(s["p95_minutes"]),
-                    str(s["waited_for_cold_start"]),
+                    s["label"],
+                    f"{s['instance_minutes'] / 60:.1f}",
+                    f"{s['cost_usd']:,.2f}",
+                    minutes(s["wait_p50_minutes"]),
+                    minutes(s["wait_p95_minutes"]),
+                    str(s["cold_waits"]),
                     str(s["unserved"]),
                 ]
             )
@@ -453,14 +505,27 @@ def render_usage(data: dict) -> str:
         render_table(headers, rows, right={2, 3, 4, 5, 6, 7}),
     ]
     for endpoint in data["endpoints"]:
+        source = (
+            f"replayed from {endpoint['replayed_trace']}"
+            if endpoint["replayed_trace"]
+            else f"of {endpoint['tokens_per_request'][0]} tokens in, "
+            f"{endpoint['tokens_per_request'][1]} out"
+        )
+        floor = (
+            f", {endpoint['min_instances']} instance(s) always billed (min_instances)"
+            if endpoint["min_instances"]
+            else ""
+        )
         lines.append(
-            f"- {endpoint['endpoint']}: {endpoint['requests']} requests of "
-            f"{endpoint['tokens_per_request'][0]} tokens in, {endpoint['tokens_per_request'][1]} "
-            f"out, cold start {endpoint['cold_start_minutes']:g} min, "
-            f"${endpoint['price_usd_per_hour']:g}/h"
+            f"- {endpoint['endpoint']}: {endpoint['requests']} requests {source}, cold start "
+            f"{endpoint['cold_start_minutes']:g} min, ${endpoint['price_usd_per_hour']:g}/h{floor}"
         )
     lines.append(
         "- 'target tracking only' never leaves zero instances: its requests are never served."
+    )
+    lines.append(
+        "- unserved: requests that waited past their TTL (async RequestTTLSeconds, or the "
+        "client's wait for a realtime copy; max_wait_seconds) or were still waiting at the end."
     )
     return "\n".join(lines)
 
@@ -528,7 +593,7 @@ def main(argv: list[str] | None = None) -> int:
         prices = Prices(table, overrides)
         stacks = read_assembly(args.assembly)
         if args.usage is not None:
-            usage = usage_report(stacks, load_profile(args.usage), prices)
+            usage = usage_report(stacks, load_profile(args.usage), prices, base=args.usage.parent)
         else:
             data = report(stacks, table, prices)
     except OperatorError as error:
@@ -536,6 +601,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.usage is not None:
         if args.json:
+            for endpoint in usage["endpoints"]:
+                for scenario in endpoint["scenarios"].values():
+                    scenario.pop("trace")  # the plot's data, not the report's
             print(json.dumps(usage, indent=2))
         else:
             print(render_usage(usage))

@@ -7,9 +7,11 @@ AWS's published async example (target tracking alone).
 
 Semantics, one-minute steps (what each rule stands for, and its source):
 
-* Alarms evaluate one datapoint per minute (the alarms here have 60-second periods) and go to
-  ALARM when the last `EvaluationPeriods` datapoints all breach (`DatapointsToAlarm` equals
-  them): CloudWatch User Guide, "Evaluating an alarm". A scaling action runs when its alarm
+* Alarms go to ALARM when the last `EvaluationPeriods` datapoints all breach
+  (`DatapointsToAlarm` equals them): CloudWatch User Guide, "Evaluating an alarm". A datapoint
+  is the alarm's statistic over its `Period` (read from the template; the wake alarm's may be
+  several minutes): an Average of a 0/1 metric reaches 1 only when every minute of the period
+  breached, a Sum or Maximum when any did. The idle alarms have 60-second periods. A scaling action runs when its alarm
   enters ALARM and again every minute while it stays there (Application Auto Scaling, step
   scaling): the policies are ExactCapacity, so a repeat changes nothing.
 * Wake (async): `HasBacklogWithoutCapacity` is 1 while requests wait and no instance runs
@@ -27,8 +29,15 @@ Semantics, one-minute steps (what each rule stands for, and its source):
   published async example's target tracking alone (min 0, no wake policy) the metric does not
   exist at zero instances, so it never leaves zero (AWS docs, async-inference-autoscale;
   philschmid/terraform-aws-sagemaker-huggingface#9).
+* While an instance is starting, target tracking adds none: the endpoint is `Updating` and
+  refuses capacity changes, and the load-per-instance metric does not exist while no instance
+  serves (it is computed over serving instances only).
+* A request that waits longer than its TTL is dropped unserved: SageMaker drops an async
+  request past its `RequestTTLSeconds` (InvokeEndpointAsync), and a realtime client gives up
+  after its wait (`max_wait_seconds`, defaults in DEFAULT_MAX_WAIT_SECONDS).
 * A new instance (or copy) serves after the cold start; it is billed from the scale-out until it
-  is removed. Each instance serves up to `concurrency` requests at once, each for
+  is removed. A realtime endpoint bills at least `MinInstanceCount` instances
+  (ManagedInstanceScaling) even with no copy. Each instance serves up to `concurrency` requests at once, each for
   output tokens / tokens per second (or `service_seconds`): notebook 06 measures tokens per
   second end to end, prompt included, so `input_tokens` is shown with the result, not added
   to the service time again.
@@ -36,13 +45,20 @@ Semantics, one-minute steps (what each rule stands for, and its source):
 
 from __future__ import annotations
 
+import csv
 import heapq
+import io
+import json
 import math
 import random
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from workbench_domain.errors import shown
 
 MINUTES_PER_DAY = 24 * 60
 # Cold start (scale-out to first answer) by instance type, minutes, when the profile sets none:
@@ -67,6 +83,14 @@ class ProfileError(ValueError):
     """A traffic profile value is missing or out of range; the message names it."""
 
 
+# How long a request waits for an answer before it is given up, when the profile sets none:
+# an async request is dropped past its RequestTTLSeconds (the notebook client's default,
+# `request_ttl_seconds=3600`; the API allows 60..21600); a realtime client stops retrying after
+# its wake timeout (the notebook client's WAKE_TIMEOUT_SECONDS, 20 minutes).
+DEFAULT_MAX_WAIT_SECONDS = {"async": 3600, "realtime": 1200}
+MAX_WAIT_RANGE_SECONDS = {"async": (60, 21600), "realtime": (1, 86400)}
+
+
 @dataclass(frozen=True)
 class Traffic:
     requests_per_day: float
@@ -77,24 +101,34 @@ class Traffic:
     service_seconds: float | None = None
     cold_start_minutes: float | None = None
     concurrency: int | None = None
+    max_wait_seconds: float | None = None
+    # A recorded trace to replay instead of the pattern (see `load_trace`).
+    trace: str | None = None
 
     @property
     def service_minutes(self) -> float:
+        return self.service_minutes_for(self.output_tokens)
+
+    def service_minutes_for(self, output_tokens: int) -> float:
         if self.service_seconds is not None:
             return self.service_seconds / 60
         assert self.tokens_per_second is not None
-        return self.output_tokens / self.tokens_per_second / 60
+        return output_tokens / self.tokens_per_second / 60
+
+    def max_wait_minutes(self, kind: str) -> float:
+        seconds = self.max_wait_seconds
+        return (DEFAULT_MAX_WAIT_SECONDS[kind] if seconds is None else seconds) / 60
 
 
 def parse_traffic(key: str, raw: Any) -> Traffic:
     where = f"usage endpoints.{key}"
     if not isinstance(raw, dict):
-        raise ProfileError(f"{where}: expected an object, got {raw!r}")
+        raise ProfileError(f"{where}: expected an object, got {shown(raw)}")
     known = set(Traffic.__dataclass_fields__)
-    unknown = sorted(set(raw) - known)
+    unknown = sorted(str(k) for k in set(raw) - known)
     if unknown:
         raise ProfileError(
-            f"{where}.{unknown[0]}: unknown key; known keys: {', '.join(sorted(known))}"
+            f"{where}.{shown(unknown[0])}: unknown key; known keys: {', '.join(sorted(known))}"
         )
 
     def number(name: str, low: float, *, required: bool = False, integer: bool = False) -> Any:
@@ -104,16 +138,21 @@ def parse_traffic(key: str, raw: Any) -> Traffic:
                 raise ProfileError(f"{where}.{name}: required")
             return None
         if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
-            raise ProfileError(f"{where}.{name}: expected a number, got {value!r}")
+            raise ProfileError(f"{where}.{name}: expected a number, got {shown(value)}")
+        if not math.isfinite(value):
+            raise ProfileError(f"{where}.{name}: got {value!r}; allowed: a finite number")
         if value < low:
             raise ProfileError(f"{where}.{name}: got {value!r}; allowed: >= {low:g}")
         return value
 
     pattern = raw.get("pattern", "steady")
     if pattern not in PATTERNS:
-        raise ProfileError(f"{where}.pattern: got {pattern!r}; allowed: {', '.join(PATTERNS)}")
+        raise ProfileError(f"{where}.pattern: got {shown(pattern)}; allowed: {', '.join(PATTERNS)}")
+    trace = raw.get("trace")
+    if trace is not None and not isinstance(trace, str):
+        raise ProfileError(f"{where}.trace: expected a file path, got {shown(trace)}")
     traffic = Traffic(
-        requests_per_day=number("requests_per_day", 0, required=True),
+        requests_per_day=number("requests_per_day", 0, required=trace is None) or 0,
         pattern=pattern,
         input_tokens=number("input_tokens", 1, integer=True) or 500,
         output_tokens=number("output_tokens", 1, integer=True) or 300,
@@ -121,6 +160,8 @@ def parse_traffic(key: str, raw: Any) -> Traffic:
         service_seconds=number("service_seconds", 0.001),
         cold_start_minutes=number("cold_start_minutes", 0),
         concurrency=number("concurrency", 1, integer=True),
+        max_wait_seconds=number("max_wait_seconds", 1),
+        trace=trace,
     )
     if (traffic.tokens_per_second is None) == (traffic.service_seconds is None):
         raise ProfileError(
@@ -130,6 +171,98 @@ def parse_traffic(key: str, raw: Any) -> Traffic:
     return traffic
 
 
+def check_max_wait(key: str, traffic: Traffic, kind: str) -> None:
+    """The profile's max_wait_seconds within what the endpoint's kind allows."""
+    low, high = MAX_WAIT_RANGE_SECONDS[kind]
+    value = traffic.max_wait_seconds
+    if value is not None and not low <= value <= high:
+        what = "RequestTTLSeconds" if kind == "async" else "the client's wait"
+        raise ProfileError(
+            f"usage endpoints.{key}.max_wait_seconds: got {value!r}; allowed: {low}..{high} "
+            f"({what} of a {kind} endpoint)"
+        )
+
+
+MAX_TRACE_REQUESTS = 1_000_000
+
+
+def load_trace(path: Path, traffic: Traffic) -> list[tuple[float, float]]:
+    """A recorded trace: (arrival minute from the first request, service minutes) per request.
+
+    CSV with a header, or JSON lines; per request `time` (seconds from the trace's start, or
+    an ISO 8601 timestamp) and optionally `output_tokens` (the service time then follows
+    tokens_per_second); other columns (`input_tokens`, ids) are ignored.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ProfileError(f"trace {path}: cannot be read ({error})") from None
+    rows: list[dict[str, Any]] = []
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ProfileError(f"trace {path} line {number}: not JSON ({error.msg})") from None
+            if not isinstance(row, dict):
+                raise ProfileError(f"trace {path} line {number}: expected an object")
+            rows.append(row)
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        if not reader.fieldnames or "time" not in reader.fieldnames:
+            raise ProfileError(f"trace {path}: a CSV needs a header with a `time` column")
+        rows = list(reader)
+    if not rows:
+        raise ProfileError(f"trace {path}: no request in it")
+    if len(rows) > MAX_TRACE_REQUESTS:
+        raise ProfileError(f"trace {path}: {len(rows)} requests; at most {MAX_TRACE_REQUESTS}")
+    parsed = []
+    for number, row in enumerate(rows, start=1):
+        where = f"trace {path} request {number}"
+        seconds = _trace_seconds(row.get("time"), where)
+        tokens = row.get("output_tokens")
+        if tokens in (None, ""):
+            output = traffic.output_tokens
+        else:
+            try:
+                output = int(tokens)
+            except (TypeError, ValueError):
+                raise ProfileError(
+                    f"{where}: output_tokens {shown(tokens)} is not an integer"
+                ) from None
+            if output < 1:
+                raise ProfileError(f"{where}: output_tokens {output}; allowed: >= 1")
+        parsed.append((seconds, traffic.service_minutes_for(output)))
+    first = min(seconds for seconds, _ in parsed)
+    return sorted(((seconds - first) / 60, service) for seconds, service in parsed)
+
+
+def _trace_seconds(value: Any, where: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise ProfileError(
+                    f"{where}: time {shown(value)}; allowed: seconds from the trace's start or an "
+                    "ISO 8601 timestamp"
+                ) from None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            seconds = moment.timestamp()
+    else:
+        raise ProfileError(f"{where}: time {shown(value)}; allowed: a number or an ISO timestamp")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ProfileError(f"{where}: time {seconds!r}; allowed: a finite number >= 0")
+    return seconds
+
+
 @dataclass(frozen=True)
 class ScalingSettings:
     """What the templates say about one endpoint's scaling."""
@@ -137,12 +270,18 @@ class ScalingSettings:
     kind: str  # "async" or "realtime"
     instance_type: str
     max_capacity: int
-    wake_minutes: int | None  # periods of the wake alarm; None: no wake policy
+    wake_minutes: int | None  # evaluation periods of the wake alarm; None: no wake policy
     idle_minutes: int | None  # periods of the idle alarm; None: never scales to zero by itself
     target_per_instance: float
     scale_out_cooldown_minutes: float
     concurrency: int
     min_capacity: int = 0
+    # The wake alarm's period and statistic: an Average over a period breaches only when every
+    # minute of it breached; a Sum or Maximum when any did.
+    wake_period_minutes: int = 1
+    wake_statistic: str = "Maximum"
+    # Realtime: ManagedInstanceScaling.MinInstanceCount, instances billed even with no copy.
+    min_instances: int = 0
 
     @classmethod
     def from_template(cls, resources: dict[str, dict]) -> ScalingSettings:
@@ -151,10 +290,11 @@ class ScalingSettings:
 
         ((_, config),) = of_type("AWS::SageMaker::EndpointConfig")
         (variant,) = config["Properties"]["ProductionVariants"]
-        realtime = bool(variant.get("ManagedInstanceScaling"))
+        managed = variant.get("ManagedInstanceScaling") or {}
         ((_, target),) = of_type("AWS::ApplicationAutoScaling::ScalableTarget")
         alarms = [r["Properties"] for _, r in of_type("AWS::CloudWatch::Alarm")]
-        wake = idle = None
+        wake_alarm: dict[str, Any] | None = None
+        idle = None
         tracking: dict[str, Any] = {}
         for logical_id, policy in of_type("AWS::ApplicationAutoScaling::ScalingPolicy"):
             props = policy["Properties"]
@@ -164,22 +304,30 @@ class ScalingSettings:
             (step,) = props["StepScalingPolicyConfiguration"]["StepAdjustments"]
             (alarm,) = [a for a in alarms if {"Ref": logical_id} in a.get("AlarmActions", [])]
             if step["ScalingAdjustment"] == 1:
-                wake = int(alarm["EvaluationPeriods"])
+                wake_alarm = alarm
             elif "MetricIntervalUpperBound" in step:  # the idle alarm (not the runaway guard)
                 idle = int(alarm["EvaluationPeriods"])
+                periods = {int(m.get("Period", 60)) for m in alarm.get("Metrics", [])} | (
+                    {int(alarm["Period"])} if "Period" in alarm else set()
+                )
+                if periods - {60}:
+                    raise ValueError(f"idle alarm periods {sorted(periods)}: expected 60 s")
         async_config = config["Properties"].get("AsyncInferenceConfig") or {}
         concurrency = (async_config.get("ClientConfig") or {}).get(
             "MaxConcurrentInvocationsPerInstance", 4
         )
         return cls(
-            kind="realtime" if realtime else "async",
+            kind="realtime" if managed else "async",
             instance_type=variant["InstanceType"],
             max_capacity=int(target["Properties"]["MaxCapacity"]),
-            wake_minutes=wake,
+            wake_minutes=int(wake_alarm["EvaluationPeriods"]) if wake_alarm else None,
             idle_minutes=idle,
             target_per_instance=float(tracking.get("TargetValue", 1)),
             scale_out_cooldown_minutes=float(tracking.get("ScaleOutCooldown", 300)) / 60,
             concurrency=int(concurrency),
+            wake_period_minutes=int(wake_alarm.get("Period", 60)) // 60 if wake_alarm else 1,
+            wake_statistic=str(wake_alarm.get("Statistic", "Maximum")) if wake_alarm else "Maximum",
+            min_instances=int(managed.get("MinInstanceCount", 0)),
         )
 
     def always_on(self) -> ScalingSettings:
@@ -232,7 +380,8 @@ class Result:
     instance_minutes: float = 0.0
     waits: list[float] = field(default_factory=list)  # arrival to first result, minutes
     cold_waits: int = 0  # requests that arrived with no instance able to serve them
-    unserved: int = 0  # still waiting at the end (never served)
+    unserved: int = 0  # never served: expired (waited past the request TTL) or still waiting
+    expired: int = 0  # of which expired
     trace: list[tuple[int, int, int]] = field(default_factory=list)  # (minute, instances, backlog)
 
     def percentile(self, q: float) -> float | None:
@@ -245,37 +394,49 @@ class Result:
 def simulate(
     settings: ScalingSettings,
     traffic: Traffic,
-    times: Iterable[float],
+    times: Iterable[float | tuple[float, float]],
     *,
     minutes: int,
     cold_start_minutes: float,
     trace: bool = False,
 ) -> Result:
-    """Replays arrivals (minutes) through the settings; see the module docstring."""
+    """Replays arrivals (minutes, or (minute, service minutes) pairs from a recorded trace)
+    through the settings; see the module docstring."""
     result = Result()
     concurrency = traffic.concurrency or settings.concurrency
-    service = traffic.service_minutes
-    pending = deque(sorted(times))
-    queue: deque[float] = deque()  # arrival times of waiting requests
+    ttl = traffic.max_wait_minutes(settings.kind)
+    pending = deque(
+        sorted(t if isinstance(t, tuple) else (t, traffic.service_minutes) for t in times)
+    )
+    queue: deque[tuple[float, float]] = deque()  # waiting requests: (arrival, service)
     in_flight: list[float] = []  # finish times (heap)
     ready: list[float] = []  # when each instance (or copy) can serve; billed from its start
-    starts: list[float] = []
     desired = settings.min_capacity
+    wake_flags: list[bool] = []  # the wake condition in each minute of the current period
     wake_breaches = idle_breaches = tracking_breaches = 0
     last_scale_out = -math.inf
-    for _ in range(settings.min_capacity):
-        ready.append(0.0)
-        starts.append(0.0)
+    ready.extend(0.0 for _ in range(settings.min_capacity))
+
+    def start_waiting(now: float, serving: int, earliest: float) -> None:
+        while queue and len(in_flight) < serving * concurrency:
+            arrival, service = queue.popleft()
+            start = max(arrival, earliest)
+            if start - arrival > ttl:  # SageMaker drops it: past its RequestTTLSeconds
+                result.expired += 1
+                continue
+            result.waits.append(start - arrival + service)
+            heapq.heappush(in_flight, start + service)
 
     for minute in range(minutes):
         end = minute + 1.0
+        result.instance_minutes += max(len(ready), settings.min_instances)
         # Whether the minute saw any request at all: the idle alarm reads the Maximum of the
         # backlog over the minute (async) or the Sum of invocations with the in-flight Maximum
         # (realtime), so a request that comes and goes within the minute still counts.
         busy = bool(queue) or any(finish > minute for finish in in_flight)
         # Work within the minute: arrivals, completions, and starts of queued requests.
         while True:
-            next_arrival = pending[0] if pending and pending[0] < end else math.inf
+            next_arrival = pending[0][0] if pending and pending[0][0] < end else math.inf
             next_finish = in_flight[0] if in_flight and in_flight[0] < end else math.inf
             now = min(next_arrival, next_finish)
             if now == math.inf:
@@ -285,33 +446,34 @@ def simulate(
             else:
                 arrival = pending.popleft()
                 busy = True
-                if not any(r <= arrival for r in ready):
+                if not any(r <= arrival[0] for r in ready):
                     result.cold_waits += 1
                 queue.append(arrival)
-            serving = sum(1 for r in ready if r <= now)
-            while queue and len(in_flight) < serving * concurrency:
-                arrival = queue.popleft()
-                result.waits.append(now - arrival + service)
-                heapq.heappush(in_flight, now + service)
+            start_waiting(now, sum(1 for r in ready if r <= now), now)
         # Instances that finished their cold start this minute take queued work at once.
         serving = sum(1 for r in ready if r < end)
-        while queue and len(in_flight) < serving * concurrency:
-            arrival = queue.popleft()
-            start = max(arrival, max((r for r in ready if r < end), default=minute))
-            result.waits.append(start - arrival + service)
-            heapq.heappush(in_flight, start + service)
+        start_waiting(end, serving, max((r for r in ready if r < end), default=minute))
+        while queue and end - queue[0][0] > ttl:  # expired while waiting for capacity
+            queue.popleft()
+            result.expired += 1
 
         backlog = len(queue) + len(in_flight)
-        running = len(ready)
+        starting = any(r >= end for r in ready)
         # The minute's datapoints and the alarms' states.
-        wake_breaches = wake_breaches + 1 if (queue and serving == 0) else 0
+        wake_flags.append(bool(queue) and serving == 0)
+        if len(wake_flags) == settings.wake_period_minutes or settings.wake_period_minutes == 1:
+            breached = all(wake_flags) if settings.wake_statistic == "Average" else any(wake_flags)
+            wake_breaches = wake_breaches + 1 if breached else 0
+            wake_flags = []
+            if settings.wake_minutes is not None and wake_breaches >= settings.wake_minutes:
+                desired = max(desired, 1)
         idle_breaches = idle_breaches + 1 if not busy and backlog < 1 else 0
-        per_instance = backlog / running if running else 0.0
+        # The load per instance exists only while an instance serves; while one is still
+        # starting, the endpoint is Updating and refuses capacity changes.
+        per_instance = backlog / serving if serving else 0.0
         tracking_breaches = (
-            tracking_breaches + 1 if running and per_instance > settings.target_per_instance else 0
+            tracking_breaches + 1 if serving and per_instance > settings.target_per_instance else 0
         )
-        if settings.wake_minutes is not None and wake_breaches >= settings.wake_minutes:
-            desired = max(desired, 1)
         if (
             settings.idle_minutes is not None
             and idle_breaches >= settings.idle_minutes
@@ -320,6 +482,7 @@ def simulate(
             desired = settings.min_capacity
         if (
             tracking_breaches >= TARGET_TRACKING_MINUTES
+            and not starting
             and end - last_scale_out >= settings.scale_out_cooldown_minutes
         ):
             wanted = min(settings.max_capacity, math.ceil(backlog / settings.target_per_instance))
@@ -328,15 +491,10 @@ def simulate(
                 last_scale_out = end
         # Scale: start instances, or remove them (the idle rule removes only when nothing runs).
         while len(ready) < desired:
-            starts.append(end)
             ready.append(end + cold_start_minutes)
         if len(ready) > desired and not in_flight:
-            for _ in range(len(ready) - desired):
-                start = starts.pop()
-                ready.pop()
-                result.instance_minutes += end - start
+            del ready[desired:]
         if trace:
             result.trace.append((minute, len(ready), backlog))
-    result.instance_minutes += sum(minutes - s for s in starts)
-    result.unserved = len(queue) + len(pending)
+    result.unserved = result.expired + len(queue) + len(pending)
     return result

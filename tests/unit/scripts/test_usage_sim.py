@@ -4,6 +4,7 @@ templates, and `make cost --usage` end to end."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -62,15 +63,96 @@ def test_a_request_that_comes_and_goes_within_a_minute_keeps_the_instance():
     assert result.cold_waits == 4  # 0.5, 5.5, 10.5 and 15.5 wait for the first instance (16)
 
 
-def test_a_burst_larger_than_max_capacity_queues_and_never_exceeds_it():
+def test_a_burst_at_zero_waits_for_the_first_instance_before_adding_the_second():
+    """40 requests of 10 minutes at 10.00-10.39, max 2 instances of 4 at a time. Instance A
+    starts at 11 and serves from 26 (4 every 10 minutes: 26, 36, 46, ...). While A starts the
+    endpoint is Updating and has no load metric, so target tracking waits: 3 breaching
+    minutes from 26 scale out at 29, and B serves from 44 (44, 54, ...). A request must start
+    within its TTL (the client's 3600 s): the last two batches (74, 76) are dropped."""
     settings = sim.replace(ASYNC, max_capacity=2)
     traffic = sim.Traffic(requests_per_day=1, service_seconds=600)
     times = [10 + i / 100 for i in range(40)]
     result = run(times, settings=settings, traffic=traffic, minutes=1440, trace=True)
-    assert max(instances for _, instances, _ in result.trace) == 2
-    assert result.unserved == 0 and len(result.waits) == 40
-    # Eight at a time (two instances of four) for ten minutes each: the last waits five rounds.
-    assert max(result.waits) > 5 * 10
+    instances = {minute: count for minute, count, _ in result.trace}
+    assert instances[27] == 1 and instances[28] == 2  # B from 29, not during A's cold start
+    assert max(instances.values()) == 2
+    assert (len(result.waits), result.expired, result.unserved) == (32, 8, 8)
+    # The first four (10.00-10.03) start at 26: waited 26 - arrival, plus 10 minutes of service.
+    assert result.waits[:4] == pytest.approx([26.0, 25.99, 25.98, 25.97])
+    longer = sim.replace(traffic, max_wait_seconds=7200)
+    kept = run(times, settings=settings, traffic=longer, minutes=1440)
+    assert (len(kept.waits), kept.unserved) == (40, 0)
+
+
+@pytest.mark.parametrize(
+    ("statistic", "arrival", "wait"),
+    [
+        # Average over 5 minutes: every minute of a period must breach. At 100.5 the period
+        # 100-104 does: wake at 105, serve at 120, answer at 121.
+        ("Average", 100.5, 20.5),
+        # At 102.5 minutes 100-101 do not: the next period (105-109) wakes at 110.
+        ("Average", 102.5, 23.5),
+        # A Sum (realtime refusals) breaches on any minute: wake at 105.
+        ("Sum", 102.5, 18.5),
+    ],
+)
+def test_the_wake_alarm_period_and_statistic_decide_when_it_wakes(statistic, arrival, wait):
+    settings = sim.replace(ASYNC, wake_period_minutes=5, wake_statistic=statistic)
+    assert run([arrival], settings=settings, minutes=400).waits == [pytest.approx(wait)]
+
+
+def test_min_instances_bill_every_minute_with_no_copy():
+    realtime = sim.replace(ASYNC, kind="realtime", min_instances=1)
+    idle = run([], settings=realtime, minutes=1440)
+    assert idle.instance_minutes == 1440
+    busy = run([100.5], settings=realtime, minutes=1440)
+    assert busy.instance_minutes == 1440  # the copy runs on the instance already billed
+
+
+def test_the_templates_min_instances_and_wake_period_are_read(realtime):
+    stacks = read_assembly(Path(realtime.assembly.directory))
+    chat = next(s for s in stacks if s.name.endswith("/Endpoint-chat"))
+    resources = json.loads(json.dumps(chat.resources))
+    for resource in resources.values():
+        if resource["Type"] == "AWS::SageMaker::EndpointConfig":
+            resource["Properties"]["ProductionVariants"][0]["ManagedInstanceScaling"][
+                "MinInstanceCount"
+            ] = 1
+    settings = sim.ScalingSettings.from_template(resources)
+    assert settings.min_instances == 1
+    assert (settings.wake_period_minutes, settings.wake_statistic) == (1, "Sum")
+
+
+def test_a_recorded_trace_is_replayed_with_its_token_counts(tmp_path):
+    traffic = sim.Traffic(requests_per_day=0, tokens_per_second=10, trace="t.csv")
+    csv_trace = tmp_path / "t.csv"
+    csv_trace.write_text("time,input_tokens,output_tokens\n6000,10,600\n6030,10,\n")
+    assert sim.load_trace(csv_trace, traffic) == [(0.0, 1.0), (0.5, 0.5)]  # 600 and 300 tokens
+    lines = tmp_path / "t.jsonl"
+    lines.write_text(
+        '{"time": "2026-01-01T00:00:00Z", "output_tokens": 60}\n{"time": "2026-01-01T00:01:30Z"}\n'
+    )
+    assert sim.load_trace(lines, traffic) == [(0.0, 0.1), (1.5, 0.5)]
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "words"),
+    [
+        ("when\n1\n", ".csv", "needs a header with a `time` column"),
+        ("time\n", ".csv", "no request in it"),
+        ("time\nyesterday\n", ".csv", "time 'yesterday'; allowed: seconds"),
+        ("time\n-5\n", ".csv", "allowed: a finite number >= 0"),
+        ("time\nnan\n", ".csv", "allowed: a finite number >= 0"),
+        ("time,output_tokens\n1,many\n", ".csv", "output_tokens 'many' is not an integer"),
+        ('{"time": 1}\n[2]\n', ".jsonl", "line 2: expected an object"),
+        ("{not json\n", ".jsonl", "line 1: not JSON"),
+    ],
+)
+def test_a_bad_trace_names_the_request_and_the_value(tmp_path, content, suffix, words):
+    path = tmp_path / f"trace{suffix}"
+    path.write_text(content)
+    with pytest.raises(sim.ProfileError, match=re.escape(words)):
+        sim.load_trace(path, sim.Traffic(requests_per_day=0, service_seconds=1))
 
 
 def test_a_request_as_the_idle_alarm_fires_is_neither_cut_nor_lost():
@@ -119,11 +201,18 @@ def test_settings_are_read_from_the_synthesized_templates(dev, realtime):
         ({"requests_per_day": 1}, "set exactly one of tokens_per_second"),
         ({"requests_per_day": -1, "service_seconds": 1}, "requests_per_day: got -1"),
         ({"requests_per_day": 1, "service_seconds": 1, "pattern": "weekly"}, "allowed: steady"),
-        ({"requests_per_day": 1, "service_seconds": 1, "rps": 3}, "rps: unknown key"),
+        ({"requests_per_day": 1, "service_seconds": 1, "rps": 3}, "'rps': unknown key"),
+        ({"requests_per_day": float("nan"), "service_seconds": 1}, "allowed: a finite number"),
+        ({"requests_per_day": float("inf"), "service_seconds": 1}, "allowed: a finite number"),
+        ({"requests_per_day": 1, "service_seconds": float("inf")}, "allowed: a finite number"),
+        ({"requests_per_day": 1, "service_seconds": 1, "trace": 3}, "trace: expected a file"),
+        ({"service_seconds": 1}, "requests_per_day: required"),
+        ({"requests_per_day": 1, "service_seconds": 1, "max_wait_seconds": 0}, "allowed: >= 1"),
+        ({"requests_per_day": "x" * 10_000, "service_seconds": 1}, "... (10002 characters)"),
     ],
 )
 def test_a_bad_profile_names_the_key(raw, words):
-    with pytest.raises(sim.ProfileError, match=words):
+    with pytest.raises(sim.ProfileError, match=re.escape(words)):
         sim.parse_traffic("p4d", raw)
 
 
@@ -143,9 +232,62 @@ def test_make_cost_usage_reports_three_settings_side_by_side(dev, tmp_path, caps
     data = json.loads(capsys.readouterr().out)
     (p4d,) = data["endpoints"]
     scenarios = p4d["scenarios"]
-    assert scenarios["always on"]["instance_hours"] == 72
-    assert scenarios["target tracking only (AWS async example)"]["unserved"] == p4d["requests"]
-    assert 0 < scenarios["deployed"]["usd"] < scenarios["always on"]["usd"]
+    assert set(scenarios) == {"deployed", "always_on", "aws_example"}
+    for scenario in scenarios.values():
+        assert {
+            "instance_minutes", "cost_usd", "wait_p50_minutes", "wait_p95_minutes",
+            "cold_waits", "unserved",
+        } <= set(scenario)  # fmt: skip
+        assert "trace" not in scenario
+    assert scenarios["always_on"]["instance_minutes"] == 3 * 1440
+    assert scenarios["aws_example"]["unserved"] == p4d["requests"]
+    assert 0 < scenarios["deployed"]["cost_usd"] < scenarios["always_on"]["cost_usd"]
+
+
+def test_make_cost_usage_replays_a_trace_next_to_the_profile(dev, tmp_path, capsys):
+    (tmp_path / "requests.csv").write_text("time\n0\n30\n7200\n")
+    profile = tmp_path / "usage.yml"
+    profile.write_text("days: 1\nendpoints:\n  p4d: {trace: requests.csv, service_seconds: 30}\n")
+    argv = ["--assembly", dev.assembly.directory, "--usage", str(profile), "--json"]
+    assert cost.main(argv) == 0
+    (p4d,) = json.loads(capsys.readouterr().out)["endpoints"]
+    assert (p4d["requests"], p4d["replayed_trace"]) == (3, "requests.csv")
+    assert p4d["scenarios"]["deployed"]["unserved"] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("- 1\n- 2\n", "expected an object, got [1, 2]"),
+        ("days: 3\nendpoint: {}\n", "unknown key 'endpoint'; known keys: days, endpoints, seed"),
+        ("a: &x [1]\nb: *x\n", "aliases (*name) are not allowed"),
+        ("days: [unclosed\n", "is not valid YAML"),
+        ("days: .nan\nendpoints: {}\n", "usage days: got nan"),
+        ("days: 3\nseed: [1]\nendpoints: {}\n", "usage seed: got [1]"),
+        ("endpoints: {p4d: {requests_per_day: .inf, service_seconds: 1}}\n", "finite"),
+        (
+            "endpoints: {p4d: {requests_per_day: 1, service_seconds: 1, max_wait_seconds: 30}}\n",
+            "max_wait_seconds: got 30; allowed: 60..21600 (RequestTTLSeconds",
+        ),
+        ("endpoints: {p4d: {trace: missing.csv, service_seconds: 1}}\n", "cannot be read"),
+    ],
+)
+def test_a_bad_usage_file_is_one_line_naming_what_is_wrong(dev, tmp_path, capsys, text, words):
+    profile = tmp_path / "usage.yml"
+    profile.write_text(text)
+    assert cost.main(["--assembly", dev.assembly.directory, "--usage", str(profile)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1, err
+
+
+def test_nested_yaml_aliases_are_refused_before_they_expand(dev, tmp_path, capsys):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 30)]
+    profile = tmp_path / "bomb.yml"
+    profile.write_text("\n".join(lines) + "\n")
+    assert cost.main(["--assembly", dev.assembly.directory, "--usage", str(profile)]) == 2
+    err = capsys.readouterr().err
+    assert "aliases (*name) are not allowed" in err and len(err) < 400
 
 
 def test_make_cost_usage_refuses_an_endpoint_that_is_not_synthesized(dev, tmp_path, capsys):
