@@ -11,9 +11,10 @@ Semantics, one-minute steps (what each rule stands for, and its source):
   (`DatapointsToAlarm` equals them): CloudWatch User Guide, "Evaluating an alarm". A datapoint
   is the alarm's statistic over its `Period` (read from the template; the wake alarm's may be
   several minutes): an Average of a 0/1 metric reaches 1 only when every minute of the period
-  breached, a Sum or Maximum when any did. The idle alarms have 60-second periods. A scaling action runs when its alarm
-  enters ALARM and again every minute while it stays there (Application Auto Scaling, step
-  scaling): the policies are ExactCapacity, so a repeat changes nothing.
+  breached, a Sum or Maximum when any did. The idle alarms have 60-second periods. A scaling
+  action runs when its alarm enters ALARM and again every minute while it stays there
+  (Application Auto Scaling, step scaling): the policies are ExactCapacity, so a repeat
+  changes nothing.
 * Wake (async): `HasBacklogWithoutCapacity` is 1 while requests wait and no instance runs
   (SageMaker docs, async-inference-autoscale). Wake (realtime): a request finding no copy is
   refused and counted in `NoCapacityInvocationFailures`; the client retries until a copy
@@ -35,12 +36,12 @@ Semantics, one-minute steps (what each rule stands for, and its source):
 * A request that waits longer than its TTL is dropped unserved: SageMaker drops an async
   request past its `RequestTTLSeconds` (InvokeEndpointAsync), and a realtime client gives up
   after its wait (`max_wait_seconds`, defaults in DEFAULT_MAX_WAIT_SECONDS).
-* A new instance (or copy) serves after the cold start; it is billed from the scale-out until it
-  is removed. A realtime endpoint bills at least `MinInstanceCount` instances
-  (ManagedInstanceScaling) even with no copy. Each instance serves up to `concurrency` requests at once, each for
-  output tokens / tokens per second (or `service_seconds`): notebook 06 measures tokens per
-  second end to end, prompt included, so `input_tokens` is shown with the result, not added
-  to the service time again.
+* A new instance (or copy) serves after the cold start; it is billed from the scale-out until
+  it is removed. A realtime endpoint bills at least `MinInstanceCount` instances
+  (ManagedInstanceScaling) even with no copy. Each instance serves up to `concurrency`
+  requests at once, each for output tokens / tokens per second (or `service_seconds`):
+  notebook 06 measures tokens per second end to end, prompt included, so `input_tokens` is
+  shown with the result, not added to the service time again.
 """
 
 from __future__ import annotations
