@@ -16,8 +16,11 @@ CDK := cdk --no-notices
 # Workstation commands always build the workstation variant, even when cdk.json enables the
 # pipeline: `cdk deploy '**'` of the pipeline variant would deploy every stage around the pipeline.
 WORKSTATION := -c env=$(ENV) -c pipeline=false
-# The CLI does not clear cdk.out: start clean, so no stale template of the other variant remains.
-SYNTH_WORKSTATION := rm -rf cdk.out && $(CDK) synth --quiet $(WORKSTATION) >/dev/null
+# The CLI does not clear cdk.out: synthesize into a fresh folder, so no stale template of the
+# other variant remains, and replace cdk.out only when the synth succeeded (a bad config keeps
+# the last good one).
+SYNTH_INTO_CDK_OUT = rm -rf cdk.out.next && $(CDK) synth --quiet --output cdk.out.next $(1) >/dev/null && rm -rf cdk.out && mv cdk.out.next cdk.out
+SYNTH_WORKSTATION := $(call SYNTH_INTO_CDK_OUT,$(WORKSTATION))
 # `make synth-pipeline` shows the pipeline with the placeholders of pipeline.example.json;
 # PIPELINE_EXAMPLE=false uses the `pipeline` section of cdk.json (what the pipeline itself runs).
 PIPELINE_EXAMPLE ?= true
@@ -38,8 +41,7 @@ synth: bootstrap ## Synthesize the app for ENV (default dev) into cdk.out, then 
 	@$(PYTHON) scripts/synth_summary.py cdk.out
 
 synth-pipeline: bootstrap ## Synthesize the pipeline variant (placeholders; PIPELINE_EXAMPLE=false: cdk.json) and cfn-lint it
-	@rm -rf cdk.out
-	@$(CDK) synth --quiet -c pipeline=true -c pipeline_example=$(PIPELINE_EXAMPLE) >/dev/null
+	@$(call SYNTH_INTO_CDK_OUT,-c pipeline=true -c pipeline_example=$(PIPELINE_EXAMPLE))
 	@$(PYTHON) scripts/synth_summary.py cdk.out
 	@$(PYTHON) scripts/cfn_lint.py cdk.out
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -48,9 +49,32 @@ def context_flag(app: cdk.App, name: str) -> bool | None:
     raise ConfigError(f"{name} (-c {name}=true|false)", value, "allowed: true, false")
 
 
+def cli_context(app: cdk.App, key: str) -> object:
+    """A context value as cdk.json (or `-c`) wrote it.
+
+    The CDK CLI hands the app its whole context as JSON (the environment variable
+    CDK_CONTEXT_JSON, or a file named by CONTEXT_OVERFLOW_LOCATION_ENV when it is large), and
+    the JavaScript bridge behind `try_get_context` drops every `null` member of an object: an
+    environment's `"account": null` would then not replace the default. Read the JSON itself
+    when the CLI gave it; an app built in-process (tests) has only the node's context.
+    """
+    text = os.environ.get("CDK_CONTEXT_JSON")
+    overflow = os.environ.get("CONTEXT_OVERFLOW_LOCATION_ENV")
+    if overflow:
+        text = Path(overflow).read_text(encoding="utf-8")
+    if text:
+        try:
+            context = json.loads(text)
+        except json.JSONDecodeError:
+            context = None
+        if isinstance(context, dict) and key in context:
+            return context[key]
+    return app.node.try_get_context(key)
+
+
 def project_context(app: cdk.App) -> object:
     """The `workbench` context value, with the command-line switches applied to a copy."""
-    raw = copy.deepcopy(app.node.try_get_context(CONTEXT_KEY))
+    raw = copy.deepcopy(cli_context(app, CONTEXT_KEY))
     example, enabled = context_flag(app, "pipeline_example"), context_flag(app, "pipeline")
     if isinstance(raw, dict):
         if example:

@@ -11,7 +11,6 @@ after the app's config loader accepts it; otherwise cdk.json is left as it was.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +21,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import boto3  # noqa: E402
-from operator_common import OperatorError, load_settings  # noqa: E402
+from botocore.exceptions import BotoCoreError  # noqa: E402
+from operator_common import (  # noqa: E402
+    OperatorError,
+    aws_problem,
+    default_region,
+    load_settings,
+    read_cdk_json,
+)
 from optimize import CDK_JSON, load_workbench, promote, write_config  # noqa: E402
 
 
@@ -51,7 +57,11 @@ def main(
     parser = build_parser()
     args = parser.parse_args(argv)
     wb = load_workbench()
-    config = json.loads(config_path.read_text())
+    try:
+        config = read_cdk_json(config_path)
+    except OperatorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         settings = load_settings(args.env_name, config["context"])
     except OperatorError as error:
@@ -69,11 +79,16 @@ def main(
             accept_eula=args.accept_eula,
             with_draft=args.draft,
             jumpstart_image=args.jumpstart_image,
-            sagemaker_client=make_client("sagemaker", region_name=args.region),
+            sagemaker_client=make_client(
+                "sagemaker", region_name=default_region(args.region, settings)
+            ),
         )
         write_config(promote(config, args.env_name, args.endpoint, entry), config_path)
     except wb.WorkbenchError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except BotoCoreError as error:
+        print(f"error: {aws_problem(error) or error}", file=sys.stderr)
         return 1
     print(f"Wrote {args.model_id} into endpoint {args.endpoint!r} of {args.env_name} in cdk.json:")
     print(wb.entry_json(entry))

@@ -40,15 +40,49 @@ from workbench_domain.errors import ValidationError  # noqa: E402
 # ---------------------------------------------------------------------------------------------
 # cdk.json
 # ---------------------------------------------------------------------------------------------
-def read_context(cdk_json: Path = ROOT / "cdk.json") -> dict:
+def read_cdk_json(cdk_json: Path = ROOT / "cdk.json") -> dict:
+    """The whole cdk.json document; one OperatorError line when it is missing or broken."""
     try:
-        return json.loads(cdk_json.read_text())["context"]
+        document = json.loads(cdk_json.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise OperatorError(f"{cdk_json} not found: run from the project folder") from error
-    except (KeyError, json.JSONDecodeError) as error:
+    except (OSError, UnicodeDecodeError) as error:
+        raise OperatorError(f"{cdk_json} cannot be read: {error}") from error
+    except json.JSONDecodeError as error:
         raise OperatorError(
-            f"{cdk_json}: not a CDK config with a 'context' key ({error})"
-        ) from error
+            f"{cdk_json} is not valid JSON (line {error.lineno}, column {error.colno}: "
+            f"{error.msg}); fix it, or restore it with git"
+        ) from None
+    if not isinstance(document, dict) or not isinstance(document.get("context"), dict):
+        raise OperatorError(f"{cdk_json}: not a CDK config with a 'context' object")
+    return document
+
+
+def read_context(cdk_json: Path = ROOT / "cdk.json") -> dict:
+    context: dict = read_cdk_json(cdk_json)["context"]
+    return context
+
+
+def aws_problem(error: Exception) -> str | None:
+    """One line for an AWS setup mistake (no region, no credentials, unknown profile), or None
+    when `error` is none of them."""
+    from botocore.exceptions import (
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
+
+    if isinstance(error, NoRegionError):
+        return "no AWS region: pass --region REGION, or set AWS_REGION (or the profile's region)"
+    if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
+        return (
+            "no AWS credentials: sign in (aws sso login / aws configure), or pass --profile "
+            "NAME, or set AWS_PROFILE"
+        )
+    if isinstance(error, ProfileNotFound):
+        return f"{error}: pass an existing --profile (aws configure list-profiles)"
+    return None
 
 
 def load_settings(env_name: str, context: dict | None = None) -> AppConfig:

@@ -39,11 +39,17 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import boto3  # noqa: E402
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
-from operator_common import OperatorError, default_region, load_settings  # noqa: E402
+from operator_common import (  # noqa: E402
+    OperatorError,
+    aws_problem,
+    default_region,
+    load_settings,
+    read_cdk_json,
+)
 
 from stacks.config import CONTEXT_KEY, ConfigError, load_config  # noqa: E402
 from workbench_domain import api_limits  # noqa: E402
-from workbench_domain.errors import ValidationError  # noqa: E402
+from workbench_domain.errors import ValidationError, shown  # noqa: E402
 from workbench_domain.optimization_request import (  # noqa: E402
     DEFAULT_MAX_RUNTIME_SECONDS,
     OptimizationRequest,
@@ -298,12 +304,14 @@ def promote(config: dict, env_name: str, endpoint: str, entry: Mapping[str, Any]
     config loader, else nothing is written and the error names the key.
     """
     if (
-        not isinstance(entry.get("model"), Mapping)
+        not isinstance(entry, Mapping)
+        or not isinstance(entry.get("model"), Mapping)
         or not isinstance(entry.get("serving"), Mapping)
-        or not entry.get("instance_type")
+        or not isinstance(entry.get("instance_type"), str)
     ):
         raise wb.WorkbenchError(
-            f"not an endpoint entry (needs instance_type, model and serving): {entry}"
+            "not an endpoint entry (an object with instance_type, model and serving): "
+            f"{shown(entry)}"
         )
     updated = copy.deepcopy(config)
     environment = updated["context"][CONTEXT_KEY]["environments"][env_name]
@@ -335,7 +343,11 @@ def main(
 ) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    config = json.loads(config_path.read_text())
+    try:
+        config = read_cdk_json(config_path)
+    except OperatorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         settings = load_settings(args.env_name, config["context"])
     except OperatorError as error:
@@ -344,10 +356,17 @@ def main(
 
     if request is None:  # --entry
         try:
-            entry = json.loads(args.entry.read_text())
+            entry = json.loads(args.entry.read_text(encoding="utf-8"))
             write_config(promote(config, args.env_name, args.promote, entry), config_path)
+        except json.JSONDecodeError as error:
+            print(
+                f"error: --entry {args.entry} is not valid JSON (line {error.lineno}, column "
+                f"{error.colno}: {error.msg})",
+                file=sys.stderr,
+            )
+            return 1
         except (OSError, ValueError, wb.WorkbenchError) as error:
-            print(f"error: {error}", file=sys.stderr)
+            print(f"error: --entry {args.entry}: {error}", file=sys.stderr)
             return 1
         print(f"Promoted {args.entry} to endpoint {args.promote!r} of {args.env_name} in cdk.json;")
         print(f"deploy it with: make deploy ENV={args.env_name}")
@@ -381,7 +400,7 @@ def main(
         )
         return 130
     except (wb.WorkbenchError, TimeoutError, ClientError, BotoCoreError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {aws_problem(error) or error}", file=sys.stderr)
         return 1
 
     print(json.dumps(result, indent=2, sort_keys=True))

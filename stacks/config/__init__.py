@@ -122,6 +122,10 @@ def parse_project(root: Reader) -> str:
     return project
 
 
+ENVIRONMENT_NAME_PATTERN = r"[a-z][a-z0-9]*(-[a-z0-9]+)*"
+ENVIRONMENT_NAME_MAX = 16
+
+
 # Replaced whole when an environment sets them, never merged key by key: a promoted model or
 # serving block must not inherit stale keys (a draft model, an image tag) from the defaults.
 WHOLE_VALUES = frozenset({"model", "serving"})
@@ -199,6 +203,15 @@ def load_environments(raw: object) -> dict[str, AppConfig]:
     root = Reader(raw, CONTEXT_KEY)
     project = parse_project(root)
     environments = root.child("environments")
+    # The name becomes part of stack names (`<project>-<env>-<Stack>`: letters, digits and '-'),
+    # S3 bucket names (lower case) and SSM paths; CDK would refuse the stack name with a
+    # JavaScript error only after parsing everything.
+    environments.keys(
+        pattern=ENVIRONMENT_NAME_PATTERN,
+        max_length=ENVIRONMENT_NAME_MAX,
+        describe=f"an environment name is 1-{ENVIRONMENT_NAME_MAX} lower-case letters, digits "
+        "and single '-', starting with a letter (it names the stacks, buckets and SSM paths)",
+    )
     pipeline = root.section(
         "pipeline",
         lambda s: parse_pipeline(s, environments=environments.keys()),

@@ -283,3 +283,41 @@ def test_an_unknown_key_in_an_override_is_refused():
         ConfigError, match=r"workbench\.environments\.dev\.storage\.inference_expiry"
     ):
         load_config(workbench, "dev")
+
+
+# ------------------------------------------------------ names CDK would refuse, nulls from the CLI
+
+
+@pytest.mark.parametrize("name", ["Prod_2", "qa env", "2dev", "dev-", "a" * 17, "Dev"])
+def test_an_environment_name_cdk_would_refuse_is_named_at_load(config_context, name):
+    config_context["environments"][name] = config_context["environments"]["dev"]
+    with pytest.raises(ConfigError) as error:
+        load_config(config_context, "dev")
+    assert error.value.path == f"workbench.environments.{name}"
+    assert "an environment name is 1-16 lower-case letters" in str(error.value)
+
+
+def test_a_refused_environment_name_ends_the_synth_in_one_line(config_context):
+    config_context["environments"]["Prod_2"] = config_context["environments"]["prod"]
+    result = run_app({"workbench": config_context}, "dev")
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: config workbench.environments.Prod_2: got 'Prod_2'")
+
+
+def test_null_in_an_environment_replaces_the_default_as_the_cli_passes_it(monkeypatch):
+    import aws_cdk as cdk
+
+    from app import project_context
+    from stacks.config import load_environments
+
+    workbench = raw_workbench()
+    workbench["defaults"]["account"] = "123456789012"
+    workbench["environments"]["dev"]["account"] = None
+    # What the CDK CLI hands the app; the node's own context has lost the null on the way.
+    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps({"workbench": workbench}))
+    app = cdk.App(context={"workbench": workbench})
+    assert "account" not in app.node.try_get_context("workbench")["environments"]["dev"]
+    configs = load_environments(project_context(app))
+    assert configs["dev"].account is None
+    assert configs["prod"].account == "123456789012"

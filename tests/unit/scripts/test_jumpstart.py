@@ -70,3 +70,48 @@ def test_an_unknown_endpoint_is_refused_before_any_call(config_path, capsys):
     assert (
         "no endpoint 'nope' in cdk.json for dev (have: chat, inf2, p4d)" in capsys.readouterr().err
     )
+
+
+def test_a_truncated_cdk_json_is_one_line_and_no_call(config_path, capsys):
+    config_path.write_text(config_path.read_text()[:500])
+
+    def no_client(*_, **__):
+        raise AssertionError("no AWS call")
+
+    argv = [*MODEL, "--endpoint", "p4d"]
+    assert jumpstart.main(argv, make_client=no_client, config_path=config_path) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {config_path} is not valid JSON (line ") and err.count("\n") == 1
+
+
+class _NoCredentials:
+    """A SageMaker client of a session without credentials: botocore raises when signing."""
+
+    class meta:  # noqa: N801 (mirrors botocore's client.meta)
+        region_name = "us-east-1"
+
+    def describe_hub_content(self, **_):
+        from botocore.exceptions import NoCredentialsError
+
+        raise NoCredentialsError()
+
+
+def test_no_region_and_no_credentials_are_one_line_each(config_path, capsys, monkeypatch):
+    from botocore.exceptions import NoRegionError
+
+    def no_region(*_, **__):
+        raise NoRegionError()
+
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    argv = [*MODEL, "--endpoint", "p4d"]
+    assert jumpstart.main(argv, make_client=no_region, config_path=config_path) == 1
+    assert capsys.readouterr().err == (
+        "error: no AWS region: pass --region REGION, or set AWS_REGION (or the profile's region)\n"
+    )
+    assert (
+        jumpstart.main(argv, make_client=lambda *_, **__: _NoCredentials(), config_path=config_path)
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("error: no AWS credentials: sign in") and err.count("\n") == 1
+    assert config_path.read_text() == (ROOT / "cdk.json").read_text()

@@ -363,6 +363,34 @@ def test_an_entry_the_config_refuses_leaves_cdk_json_unchanged(tmp_path, config_
     assert config_path.read_text() == (ROOT / "cdk.json").read_text()
 
 
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("[1, 2]", "not an endpoint entry (an object with instance_type, model and serving)"),
+        ('"p4d"', "not an endpoint entry"),
+        ('{"instance_type": 5, "model": {}, "serving": {}}', "not an endpoint entry"),
+        (json.dumps({"instance_type": "ml.g5.12xlarge", "model": "x" * 400}), "characters)"),
+        ("{not json", "entry.json is not valid JSON (line 1, column 2"),
+    ],
+)
+def test_a_saved_entry_that_is_no_entry_is_one_line(tmp_path, config_path, capsys, content, words):
+    path = tmp_path / "entry.json"
+    path.write_text(content)
+    argv = ["--promote", "p4d", "--entry", str(path)]
+    assert optimize.main(argv, make_client=no_clients, config_path=config_path) == 1
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1 and len(err) < 400, err
+    assert config_path.read_text() == (ROOT / "cdk.json").read_text()
+
+
+def test_a_truncated_cdk_json_is_one_line(config_path, capsys):
+    config_path.write_text(config_path.read_text()[:-40])
+    argv = ["--promote", "p4d", "--entry", "entry.json"]
+    assert optimize.main(argv, make_client=no_clients, config_path=config_path) == 2
+    err = capsys.readouterr().err
+    assert "is not valid JSON (line " in err and err.count("\n") == 1
+
+
 def test_an_eagle_job_promotes_its_head_beside_the_base_model(aws, config_path):
     ssm, sfn, stubber = aws
     eagle = [
