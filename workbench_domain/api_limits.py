@@ -100,6 +100,15 @@ ECR_REPOSITORY_PATTERN: str = (
 )
 
 
+def sagemaker_regions() -> frozenset[str]:
+    """Every region where botocore knows a SageMaker endpoint, over all partitions."""
+    return frozenset(
+        region
+        for partition in BOTOCORE_SESSION.get_available_partitions()
+        for region in BOTOCORE_SESSION.get_available_regions("sagemaker", partition)
+    )
+
+
 def _shape(name: str) -> Any:
     return SAGEMAKER_MODEL.shape_for(name)
 

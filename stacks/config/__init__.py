@@ -31,6 +31,7 @@ from stacks.config.pipeline import PipelineConfig, check_environments, parse_pip
 from stacks.config.reader import ConfigError, Reader
 from stacks.config.storage import StorageConfig, parse_storage
 from stacks.config.workspace import WorkspaceConfig, parse_workspace
+from workbench_domain import api_limits
 
 CONTEXT_KEY = "workbench"
 
@@ -95,12 +96,8 @@ def parse_environment(
             pattern=r"\d{12}",
             describe="allowed: a 12-digit AWS account id or null",
         ),
-        region=section.string(
-            "region",
-            None,
-            pattern=r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d",
-            describe="allowed: an AWS region name such as us-east-1, or null",
-        ),
+        # A region botocore knows SageMaker in (its partitions' endpoint data), or null.
+        region=section.string("region", None, choices=api_limits.sagemaker_regions()),
         retain_data=removal == "retain",
         pipeline=pipeline,
         storage=section.section("storage", parse_storage, optional=True),

@@ -65,6 +65,8 @@ class SchemaReader(Reader):
                 self.node["required"].append(key)
         elif default is None:
             schema["type"] = [schema["type"], "null"]
+            if "enum" in schema:  # an enum is checked before the type: null is one of its values
+                schema["enum"] = [*schema["enum"], None]
         else:
             schema["default"] = default
         if describe:

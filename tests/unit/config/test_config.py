@@ -130,7 +130,14 @@ BAD_CONFIGS = [
         lambda c: dev(c).update(region="Virginia"),
         "dev",
         "workbench.environments.dev.region",
-        "region name",
+        "allowed: one of",
+    ),
+    (
+        "region-that-does-not-exist",
+        lambda c: dev(c).update(region="us-east-9"),
+        "dev",
+        "workbench.environments.dev.region",
+        "allowed: one of 44 values; closest: us-east-2, us-east-1",
     ),
     (
         "bad-network",
