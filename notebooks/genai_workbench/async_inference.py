@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from genai_workbench.common import (
     _MISSING_OBJECT_CODES,
@@ -101,26 +101,44 @@ def invoke_async(
             f"invocation_timeout_seconds must be {low}-{high}, got {invocation_timeout_seconds}"
         )
     info = deployment.endpoint(endpoint_key)
+    try:
+        body = json.dumps(payload).encode("utf-8")
+    except (TypeError, ValueError) as error:
+        raise WorkbenchError(f"payload for {endpoint_key!r} is not JSON: {error}") from None
     inference_id = inference_id or uuid.uuid4().hex
     bucket, key = _prefix_key(info.input_prefix, f"{inference_id}.json")
-    deployment.client("s3").put_object(
-        Bucket=bucket,
-        Key=key,
-        Body=json.dumps(payload).encode("utf-8"),
-        ContentType="application/json",
-        ServerSideEncryption="aws:kms",
-        SSEKMSKeyId=deployment.kms_key_arn,
-    )
+    s3 = deployment.client("s3")
+    try:
+        s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/json",
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=deployment.kms_key_arn,
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise WorkbenchError(f"upload of the payload to s3://{bucket}/{key}: {error}") from error
     submitted_at = now()
-    response = deployment.client("sagemaker-runtime").invoke_endpoint_async(
-        EndpointName=info.endpoint_name,
-        ContentType="application/json",
-        Accept="application/json",
-        InputLocation=f"s3://{bucket}/{key}",
-        InferenceId=inference_id,
-        RequestTTLSeconds=request_ttl_seconds,
-        InvocationTimeoutSeconds=invocation_timeout_seconds,
-    )
+    try:
+        response = deployment.client("sagemaker-runtime").invoke_endpoint_async(
+            EndpointName=info.endpoint_name,
+            ContentType="application/json",
+            Accept="application/json",
+            InputLocation=f"s3://{bucket}/{key}",
+            InferenceId=inference_id,
+            RequestTTLSeconds=request_ttl_seconds,
+            InvocationTimeoutSeconds=invocation_timeout_seconds,
+        )
+    except (ClientError, BotoCoreError) as error:
+        # Nothing was queued: the payload would only sit in the bucket until it expires.
+        try:
+            s3.delete_object(Bucket=bucket, Key=key)
+        except (ClientError, BotoCoreError):
+            pass
+        raise WorkbenchError(
+            f"endpoint {endpoint_key} ({info.endpoint_name}) refused the request: {error}"
+        ) from error
     return AsyncInvocation(
         endpoint_key=endpoint_key,
         endpoint_name=info.endpoint_name,

@@ -707,6 +707,24 @@ def test_invoke_async_refuses_values_outside_the_api_limits(deployment, ttl, tim
         )
 
 
+def test_a_refused_async_invoke_removes_the_payload_it_uploaded(deployment, s3):
+    stub = stubbed(deployment, "sagemaker-runtime")
+    stub.add_client_error(
+        "invoke_endpoint_async", "ValidationError", "Endpoint p4d-x not found.", 400
+    )
+    with pytest.raises(wb.WorkbenchError, match="refused the request: .*not found"):
+        wb.invoke_async(deployment, "p4d", wb.llm_payload("hi"), inference_id="gone")
+    listed = s3.list_objects_v2(Bucket="genai-inference-bucket", Prefix="async/p4d/input/gone")
+    assert listed.get("KeyCount", 0) == 0
+
+
+def test_a_payload_that_is_not_json_is_refused_before_any_upload(deployment, s3):
+    with pytest.raises(wb.WorkbenchError, match="payload for 'p4d' is not JSON"):
+        wb.invoke_async(deployment, "p4d", {"inputs": object()}, inference_id="never")
+    listed = s3.list_objects_v2(Bucket="genai-inference-bucket", Prefix="async/p4d/input/never")
+    assert listed.get("KeyCount", 0) == 0
+
+
 def invocation_for(deployment, inference_id: str) -> wb.AsyncInvocation:
     response = runtime_response(deployment, inference_id)
     return wb.AsyncInvocation(
