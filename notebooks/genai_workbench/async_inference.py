@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -132,10 +133,8 @@ def invoke_async(
         )
     except (ClientError, BotoCoreError) as error:
         # Nothing was queued: the payload would only sit in the bucket until it expires.
-        try:
+        with contextlib.suppress(ClientError, BotoCoreError):
             s3.delete_object(Bucket=bucket, Key=key)
-        except (ClientError, BotoCoreError):
-            pass
         raise WorkbenchError(
             f"endpoint {endpoint_key} ({info.endpoint_name}) refused the request: {error}"
         ) from error

@@ -712,7 +712,7 @@ def test_a_refused_async_invoke_removes_the_payload_it_uploaded(deployment, s3):
     stub.add_client_error(
         "invoke_endpoint_async", "ValidationError", "Endpoint p4d-x not found.", 400
     )
-    with pytest.raises(wb.WorkbenchError, match="refused the request: .*not found"):
+    with pytest.raises(wb.WorkbenchError, match=r"refused the request: .*not found"):
         wb.invoke_async(deployment, "p4d", wb.llm_payload("hi"), inference_id="gone")
     listed = s3.list_objects_v2(Bucket="genai-inference-bucket", Prefix="async/p4d/input/gone")
     assert listed.get("KeyCount", 0) == 0
