@@ -80,10 +80,10 @@ MODEL_LOADING_TIMEOUT_KEY = "OPTION_MODEL_LOADING_TIMEOUT"
 # vLLM's plain AWQ kernel: "def get_supported_act_dtypes(self) -> list[torch.dtype]: return
 # [torch.half]" (vllm-project/vllm v0.15.1 vllm/model_executor/layers/quantization/awq.py), and
 # vllm/config/vllm.py refuses the model at start-up: "is not supported for quantization".
-AWQ_ACTIVATION_DTYPES = ("fp16", "float16")
 BF16_DTYPES = ("bf16", "bfloat16")
-# Explicit async scheduling with a draft model: "Currently, async scheduling is only supported
-# with EAGLE/MTP kind of speculative decoding." (vllm v0.15.1 vllm/config/vllm.py).
+# Explicit async scheduling with a draft model is refused at start-up: "with EAGLE/MTP kind of
+# speculative decoding." (vllm v0.15.1 vllm/config/vllm.py, the end of "Currently, async
+# scheduling is only supported ...").
 ASYNC_SCHEDULING_KEY = "OPTION_ASYNC_SCHEDULING"
 
 
@@ -373,20 +373,20 @@ def _check_speculative(settings: ServingSettings, row: ServingImage) -> None:
             raise ServingError(
                 f"environment.{ASYNC_SCHEDULING_KEY}",
                 scheduling,
-                'vLLM refuses async scheduling with a draft model: "Currently, async scheduling '
-                'is only supported with EAGLE/MTP kind of speculative decoding." (vllm v0.15.1 '
-                "vllm/config/vllm.py); remove it (vLLM then turns it off by itself)",
+                'vLLM refuses async scheduling with a draft model: it is supported only "with '
+                'EAGLE/MTP kind of speculative decoding." (vllm v0.15.1 vllm/config/vllm.py); '
+                "remove it (vLLM then turns it off by itself)",
             )
 
 
 def _check_draft_parallelism(settings: ServingSettings, spec: SpeculativeDecoding) -> None:
     """vLLM's tensor-parallel rules for the speculative model.
 
-    A separate draft model runs with the target's degree: "'draft_tensor_parallel_size' and
-    'tensor_parallel_size' must be the same" (vllm v0.15.1 vllm/v1/spec_decode/draft_model.py,
-    _raise_if_draft_tp_mismatch). An EAGLE head may run with 1 or the target's: "cannot be other
-    value than 1 or target model tensor_parallel_size" (vllm/config/speculative.py,
-    _verify_and_get_draft_tp).
+    A separate draft model runs with the target's degree: "Currently, 'draft_tensor_parallel_size'
+    and 'tensor_parallel_size' " ... "must be the same." (vllm v0.15.1
+    vllm/v1/spec_decode/draft_model.py, _raise_if_draft_tp_mismatch). An EAGLE head may run with
+    1 or the target's: "other value than 1 or target model tensor_parallel_size" (same release,
+    vllm/config/speculative.py, _verify_and_get_draft_tp).
     """
     draft_tp = spec.draft_tensor_parallel_degree
     if draft_tp is None:

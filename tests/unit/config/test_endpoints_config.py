@@ -194,7 +194,7 @@ BAD_ENDPOINTS = [
         "async-scheduling-with-a-draft-model",
         lambda c: p4d_serving(c).update(environment={"OPTION_ASYNC_SCHEDULING": "true"}),
         "p4d.serving.environment.OPTION_ASYNC_SCHEDULING",
-        "only supported with EAGLE/MTP kind of speculative decoding",
+        'supported only "with EAGLE/MTP kind of speculative decoding."',
     ),
     (
         "loading-timeout-below-the-health-check",
