@@ -34,7 +34,7 @@ from assembly import (  # noqa: E402, F401 (re-exported)
 from stacks.config import CONTEXT_KEY, AppConfig, ConfigError, load_config  # noqa: E402
 from stacks.config.endpoints import EndpointConfig, S3Location  # noqa: E402
 from workbench_domain import uris  # noqa: E402
-from workbench_domain.errors import ValidationError  # noqa: E402
+from workbench_domain.errors import ValidationError, aws_setup_problem  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,25 +64,8 @@ def read_context(cdk_json: Path = ROOT / "cdk.json") -> dict:
 
 
 def aws_problem(error: Exception) -> str | None:
-    """One line for an AWS setup mistake (no region, no credentials, unknown profile), or None
-    when `error` is none of them."""
-    from botocore.exceptions import (
-        NoCredentialsError,
-        NoRegionError,
-        PartialCredentialsError,
-        ProfileNotFound,
-    )
-
-    if isinstance(error, NoRegionError):
-        return "no AWS region: pass --region REGION, or set AWS_REGION (or the profile's region)"
-    if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
-        return (
-            "no AWS credentials: sign in (aws sso login / aws configure), or pass --profile "
-            "NAME, or set AWS_PROFILE"
-        )
-    if isinstance(error, ProfileNotFound):
-        return f"{error}: pass an existing --profile (aws configure list-profiles)"
-    return None
+    """One line for an AWS setup mistake, or None (the domain's rule, shared with the client)."""
+    return aws_setup_problem(error)
 
 
 def load_settings(env_name: str, context: dict | None = None) -> AppConfig:

@@ -38,3 +38,25 @@ class ValidationError(ValueError):
 
 class UnsupportedBotocoreError(Exception):
     """The botocore loaded at run time is too old to know the optimization-job API we send."""
+
+
+def aws_setup_problem(error: BaseException) -> str | None:
+    """One line for an AWS setup mistake (no region, no credentials, an unknown profile), or
+    None when `error` is none of them."""
+    from botocore.exceptions import (
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
+
+    if isinstance(error, NoRegionError):
+        return "no AWS region: pass --region REGION, or set AWS_REGION (or the profile's region)"
+    if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
+        return (
+            "no AWS credentials: sign in (aws sso login / aws configure), or pass --profile "
+            "NAME, or set AWS_PROFILE"
+        )
+    if isinstance(error, ProfileNotFound):
+        return f"{error}: pass an existing --profile (aws configure list-profiles)"
+    return None

@@ -23,6 +23,7 @@ from genai_workbench.common import (
     _format_seconds,
     _now,
     _prefix_key,
+    aws_errors,
     split_s3_uri,
 )
 from genai_workbench.deployment import Deployment
@@ -167,6 +168,7 @@ def _decode(raw: bytes) -> Any:
         return text
 
 
+@aws_errors
 def poll_async_result(
     deployment: Deployment, invocation: AsyncInvocation, *, now: Callable[[], datetime] = _now
 ) -> AsyncResult | None:
@@ -182,6 +184,7 @@ def poll_async_result(
     return None
 
 
+@aws_errors
 def wait_for_async_result(
     deployment: Deployment,
     invocation: AsyncInvocation,

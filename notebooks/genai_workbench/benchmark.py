@@ -14,7 +14,7 @@ from genai_workbench.async_inference import (
     output_token_count,
     wait_for_async_result,
 )
-from genai_workbench.common import Printer, WorkbenchError, _now
+from genai_workbench.common import Printer, WorkbenchError, _now, aws_errors
 from genai_workbench.deployment import Deployment
 from genai_workbench.metrics import (
     cost_per_million_tokens,
@@ -82,6 +82,7 @@ class BenchmarkResult:
         }
 
 
+@aws_errors
 def benchmark_endpoint(
     deployment: Deployment,
     endpoint_key: str,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar, cast
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from workbench_domain import (
     api_limits,
@@ -12,7 +16,7 @@ from workbench_domain import (
     uris,
     workflow_states,
 )
-from workbench_domain.errors import ValidationError
+from workbench_domain.errors import ValidationError, aws_setup_problem
 
 UTC = timezone(timedelta(0))
 
@@ -72,6 +76,29 @@ class OptimizationFailedError(WorkbenchError):
 
 class AsyncInferenceFailedError(WorkbenchError):
     """The endpoint wrote the request's failure file."""
+
+
+class AwsCallError(WorkbenchError):
+    """An AWS call failed (refused, throttled, no credentials, no region); the message says
+    which call and why, and `__cause__` holds botocore's error."""
+
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+
+def aws_errors(function: Function) -> Function:
+    """Turns botocore's errors escaping `function` into AwsCallError: every error of this
+    client is a WorkbenchError."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except (ClientError, BotoCoreError) as error:
+            problem = aws_setup_problem(error) or str(error)
+            raise AwsCallError(f"{function.__name__}: {problem}") from error
+
+    return cast(Function, wrapper)
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

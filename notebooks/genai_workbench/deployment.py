@@ -20,6 +20,7 @@ from genai_workbench.common import (
     DeploymentNotFoundError,
     Printer,
     WorkbenchError,
+    aws_errors,
     split_s3_uri,
 )
 from workbench_domain import deployment_records as records
@@ -293,6 +294,7 @@ def write_deployment(
     return target
 
 
+@aws_errors
 def list_s3_prefix(deployment: Deployment, prefix_uri: str, limit: int = 100) -> list[str]:
     """Up to ``limit`` object URIs under an S3 prefix, in key order."""
     bucket, prefix = split_s3_uri(prefix_uri)

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from genai_workbench.common import LLAMA3_70B, WorkbenchError, _prefix_key, split_s3_uri
+from genai_workbench.common import LLAMA3_70B, WorkbenchError, _prefix_key, aws_errors, split_s3_uri
 from genai_workbench.deployment import Deployment
 from workbench_domain import endpoint_entry as entries
 from workbench_domain import (
@@ -199,6 +199,7 @@ def download_hf_model(
     return Path(path)
 
 
+@aws_errors
 def upload_directory(
     deployment: Deployment, local_dir: str | os.PathLike[str], s3_prefix_uri: str
 ) -> str:
@@ -224,6 +225,7 @@ def upload_directory(
     return f"s3://{bucket}/{prefix}/" if prefix else f"s3://{bucket}/"
 
 
+@aws_errors
 def upload_draft_model(
     deployment: Deployment,
     repo_id: str,

@@ -17,6 +17,7 @@ from genai_workbench.common import (
     WorkbenchError,
     _format_seconds,
     _now,
+    aws_errors,
 )
 from genai_workbench.deployment import Deployment
 
@@ -29,6 +30,7 @@ class InstanceSample:
     count: int
 
 
+@aws_errors
 def endpoint_instance_count(deployment: Deployment, endpoint_key: str) -> int:
     """``CurrentInstanceCount`` of the endpoint's variant (0 while scaled to zero)."""
     info = deployment.endpoint(endpoint_key)
@@ -41,6 +43,7 @@ def endpoint_instance_count(deployment: Deployment, endpoint_key: str) -> int:
     )
 
 
+@aws_errors
 def watch_instance_count(
     deployment: Deployment,
     endpoint_key: str,
@@ -77,6 +80,7 @@ class ColdStart:
     result: AsyncResult
 
 
+@aws_errors
 def measure_cold_start(
     deployment: Deployment,
     endpoint_key: str,
@@ -126,6 +130,7 @@ def measure_cold_start(
 ASYNC_BACKLOG_METRICS = ("ApproximateBacklogSize", "HasBacklogWithoutCapacity")
 
 
+@aws_errors
 def metric_series(
     deployment: Deployment,
     endpoint_key: str,

@@ -20,6 +20,7 @@ from genai_workbench.common import (
     WorkbenchError,
     _format_seconds,
     _now,
+    aws_errors,
 )
 from genai_workbench.deployment import Deployment
 from workbench_domain import (
@@ -84,6 +85,7 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
     return ":".join([*parts[:5], "execution", parts[6], name])
 
 
+@aws_errors
 def start_optimization(
     deployment: Deployment,
     request: OptimizationRequest | Mapping[str, Any],
@@ -124,6 +126,7 @@ def start_optimization(
     return arn
 
 
+@aws_errors
 def wait_for_optimization(
     deployment: Deployment,
     execution: str,
@@ -175,6 +178,7 @@ def _result_parameter(deployment: Deployment, job_name: str) -> str:
     return f"{deployment.results_parameter_prefix.rstrip('/')}/{job_name}"
 
 
+@aws_errors
 def load_result(deployment: Deployment, job_name: str) -> dict[str, Any]:
     """The result document of a finished job, from its SSM parameter."""
     name = _result_parameter(deployment, job_name)
@@ -185,6 +189,7 @@ def load_result(deployment: Deployment, job_name: str) -> dict[str, Any]:
     return json.loads(value)
 
 
+@aws_errors
 def list_results(deployment: Deployment) -> list[dict[str, Any]]:
     """Result documents of all finished jobs, newest first."""
     deployment.require_optimization()

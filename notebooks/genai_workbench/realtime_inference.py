@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from genai_workbench.common import Printer, WorkbenchError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from genai_workbench.common import AwsCallError, Printer, WorkbenchError, aws_errors
 from genai_workbench.deployment import Deployment
 from workbench_domain import realtime_inference as rt
 from workbench_domain.errors import ValidationError
@@ -58,11 +60,14 @@ class ChatStream:
     result: ChatResult | None = None
 
     def __iter__(self) -> Iterator[str]:
-        for delta in self._deltas:
-            if self._first is None:
-                self._first = self._now()
-            self._parts.append(delta)
-            yield delta
+        try:
+            for delta in self._deltas:
+                if self._first is None:
+                    self._first = self._now()
+                self._parts.append(delta)
+                yield delta
+        except (ClientError, BotoCoreError) as error:  # the stream broke off mid-answer
+            raise AwsCallError(f"stream_chat: {error}") from error
         end = self._now()
         self.result = ChatResult(
             endpoint_key=self.endpoint_key,
@@ -115,6 +120,7 @@ def _request(
     return rt.invocation(info.endpoint_name, info.inference_component_name, body)
 
 
+@aws_errors
 def chat(
     deployment: Deployment,
     endpoint_key: str,
@@ -154,6 +160,7 @@ def chat(
     )
 
 
+@aws_errors
 def stream_chat(
     deployment: Deployment,
     endpoint_key: str,
@@ -192,6 +199,7 @@ def stream_chat(
     )
 
 
+@aws_errors
 def component_copies(deployment: Deployment, endpoint_key: str) -> int:
     """Copies of the realtime endpoint's inference component running now (0 while asleep)."""
     info = deployment.realtime_endpoint(endpoint_key)
@@ -201,6 +209,7 @@ def component_copies(deployment: Deployment, endpoint_key: str) -> int:
     return rt.running_copies(described)
 
 
+@aws_errors
 def wait_for_copies(
     deployment: Deployment,
     endpoint_key: str,

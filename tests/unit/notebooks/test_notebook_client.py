@@ -378,11 +378,41 @@ def test_start_optimization_asks_for_a_new_attempt_after_a_failure(deployment):
         wb.start_optimization(deployment, request, printer=lambda _: None)
 
 
-def test_start_optimization_passes_other_errors_on(deployment):
+def test_start_optimization_passes_other_errors_on_as_the_clients_own(deployment):
     stub = stubbed(deployment, "stepfunctions")
     stub.add_client_error("start_execution", "StateMachineDoesNotExist", "gone")
-    with pytest.raises(wb.ClientError, match="StateMachineDoesNotExist"):
+    with pytest.raises(wb.AwsCallError, match=r"start_optimization: .*StateMachineDoesNotExist"):
         wb.start_optimization(deployment, awq_request(), printer=lambda _: None)
+    # Every error of the client is a WorkbenchError; botocore's is kept as the cause.
+    assert issubclass(wb.AwsCallError, wb.WorkbenchError)
+
+
+@pytest.mark.parametrize(
+    ("call", "service", "operation"),
+    [
+        (lambda d: wb.list_results(d), "ssm", "get_parameters_by_path"),
+        (lambda d: wb.endpoint_instance_count(d, "p4d"), "sagemaker", "describe_endpoint"),
+        (lambda d: wb.component_copies(d, "chat"), "sagemaker", "describe_inference_component"),
+    ],
+)
+def test_no_botocore_error_escapes_the_client(deployment, call, service, operation):
+    stub = stubbed(deployment, service)
+    stub.add_client_error(operation, "AccessDeniedException", "not authorized", 400)
+    with pytest.raises(wb.AwsCallError, match="not authorized") as raised:
+        call(deployment)
+    assert isinstance(raised.value.__cause__, wb.ClientError)
+
+
+def test_no_credentials_is_one_line_naming_the_fix(deployment, monkeypatch):
+    from botocore.exceptions import NoCredentialsError
+
+    def no_credentials(*_, **__):
+        raise NoCredentialsError()
+
+    client = deployment.client("ssm")
+    monkeypatch.setattr(client, "get_paginator", no_credentials)
+    with pytest.raises(wb.AwsCallError, match="list_results: no AWS credentials: sign in"):
+        wb.list_results(deployment)
 
 
 RESULT = {
