@@ -86,6 +86,20 @@ def accelerator_kind(instance_type: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
+def _memory_gib() -> dict[str, int]:
+    with _TABLE.open(encoding="utf-8") as handle:
+        table = json.load(handle)["accelerators"]["memory_gib"]
+    return {str(name): int(gib) for name, gib in table.items()}
+
+
+def memory_mb(instance_type: str) -> int | None:
+    """The host memory of ``instance_type`` in MB (1024 per GiB), None when the table does not
+    have it."""
+    gib = _memory_gib().get(instance_type)
+    return None if gib is None else gib * 1024
+
+
+@lru_cache(maxsize=1)
 def _devices() -> dict[str, int]:
     with _TABLE.open(encoding="utf-8") as handle:
         table = json.load(handle)["accelerators"]["devices"]

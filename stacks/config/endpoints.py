@@ -42,6 +42,7 @@ from workbench_domain.instances import (
     accelerator_devices,
     accelerator_kind,
     instance_family,
+    memory_mb,
 )
 from workbench_domain.serving import ServingSettings, SpeculativeDecoding
 
@@ -467,6 +468,14 @@ def _check_kind(
             section.child_path("accelerators"),
             realtime.accelerators,
             f"{config.instance_type} has {devices} GPUs: allowed 1..{devices}",
+        )
+    memory = memory_mb(config.instance_type)
+    if memory is not None and realtime.min_memory_mb > memory:
+        raise ConfigError(
+            section.child_path("min_memory_mb"),
+            realtime.min_memory_mb,
+            f"{config.instance_type} has {memory // 1024} GiB of memory: allowed 128..{memory} "
+            "(a copy that asks for more never finds room, and the deploy waits until it fails)",
         )
     tp = config.serving.tensor_parallel_degree
     if tp is not None and tp > realtime.accelerators:

@@ -56,6 +56,12 @@ def test_fewer_accelerators_than_the_instance_has_are_accepted(config_context):
 
 BAD_REALTIME = [
     (
+        "copy-memory-above-the-instances",
+        lambda c: chat(c).update(min_memory_mb=200_000),
+        "chat.min_memory_mb",
+        "ml.g5.12xlarge has 192 GiB of memory: allowed 128..196608",
+    ),
+    (
         "min-instances-on-an-async-endpoint",
         lambda c: p4d(c).update(min_instances=0),
         "p4d.min_instances",

@@ -129,6 +129,7 @@ LOADER_ONLY = {
     "typed-settings-on-a-custom-image",
     # vLLM's start-up rules across settings, and the loading budget against the health check.
     "awq-kernel-with-bf16",
+    "copy-memory-above-the-instances",
     "draft-parallel-degree-not-the-targets",
     "eagle-parallel-degree-neither-1-nor-the-targets",
     "draft-parallel-degree-without-the-targets",

@@ -257,3 +257,10 @@ def test_explicit_async_scheduling_with_a_draft_model_is_refused(value):
     assert "EAGLE/MTP" in str(error)
     eagle = vllm(speculative=draft("eagle3"), environment={"OPTION_ASYNC_SCHEDULING": value})
     serving.check(eagle, "ml.p4d.24xlarge")
+
+
+def test_every_accelerated_instance_type_has_its_memory():
+    table = json.loads(serving.TABLE.read_text())["accelerators"]
+    assert set(table["memory_gib"]) == set(table["devices"])
+    assert instances.memory_mb("ml.g5.12xlarge") == 192 * 1024
+    assert instances.memory_mb("ml.t3.medium") is None
