@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from operator_common import (
     OperatorError,
     add_environment_arguments,
+    aws_problem,
     aws_session,
     load_settings,
     split_s3_uri,
@@ -366,7 +367,7 @@ def main(argv: list[str] | None = None, session: Any = None, clock: Clock | None
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # credentials, network: one line, not a traceback
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"error: {aws_problem(error) or f'{type(error).__name__}: {error}'}", file=sys.stderr)
         return 2
     results = {}
     for key in selected:

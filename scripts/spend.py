@@ -29,6 +29,7 @@ from operator_common import (
     ROOT,
     OperatorError,
     add_environment_arguments,
+    aws_problem,
     aws_session,
     load_settings,
     read_assembly,
@@ -127,6 +128,9 @@ def plot(by_day: dict[str, dict[str, float]], path: Path, title: str) -> None:
 
 def explain(error: Exception) -> str:
     """One line for what Cost Explorer answered."""
+    problem = aws_problem(error)
+    if problem:
+        return problem
     code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
     message = getattr(error, "response", {}).get("Error", {}).get("Message", str(error))
     if code in ("AccessDeniedException", "AccessDenied") and "not enabled" in message.lower():

@@ -194,3 +194,28 @@ def test_days_out_of_range_are_a_usage_error(tmp_path, capsys):
         spend.main(["--env", "dev", "--days", "0"], session=FakeSession(), today=TODAY)
     assert stop.value.code == 2
     assert "--days must be 1..365, got 0" in capsys.readouterr().err
+
+
+class NoCredentialsSession:
+    """A session whose credentials chain is empty: botocore raises when the call is signed."""
+
+    region_name = "us-east-1"
+
+    def client(self, *_, **__):
+        from botocore.exceptions import NoCredentialsError
+
+        class Client:
+            def get_paginator(self, *_):
+                raise NoCredentialsError()
+
+            def get_cost_and_usage(self, **_):
+                raise NoCredentialsError()
+
+        return Client()
+
+
+def test_no_credentials_is_one_line_with_the_fix(tmp_path, capsys):
+    code, _ = run(NoCredentialsSession(), tmp_path)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no AWS credentials: sign in") and err.count("\n") == 1
