@@ -20,6 +20,7 @@ really cool field",`).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -56,6 +57,7 @@ def _import_client_with_fake_clock() -> Any:
     try:
         sys.path[:0] = [str(ROOT), str(ROOT / "notebooks")]
         import genai_workbench
+        import genai_workbench.langchain_models
     finally:
         time.sleep, time.monotonic = real  # type: ignore[assignment]
     return genai_workbench
@@ -193,6 +195,119 @@ def _async_answers(deployment: Any, key: str, count: int) -> None:
         )
 
 
+# LMI's chat answers, from its documented examples (deepjavalibrary/djl-serving
+# 0.36.0-lmi20-dlc serving/docs/lmi/user_guides/chat_input_output_schema.md; logprobs left out):
+# `"object":"chat.completion",` with `"content":"Hello! I\\'m here to help you with any
+# questions you may have. ..."`, and the streamed chunks `"delta": {"content": " Oh", "role":
+# "assistant"},` then `"delta": {"content": " assist"},`.
+LMI_CHAT_ANSWER = {
+    "id": "chatcmpl-0",
+    "object": "chat.completion",
+    "created": 1711997860,
+    "choices": [
+        {
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": "Hello! I\\'m here to help you with any questions you may have. Deep "
+                "learning is a subfield of machine learning that involves the use",
+            },
+            "logprobs": None,
+            "finish_reason": "length",
+        }
+    ],
+    "usage": {"prompt_tokens": 33, "completion_tokens": 30, "total_tokens": 63},
+}
+LMI_CHAT_CHUNKS = [
+    {
+        "id": "chatcmpl-0",
+        "object": "chat.completion.chunk",
+        "created": 1712792433,
+        "choices": [
+            {"index": 0, "delta": {"content": " Oh", "role": "assistant"}, "finish_reason": None}
+        ],
+    },
+    {
+        "id": "chatcmpl-0",
+        "object": "chat.completion.chunk",
+        "created": 1712792436,
+        "choices": [{"index": 0, "delta": {"content": " assist"}, "finish_reason": "length"}],
+    },
+]
+# What SageMaker answers while an inference component has no copy (the client tests' text).
+NO_CAPACITY = (
+    "Inference Component has no capacity to process this request. ApproximateBacklogSize: 0"
+)
+
+
+def _streams(client: Any, count: int) -> None:
+    """Stubber cannot return an event stream: each stubbed streaming call validates the request,
+    then its parsed body becomes LMI's chunks as JSON lines (what botocore's EventStream
+    yields)."""
+    events = [
+        {"PayloadPart": {"Bytes": json.dumps(chunk).encode() + b"\n"}} for chunk in LMI_CHAT_CHUNKS
+    ]
+    left = [count]
+
+    def replace(parsed: dict[str, Any], **_: Any) -> None:
+        if left[0] and "Body" in parsed:
+            left[0] -= 1
+            parsed["Body"] = iter(list(events))
+
+    client.meta.events.register(
+        "after-call.sagemaker-runtime.InvokeEndpointWithResponseStream", replace
+    )
+
+
+def _realtime(deployment: Any, key: str) -> None:
+    """Notebook 07's calls, in order: copies (0), a streamed answer through one refusal, a whole
+    answer, LangChain's streamed answer, the async LLM's answer (p4d), copies back at 0."""
+    from botocore.response import StreamingBody
+
+    info = deployment.realtime_endpoint(key)
+    sagemaker = _stubbed(deployment.client("sagemaker"))
+    for _ in range(2):
+        sagemaker.add_response(
+            "describe_inference_component",
+            {
+                "InferenceComponentName": info.inference_component_name,
+                "InferenceComponentArn": "arn:aws:sagemaker:eu-west-1:111122223333:"
+                f"inference-component/{info.inference_component_name}",
+                "EndpointName": info.endpoint_name,
+                "EndpointArn": f"arn:aws:sagemaker:eu-west-1:111122223333:endpoint/{key}",
+                "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
+                "LastModifiedTime": datetime(2026, 1, 1, tzinfo=UTC),
+                "InferenceComponentStatus": "InService",
+                "RuntimeConfig": {"DesiredCopyCount": 0, "CurrentCopyCount": 0},
+            },
+            {"InferenceComponentName": info.inference_component_name},
+        )
+    client = deployment.client("sagemaker-runtime")
+    runtime = _stubbed(client)
+    runtime.add_client_error(
+        "invoke_endpoint_with_response_stream", "ValidationError", NO_CAPACITY, 400
+    )
+    runtime.add_response("invoke_endpoint_with_response_stream", {"Body": {}})
+    answer = json.dumps(LMI_CHAT_ANSWER).encode()
+    runtime.add_response(
+        "invoke_endpoint", {"Body": StreamingBody(io.BytesIO(answer), len(answer))}
+    )
+    runtime.add_response("invoke_endpoint_with_response_stream", {"Body": {}})
+    _streams(client, 2)
+    _async_answers(deployment, "p4d", 1)
+
+
+def _no_pip() -> None:
+    """`%pip install` would reach the package index: the extras are installed already."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.register_magic_function(
+            lambda line: print(f"(stand-in) skipped: pip {line}"), "line", "pip"
+        )
+
+
 def install(notebook: str) -> None:
     """Sets up AWS and the clock for `notebook` (its file name without `.ipynb`)."""
     os.environ.update(
@@ -247,6 +362,9 @@ def install(notebook: str) -> None:
         for key in ("p4d", "inf2"):
             _endpoint_counts(deployment, key, [1] * 5)
             _async_answers(deployment, key, 1 + 2 * 8)
+    elif notebook.startswith("07_"):
+        _realtime(deployment, "chat")
+        _no_pip()
     elif notebook.startswith("05_"):
         # Asleep, still asleep, asleep when the request is sent, awake, and back at zero.
         _endpoint_counts(deployment, "p4d", [0, 0, 0, 1, 0])

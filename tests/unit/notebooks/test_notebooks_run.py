@@ -12,7 +12,6 @@ from nbclient.exceptions import CellExecutionError
 
 from tests.conftest import ROOT
 
-# The notebooks the stand-in covers; 07 (streaming, LangChain's install cell) still needs its.
 RUN = [
     "01_speculative_decoding_sagemaker_draft",
     "02_speculative_decoding_custom_draft",
@@ -20,6 +19,7 @@ RUN = [
     "04_neuron_compilation_inf2",
     "05_async_scale_to_zero",
     "06_benchmark_variants",
+    "07_realtime_chat_langchain",
 ]
 
 
@@ -44,6 +44,11 @@ def run(name: str, workdir) -> nbformat.NotebookNode:
         resources={"metadata": {"path": str(workdir)}},
     )
     return client.execute(env=env)
+
+
+def test_every_shipped_notebook_is_run():
+    shipped = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert shipped == RUN
 
 
 @pytest.mark.parametrize("name", RUN)
