@@ -19,7 +19,9 @@ class WorkbenchStage(cdk.Stage):
 
     def __init__(self, scope: Construct, id_: str, *, config: AppConfig, **kwargs) -> None:
         if config.permissions_boundary:
-            # CDK applies it to every role of the stage, custom-resource providers' too.
+            # CDK applies it to every role of the stage, custom-resource providers' too
+            # (aws-cdk-lib README, "IAM Permissions Boundary": "Any IAM Roles or Users created
+            # within this Stage will have the default permissions boundary attached.").
             kwargs["permissions_boundary"] = cdk.PermissionsBoundary.from_name(
                 config.boundary_policy_name
             )
