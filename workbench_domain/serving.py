@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench_domain import uris
+from workbench_domain.errors import shown
 from workbench_domain.instances import accelerator_devices, accelerator_kind, compute_capability
 
 TABLE = Path(__file__).resolve().parent / "serving_images.json"
@@ -91,7 +92,7 @@ class ServingError(ValueError):
     """A serving setting the pinned image cannot honour. `field` is relative to `serving`."""
 
     def __init__(self, field: str, value: object, allowed: str) -> None:
-        super().__init__(f"serving.{field}: got {value!r}; {allowed}")
+        super().__init__(f"serving.{field}: got {shown(value)}; {allowed}")
         self.field = field
         self.value = value
         self.allowed = allowed

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
+from workbench_domain.errors import shown
+
 T = TypeVar("T")
 
 _MISSING: Any = object()
@@ -22,7 +24,9 @@ class ConfigError(ValueError):
 
     def __init__(self, path: str, value: object, allowed: str) -> None:
         self.path, self.value, self.allowed = path, value, allowed
-        super().__init__(f"config {path}: got {value!r}; {allowed}")
+        # The value as written, cut if long: an error never echoes a whole huge input.
+        where = path if len(path) <= 300 else f"{path[:300]}... ({len(path)} characters)"
+        super().__init__(f"config {where}: got {shown(value)}; {allowed}")
 
 
 def _type_name(value: object) -> str:

@@ -328,3 +328,10 @@ def test_null_in_an_environment_replaces_the_default_as_the_cli_passes_it(monkey
     configs = load_environments(project_context(app))
     assert configs["dev"].account is None
     assert configs["prod"].account == "123456789012"
+
+
+def test_a_huge_bad_value_is_cut_in_the_error(config_context):
+    config_context["environments"]["dev"]["workspace"]["instance_type"] = "x" * 100_000
+    with pytest.raises(ConfigError) as error:
+        load_config(config_context, "dev")
+    assert len(str(error.value)) < 600 and "(100002 characters)" in str(error.value)
