@@ -29,10 +29,15 @@ class BudgetConfig:
     emails: tuple[str, ...]
 
 
+MAX_MONTHLY_USD = 1e15
+
+
 def parse_budget(section: Reader) -> BudgetConfig:
     low, high = _PERCENT_RANGE
     config = BudgetConfig(
-        monthly_usd=section.number("monthly_usd", 1000.0, minimum=1),
+        # AWS Budgets takes the amount as a decimal string (`([0-9]*\.)?[0-9]+`, botocore
+        # budgets NumericValue); from 1e16 on, the template's JSON number is written 1e+16.
+        monthly_usd=section.number("monthly_usd", 1000.0, minimum=1, maximum=MAX_MONTHLY_USD),
         actual_percent=section.numbers(
             "actual_percent", (50.0, 80.0, 100.0), minimum=low, maximum=high, max_items=5
         ),

@@ -8,6 +8,7 @@ allowed. `Reader.done()` refuses any key nobody read: a typo never passes silent
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Collection
 from typing import Any, TypeVar
@@ -133,13 +134,24 @@ class Reader:
             raise ConfigError(self.child_path(key), value, f"allowed: an integer in {low}..{high}")
         return value
 
-    def number(self, key: str, default: Any = _MISSING, *, minimum: float | None = None) -> Any:
+    def number(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> Any:
         value = self._get(key, default)
         if value is default and default is not _MISSING:
             return value
         self._typed(key, value, (int, float), "a number")
+        if not math.isfinite(value):  # Python's JSON reads NaN and Infinity
+            raise ConfigError(self.child_path(key), value, "allowed: a finite number")
         if minimum is not None and value < minimum:
             raise ConfigError(self.child_path(key), value, f"allowed: a number >= {minimum}")
+        if maximum is not None and value > maximum:
+            raise ConfigError(self.child_path(key), value, f"allowed: a number <= {maximum:g}")
         return float(value)
 
     def boolean(self, key: str, default: Any = _MISSING) -> Any:

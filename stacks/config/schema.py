@@ -129,10 +129,19 @@ class SchemaReader(Reader):
         self._record(key, default, schema)
         return self._sample(default, None, minimum if minimum is not None else 1)
 
-    def number(self, key: str, default: Any = _MISSING, *, minimum: float | None = None) -> Any:
+    def number(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> Any:
         schema: dict[str, Any] = {"type": "number"}
         if minimum is not None:
             schema["minimum"] = minimum
+        if maximum is not None:
+            schema["maximum"] = maximum
         self._record(key, default, schema)
         return float(self._sample(default, None, minimum or 0))
 

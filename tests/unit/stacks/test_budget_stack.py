@@ -98,6 +98,9 @@ def test_e_mail_subscribers_join_every_notification():
 
 BAD_BUDGETS = [
     ({"monthly_usd": 0}, "monthly_usd", "a number >= 1"),
+    ({"monthly_usd": 1e16}, "monthly_usd", "a number <= 1e+15"),
+    ({"monthly_usd": float("nan")}, "monthly_usd", "a finite number"),
+    ({"monthly_usd": float("inf")}, "monthly_usd", "a finite number"),
     ({"actual_percent": [50, 50]}, "actual_percent", "distinct"),
     ({"actual_percent": [0]}, "actual_percent[0]", "1..1000"),
     (
