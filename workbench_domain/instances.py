@@ -85,30 +85,24 @@ def accelerator_kind(instance_type: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def _memory_gib() -> dict[str, int]:
+@lru_cache(maxsize=2)
+def _per_instance_type(column: str) -> dict[str, int]:
+    """One column of the table's `accelerators` section: instance type -> count."""
     with _TABLE.open(encoding="utf-8") as handle:
-        table = json.load(handle)["accelerators"]["memory_gib"]
-    return {str(name): int(gib) for name, gib in table.items()}
+        table = json.load(handle)["accelerators"][column]
+    return {str(name): int(count) for name, count in table.items()}
 
 
 def memory_mb(instance_type: str) -> int | None:
     """The host memory of ``instance_type`` in MB (1024 per GiB), None when the table does not
     have it."""
-    gib = _memory_gib().get(instance_type)
+    gib = _per_instance_type("memory_gib").get(instance_type)
     return None if gib is None else gib * 1024
-
-
-@lru_cache(maxsize=1)
-def _devices() -> dict[str, int]:
-    with _TABLE.open(encoding="utf-8") as handle:
-        table = json.load(handle)["accelerators"]["devices"]
-    return {str(name): int(count) for name, count in table.items()}
 
 
 def accelerator_devices(instance_type: str) -> int | None:
     """GPUs (or NeuronCores) of ``instance_type``, None when the table does not have it."""
-    return _devices().get(instance_type)
+    return _per_instance_type("devices").get(instance_type)
 
 
 def compute_capability(instance_type: str) -> float | None:
