@@ -148,20 +148,29 @@ def parse_endpoints(section: Reader) -> Mapping[str, EndpointConfig]:
     )
 
 
+def _domain_s3_uri(uri: str) -> bool:
+    """The domain's one S3 grammar (workbench_domain/uris.py), with `{region}` standing for a
+    region: a valid bucket name, no empty, '.' or '..' segment."""
+    return uris.s3_uri_problem(uri.replace("{region}", "us-east-1")) is None
+
+
 def _location(section: Reader) -> S3Location:
     key_prefix = section.string(
         "s3_key_prefix",
         None,
         pattern=_S3_KEY_PREFIX,
+        valid=lambda prefix: _domain_s3_uri(f"s3://bucket/{prefix}"),
         describe="allowed: an S3 key prefix without a leading '/' that ends with '/', "
-        "e.g. models/llama-3-70b/",
+        "without empty, '.' or '..' segments, e.g. models/llama-3-70b/",
     )
     uri = section.string(
         "s3_uri",
         None,
         pattern=_S3_URI,
-        describe="allowed: an S3 prefix URI ending with '/', e.g. s3://bucket/models/x/ "
-        "('{region}' is replaced by the deployment region)",
+        valid=_domain_s3_uri,
+        describe="allowed: an S3 prefix URI of a valid bucket name, ending with '/', without "
+        "empty, '.' or '..' segments, e.g. s3://bucket/models/x/ ('{region}' is replaced by "
+        "the deployment region)",
     )
     section.exactly_one(
         ("s3_key_prefix", "s3_uri"),

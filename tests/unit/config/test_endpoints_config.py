@@ -141,6 +141,25 @@ def p4d_speculative(ctx: dict) -> dict:
 
 
 BAD_ENDPOINTS = [
+    # -- model locations: the domain's one S3 grammar (workbench_domain/uris.py)
+    (
+        "bucket-with-two-dots",
+        lambda c: p4d(c).update(model={"s3_uri": "s3://my..bucket/x/"}),
+        "p4d.model.s3_uri",
+        "a valid bucket name",
+    ),
+    (
+        "empty-key-segment",
+        lambda c: p4d(c).update(model={"s3_key_prefix": "models//x/"}),
+        "p4d.model.s3_key_prefix",
+        "without empty, '.' or '..' segments",
+    ),
+    (
+        "dot-dot-key-segment",
+        lambda c: p4d_speculative(c).update(model={"s3_uri": "s3://bucket/models/../x/"}),
+        "p4d.serving.speculative_decoding.model.s3_uri",
+        "without empty, '.' or '..' segments",
+    ),
     # -- serving: what vLLM refuses at start-up, and the container's loading budget
     (
         "awq-kernel-with-bf16",
@@ -469,7 +488,7 @@ BAD_ENDPOINTS = [
             p4d(c)["model"].update(s3_uri="https://bucket/models/"),
         ),
         "p4d.model.s3_uri",
-        "S3 prefix URI ending with '/'",
+        "an S3 prefix URI of a valid bucket name, ending with '/'",
     ),
     (
         "both-prefix-and-uri",

@@ -129,6 +129,10 @@ LOADER_ONLY = {
     "typed-settings-on-a-custom-image",
     # vLLM's start-up rules across settings, and the loading budget against the health check.
     "awq-kernel-with-bf16",
+    # The domain's S3 grammar beyond the pattern (bucket name rules, path segments).
+    "bucket-with-two-dots",
+    "empty-key-segment",
+    "dot-dot-key-segment",
     "copy-memory-above-the-instances",
     "draft-parallel-degree-not-the-targets",
     "eagle-parallel-degree-neither-1-nor-the-targets",
