@@ -39,7 +39,7 @@ from operator_common import (
     split_s3_uri,
 )
 
-from workbench_domain import api_limits
+from workbench_domain import api_limits, async_inference
 from workbench_domain import deployment_records as records
 from workbench_domain import realtime_inference as rt
 from workbench_domain.deployment_records import (
@@ -95,10 +95,14 @@ def read_records(ssm: Any, prefix: str) -> tuple[dict[str, AnyEndpointRecord], S
         raise OperatorError(f"a deployment record under {prefix} is malformed: {error}") from error
 
 
-def instance_count(sagemaker: Any, endpoint_name: str) -> tuple[str, int]:
-    described = sagemaker.describe_endpoint(EndpointName=endpoint_name)
-    variants = described.get("ProductionVariants") or [{}]
-    return described["EndpointStatus"], int(variants[0].get("CurrentInstanceCount", 0))
+def instance_count(sagemaker: Any, record: AnyEndpointRecord) -> tuple[str, int]:
+    """(endpoint status, instances of the record's variant)."""
+    described = sagemaker.describe_endpoint(EndpointName=record.endpoint_name)
+    try:
+        count = async_inference.variant_instance_count(described, record.variant_name)
+    except ValidationError as error:
+        raise OperatorError(str(error)) from error
+    return described["EndpointStatus"], count
 
 
 def _exists(s3: Any, uri: str) -> bool:
@@ -106,7 +110,7 @@ def _exists(s3: Any, uri: str) -> bool:
     try:
         s3.head_object(Bucket=bucket, Key=key)
     except s3.exceptions.ClientError as error:
-        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+        if async_inference.is_missing_object(str(error.response["Error"]["Code"])):
             return False
         raise
     return True
@@ -133,15 +137,16 @@ def smoke_one(
 ) -> bool:
     s3, runtime, sagemaker = clients["s3"], clients["sagemaker-runtime"], clients["sagemaker"]
     name = record.endpoint_name
-    status, count = instance_count(sagemaker, name)
+    status, count = instance_count(sagemaker, record)
     out(f"[{key}] endpoint {name}: {status}, {count} instance(s)")
     if status not in ("InService", "Updating", "SystemUpdating"):
         out(f"[{key}] FAIL: endpoint is {status}, not InService (see the stack's events)")
         return False
 
-    bucket, prefix = split_s3_uri(record.input_prefix)
-    input_key = f"{prefix.rstrip('/')}/smoke/{uuid.uuid4().hex}.json"
-    payload = {"inputs": prompt, "parameters": {"max_new_tokens": max_new_tokens}}
+    inference_id = f"smoke-{uuid.uuid4().hex}"
+    target = async_inference.input_location(record.input_prefix, inference_id)
+    bucket, input_key = target.bucket, target.key
+    payload = async_inference.llm_payload(prompt, max_new_tokens=max_new_tokens)
     extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": storage.kms_key_arn}
     s3.put_object(
         Bucket=bucket,
@@ -152,10 +157,13 @@ def smoke_one(
     )
     started = clock.now()
     response = runtime.invoke_endpoint_async(
-        EndpointName=name,
-        InputLocation=f"s3://{bucket}/{input_key}",
-        ContentType="application/json",
-        RequestTTLSeconds=max(TTL_LOW, min(TTL_HIGH, int(timeout))),
+        **async_inference.invocation_request(
+            endpoint_name=name,
+            input_location=f"s3://{bucket}/{input_key}",
+            inference_id=inference_id,
+            request_ttl_seconds=max(TTL_LOW, min(TTL_HIGH, int(timeout))),
+            invocation_timeout_seconds=async_inference.DEFAULT_INVOCATION_TIMEOUT_SECONDS,
+        )
     )
     output, failure = response["OutputLocation"], response.get("FailureLocation")
     out(f"[{key}] sent s3://{bucket}/{input_key}; waiting for {output}")
@@ -181,7 +189,7 @@ def smoke_one(
                 f"endpoint's dashboard and /aws/sagemaker/Endpoints/{name} logs"
             )
             return False
-        status, count = instance_count(sagemaker, name)
+        status, count = instance_count(sagemaker, record)
         if (status, count) != last:
             out(f"[{key}]   {elapsed:5.0f} s  {status}, {count} instance(s)")
             last = (status, count)
@@ -191,7 +199,7 @@ def smoke_one(
         out(f"[{key}] waiting for scale-in to 0 instances (the idle window plus alarm periods)")
         zero_started = clock.now()
         while True:
-            status, count = instance_count(sagemaker, name)
+            status, count = instance_count(sagemaker, record)
             elapsed = clock.now() - zero_started
             if count == 0:
                 out(f"[{key}] back at 0 instances after {elapsed:.0f} s")
@@ -205,7 +213,7 @@ def smoke_one(
 
 def copies(sagemaker: Any, record: RealtimeEndpointRecord) -> tuple[str, int, int]:
     """(endpoint status, running copies of the component, instances)."""
-    status, instances = instance_count(sagemaker, record.endpoint_name)
+    status, instances = instance_count(sagemaker, record)
     described = sagemaker.describe_inference_component(
         InferenceComponentName=record.inference_component_name
     )

@@ -76,7 +76,6 @@ from genai_workbench.async_inference import (
 from genai_workbench.benchmark import BenchmarkResult, BenchmarkSample, benchmark_endpoint
 from genai_workbench.cli import main
 from genai_workbench.common import (
-    _MISSING_OBJECT_CODES,
     _RUNNING,
     DEFAULT_DEPLOYMENT_FILE,
     DEPLOYMENT_FILE_ENV,
@@ -164,7 +163,6 @@ __all__ = [
     "REQUEST_TTL_RANGE",
     "TECHNIQUES",
     "UTC",
-    "_MISSING_OBJECT_CODES",
     "_RUNNING",
     "AsyncInferenceFailedError",
     "AsyncInvocation",

@@ -15,18 +15,17 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from genai_workbench.common import (
-    _MISSING_OBJECT_CODES,
-    INVOCATION_TIMEOUT_RANGE,
-    REQUEST_TTL_RANGE,
     AsyncInferenceFailedError,
     WorkbenchError,
     _format_seconds,
     _now,
-    _prefix_key,
     aws_errors,
     split_s3_uri,
 )
 from genai_workbench.deployment import Deployment
+from workbench_domain import async_inference as domain
+from workbench_domain.async_inference import llm_payload as llm_payload  # for the notebooks
+from workbench_domain.errors import ValidationError
 
 
 @dataclass(frozen=True)
@@ -58,26 +57,6 @@ class AsyncResult:
         return (self.detected_at - self.invocation.submitted_at).total_seconds()
 
 
-def llm_payload(
-    prompt: str,
-    *,
-    max_new_tokens: int = 256,
-    temperature: float = 0.6,
-    top_p: float = 0.9,
-    details: bool = True,
-) -> dict[str, Any]:
-    """An LMI (DJL serving) text-generation request; ``details`` asks for token counts."""
-    return {
-        "inputs": prompt,
-        "parameters": {
-            "max_new_tokens": max_new_tokens,
-            "temperature": temperature,
-            "top_p": top_p,
-            "details": details,
-        },
-    }
-
-
 def invoke_async(
     deployment: Deployment,
     endpoint_key: str,
@@ -85,7 +64,7 @@ def invoke_async(
     *,
     inference_id: str | None = None,
     request_ttl_seconds: int = 3600,
-    invocation_timeout_seconds: int = 900,
+    invocation_timeout_seconds: int = domain.DEFAULT_INVOCATION_TIMEOUT_SECONDS,
     now: Callable[[], datetime] = _now,
 ) -> AsyncInvocation:
     """Upload ``payload`` as JSON under the endpoint's input prefix and queue it.
@@ -94,21 +73,24 @@ def invoke_async(
     how long the request may wait in the queue, e.g. while the endpoint wakes from zero;
     ``invocation_timeout_seconds`` (1-3600) bounds its processing.
     """
-    low, high = REQUEST_TTL_RANGE
-    if not low <= request_ttl_seconds <= high:
-        raise WorkbenchError(f"request_ttl_seconds must be {low}-{high}, got {request_ttl_seconds}")
-    low, high = INVOCATION_TIMEOUT_RANGE
-    if not low <= invocation_timeout_seconds <= high:
-        raise WorkbenchError(
-            f"invocation_timeout_seconds must be {low}-{high}, got {invocation_timeout_seconds}"
-        )
     info = deployment.endpoint(endpoint_key)
     try:
         body = json.dumps(payload).encode("utf-8")
     except (TypeError, ValueError) as error:
         raise WorkbenchError(f"payload for {endpoint_key!r} is not JSON: {error}") from None
     inference_id = inference_id or uuid.uuid4().hex
-    bucket, key = _prefix_key(info.input_prefix, f"{inference_id}.json")
+    try:
+        target = domain.input_location(info.input_prefix, inference_id)
+        request = domain.invocation_request(
+            endpoint_name=info.endpoint_name,
+            input_location=f"s3://{target.bucket}/{target.key}",
+            inference_id=inference_id,
+            request_ttl_seconds=request_ttl_seconds,
+            invocation_timeout_seconds=invocation_timeout_seconds,
+        )
+    except ValidationError as error:
+        raise WorkbenchError(str(error)) from None
+    bucket, key = target.bucket, target.key
     s3 = deployment.client("s3")
     try:
         s3.put_object(
@@ -123,15 +105,7 @@ def invoke_async(
         raise WorkbenchError(f"upload of the payload to s3://{bucket}/{key}: {error}") from error
     submitted_at = now()
     try:
-        response = deployment.client("sagemaker-runtime").invoke_endpoint_async(
-            EndpointName=info.endpoint_name,
-            ContentType="application/json",
-            Accept="application/json",
-            InputLocation=f"s3://{bucket}/{key}",
-            InferenceId=inference_id,
-            RequestTTLSeconds=request_ttl_seconds,
-            InvocationTimeoutSeconds=invocation_timeout_seconds,
-        )
+        response = deployment.client("sagemaker-runtime").invoke_endpoint_async(**request)
     except (ClientError, BotoCoreError) as error:
         # Nothing was queued: the payload would only sit in the bucket until it expires.
         with contextlib.suppress(ClientError, BotoCoreError):
@@ -155,7 +129,7 @@ def _read_s3_object(s3: Any, uri: str) -> bytes | None:
     try:
         return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as err:
-        if err.response.get("Error", {}).get("Code") in _MISSING_OBJECT_CODES:
+        if domain.is_missing_object(str(err.response.get("Error", {}).get("Code", ""))):
             return None
         raise
 

@@ -56,9 +56,6 @@ _RUNNING = workflow_states.EXECUTION_RUNNING_STATUSES
 _DOCUMENT_KEYS = ("project", "env", "storage", "optimization", "endpoints")
 
 
-_MISSING_OBJECT_CODES = ("404", "NoSuchKey", "NotFound", "403", "AccessDenied")
-
-
 Printer = Callable[[str], None]
 
 

@@ -20,6 +20,8 @@ from genai_workbench.common import (
     aws_errors,
 )
 from genai_workbench.deployment import Deployment
+from workbench_domain.async_inference import variant_instance_count
+from workbench_domain.errors import ValidationError
 
 
 @dataclass(frozen=True)
@@ -35,12 +37,10 @@ def endpoint_instance_count(deployment: Deployment, endpoint_key: str) -> int:
     """``CurrentInstanceCount`` of the endpoint's variant (0 while scaled to zero)."""
     info = deployment.endpoint(endpoint_key)
     desc = deployment.client("sagemaker").describe_endpoint(EndpointName=info.endpoint_name)
-    for variant in desc.get("ProductionVariants", []):
-        if variant["VariantName"] == info.variant_name:
-            return int(variant.get("CurrentInstanceCount", 0))
-    raise WorkbenchError(
-        f"{info.endpoint_name} ({desc.get('EndpointStatus')}) has no variant {info.variant_name}"
-    )
+    try:
+        return variant_instance_count(desc, info.variant_name)
+    except ValidationError as error:
+        raise WorkbenchError(str(error)) from None
 
 
 @aws_errors

@@ -16,6 +16,8 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from workbench_domain.async_inference import MISSING_OBJECT_CODES
+
 REGION = "eu-west-1"
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -849,7 +851,7 @@ def test_endpoint_instance_count_reads_the_variant(deployment):
     stub.add_response("describe_endpoint", describe_endpoint(deployment, 1, variant="Other"))
     assert wb.endpoint_instance_count(deployment, "p4d") == 0
     assert wb.endpoint_instance_count(deployment, "p4d") == 2
-    with pytest.raises(wb.WorkbenchError, match="no variant AllTraffic"):
+    with pytest.raises(wb.WorkbenchError, match=r"has no such variant; got .AllTraffic."):
         wb.endpoint_instance_count(deployment, "p4d")
 
 
@@ -1099,5 +1101,5 @@ def test_enum_values_the_client_sends(service):
     assert "aws:kms" in service("s3").shape_for("ServerSideEncryption").enum  # uploads
     assert "NoSuchKey" in {
         e.name for e in service("s3").operation_model("GetObject").error_shapes
-    }  # one of _MISSING_OBJECT_CODES; the others are HTTP statuses the model does not list
-    assert "NoSuchKey" in wb._MISSING_OBJECT_CODES
+    }  # one of MISSING_OBJECT_CODES; the others are HTTP statuses the model does not list
+    assert "NoSuchKey" in MISSING_OBJECT_CODES

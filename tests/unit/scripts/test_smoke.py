@@ -96,10 +96,14 @@ def stub_send(session, ttl=600):
         "invoke_endpoint_async",
         {"InferenceId": "i", "OutputLocation": OUTPUT, "FailureLocation": FAILURE},
         {
+            # The client's request (workbench_domain.async_inference.invocation_request).
             "EndpointName": RECORD["endpoint_name"],
             "InputLocation": ANY,
+            "InferenceId": ANY,
             "ContentType": "application/json",
+            "Accept": "application/json",
             "RequestTTLSeconds": ttl,
+            "InvocationTimeoutSeconds": 900,
         },
     )
 
