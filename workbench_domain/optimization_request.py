@@ -122,6 +122,16 @@ class OptimizationRequest:
             "tags": dict(sorted(self.tags.items())),
         }
 
+    def job_environment(self) -> dict[str, str]:
+        """The environment the job runs with: the request's, plus OPTION_QUANTIZE for a
+        quantization job (the method the job quantizes with). The launcher sends it as the
+        config's OverrideEnvironment; a promoted result served on an image the app does not
+        know keeps it, as the job ran."""
+        environment = dict(self.environment)
+        if self.technique == QUANTIZATION and self.quantization_method is not None:
+            environment[QUANTIZE_ENV] = self.quantization_method
+        return environment
+
     def to_event(self) -> dict[str, Any]:
         """The launcher event (the schema above); unset and default-valued keys are left out,
         so the same request always gives the same event."""

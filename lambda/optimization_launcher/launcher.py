@@ -20,7 +20,6 @@ from workbench_domain.optimization_request import (
     COMPILATION,
     CONFIG_MEMBERS,
     QUANTIZATION,
-    QUANTIZE_ENV,
     SPECULATIVE_DECODING,
     OptimizationRequest,
 )
@@ -76,9 +75,7 @@ def _optimization_config(request: OptimizationRequest, image: str | None) -> dic
                 "S3DataType": TRAINING_DATA_TYPE,
             }
         return {CONFIG_MEMBERS[SPECULATIVE_DECODING]: config}
-    environment = dict(request.environment)
-    if request.technique == QUANTIZATION and request.quantization_method is not None:
-        environment[QUANTIZE_ENV] = request.quantization_method
+    environment = request.job_environment()
     config = {"Image": image}
     if environment:
         config["OverrideEnvironment"] = dict(sorted(environment.items()))

@@ -44,14 +44,11 @@ def _entry_errors() -> Iterator[None]:
 
 
 def deployment_environment(request: OptimizationRequest) -> dict[str, str]:
-    """Environment the optimized model is served with (as the SageMaker SDK does).
-
-    The job's override environment, plus ``OPTION_QUANTIZE`` for a quantization job.
-    """
-    env = dict(request.environment)
-    if request.technique == "quantization" and request.quantization_method:
-        env.setdefault("OPTION_QUANTIZE", request.quantization_method)
-    return env
+    """Environment the optimized model is served with: the job's own
+    (``OptimizationRequest.job_environment``: the override environment, plus
+    ``OPTION_QUANTIZE`` for a quantization job). On the app's pinned vLLM image the
+    quantization is dropped again (``workbench_domain.endpoint_entry``)."""
+    return request.job_environment()
 
 
 def endpoint_entry_from_result(
