@@ -69,20 +69,3 @@ def test_a_missing_output_without_list_permission_is_not_yet_written():
     # Without s3:ListBucket, S3 answers 403 for a key that does not exist.
     assert all(ai.is_missing_object(code) for code in ("404", "NoSuchKey", "403", "AccessDenied"))
     assert not ai.is_missing_object("InternalError")
-
-
-def test_the_job_environment_is_one_rule_for_the_launcher_and_the_client():
-    from workbench_domain.optimization_request import OptimizationRequest
-
-    awq = OptimizationRequest(
-        technique="quantization",
-        instance_type="ml.p4d.24xlarge",
-        quantization_method="awq",
-        environment={"OPTION_TENSOR_PARALLEL_DEGREE": "8"},
-    )
-    assert awq.job_environment() == {
-        "OPTION_TENSOR_PARALLEL_DEGREE": "8",
-        "OPTION_QUANTIZE": "awq",
-    }
-    compile_ = OptimizationRequest(technique="compilation", instance_type="ml.inf2.48xlarge")
-    assert compile_.job_environment() == {}
