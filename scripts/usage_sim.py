@@ -462,7 +462,7 @@ def simulate(
         starting = any(r >= end for r in ready)
         # The minute's datapoints and the alarms' states.
         wake_flags.append(bool(queue) and serving == 0)
-        if len(wake_flags) == settings.wake_period_minutes or settings.wake_period_minutes == 1:
+        if len(wake_flags) == settings.wake_period_minutes:  # the period's datapoint
             breached = all(wake_flags) if settings.wake_statistic == "Average" else any(wake_flags)
             wake_breaches = wake_breaches + 1 if breached else 0
             wake_flags = []

@@ -234,10 +234,6 @@ LMI_CHAT_CHUNKS = [
         "choices": [{"index": 0, "delta": {"content": " assist"}, "finish_reason": "length"}],
     },
 ]
-# What SageMaker answers while an inference component has no copy (the client tests' text).
-NO_CAPACITY = (
-    "Inference Component has no capacity to process this request. ApproximateBacklogSize: 0"
-)
 
 
 def _streams(client: Any, count: int) -> None:
@@ -263,6 +259,8 @@ def _realtime(deployment: Any, key: str) -> None:
     """Notebook 07's calls, in order: copies (0), a streamed answer through one refusal, a whole
     answer, LangChain's streamed answer, the async LLM's answer (p4d), copies back at 0."""
     from botocore.response import StreamingBody
+
+    from tests.unit.notebooks.conftest import NO_CAPACITY
 
     info = deployment.realtime_endpoint(key)
     sagemaker = _stubbed(deployment.client("sagemaker"))
@@ -308,6 +306,19 @@ def _no_pip() -> None:
         )
 
 
+# The job each optimization notebook runs, as the workflow reports it back: (technique,
+# instance type, OptimizationConfigs member, the job image's djl-inference tag).
+OPTIMIZATION_JOBS = {
+    "03_": ("quantization", "ml.p4d.24xlarge", "ModelQuantizationConfig", "0.31.0-lmi13.0.0-cu124"),
+    "04_": (
+        "compilation",
+        "ml.inf2.48xlarge",
+        "ModelCompilationConfig",
+        "0.29.0-neuronx-sdk2.19.1",
+    ),
+}
+
+
 def install(notebook: str) -> None:
     """Sets up AWS and the clock for `notebook` (its file name without `.ipynb`)."""
     os.environ.update(
@@ -331,7 +342,6 @@ def install(notebook: str) -> None:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     deployment = genai_workbench.Deployment.from_dict(sample_document())
     genai_workbench.Deployment.load = classmethod(lambda cls, *a, **k: deployment)
-    dlc = f"763104351884.dkr.ecr.{REGION}.amazonaws.com/djl-inference"
     if notebook.startswith("01_"):
         _jumpstart(genai_workbench, REGION)
     elif notebook.startswith("02_"):
@@ -339,24 +349,11 @@ def install(notebook: str) -> None:
         _fake_hugging_face_hub()
         os.environ["HF_TOKEN"] = "hf_standin"
         os.environ["HOME"] = os.getcwd()  # the draft is downloaded under ~/SageMaker
-    elif notebook.startswith("03_"):
+    elif notebook[:3] in OPTIMIZATION_JOBS:
         _jumpstart(genai_workbench, REGION)
-        result = _result(
-            "quantization",
-            "ml.p4d.24xlarge",
-            "ModelQuantizationConfig",
-            f"{dlc}:0.31.0-lmi13.0.0-cu124",
-        )
-        _workflow(deployment, result)
-    elif notebook.startswith("04_"):
-        _jumpstart(genai_workbench, REGION)
-        result = _result(
-            "compilation",
-            "ml.inf2.48xlarge",
-            "ModelCompilationConfig",
-            f"{dlc}:0.29.0-neuronx-sdk2.19.1",
-        )
-        _workflow(deployment, result)
+        technique, instance_type, member, tag = OPTIMIZATION_JOBS[notebook[:3]]
+        image = f"763104351884.dkr.ecr.{REGION}.amazonaws.com/djl-inference:{tag}"
+        _workflow(deployment, _result(technique, instance_type, member, image))
     elif notebook.startswith("06_"):
         # Per async variant: a warm cold-start probe, then 8 prompts one by one and in parallel.
         for key in ("p4d", "inf2"):
