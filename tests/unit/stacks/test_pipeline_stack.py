@@ -23,6 +23,7 @@ from stacks.policy_checks import acknowledged_findings, unacknowledged_findings
 from stacks.workbench_stage import WorkbenchStage
 from tests.conftest import ROOT, cdk_context
 from tests.unit.stacks.creation_order import assembly_problems
+from tests.unit.stacks.logical_ids import BASELINE, assembly_ids, lost_ids
 
 EXAMPLE = json.loads((ROOT / "pipeline.example.json").read_text())
 STAGE_ACCOUNTS = {"genai-opt-dev": "222222222222", "genai-opt-prod": "333333333333"}
@@ -89,6 +90,11 @@ def buildspec(project: dict) -> dict:
 
 
 # --- app.py: which variant ---------------------------------------------------------------------
+
+
+def test_pipeline_and_its_stages_keep_every_logical_id(synthesized):
+    recorded = json.loads(BASELINE.read_text())["pipeline"]
+    assert lost_ids(recorded, assembly_ids(Path(synthesized.assembly.directory))) == []
 
 
 def test_pipeline_variant_has_only_the_pipeline_stack_at_top_level(synthesized):
