@@ -34,16 +34,16 @@ help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 bootstrap: ## Create .venv, install pinned Python deps, Node >= 22, the pinned CDK CLI, the Lambda boto3 layer
-	@scripts/bootstrap.sh
+	@tools/bootstrap.sh
 
 synth: bootstrap ## Synthesize the app for ENV (default dev) into cdk.out, then summarize it
 	@$(SYNTH_WORKSTATION)
-	@$(PYTHON) scripts/synth_summary.py cdk.out
+	@$(PYTHON) -m tools.synth_summary cdk.out
 
 synth-pipeline: bootstrap ## Synthesize the pipeline variant (placeholders; PIPELINE_EXAMPLE=false: cdk.json) and cfn-lint it
 	@$(call SYNTH_INTO_CDK_OUT,-c pipeline=true -c pipeline_example=$(PIPELINE_EXAMPLE))
-	@$(PYTHON) scripts/synth_summary.py cdk.out
-	@$(PYTHON) scripts/cfn_lint.py cdk.out
+	@$(PYTHON) -m tools.synth_summary cdk.out
+	@$(PYTHON) -m tools.cfn_lint cdk.out
 
 test: lint unit cfn-lint nag checkov ## Everything CI runs: ruff, pytest, cfn-lint, cdk-nag and checkov on every template
 
@@ -51,26 +51,26 @@ lint: bootstrap ## ruff, format check (Python, notebooks), mypy (strict: domain,
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/nbqa "ruff check" notebooks
-	@scripts/typecheck.sh
-	@$(PYTHON) scripts/config_schema.py --check
+	@$(PYTHON) -m mypy
+	@$(PYTHON) -m tools.config_schema --check
 
 unit: bootstrap ## pytest on both cores (each worker synthesizes each variant it needs once)
 	@$(PYTHON) -m pytest -q -n 2
 
 cfn-lint: synth ## cfn-lint on every synthesized template
-	@$(PYTHON) scripts/cfn_lint.py cdk.out
+	@$(PYTHON) -m tools.cfn_lint cdk.out
 
 nag: synth ## cdk-nag (AwsSolutions + NIST 800-53 rev 5): fails on any unacknowledged finding
-	@$(PYTHON) scripts/nag_report.py cdk.out
+	@$(PYTHON) -m tools.nag_report cdk.out
 
 schema: bootstrap ## Regenerate cdk.schema.json (the JSON Schema of cdk.json's workbench section) from the config parsers
-	@$(PYTHON) scripts/config_schema.py
+	@$(PYTHON) -m tools.config_schema
 
 checkov: synth ## checkov on every synthesized template: fails on any check not passed or skipped on its resource with a reason
 	@$(CHECKOV) -d cdk.out --framework cloudformation --quiet --compact --skip-download
 
 bench: bootstrap ## Time warm `make synth` and `make test` (budgets 20 s and 120 s)
-	@$(PYTHON) scripts/bench.py
+	@$(PYTHON) -m tools.bench
 
 diff: bootstrap ## cdk diff of ENV against the deployed stacks (needs AWS credentials)
 	$(CDK) diff $(WORKSTATION) '**'
@@ -86,35 +86,35 @@ destroy: bootstrap ## Delete every stack of ENV (prod keeps its buckets and key:
 
 preflight: bootstrap ## Before deploying ENV: credentials, bootstrap, quotas, artifacts, images (ARGS=--region R)
 	@$(SYNTH_WORKSTATION)
-	@$(PYTHON) scripts/preflight.py --env $(ENV) $(ARGS)
+	@$(PYTHON) -m workbench preflight --env $(ENV) $(ARGS)
 
 cost: bootstrap ## Cost of ENV from the templates (offline): idle, active, fixed, always-on (ARGS=--json)
 	@$(SYNTH_WORKSTATION)
-	@$(PYTHON) scripts/cost.py $(ARGS)
+	@$(PYTHON) -m workbench cost $(ARGS)
 
 cost-markdown: bootstrap ## The cost table as markdown, for the README's Cost section
 	@$(SYNTH_WORKSTATION)
-	@$(PYTHON) scripts/cost.py --markdown
+	@$(PYTHON) -m workbench cost --markdown
 
 execution-policy: bootstrap ## Least-privilege CloudFormation execution policies and the roles' boundary for ENV, for cdk bootstrap (needs permissions_boundary: true; ARGS="--account ID --region R")
 	@$(SYNTH_WORKSTATION)
-	@$(PYTHON) scripts/execution_policy.py --env $(ENV) $(ARGS)
+	@$(PYTHON) -m workbench execution-policy --env $(ENV) $(ARGS)
 
 spend: bootstrap ## What ENV really cost (Cost Explorer, by day, service, usage type) beside the estimate: make spend ENV=dev [ARGS="--days 30"]
-	@$(PYTHON) scripts/spend.py --env $(ENV) $(ARGS)
+	@$(PYTHON) -m workbench spend --env $(ENV) $(ARGS)
 
 smoke: bootstrap ## After deploy: one request per endpoint of ENV (async, or streamed chat) (ARGS=--wait-for-zero, --endpoint KEY)
-	@$(PYTHON) scripts/smoke.py --env $(ENV) $(ARGS)
+	@$(PYTHON) -m workbench smoke --env $(ENV) $(ARGS)
 
 diagram: bootstrap ## Regenerate docs/architecture.png (and .dot) from the synthesized app
 	@$(SYNTH_WORKSTATION)
-	@$(PYTHON) scripts/diagram.py
+	@$(PYTHON) -m tools.diagram
 
 optimize: bootstrap ## Run an optimization job through the workflow of ENV: make optimize ARGS="--help"
-	@$(PYTHON) scripts/optimize.py --env-name $(ENV) $(ARGS)
+	@$(PYTHON) -m workbench optimize --env $(ENV) $(ARGS)
 
 jumpstart: bootstrap ## Write a JumpStart model into an endpoint: make jumpstart MODEL=id ENDPOINT=key [ARGS="--draft --accept-eula"]
-	@$(PYTHON) scripts/jumpstart.py --env-name $(ENV) --model-id "$(MODEL)" --endpoint "$(ENDPOINT)" $(ARGS)
+	@$(PYTHON) -m workbench jumpstart --env $(ENV) --model-id "$(MODEL)" --endpoint "$(ENDPOINT)" $(ARGS)
 
 clean: ## Remove generated files (keeps .venv and node_modules)
 	rm -rf cdk.out build .pytest_cache .ruff_cache

@@ -21,17 +21,17 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from constructs_lib.boto3_layer import MissingBuildError
-from stacks.config import (
+from features.shared.boto3_layer import MissingBuildError
+from stacks.pipeline_stack import PipelineStack, pinned_cdk_cli_version, pinned_version
+from stacks.policy_checks import add_policy_checks, format_findings, unacknowledged_findings
+from stacks.workbench_stage import WorkbenchStage
+from workbench_config import (
     CONTEXT_KEY,
     AppConfig,
     ConfigError,
     load_environments,
     select_environment,
 )
-from stacks.pipeline_stack import PipelineStack, pinned_cdk_cli_version, pinned_version
-from stacks.policy_checks import add_policy_checks, format_findings, unacknowledged_findings
-from stacks.workbench_stage import WorkbenchStage
 
 ROOT = Path(__file__).resolve().parent
 PIPELINE_EXAMPLE = ROOT / "pipeline.example.json"

@@ -6,8 +6,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.project_budget import ProjectBudget
-from stacks.config.budget import BudgetConfig
+from features.cost.project_budget import ProjectBudget
+from workbench_config.budget import BudgetConfig
 
 
 class BudgetStack(cdk.Stack):

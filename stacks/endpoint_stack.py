@@ -8,12 +8,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.async_llm_endpoint import AsyncLlmEndpoint
-from constructs_lib.deployment_record import DeploymentRecord
-from constructs_lib.dlc_images import ContainerImage, dlc_image, explicit_image
-from constructs_lib.model_artifacts import ModelArtifacts
-from constructs_lib.realtime_llm_endpoint import RealtimeLlmEndpoint
-from stacks.config.endpoints import EndpointConfig, S3Location
+from features.endpoints.async_llm_endpoint import AsyncLlmEndpoint
+from features.endpoints.dlc_images import ContainerImage, dlc_image, explicit_image
+from features.endpoints.model_artifacts import ModelArtifacts
+from features.endpoints.realtime_llm_endpoint import RealtimeLlmEndpoint
+from features.shared.deployment_record import DeploymentRecord
+from workbench_config.endpoints import EndpointConfig, S3Location
 from workbench_domain import serving
 from workbench_domain.deployment_records import EndpointRecord, RealtimeEndpointRecord, Record
 

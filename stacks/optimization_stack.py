@@ -8,13 +8,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.deployment_record import DeploymentRecord
-from constructs_lib.dlc_images import dlc_image
-from constructs_lib.optimization_job_role import OptimizationJobRole
-from constructs_lib.optimization_launcher import OptimizationLauncher
-from constructs_lib.optimization_workflow import OptimizationWorkflow
-from constructs_lib.secure_topic import SecureTopic
-from stacks.config.optimization import OptimizationConfig
+from features.endpoints.dlc_images import dlc_image
+from features.optimization.optimization_job_role import OptimizationJobRole
+from features.optimization.optimization_launcher import OptimizationLauncher
+from features.optimization.optimization_workflow import OptimizationWorkflow
+from features.shared.deployment_record import DeploymentRecord
+from features.shared.secure_topic import SecureTopic
+from workbench_config.optimization import OptimizationConfig
 from workbench_domain import optimization_rules
 from workbench_domain.deployment_records import OptimizationRecord
 

@@ -19,12 +19,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import pipelines
 from constructs import Construct
 
-from constructs_lib.nag_acknowledgments import acknowledge
-from constructs_lib.project_key import ProjectKey
-from constructs_lib.secure_bucket import SecureBucket
-from stacks.config import AppConfig
-from stacks.config.pipeline import PipelineConfig, PipelineStageConfig
+from features.shared.nag_acknowledgments import acknowledge
+from features.shared.project_key import ProjectKey
+from features.shared.secure_bucket import SecureBucket
 from stacks.workbench_stage import WorkbenchStage
+from workbench_config import AppConfig
+from workbench_config.pipeline import PipelineConfig, PipelineStageConfig
 
 # The commands the README tells users to run, in the same order. `make test` bootstraps .venv,
 # Node and the CDK CLI pinned in package.json, then runs ruff, pytest, cfn-lint and cdk-nag;
@@ -38,7 +38,8 @@ RUNTIME_VERSIONS = {"python": "3.12", "nodejs": "22"}
 # A build's artifacts (source zip, cloud assembly) are only needed to retry or roll back recent
 # executions.
 ARTIFACT_EXPIRY_DAYS = 90
-POST_DEPLOY_SCRIPT = "scripts/post_deploy_check.py"
+# Run as a module from the source root (its package imports nothing beyond boto3).
+POST_DEPLOY_CHECK = "tools.post_deploy_check"
 # CfnOutput id by which an endpoint stack names its endpoint; the post-deploy check reads it.
 ENDPOINT_NAME_OUTPUT = "EndpointName"
 
@@ -200,7 +201,7 @@ class PipelineStack(cdk.Stack):
             arguments += ["--stack", stack.stack_name]
         command = " ".join(
             [
-                f'python3 {POST_DEPLOY_SCRIPT} --role-arn "$CHECK_ROLE_ARN"',
+                f'python3 -m {POST_DEPLOY_CHECK} --role-arn "$CHECK_ROLE_ARN"',
                 shlex.join(arguments),
                 *(f'--endpoint "${variable}"' for variable in endpoint_outputs),
             ]

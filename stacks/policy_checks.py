@@ -61,7 +61,7 @@ def format_findings(findings: list[Finding]) -> str:
     lines = [f"{len(findings)} cdk-nag finding(s) not acknowledged:"]
     lines += [f"  {f.rule}  at {f.path}\n      {f.description}" for f in findings]
     lines.append(
-        "Fix each one, or acknowledge it on its construct with constructs_lib.nag_acknowledgments"
+        "Fix each one, or acknowledge it on its construct with features.shared.nag_acknowledgments"
         ".acknowledge() and a reason."
     )
     return "\n".join(lines)

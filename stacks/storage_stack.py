@@ -5,10 +5,10 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
-from constructs_lib.deployment_record import DeploymentRecord
-from constructs_lib.project_key import ProjectKey
-from constructs_lib.secure_bucket import SecureBucket
-from stacks.config.storage import StorageConfig
+from features.shared.deployment_record import DeploymentRecord
+from features.shared.project_key import ProjectKey
+from features.shared.secure_bucket import SecureBucket
+from workbench_config.storage import StorageConfig
 from workbench_domain.deployment_records import StorageRecord
 
 

@@ -6,11 +6,11 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.budget_stack import BudgetStack
-from stacks.config import AppConfig
 from stacks.endpoint_stack import EndpointStack
 from stacks.optimization_stack import OptimizationStack
 from stacks.storage_stack import StorageStack
 from stacks.workspace_stack import WorkspaceStack
+from workbench_config import AppConfig
 from workbench_domain import cost_allocation
 
 

@@ -8,8 +8,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from constructs_lib.notebook_workspace import NotebookWorkspace, WorkflowAccess
-from stacks.config.workspace import WorkspaceConfig
+from features.workspace.notebook_workspace import NotebookWorkspace, WorkflowAccess
+from workbench_config.workspace import WorkspaceConfig
 
 
 class WorkspaceStack(cdk.Stack):

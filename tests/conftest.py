@@ -13,8 +13,8 @@ import pytest
 from aws_cdk.assertions import Template
 
 from app import build_app
-from stacks.config import merge_environment
 from stacks.workbench_stage import WorkbenchStage
+from workbench_config import merge_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@
 
 The facts live in one cited table, `serving_images.json` beside this file: per pinned image, the
 `OPTION_*` keys its server reads (regenerated from the container's own source by
-scripts/serving_keys.py), the keys it ignores and why, the speculative-decoding methods its vLLM
+tools/serving_keys.py), the keys it ignores and why, the speculative-decoding methods its vLLM
 accepts, its dtypes and quantizations; and the accelerators of each instance type.
 
 From typed settings (`ServingSettings`) this module derives the container's environment for the

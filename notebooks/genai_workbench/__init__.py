@@ -46,7 +46,7 @@ Optimization workflow (Step Functions)
 Endpoint entry (what the notebooks "promote")
     A plain dict shaped like an endpoint of ``cdk.json`` (``instance_type``, ``model``,
     ``serving``), built by ``workbench_domain.endpoint_entry`` (shipped beside this module).
-    The notebooks print it as JSON (``entry_json``); ``scripts/optimize.py --promote`` writes
+    The notebooks print it as JSON (``entry_json``); ``make optimize`` with ``--promote`` writes
     ``cdk.json``, where the app's config loader checks it against the serving table.
 
 Realtime endpoints (``chat``, ``stream_chat``)

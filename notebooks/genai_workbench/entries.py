@@ -27,7 +27,7 @@ def entry_json(entry: Mapping[str, Any]) -> str:
 
 
 def save_entry(entry: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Write an endpoint entry as JSON (for ``scripts/optimize.py --promote``); the path."""
+    """Write an endpoint entry as JSON (for ``make optimize`` with ``--promote``); the path."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(entry_json(entry) + "\n", encoding="utf-8")

@@ -55,7 +55,6 @@ def _import_client_with_fake_clock() -> Any:
     real = time.sleep, time.monotonic
     time.sleep, time.monotonic = sleep, monotonic  # type: ignore[assignment]
     try:
-        sys.path[:0] = [str(ROOT), str(ROOT / "notebooks")]
         import genai_workbench
         import genai_workbench.langchain_models
     finally:
@@ -96,9 +95,7 @@ def _result(technique: str, instance_type: str, member: str, image: str) -> dict
     """The result document the workflow's recorder writes, from a validated describe."""
     from botocore.validate import validate_parameters
 
-    sys.path.insert(0, str(ROOT / "lambda"))
-    from optimization_launcher import job_result
-
+    from features.optimization.launcher_function import job_result
     from workbench_domain import api_limits
 
     job = {
@@ -144,7 +141,6 @@ def _workflow(deployment: Any, result: dict[str, Any]) -> None:
 def _jumpstart(genai_workbench: Any, region: str) -> None:
     import boto3
 
-    sys.path.insert(0, str(ROOT))
     from tests.unit.workbench_domain.jumpstart_documents import SDK_HUB_DOCUMENT, hub_response
 
     client = boto3.client("sagemaker", region_name=region)
@@ -332,7 +328,6 @@ def install(notebook: str) -> None:
 
     mock_aws().start()
     genai_workbench = _import_client_with_fake_clock()
-    sys.path.insert(0, str(ROOT))
     import boto3
 
     from tests.unit.notebooks.conftest import REGION, sample_document

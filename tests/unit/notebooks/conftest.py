@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 
 REPO = Path(__file__).resolve().parents[3]
 NOTEBOOKS_DIR = REPO / "notebooks"
-LIFECYCLE_DIR = REPO / "constructs_lib" / "assets" / "notebook_lifecycle"
+LIFECYCLE_DIR = REPO / "features" / "workspace" / "notebook_lifecycle"
 REGION = "eu-west-1"
 ACCOUNT = "111122223333"
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -15,7 +15,7 @@ from packaging.requirements import Requirement
 
 from tests.unit.notebooks.conftest import NO_CAPACITY, NOTEBOOKS_DIR, REPO, _load
 from tests.unit.notebooks.conftest import workbench as wb
-from tests.unit.scripts.helpers import FakeClock
+from tests.unit.workbench.helpers import FakeClock
 
 lc = _load(
     "genai_workbench.langchain_models", NOTEBOOKS_DIR / "genai_workbench" / "langchain_models.py"

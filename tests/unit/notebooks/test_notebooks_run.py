@@ -25,16 +25,13 @@ RUN = [
 
 def run(name: str, workdir) -> nbformat.NotebookNode:
     notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
-    setup = (
-        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-        "from tests.unit.notebooks import aws_standin\n"
-        f"aws_standin.install({name!r})"
-    )
+    setup = f"from tests.unit.notebooks import aws_standin\naws_standin.install({name!r})"
     notebook.cells.insert(0, nbformat.v4.new_code_cell(setup))
     notebook.cells.append(nbformat.v4.new_code_cell("aws_standin.finish()"))
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "notebooks")]),
+        # The project's packages are installed; the tests' stand-in is imported from the root.
+        "PYTHONPATH": str(ROOT),
         "PYTHONDONTWRITEBYTECODE": "1",  # no __pycache__ in notebooks/, which ships as an asset
     }
     client = NotebookClient(

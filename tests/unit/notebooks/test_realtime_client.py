@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 
 from tests.unit.notebooks.conftest import NO_CAPACITY
 from tests.unit.notebooks.conftest import workbench as wb
-from tests.unit.scripts.helpers import FakeClock
+from tests.unit.workbench.helpers import FakeClock
 from workbench_domain import realtime_inference as rt
 
 USER = [{"role": "user", "content": "What is AWQ?"}]

@@ -10,9 +10,9 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from constructs_lib.project_budget import ProjectBudget
-from stacks.config import ConfigError, load_config
+from features.cost.project_budget import ProjectBudget
 from tests.conftest import SynthesizedApp
+from workbench_config import ConfigError, load_config
 from workbench_domain import cost_allocation
 
 

@@ -3,7 +3,7 @@
 For each environment, the SSM parameters under `/<project>/<env>/deployment/` are read out of the
 synthesized templates (tokens replaced by the stand-ins of `placeholder`), written to moto SSM, and
 read back by the notebook client (``Deployment.from_parameters``, what the on-start script runs)
-and by ``scripts/smoke.py``: a field renamed on the writer side fails here.
+and by ``python -m workbench smoke``: a field renamed on the writer side fails here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-import scripts.smoke as smoke
+import workbench.smoke as smoke
 from tests.conftest import SynthesizedApp
 from tests.unit.notebooks.conftest import workbench as wb
 from tests.unit.stacks.optimization_templates import REGION, placeholder

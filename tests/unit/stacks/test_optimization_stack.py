@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 
 import botocore.session
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.optimization_launcher import CODE_DIR, POWERTOOLS_LAYER_VERSION
+from features.optimization.optimization_launcher import POWERTOOLS_LAYER_VERSION
 from tests.conftest import SynthesizedApp, expanded_workbench
 from tests.unit.stacks.optimization_templates import (
     ACCOUNT,
@@ -35,6 +34,8 @@ JOBS_ARN = {
         ["arn:", PARTITION, ":sagemaker:", REGION_REF, ":", ACCOUNT_REF, ":optimization-job/*"],
     ]
 }
+
+LAUNCHER, RECORDER = "launcher_function.handler.handler", "launcher_function.recorder.handler"
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +179,7 @@ def test_job_role_statements_are_exactly_the_scoped_ones(stack, template: Templa
 
 
 def test_launcher_role_creates_jobs_of_this_account_and_region_only(template: Template):
-    statements = role_statements(template, function_role_id(template, "handler.handler"))
+    statements = role_statements(template, function_role_id(template, LAUNCHER))
     launch = by_sid(statements)["LaunchOptimizationJobs"]
     assert actions(launch) == {
         "sagemaker:CreateOptimizationJob",
@@ -198,7 +199,7 @@ def test_launcher_role_creates_jobs_of_this_account_and_region_only(template: Te
 
 
 def test_launcher_passes_only_the_job_role_and_only_to_sagemaker(stack, template: Template):
-    statements = role_statements(template, function_role_id(template, "handler.handler"))
+    statements = role_statements(template, function_role_id(template, LAUNCHER))
     assert by_sid(statements)["PassJobRoleToSageMaker"] == {
         "Sid": "PassJobRoleToSageMaker",
         "Effect": "Allow",
@@ -211,7 +212,7 @@ def test_launcher_passes_only_the_job_role_and_only_to_sagemaker(stack, template
 def test_recorder_role_writes_results_files_and_notifications_only(
     stack, template: Template, others
 ):
-    statements = by_sid(role_statements(template, function_role_id(template, "recorder.handler")))
+    statements = by_sid(role_statements(template, function_role_id(template, RECORDER)))
     assert set(statements) == {
         "WriteJobResults",
         "WriteResultFiles",
@@ -253,12 +254,9 @@ def test_workflow_role_describes_and_stops_jobs_of_this_account_and_region(templ
 
 @pytest.fixture(scope="module")
 def lambda_settings():
-    """The Lambda's own `settings` module, imported as the runtime imports it."""
-    sys.path.insert(0, str(CODE_DIR))
-    try:
-        import settings
-    finally:
-        sys.path.remove(str(CODE_DIR))
+    """The Lambda's own `settings` module."""
+    from features.optimization.launcher_function import settings
+
     return settings
 
 
@@ -266,7 +264,7 @@ def test_launcher_environment_satisfies_the_lambda_settings(
     template: Template, others, lambda_settings
 ):
     """The synthesized variables, with placeholders for tokens, load in the Lambda's settings."""
-    variables = function(template, "handler.handler")["Environment"]["Variables"]
+    variables = function(template, LAUNCHER)["Environment"]["Variables"]
     environ = {k: placeholder(v, template.to_json(), others) for k, v in variables.items()}
     loaded = lambda_settings.load_launcher_settings(environ)
     assert loaded.output_prefix == "optimized/"
@@ -294,7 +292,7 @@ def test_launcher_environment_satisfies_the_lambda_settings(
 def test_recorder_environment_satisfies_the_lambda_settings(
     template: Template, others, lambda_settings
 ):
-    variables = function(template, "recorder.handler")["Environment"]["Variables"]
+    variables = function(template, RECORDER)["Environment"]["Variables"]
     environ = {k: placeholder(v, template.to_json(), others) for k, v in variables.items()}
     loaded = lambda_settings.load_recorder_settings(environ)
     assert loaded.results_parameter_prefix == "/genai-opt/dev/optimization-results"
@@ -306,7 +304,7 @@ def test_recorder_environment_satisfies_the_lambda_settings(
     }
 
 
-@pytest.mark.parametrize("handler", ["handler.handler", "recorder.handler"])
+@pytest.mark.parametrize("handler", [LAUNCHER, RECORDER])
 def test_functions_use_powertools_and_the_boto3_layer(template: Template, handler: str):
     props = function(template, handler)
     assert (props["Runtime"], props["Architectures"]) == ("python3.14", ["arm64"])
@@ -328,7 +326,7 @@ def test_functions_use_powertools_and_the_boto3_layer(template: Template, handle
     assert layer["Properties"]["CompatibleRuntimes"] == [props["Runtime"]]
 
 
-@pytest.mark.parametrize("handler", ["handler.handler", "recorder.handler"])
+@pytest.mark.parametrize("handler", [LAUNCHER, RECORDER])
 def test_functions_log_to_their_own_encrypted_group(template: Template, others, handler: str):
     group_id = function(template, handler)["LoggingConfig"]["LogGroup"]["Ref"]
     group = resources(template, "AWS::Logs::LogGroup")[group_id]["Properties"]

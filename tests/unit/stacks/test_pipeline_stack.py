@@ -15,15 +15,15 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from app import build_app, project_context
-from scripts import cfn_lint
 from stacks import pipeline_stack
-from stacks.config import CONTEXT_KEY, ConfigError, load_config
 from stacks.pipeline_stack import PipelineStack, pinned_cdk_cli_version
 from stacks.policy_checks import acknowledged_findings, unacknowledged_findings
 from stacks.workbench_stage import WorkbenchStage
 from tests.conftest import ROOT, cdk_context
 from tests.unit.stacks.creation_order import assembly_problems
 from tests.unit.stacks.logical_ids import BASELINE, assembly_ids, lost_ids
+from tools import cfn_lint
+from workbench_config import CONTEXT_KEY, ConfigError, load_config
 
 EXAMPLE = json.loads((ROOT / "pipeline.example.json").read_text())
 STAGE_ACCOUNTS = {"genai-opt-dev": "222222222222", "genai-opt-prod": "333333333333"}
@@ -279,7 +279,7 @@ def test_post_deploy_check_runs_last_on_every_stack_and_endpoint(synthesized, st
     )
     endpoints = " ".join(f'--endpoint "${v["name"]}"' for v in variables)
     assert spec["phases"]["build"]["commands"] == [
-        f'python3 scripts/post_deploy_check.py --role-arn "$CHECK_ROLE_ARN" '
+        f'python3 -m tools.post_deploy_check --role-arn "$CHECK_ROLE_ARN" '
         f"--region us-east-1 {stacks} {endpoints}"
     ]
     lookup_role = f"arn:aws:iam::{account}:role/cdk-hnb659fds-lookup-role-{account}-us-east-1"
@@ -298,8 +298,9 @@ def test_post_deploy_check_runs_last_on_every_stack_and_endpoint(synthesized, st
     )
 
 
-def test_post_deploy_script_exists_where_the_check_calls_it():
-    assert (ROOT / pipeline_stack.POST_DEPLOY_SCRIPT).is_file()
+def test_post_deploy_check_is_the_module_the_pipeline_runs():
+    module = ROOT / (pipeline_stack.POST_DEPLOY_CHECK.replace(".", "/") + ".py")
+    assert module.is_file()
 
 
 # --- encryption and cross-account ----------------------------------------------------------------

@@ -6,7 +6,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 
-from constructs_lib.nag_acknowledgments import acknowledge
+from features.shared.nag_acknowledgments import acknowledge
 from stacks.policy_checks import acknowledged_findings, add_policy_checks, unacknowledged_findings
 from tests.conftest import SynthesizedApp
 

@@ -13,9 +13,9 @@ import pytest
 from aws_cdk.assertions import Annotations, Match, Template
 
 from app import build_app
-from scripts import cfn_lint
 from tests.conftest import SynthesizedApp, cdk_context
 from tests.unit.stacks.creation_order import unordered_references
+from tools import cfn_lint
 from workbench_domain import deployment_records as records
 from workbench_domain import serving
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.lifecycle_script import lifecycle_placeholders
-from constructs_lib.notebook_workspace import LIFECYCLE_DIR, PLATFORM_IDENTIFIER
+from features.workspace.lifecycle_script import lifecycle_placeholders
+from features.workspace.notebook_workspace import LIFECYCLE_DIR, PLATFORM_IDENTIFIER
 from tests.conftest import SynthesizedApp
 
 

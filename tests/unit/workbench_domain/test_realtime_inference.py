@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.unit.scripts.helpers import FakeClock
+from tests.unit.workbench.helpers import FakeClock
 from workbench_domain import realtime_inference as rt
 from workbench_domain.errors import ValidationError
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from scripts import serving_keys
+from tools import serving_keys
 from workbench_domain import instances, serving
 
 

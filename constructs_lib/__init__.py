@@ -1,1 +1,0 @@
-"""Reusable constructs; each owns every resource it creates."""

@@ -1,0 +1,1 @@
+"""Cost guards: the project budget."""

@@ -1,0 +1,1 @@
+"""Model endpoints: async and realtime kinds, their model, scaling, role and images."""

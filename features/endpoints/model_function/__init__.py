@@ -1,0 +1,1 @@
+"""The custom resource Lambda behind SageMakerApiModel (handler `handler.handler`)."""

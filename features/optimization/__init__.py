@@ -1,0 +1,1 @@
+"""Optimization jobs: the launcher Lambda (launcher_function/), its workflow and the job role."""

@@ -1,0 +1,1 @@
+"""The notebook workspace: instance, lifecycle scripts (notebook_lifecycle/), network."""

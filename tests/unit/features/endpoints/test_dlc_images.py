@@ -1,0 +1,110 @@
+"""Deep Learning Containers images: registry account per region through a CfnMapping."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import region_info
+from aws_cdk.assertions import Template
+
+from features.endpoints.dlc_images import (
+    ACCOUNTS,
+    DEFAULT_ACCOUNT,
+    MAPPING_ID,
+    SDK_ONLY_ACCOUNTS,
+    dlc_image,
+    explicit_image,
+)
+from workbench_domain import serving
+
+PINNED_TAGS = {engine: serving.default_tag(engine) for engine in ("vllm", "trtllm", "neuron")}
+
+
+@pytest.fixture(scope="module")
+def images():
+    stack = cdk.Stack(cdk.App(), "Images")
+    found = {engine: dlc_image(stack, tag) for engine, tag in PINNED_TAGS.items()}
+    # Any resource, so the template renders the mapping the images use.
+    cdk.CfnOutput(stack, "Lmi", value=found["vllm"].uri)
+    cdk.CfnOutput(stack, "Repo", value=found["neuron"].repository_arn)
+    return stack, found
+
+
+def test_one_mapping_per_stack_maps_every_region_to_its_registry(images):
+    stack, _ = images
+    mappings = Template.from_stack(stack).to_json()["Mappings"]
+    assert list(mappings) == [MAPPING_ID]
+    table = {region: row["account"] for region, row in mappings[MAPPING_ID].items()}
+    assert table == ACCOUNTS
+    assert table["us-east-1"] == table["us-west-2"] == table["eu-central-1"] == DEFAULT_ACCOUNT
+    assert table["af-south-1"] == "626614931356"
+    assert table["ap-east-1"] == "871362719292"
+    # From aws-cdk-lib's region facts (the SageMaker SDK lists the same account).
+    assert table["ap-south-2"] == "772153158452"
+
+
+def test_the_sdk_overrides_fill_only_regions_the_cdk_facts_lack():
+    # When an aws-cdk-lib upgrade adds one of these regions, its override goes.
+    for region in SDK_ONLY_ACCOUNTS:
+        assert not region_info.RegionInfo.get(region).dlc_repository_account, region
+
+
+def test_uri_is_resolved_by_cloudformation_in_the_deployment_region(images):
+    stack, found = images
+    assert stack.resolve(found["vllm"].uri) == {
+        "Fn::Join": [
+            "",
+            [
+                {"Fn::FindInMap": [MAPPING_ID, {"Ref": "AWS::Region"}, "account"]},
+                ".dkr.ecr.",
+                {"Ref": "AWS::Region"},
+                ".",
+                {"Ref": "AWS::URLSuffix"},
+                "/djl-inference:" + PINNED_TAGS["vllm"],
+            ],
+        ]
+    }
+
+
+def test_each_engine_has_its_pinned_tag_and_a_repository_can_be_given(images):
+    stack, found = images
+    for family, image in found.items():
+        assert (
+            stack.resolve(image.uri)["Fn::Join"][1][-1] == "/djl-inference:" + PINNED_TAGS[family]
+        )
+    assert "neuronx" in PINNED_TAGS["neuron"]
+    assert "tensorrtllm" in PINNED_TAGS["trtllm"]
+    other = dlc_image(stack, "2.3.0-gpu-py311", repository="pytorch-inference")
+    assert stack.resolve(other.uri)["Fn::Join"][1][-1] == "/pytorch-inference:2.3.0-gpu-py311"
+
+
+def test_repository_arn_is_in_the_registry_account(images):
+    stack, found = images
+    assert stack.resolve(found["neuron"].repository_arn) == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":ecr:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Fn::FindInMap": [MAPPING_ID, {"Ref": "AWS::Region"}, "account"]},
+                ":repository/djl-inference",
+            ],
+        ]
+    }
+
+
+def test_explicit_uri_gives_its_repository():
+    image = explicit_image("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/llm:1.2")
+    stack = cdk.Stack(cdk.App(), "Explicit")
+    assert stack.resolve(image.repository_arn) == {
+        "Fn::Join": [
+            "",
+            ["arn:", {"Ref": "AWS::Partition"}, ":ecr:eu-west-1:123456789012:repository/team/llm"],
+        ]
+    }
+    assert image.uri == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/llm:1.2"
+    with pytest.raises(ValueError, match="not an ECR image URI"):
+        explicit_image("docker.io/library/python:3")

@@ -1,0 +1,418 @@
+"""smoke.py: one async request per endpoint, progress while it wakes, the result or the failure."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import botocore.session
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY
+
+import workbench.smoke as smoke
+from tests.unit.workbench.helpers import FakeClock, FakeSession
+
+PREFIX = "/genai-opt/dev"
+BUCKET = "inference-bucket"
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/abc"
+OUTPUT = f"s3://{BUCKET}/endpoints/p4d/output/req.out"
+FAILURE = f"s3://{BUCKET}/endpoints/p4d/failure/req-error.out"
+RECORD = {
+    "endpoint_name": "p4d-endpoint-abc",
+    "variant_name": "AllTraffic",
+    "instance_type": "ml.p4d.24xlarge",
+    "input_prefix": f"s3://{BUCKET}/endpoints/p4d/input/",
+    "output_prefix": f"s3://{BUCKET}/endpoints/p4d/output/",
+    "failure_prefix": f"s3://{BUCKET}/endpoints/p4d/failure/",
+    "success_topic_arn": "arn:aws:sns:us-east-1:123456789012:p4d-success",
+    "error_topic_arn": "arn:aws:sns:us-east-1:123456789012:p4d-error",
+    "max_capacity": 2,
+    "price_usd_per_hour": 37.688,
+    "kind": "async",
+}
+
+
+def body(text: str) -> StreamingBody:
+    return StreamingBody(io.BytesIO(text.encode()), len(text))
+
+
+def stub_records(session, records=None):
+    ssm = session.stub("ssm")
+    records = {"p4d": RECORD} if records is None else records
+    ssm.add_response(
+        "get_parameters_by_path",
+        {
+            "Parameters": [
+                {"Name": f"{PREFIX}/deployment/endpoints/{k}", "Value": json.dumps(v)}
+                for k, v in records.items()
+            ]
+        },
+        {"Path": f"{PREFIX}/deployment/endpoints", "Recursive": True},
+    )
+    storage = {
+        "region": "us-east-1",
+        "artifacts_bucket": "artifacts-bucket",
+        "inference_bucket": BUCKET,
+        "kms_key_arn": KEY_ARN,
+    }
+    ssm.add_response(
+        "get_parameter",
+        {"Parameter": {"Value": json.dumps(storage)}},
+        {"Name": f"{PREFIX}/deployment/storage"},
+    )
+
+
+def stub_endpoint(session, status="InService", count=0):
+    session.stub("sagemaker").add_response(
+        "describe_endpoint",
+        {
+            "EndpointName": RECORD["endpoint_name"],
+            "EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/p4d-endpoint-abc",
+            "EndpointConfigName": "cfg",
+            "EndpointStatus": status,
+            "CreationTime": "2026-01-01T00:00:00Z",
+            "LastModifiedTime": "2026-01-01T00:00:00Z",
+            "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentInstanceCount": count}],
+        },
+        {"EndpointName": RECORD["endpoint_name"]},
+    )
+
+
+def stub_send(session, ttl=600):
+    session.stub("s3").add_response(
+        "put_object",
+        {},
+        {
+            "Bucket": BUCKET,
+            "Key": ANY,
+            "Body": ANY,
+            "ContentType": "application/json",
+            "ServerSideEncryption": "aws:kms",
+            "SSEKMSKeyId": KEY_ARN,
+        },
+    )
+    session.stub("sagemaker-runtime").add_response(
+        "invoke_endpoint_async",
+        {"InferenceId": "i", "OutputLocation": OUTPUT, "FailureLocation": FAILURE},
+        {
+            # The client's request (workbench_domain.async_inference.invocation_request).
+            "EndpointName": RECORD["endpoint_name"],
+            "InputLocation": ANY,
+            "InferenceId": ANY,
+            "ContentType": "application/json",
+            "Accept": "application/json",
+            "RequestTTLSeconds": ttl,
+            "InvocationTimeoutSeconds": 900,
+        },
+    )
+
+
+def stub_missing(session, times=1):
+    for _ in range(times):
+        session.stub("s3").add_client_error("head_object", "404", http_status_code=404)
+
+
+def stub_found(session, text):
+    s3 = session.stub("s3")
+    s3.add_response("head_object", {})
+    s3.add_response("get_object", {"Body": body(text)})
+
+
+def run(session, *args):
+    return smoke.main(
+        ["--timeout", "600", "--interval", "30", *args], session=session, clock=FakeClock()
+    )
+
+
+def test_wakes_from_zero_reports_time_to_first_result_and_output(capsys):
+    session = FakeSession()
+    stub_records(session)
+    stub_endpoint(session, count=0)
+    stub_send(session)
+    # Poll 1: nothing yet, still 0 instances; poll 2: 1 instance; poll 3: the result.
+    stub_missing(session, 2)
+    stub_endpoint(session, count=0)
+    stub_missing(session, 2)
+    stub_endpoint(session, count=1)
+    stub_found(session, '{"generated_text": "Guessing tokens ahead."}')
+    assert run(session) == 0
+    session.assert_no_pending_responses()
+    out = capsys.readouterr().out
+    assert "at 0 instances: it wakes up first" in out
+    assert "30 s  InService, 1 instance(s)" in out
+    assert "PASS: first result after 60 s" in out
+    assert "Guessing tokens ahead." in out
+    assert out.rstrip().endswith("Smoke: p4d PASS")
+
+
+def test_failure_location_is_reported(capsys):
+    session = FakeSession()
+    stub_records(session)
+    stub_endpoint(session, count=1)
+    stub_send(session)
+    stub_missing(session)
+    stub_found(session, "CUDA out of memory")
+    assert run(session) == 1
+    assert "FAIL: the request failed after 0 s: CUDA out of memory" in capsys.readouterr().out
+
+
+def test_timeout_fails(capsys):
+    session = FakeSession()
+    stub_records(session)
+    stub_endpoint(session, count=0)
+    stub_send(session, ttl=60)
+    for _ in range(2):
+        stub_missing(session, 2)
+        stub_endpoint(session, count=0)
+    stub_missing(session, 2)
+    clock = FakeClock()
+    assert smoke.main(["--timeout", "60", "--interval", "30"], session=session, clock=clock) == 1
+    session.assert_no_pending_responses()
+    assert "FAIL: no result after 60 s" in capsys.readouterr().out
+
+
+def test_wait_for_zero_waits_for_scale_in(capsys):
+    session = FakeSession()
+    stub_records(session)
+    stub_endpoint(session, count=1)
+    stub_send(session)
+    stub_found(session, "ok")
+    stub_endpoint(session, count=1)
+    stub_endpoint(session, count=0)
+    assert run(session, "--wait-for-zero") == 0
+    assert "back at 0 instances after 30 s" in capsys.readouterr().out
+
+
+def test_endpoint_not_in_service_fails(capsys):
+    session = FakeSession()
+    stub_records(session)
+    stub_endpoint(session, status="Failed")
+    assert run(session) == 1
+    assert "endpoint is Failed" in capsys.readouterr().out
+
+
+def test_unknown_endpoint_key_names_the_deployed_ones(capsys):
+    session = FakeSession()
+    stub_records(session)
+    assert run(session, "--endpoint", "g5") == 2
+    assert "--endpoint g5: not deployed; deployed: p4d" in capsys.readouterr().err
+
+
+def test_nothing_deployed_says_deploy_first(capsys):
+    session = FakeSession()
+    stub_records(session, records={})
+    assert run(session) == 2
+    assert "deploy the endpoint stacks first" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--timeout", "0"], "--timeout and --interval must be > 0"),
+        (["--max-new-tokens", "0"], "--max-new-tokens must be >= 1"),
+        (["--timeout", "soon"], "invalid float value: 'soon'"),
+        (["--endpoint"], "expected one argument"),
+    ],
+)
+def test_bad_flags_are_usage_errors(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        smoke.parse_args(args)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_request_ttl_is_clamped_to_the_api_range(capsys):
+    """RequestTTLSeconds stays within InvokeEndpointAsync's range in botocore's model (the
+    Stubber checks only its minimum)."""
+    shape = (
+        botocore.session.get_session()
+        .get_service_model("sagemaker-runtime")
+        .operation_model("InvokeEndpointAsync")
+        .input_shape.members["RequestTTLSeconds"]
+    )
+    session = FakeSession()
+    stub_records(session)
+    stub_endpoint(session, count=1)
+    stub_send(session, ttl=shape.metadata["max"])
+    stub_found(session, "ok")
+    timeout = str(shape.metadata["max"] + 1)
+    assert smoke.main(["--timeout", timeout], session=session, clock=FakeClock()) == 0
+    session.assert_no_pending_responses()
+    assert shape.metadata["min"] == 60  # test_timeout_fails: --timeout 60 sends the minimum
+
+
+# -- realtime endpoints ---------------------------------------------------------------------------
+
+CHAT = {
+    "kind": "realtime",
+    "endpoint_name": "chat-endpoint-abc",
+    "inference_component_name": "genai-opt-dev-endpoint-chat-component-1a2b",
+    "variant_name": "AllTraffic",
+    "instance_type": "ml.g5.12xlarge",
+    "error_topic_arn": "arn:aws:sns:us-east-1:123456789012:chat-error",
+    "max_capacity": 1,
+    "price_usd_per_hour": 7.09,
+}
+NO_CAPACITY = (
+    "Inference Component has no capacity to process this request. ApproximateBacklogSize: 0"
+)
+
+
+def stub_chat_state(session, copies: int, instances: int):
+    sagemaker = session.stub("sagemaker")
+    sagemaker.add_response(
+        "describe_endpoint",
+        {
+            "EndpointName": CHAT["endpoint_name"],
+            "EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/chat-endpoint-abc",
+            "EndpointConfigName": "cfg",
+            "EndpointStatus": "InService",
+            "CreationTime": "2026-01-01T00:00:00Z",
+            "LastModifiedTime": "2026-01-01T00:00:00Z",
+            "ProductionVariants": [
+                {"VariantName": "AllTraffic", "CurrentInstanceCount": instances}
+            ],
+        },
+        {"EndpointName": CHAT["endpoint_name"]},
+    )
+    sagemaker.add_response(
+        "describe_inference_component",
+        {
+            "InferenceComponentName": CHAT["inference_component_name"],
+            "InferenceComponentArn": (
+                "arn:aws:sagemaker:us-east-1:123456789012:inference-component/"
+                + CHAT["inference_component_name"]
+            ),
+            "EndpointName": CHAT["endpoint_name"],
+            "EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/chat-endpoint-abc",
+            "CreationTime": "2026-01-01T00:00:00Z",
+            "LastModifiedTime": "2026-01-01T00:00:00Z",
+            "RuntimeConfig": {"DesiredCopyCount": copies, "CurrentCopyCount": copies},
+        },
+        {"InferenceComponentName": CHAT["inference_component_name"]},
+    )
+
+
+def chunk_event(text: str) -> dict:
+    line = json.dumps({"choices": [{"delta": {"content": text}}]}).encode() + b"\n"
+    return {"PayloadPart": {"Bytes": line}}
+
+
+def stub_chat(session, refusals: int, events: list[dict]):
+    runtime = session.stub("sagemaker-runtime")
+    request = {
+        "EndpointName": CHAT["endpoint_name"],
+        "InferenceComponentName": CHAT["inference_component_name"],
+        "ContentType": "application/json",
+        "Body": ANY,
+    }
+    for _ in range(refusals):
+        runtime.add_client_error(
+            "invoke_endpoint_with_response_stream",
+            "ValidationError",
+            NO_CAPACITY,
+            400,
+            None,
+            request,
+        )
+    runtime.add_response(
+        "invoke_endpoint_with_response_stream", {"Body": {"PayloadPart": {"Bytes": b""}}}, request
+    )
+
+    # Stubber cannot return an event stream: swap in these events after the validated call.
+    def replace(parsed, **_):
+        parsed["Body"] = iter(events)
+
+    session.client("sagemaker-runtime").meta.events.register(
+        "after-call.sagemaker-runtime.InvokeEndpointWithResponseStream", replace
+    )
+
+
+def stub_metrics(session, names):
+    session.stub("cloudwatch").add_response(
+        "list_metrics",
+        {
+            "Metrics": [
+                {
+                    "Namespace": "AWS/SageMaker",
+                    "MetricName": name,
+                    "Dimensions": [
+                        {
+                            "Name": "InferenceComponentName",
+                            "Value": CHAT["inference_component_name"],
+                        }
+                    ],
+                }
+                for name in names
+            ]
+        },
+        {
+            "Namespace": "AWS/SageMaker",
+            "Dimensions": [
+                {"Name": "InferenceComponentName", "Value": CHAT["inference_component_name"]}
+            ],
+        },
+    )
+
+
+def test_a_realtime_endpoint_is_woken_and_streams_its_first_token(capsys):
+    session = FakeSession()
+    stub_records(session, {"chat": CHAT})
+    stub_chat_state(session, copies=0, instances=0)
+    stub_chat(session, refusals=2, events=[chunk_event("Guessing"), chunk_event(" ahead.")])
+    stub_metrics(
+        session, ["ConcurrentRequestsPerCopy", "NoCapacityInvocationFailures", "Invocations"]
+    )
+    assert run(session) == 0
+    session.assert_no_pending_responses()
+    out = capsys.readouterr().out
+    assert "not (yet) published" not in out
+    assert "component genai-opt-dev-endpoint-chat-component-1a2b: InService, 0 copy(ies)" in out
+    assert "0 s  no copy yet (waking); giving up in 600 s" in out
+    assert "PASS: woke in 60 s (3 attempt(s)); time to first token 0.0 s" in out
+    assert "answer: Guessing ahead." in out
+    assert (
+        "metrics of the component: ConcurrentRequestsPerCopy, Invocations, "
+        "NoCapacityInvocationFailures" in out
+    )
+    assert out.rstrip().endswith("Smoke: chat PASS")
+
+
+def test_a_metric_the_alarms_watch_that_is_not_published_is_named(capsys):
+    session = FakeSession()
+    stub_records(session, {"chat": CHAT})
+    stub_chat_state(session, copies=1, instances=1)
+    stub_chat(session, refusals=0, events=[chunk_event("ok")])
+    stub_metrics(session, ["Invocations"])
+    assert run(session) == 0
+    out = capsys.readouterr().out
+    assert "not (yet) published: ConcurrentRequestsPerCopy, NoCapacityInvocationFailures" in out
+
+
+def test_a_realtime_endpoint_asleep_past_the_timeout_fails(capsys):
+    session = FakeSession()
+    stub_records(session, {"chat": CHAT})
+    stub_chat_state(session, copies=0, instances=0)
+    runtime = session.stub("sagemaker-runtime")
+    for _ in range(3):
+        runtime.add_client_error(
+            "invoke_endpoint_with_response_stream", "ValidationError", NO_CAPACITY, 400
+        )
+    assert (
+        smoke.main(["--timeout", "60", "--interval", "30"], session=session, clock=FakeClock()) == 1
+    )
+    assert "FAIL: the endpoint had no copy for 60 s (3 attempts)" in capsys.readouterr().out
+
+
+def test_wait_for_zero_waits_for_no_copy_and_no_instance(capsys):
+    session = FakeSession()
+    stub_records(session, {"chat": CHAT})
+    stub_chat_state(session, copies=1, instances=1)
+    stub_chat(session, refusals=0, events=[chunk_event("ok")])
+    stub_metrics(session, ["ConcurrentRequestsPerCopy", "NoCapacityInvocationFailures"])
+    stub_chat_state(session, copies=0, instances=1)  # copies gone, instance not yet released
+    stub_chat_state(session, copies=0, instances=0)
+    assert run(session, "--wait-for-zero") == 0
+    session.assert_no_pending_responses()
+    assert "back at 0 copies and 0 instances after 30 s" in capsys.readouterr().out

@@ -1,0 +1,155 @@
+"""Realtime endpoints in config: the default `chat` endpoint, and what a realtime endpoint
+refuses at synth (keys of the other kind, instances without GPUs, more GPUs than the instance
+has, the SageMaker-provided draft model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench_config import ConfigError, load_config
+from workbench_config.endpoints import RealtimeSettings
+from workbench_domain import serving
+
+PATH = "workbench.environments.dev.endpoints"
+
+
+def chat(ctx: dict) -> dict:
+    return ctx["environments"]["dev"]["endpoints"]["chat"]
+
+
+def p4d(ctx: dict) -> dict:
+    return ctx["environments"]["dev"]["endpoints"]["p4d"]
+
+
+def test_the_default_chat_endpoint_is_realtime_awq_on_g5_and_disabled(config_context):
+    """An AWQ checkpoint, served without naming a quantization: vLLM then reads the checkpoint's
+    and runs awq_marlin (serving.advice warns where `awq` is named)."""
+    for env in ("dev", "prod"):
+        endpoint = load_config(config_context, env).endpoints["chat"]
+        assert endpoint.kind == "realtime"
+        assert endpoint.enabled is False  # until a model is promoted to it
+        assert endpoint.instance_type == "ml.g5.12xlarge"
+        assert endpoint.serving.engine == "vllm"
+        assert endpoint.serving.quantization is None
+        assert serving.advice(endpoint.serving, endpoint.instance_type) == []
+        assert endpoint.serving.tensor_parallel_degree == 4
+        # The copy takes the whole instance: all four A10G GPUs.
+        assert endpoint.realtime == RealtimeSettings(
+            min_instances=0, accelerators=4, min_memory_mb=1024
+        )
+        assert endpoint.scaling.target_concurrent_requests_per_copy == 4
+        assert endpoint.scaling.idle_minutes_before_zero == 15
+        assert endpoint.volume_size_gb is None  # g5 has local NVMe
+
+
+def test_accelerators_default_to_every_gpu_of_the_instance(config_context):
+    chat(config_context).update(instance_type="ml.g5.48xlarge")
+    chat(config_context)["serving"]["tensor_parallel_degree"] = 8
+    realtime = load_config(config_context, "dev").endpoints["chat"].realtime
+    assert realtime is not None and realtime.accelerators == 8
+
+
+def test_fewer_accelerators_than_the_instance_has_are_accepted(config_context):
+    chat(config_context).update(accelerators=4, instance_type="ml.g5.48xlarge")
+    assert load_config(config_context, "dev").endpoints["chat"].realtime.accelerators == 4
+
+
+BAD_REALTIME = [
+    (
+        "copy-memory-above-the-instances",
+        lambda c: chat(c).update(min_memory_mb=200_000),
+        "chat.min_memory_mb",
+        "ml.g5.12xlarge has 192 GiB of memory: allowed 128..196608",
+    ),
+    (
+        "min-instances-on-an-async-endpoint",
+        lambda c: p4d(c).update(min_instances=0),
+        "p4d.min_instances",
+        "applies to realtime (inference-component) endpoints",
+    ),
+    (
+        "accelerators-on-an-async-endpoint",
+        lambda c: p4d(c).update(accelerators=8),
+        "p4d.accelerators",
+        "applies to realtime",
+    ),
+    (
+        "copy-concurrency-target-on-an-async-endpoint",
+        lambda c: p4d(c)["scaling"].update(target_concurrent_requests_per_copy=2),
+        "p4d.scaling.target_concurrent_requests_per_copy",
+        "applies to realtime",
+    ),
+    (
+        "async-concurrency-on-a-realtime-endpoint",
+        lambda c: chat(c).update(max_concurrent_invocations_per_instance=4),
+        "chat.max_concurrent_invocations_per_instance",
+        "applies to async endpoints",
+    ),
+    (
+        "backlog-target-on-a-realtime-endpoint",
+        lambda c: chat(c)["scaling"].update(target_backlog_per_instance=2),
+        "chat.scaling.target_backlog_per_instance",
+        "applies to async endpoints",
+    ),
+    (
+        "accelerators-above-the-instance",
+        lambda c: chat(c).update(accelerators=8),
+        "chat.accelerators",
+        "ml.g5.12xlarge has 4 GPUs: allowed 1..4",
+    ),
+    (
+        "tensor-parallel-above-the-copy",
+        lambda c: chat(c).update(accelerators=2),
+        "chat.serving.tensor_parallel_degree",
+        "a copy has 2 GPUs (accelerators): allowed 1..2",
+    ),
+    (
+        "min-instances-above-max-capacity",
+        lambda c: chat(c).update(min_instances=2),
+        "chat.min_instances",
+        "allowed: 0..1 (max_capacity)",
+    ),
+    (
+        "realtime-on-a-neuron-instance",
+        lambda c: (
+            chat(c).update(instance_type="ml.inf2.48xlarge", volume_size_gb=512),
+            chat(c).update(serving={"engine": "neuron", "tensor_parallel_degree": 24}),
+        ),
+        "chat.instance_type",
+        "a realtime endpoint needs a GPU instance",
+    ),
+    (
+        "sagemaker-provided-draft-on-a-realtime-endpoint",
+        lambda c: chat(c)["serving"].update(
+            quantization=None,
+            speculative_decoding={
+                "method": "draft_model",
+                "model": {
+                    "s3_uri": "s3://jumpstart-private-cache-prod-{region}/x/",
+                    "jumpstart": True,
+                },
+            },
+        ),
+        "chat.serving.speculative_decoding.model.jumpstart",
+        "cannot be deployed to inference-component endpoints",
+    ),
+    (
+        "unknown-kind",
+        lambda c: chat(c).update(kind="serverless"),
+        "chat.kind",
+        "allowed: async, realtime",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "words"),
+    [case[1:] for case in BAD_REALTIME],
+    ids=[case[0] for case in BAD_REALTIME],
+)
+def test_bad_realtime_config_is_refused_with_the_key_named(config_context, mutate, path, words):
+    mutate(config_context)
+    with pytest.raises(ConfigError) as error:
+        load_config(config_context, "dev")
+    assert error.value.path == f"{PATH}.{path}"
+    assert words in str(error.value)

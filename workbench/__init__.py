@@ -1,0 +1,1 @@
+"""The operator CLI: `python -m workbench <command>`; the Makefile's targets are its aliases."""

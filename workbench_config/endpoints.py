@@ -1,0 +1,511 @@
+"""The `endpoints` section: async LLM endpoints that scale to zero, one stack per endpoint.
+
+    "endpoints": {
+      "<key>": {                            # names the stack (Endpoint-<key>) and S3/SSM paths
+        "enabled": true,
+        "instance_type": "ml.p4d.24xlarge",
+        "model": {
+          "s3_key_prefix": "models/x/",     # in the project's artifacts bucket, or
+          "s3_uri": "s3://bucket/x/",       # anywhere ("{region}" is replaced at deploy time)
+          "accept_eula": false, "network_isolation": true,
+          "image": {"family": "lmi", "tag": "..."} | {"uri": "<ecr image uri>"},
+          "environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "8"},
+          "draft_model": {"s3_key_prefix" | "s3_uri": ..., "jumpstart": false, "accept_eula": false}
+        },
+        "max_capacity": 1, "max_concurrent_invocations_per_instance": 4, "volume_size_gb": null,
+        "model_data_download_timeout_seconds": 1800,
+        "container_startup_health_check_timeout_seconds": 1800,
+        "price_usd_per_hour": 37.688,
+        "scaling": {...}                     # see parse_scaling
+      }
+    }
+
+Model locations are relative to the artifacts bucket by default (`s3_key_prefix`), so the shipped
+config names no real account's bucket; `s3_uri` points anywhere else (e.g. a JumpStart bucket).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from features.endpoints.endpoint_scaling import EndpointScaling
+from workbench_config.reader import ConfigError, Reader
+from workbench_domain import api_limits, serving, uris
+from workbench_domain.instances import (
+    EBS_ONLY_FAMILIES,
+    LOCAL_NVME_FAMILIES,
+    accelerator_devices,
+    accelerator_kind,
+    instance_family,
+    memory_mb,
+)
+from workbench_domain.serving import ServingSettings, SpeculativeDecoding
+
+# The key names the stack (`Endpoint-<key>`), the S3 prefix `endpoints/<key>/` and the SSM record;
+# CloudFormation generates the SageMaker names. 20 characters keep every derived name (stack
+# names, the API-created model's `<key>-<16 hex>`) far inside SageMaker's 63-character limit.
+ENDPOINT_KEY_PATTERN = r"[a-z][a-z0-9]*(-[a-z0-9]+)*"
+ENDPOINT_KEY_MAX = 20
+
+_S3_KEY_PREFIX = r"(?!/)[A-Za-z0-9!_.*'()/-]+/"
+_S3_URI = r"s3://[a-z0-9][a-z0-9.{}-]{1,62}/([A-Za-z0-9!_.*'(){}/-]+/)?"
+
+
+@dataclass(frozen=True)
+class S3Location:
+    """Exactly one of: a key prefix in the artifacts bucket, or a full `s3://` URI."""
+
+    key_prefix: str | None = None
+    uri: str | None = None
+
+
+@dataclass(frozen=True)
+class SpeculativeModelConfig:
+    """Where the speculative model (draft model or EAGLE head) is, and the extra model data
+    channel it is mounted as (`serving.speculative.channel`)."""
+
+    channel: str
+    location: S3Location
+    # True for the SageMaker-provided (JumpStart) draft, which needs network isolation.
+    jumpstart: bool
+    accept_eula: bool
+    vocab_size: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    location: S3Location
+    accept_eula: bool
+    network_isolation: bool
+    # The model's vocabulary size (config.json `vocab_size`), when stated: vLLM needs a draft
+    # model's to be the same.
+    vocab_size: int | None = None
+
+
+# `async`: requests queue in S3 and wait out a cold start. `realtime`: requests are answered (and
+# streamed) at once by an inference component, which can scale to zero copies and instances.
+KINDS = ("async", "realtime")
+# What the runaway alarm does besides notifying: nothing more, or set the capacity to zero.
+RUNAWAY_ACTIONS = ("notify", "zero")
+# A CloudWatch alarm evaluates at most one day of one-minute periods.
+MAX_ALARM_MINUTES = 1440
+# Keys that only one kind reads (refused on the other, so a setting never silently does nothing).
+ASYNC_ONLY = ("max_concurrent_invocations_per_instance",)
+ASYNC_ONLY_SCALING = ("target_backlog_per_instance",)
+REALTIME_ONLY = ("min_instances", "accelerators", "min_memory_mb")
+REALTIME_ONLY_SCALING = ("target_concurrent_requests_per_copy",)
+
+
+@dataclass(frozen=True)
+class RealtimeSettings:
+    """How an inference component uses its instance (realtime endpoints only)."""
+
+    # ManagedInstanceScaling.MinInstanceCount: 0 releases the last instance when no copy runs.
+    min_instances: int
+    # ComputeResourceRequirements: the accelerators and host memory one copy reserves.
+    accelerators: int
+    min_memory_mb: int
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    key: str
+    enabled: bool
+    instance_type: str
+    model: ModelConfig
+    serving: ServingSettings
+    # The model behind serving.speculative (both or neither).
+    speculative_model: SpeculativeModelConfig | None
+    max_capacity: int
+    max_concurrent_invocations_per_instance: int
+    volume_size_gb: int | None
+    model_data_download_timeout_seconds: int
+    container_startup_health_check_timeout_seconds: int
+    scaling: EndpointScaling
+    price_usd_per_hour: float
+    # Set for realtime endpoints, None for async ones.
+    realtime: RealtimeSettings | None = None
+
+    @property
+    def kind(self) -> str:
+        return "async" if self.realtime is None else "realtime"
+
+
+def parse_endpoints(section: Reader) -> Mapping[str, EndpointConfig]:
+    keys = section.keys(
+        pattern=ENDPOINT_KEY_PATTERN,
+        max_length=ENDPOINT_KEY_MAX,
+        describe=f"an endpoint key is 1-{ENDPOINT_KEY_MAX} lower-case letters, digits and single "
+        "'-', starting with a letter (it names the stack, S3 prefixes and SSM records)",
+    )
+    return MappingProxyType(
+        {key: section.section(key, functools.partial(parse_endpoint, key=key)) for key in keys}
+    )
+
+
+def _domain_s3_uri(uri: str) -> bool:
+    """The domain's one S3 grammar (workbench_domain/uris.py), with `{region}` standing for a
+    region: a valid bucket name, no empty, '.' or '..' segment."""
+    return uris.s3_uri_problem(uri.replace("{region}", "us-east-1")) is None
+
+
+def _location(section: Reader) -> S3Location:
+    key_prefix = section.string(
+        "s3_key_prefix",
+        None,
+        pattern=_S3_KEY_PREFIX,
+        valid=lambda prefix: _domain_s3_uri(f"s3://bucket/{prefix}"),
+        describe="allowed: an S3 key prefix without a leading '/' that ends with '/', "
+        "without empty, '.' or '..' segments, e.g. models/llama-3-70b/",
+    )
+    uri = section.string(
+        "s3_uri",
+        None,
+        pattern=_S3_URI,
+        valid=_domain_s3_uri,
+        describe="allowed: an S3 prefix URI of a valid bucket name, ending with '/', without "
+        "empty, '.' or '..' segments, e.g. s3://bucket/models/x/ ('{region}' is replaced by "
+        "the deployment region)",
+    )
+    section.exactly_one(
+        ("s3_key_prefix", "s3_uri"),
+        describe="set exactly one of s3_key_prefix (a prefix in the project's artifacts bucket, "
+        "e.g. models/llama-3-70b/) and s3_uri (s3://bucket/prefix/)",
+    )
+    return S3Location(key_prefix=key_prefix, uri=uri)
+
+
+def _vocab_size(section: Reader) -> int | None:
+    return section.integer("vocab_size", None, minimum=1)
+
+
+def _model(section: Reader) -> ModelConfig:
+    return ModelConfig(
+        location=_location(section),
+        accept_eula=section.boolean("accept_eula", False),
+        network_isolation=section.boolean("network_isolation", True),
+        vocab_size=_vocab_size(section),
+    )
+
+
+def _speculative_model(section: Reader, channel: str) -> SpeculativeModelConfig:
+    return SpeculativeModelConfig(
+        channel=channel,
+        location=_location(section),
+        jumpstart=section.boolean("jumpstart", False),
+        accept_eula=section.boolean("accept_eula", False),
+        vocab_size=_vocab_size(section),
+    )
+
+
+def _speculative(
+    section: Reader,
+) -> tuple[SpeculativeDecoding | None, SpeculativeModelConfig | None]:
+    method = section.string("method", choices=serving.SPECULATIVE_METHODS)
+    if method == "none":
+        return None, None
+    if not section.has("model"):
+        raise ConfigError(
+            section.child_path("model"),
+            None,
+            f"method {method} needs the speculative model's location: "
+            '{"s3_key_prefix": "models/x/"} or {"s3_uri": "s3://bucket/x/"}',
+        )
+    decoding = SpeculativeDecoding(
+        method=method,
+        num_speculative_tokens=section.integer("num_speculative_tokens", 5, minimum=1),
+        draft_tensor_parallel_degree=section.integer(
+            "draft_tensor_parallel_degree", None, minimum=1
+        ),
+    )
+    model = section.section("model", lambda s: _speculative_model(s, decoding.channel))
+    return dataclasses.replace(decoding, vocab_size=model.vocab_size), model
+
+
+def _serving(section: Reader) -> tuple[ServingSettings, SpeculativeModelConfig | None]:
+    environment = section.string_map("environment", {})
+    for name, value in environment.items():
+        if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}", name) or len(value) > 1024:
+            raise ConfigError(
+                section.child_path(f"environment.{name}"),
+                value,
+                "allowed: a variable name of letters, digits and '_' and a value of at most "
+                "1024 characters (CreateModel's limits)",
+            )
+    speculative, speculative_model = (
+        section.section("speculative_decoding", _speculative)
+        if section.has("speculative_decoding")
+        else (None, None)
+    )
+    settings = ServingSettings(
+        engine=section.string("engine", choices=serving.ENGINES),
+        image_tag=section.string(
+            "image_tag",
+            None,
+            pattern=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
+            describe="allowed: a Docker image tag",
+        ),
+        image_uri=section.string(
+            "image_uri",
+            None,
+            valid=lambda uri: uris.parse_ecr_image(uri, region_placeholder=True) is not None,
+            describe="allowed: an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/"
+            "<repository>:<tag> or @sha256:<digest> ('{region}' allowed)",
+        ),
+        tensor_parallel_degree=section.integer("tensor_parallel_degree", None, minimum=1),
+        max_model_len=section.integer("max_model_len", None, minimum=1),
+        max_concurrent_sequences=section.integer("max_concurrent_sequences", None, minimum=1),
+        dtype=section.string("dtype", None),
+        quantization=section.string("quantization", None),
+        speculative=speculative,
+        environment=MappingProxyType(environment),
+    )
+    return settings, speculative_model
+
+
+def parse_scaling(section: Reader, kind: str = "async") -> EndpointScaling:
+    # The construct's own defaults are the config's defaults.
+    default = EndpointScaling()
+    other = REALTIME_ONLY_SCALING if kind == "async" else ASYNC_ONLY_SCALING
+    set_keys = {key for key in other if section.has(key)}
+    wake_period = section.integer(
+        "wake_period_seconds", default.wake_period_seconds, minimum=60, maximum=3600
+    )
+    if wake_period % 60:
+        raise ConfigError(
+            section.child_path("wake_period_seconds"),
+            wake_period,
+            "allowed: a multiple of 60 (SageMaker publishes its async metrics every minute)",
+        )
+    scaling = EndpointScaling(
+        # Target of ApproximateBacklogSizePerInstance (queued + in-flight requests per instance).
+        target_backlog_per_instance=section.number(
+            "target_backlog_per_instance", default.target_backlog_per_instance, minimum=0.1
+        ),
+        # Target of ConcurrentRequestsPerCopy (requests in flight per copy; realtime endpoints).
+        target_concurrent_requests_per_copy=section.number(
+            "target_concurrent_requests_per_copy",
+            default.target_concurrent_requests_per_copy,
+            minimum=1,
+        ),
+        scale_out_cooldown_seconds=section.integer(
+            "scale_out_cooldown_seconds",
+            default.scale_out_cooldown_seconds,
+            minimum=0,
+            maximum=3600,
+        ),
+        scale_in_cooldown_seconds=section.integer(
+            "scale_in_cooldown_seconds", default.scale_in_cooldown_seconds, minimum=0, maximum=3600
+        ),
+        # An alarm evaluates at most one day of data: 1440 one-minute periods.
+        idle_minutes_before_zero=section.integer(
+            "idle_minutes_before_zero", default.idle_minutes_before_zero, minimum=1, maximum=1440
+        ),
+        wake_period_seconds=wake_period,
+        wake_evaluation_periods=section.integer(
+            "wake_evaluation_periods", default.wake_evaluation_periods, minimum=1, maximum=10
+        ),
+        target_tracking_scale_in=section.boolean(
+            "target_tracking_scale_in", default.target_tracking_scale_in
+        ),
+        runaway_margin_minutes=section.integer(
+            "runaway_margin_minutes", default.runaway_margin_minutes, minimum=5, maximum=1380
+        ),
+        runaway_action=section.string(
+            "runaway_action", default.runaway_action, choices=RUNAWAY_ACTIONS
+        ),
+    )
+    watched = scaling.idle_minutes_before_zero + scaling.runaway_margin_minutes
+    if watched > MAX_ALARM_MINUTES:
+        raise ConfigError(
+            section.child_path("runaway_margin_minutes"),
+            scaling.runaway_margin_minutes,
+            f"allowed: at most {MAX_ALARM_MINUTES - scaling.idle_minutes_before_zero} "
+            f"(idle_minutes_before_zero {scaling.idle_minutes_before_zero} plus the margin is "
+            f"what the runaway alarm evaluates, and an alarm evaluates at most one day)",
+        )
+    _refuse_other_kind(section, kind, {key: getattr(scaling, key) for key in set_keys})
+    return scaling
+
+
+def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
+    download_low, download_high = api_limits.integer_limits(
+        "ProductionVariantModelDataDownloadTimeoutInSeconds"
+    )
+    startup_low, startup_high = api_limits.integer_limits(
+        "ProductionVariantContainerStartupHealthCheckTimeoutInSeconds"
+    )
+    volume_low, volume_high = api_limits.integer_limits("ProductionVariantVolumeSizeInGB")
+    concurrency_low, concurrency_high = api_limits.integer_limits(
+        "MaxConcurrentInvocationsPerInstance"
+    )
+    # Every key is read before any rule across keys is checked (config/schema.py records the
+    # reads to describe the section).
+    kind = section.string("kind", "async", choices=KINDS)
+    set_keys = {name for name in (*ASYNC_ONLY, *REALTIME_ONLY) if section.has(name)}
+    instance_type = section.string(
+        "instance_type", choices=api_limits.enum("ProductionVariantInstanceType")
+    )
+    devices = accelerator_devices(instance_type)
+    model = section.section("model", _model)
+    settings, speculative_model = section.section("serving", _serving)
+    # Read for both kinds, so a realtime-only key set on an async endpoint is refused with its
+    # value (`_check_kind`).
+    realtime = RealtimeSettings(
+        min_instances=section.integer("min_instances", 0, minimum=0, maximum=100),
+        accelerators=section.integer("accelerators", devices or 1, minimum=1),
+        # InferenceComponentComputeResourceRequirements.MinMemoryRequiredInMb: at least 128.
+        min_memory_mb=section.integer("min_memory_mb", 1024, minimum=128),
+    )
+    startup_timeout = section.integer(
+        "container_startup_health_check_timeout_seconds",
+        1800,
+        minimum=startup_low,
+        maximum=startup_high,
+    )
+    # The container's loading budget is the platform's (serving.MODEL_LOADING_TIMEOUT_KEY).
+    settings = dataclasses.replace(
+        settings, model_loading_timeout_seconds=startup_timeout, vocab_size=model.vocab_size
+    )
+    config = EndpointConfig(
+        key=key,
+        enabled=section.boolean("enabled", True),
+        instance_type=instance_type,
+        model=model,
+        serving=settings,
+        speculative_model=speculative_model,
+        max_capacity=section.integer("max_capacity", 1, minimum=1, maximum=100),
+        max_concurrent_invocations_per_instance=section.integer(
+            "max_concurrent_invocations_per_instance",
+            4,
+            minimum=concurrency_low,
+            maximum=concurrency_high,
+        ),
+        volume_size_gb=section.integer(
+            "volume_size_gb", None, minimum=volume_low, maximum=volume_high
+        ),
+        model_data_download_timeout_seconds=section.integer(
+            "model_data_download_timeout_seconds",
+            1800,
+            minimum=download_low,
+            maximum=download_high,
+        ),
+        container_startup_health_check_timeout_seconds=startup_timeout,
+        scaling=section.section(
+            "scaling", functools.partial(parse_scaling, kind=kind), optional=True
+        ),
+        price_usd_per_hour=section.number("price_usd_per_hour", minimum=0),
+        realtime=realtime if kind == "realtime" else None,
+    )
+    _check_kind(section, config, realtime, set_keys)
+
+    try:
+        serving.check(settings, instance_type)
+    except serving.ServingError as error:
+        raise ConfigError(
+            section.child_path(f"serving.{error.field}"), error.value, error.allowed
+        ) from None
+    if (
+        speculative_model is not None
+        and speculative_model.jumpstart
+        and not model.network_isolation
+    ):
+        raise ConfigError(
+            section.child_path("model.network_isolation"),
+            model.network_isolation,
+            "the SageMaker-provided (jumpstart) draft model requires network isolation",
+        )
+    family = instance_family(instance_type)
+    if config.volume_size_gb is not None and family in LOCAL_NVME_FAMILIES:
+        raise ConfigError(
+            section.child_path("volume_size_gb"),
+            config.volume_size_gb,
+            f"{instance_type} has local NVMe instance storage, which SageMaker uses instead of an "
+            "EBS volume; remove volume_size_gb",
+        )
+    if config.volume_size_gb is None and family in EBS_ONLY_FAMILIES:
+        raise ConfigError(
+            section.child_path("volume_size_gb"),
+            None,
+            f"{instance_type} has no instance storage: set the EBS volume size in GB "
+            f"({volume_low}..{volume_high}), large enough for the model weights",
+        )
+    return config
+
+
+def _refuse_other_kind(section: Reader, kind: str, values: Mapping[str, object]) -> None:
+    """Refuses a key of `values` (set in `section`) that only the other kind of endpoint reads."""
+    which = (
+        "realtime (inference-component) endpoints; an async endpoint scales to zero through "
+        "its own queue"
+        if kind == "async"
+        else "async endpoints (their request queue); a realtime endpoint scales its inference "
+        "component's copies"
+    )
+    for key, value in sorted(values.items()):
+        raise ConfigError(section.child_path(key), value, f"{key} applies to {which} only")
+
+
+def _check_kind(
+    section: Reader, config: EndpointConfig, realtime: RealtimeSettings, set_keys: set[str]
+) -> None:
+    """Refuses what the endpoint's kind cannot honour: keys only the other kind reads (`realtime`
+    holds the realtime keys as read, for either kind), and the rules of realtime endpoints."""
+    values = {
+        "max_concurrent_invocations_per_instance": config.max_concurrent_invocations_per_instance,
+        **dataclasses.asdict(realtime),
+    }
+    other = REALTIME_ONLY if config.kind == "async" else ASYNC_ONLY
+    _refuse_other_kind(section, config.kind, {key: values[key] for key in set_keys & set(other)})
+    if config.kind == "async":
+        return
+    if accelerator_kind(config.instance_type) != "gpu":
+        raise ConfigError(
+            section.child_path("instance_type"),
+            config.instance_type,
+            "a realtime endpoint needs a GPU instance (inference components on Neuron "
+            "instances are not set up by this app)",
+        )
+    devices = accelerator_devices(config.instance_type)
+    if devices is not None and realtime.accelerators > devices:
+        raise ConfigError(
+            section.child_path("accelerators"),
+            realtime.accelerators,
+            f"{config.instance_type} has {devices} GPUs: allowed 1..{devices}",
+        )
+    memory = memory_mb(config.instance_type)
+    if memory is not None and realtime.min_memory_mb > memory:
+        raise ConfigError(
+            section.child_path("min_memory_mb"),
+            realtime.min_memory_mb,
+            f"{config.instance_type} has {memory // 1024} GiB of memory: allowed 128..{memory} "
+            "(a copy that asks for more never finds room, and the deploy waits until it fails)",
+        )
+    tp = config.serving.tensor_parallel_degree
+    if tp is not None and tp > realtime.accelerators:
+        raise ConfigError(
+            section.child_path("serving.tensor_parallel_degree"),
+            tp,
+            f"a copy has {realtime.accelerators} GPUs (accelerators): allowed 1.."
+            f"{realtime.accelerators}",
+        )
+    if realtime.min_instances > config.max_capacity:
+        raise ConfigError(
+            section.child_path("min_instances"),
+            realtime.min_instances,
+            f"allowed: 0..{config.max_capacity} (max_capacity)",
+        )
+    spec = config.speculative_model
+    if spec is not None and spec.jumpstart:
+        raise ConfigError(
+            section.child_path("serving.speculative_decoding.model.jumpstart"),
+            True,
+            "the SageMaker-provided (jumpstart) draft model cannot be deployed to "
+            "inference-component endpoints (SageMaker docs, model-optimize-create-job); use "
+            "your own draft model (s3_key_prefix or s3_uri) or an async endpoint",
+        )
