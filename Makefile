@@ -47,7 +47,7 @@ synth-pipeline: bootstrap ## Synthesize the pipeline variant (placeholders; PIPE
 
 test: lint unit cfn-lint nag checkov ## Everything CI runs: ruff, pytest, cfn-lint, cdk-nag and checkov on every template
 
-lint: bootstrap ## ruff, format check (Python, notebooks), mypy (strict: domain, Lambdas), cdk.json schema
+lint: bootstrap ## ruff, format check (Python, notebooks), mypy (strict, every package), cdk.json schema
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/nbqa "ruff check" notebooks

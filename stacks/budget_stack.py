@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -21,7 +23,7 @@ class BudgetStack(cdk.Stack):
         budget: BudgetConfig,
         stage_id: str,
         key: kms.IKey,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         self.budget = ProjectBudget(

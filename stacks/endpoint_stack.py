@@ -3,6 +3,8 @@ one takes 10-40 minutes and may fail on a quota; a failure then rolls back only 
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -32,7 +34,7 @@ class EndpointStack(cdk.Stack):
         artifacts_bucket: s3.IBucket,
         inference_bucket: s3.IBucket,
         parameter_prefix: str,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
 

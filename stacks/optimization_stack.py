@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -39,7 +41,7 @@ class OptimizationStack(cdk.Stack):
         retain_data: bool,
         key: kms.IKey,
         artifacts_bucket: s3.IBucket,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         self.results_parameter_prefix = f"{parameter_prefix}/optimization-results"

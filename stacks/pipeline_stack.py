@@ -12,6 +12,7 @@ import re
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
@@ -73,7 +74,7 @@ class PipelineStack(cdk.Stack):
         environments: Mapping[str, AppConfig],
         cli_version: str,
         boto3_version: str,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         if pipeline.repository is None or pipeline.connection_arn is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from constructs import Construct
 
@@ -23,7 +25,7 @@ class StorageStack(cdk.Stack):
         storage: StorageConfig,
         retain_data: bool,
         parameter_prefix: str,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         self.key = ProjectKey(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from constructs import Construct
 
@@ -17,7 +19,7 @@ from workbench_domain import cost_allocation
 class WorkbenchStage(cdk.Stage):
     """All application stacks of one environment; stacks receive each other as arguments."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: AppConfig, **kwargs) -> None:
+    def __init__(self, scope: Construct, id_: str, *, config: AppConfig, **kwargs: Any) -> None:
         if config.permissions_boundary:
             # CDK applies it to every role of the stage, custom-resource providers' too
             # (aws-cdk-lib README, "IAM Permissions Boundary": "Any IAM Roles or Users created

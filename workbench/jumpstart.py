@@ -19,8 +19,8 @@ from typing import Any
 import genai_workbench as wb
 from botocore.exceptions import BotoCoreError
 
+from workbench.assembly import OperatorError
 from workbench.common import (
-    OperatorError,
     add_environment_arguments,
     aws_problem,
     aws_session,

@@ -35,9 +35,9 @@ from typing import Any
 import genai_workbench as wb
 from botocore.exceptions import BotoCoreError, ClientError
 
+from workbench.assembly import OperatorError
 from workbench.common import (
     ROOT,
-    OperatorError,
     add_environment_arguments,
     aws_problem,
     aws_session,
@@ -268,7 +268,9 @@ def check_args(
     return request
 
 
-def promote(config: dict, env_name: str, endpoint: str, entry: Mapping[str, Any]) -> dict:
+def promote(
+    config: dict[str, Any], env_name: str, endpoint: str, entry: Mapping[str, Any]
+) -> dict[str, Any]:
     """A copy of the cdk.json document with `entry` written into the endpoint's config.
 
     `entry` is an endpoint entry (`{"instance_type", "model": {...}, "serving": {...}}`, see
@@ -303,7 +305,7 @@ def promote(config: dict, env_name: str, endpoint: str, entry: Mapping[str, Any]
     return updated
 
 
-def write_config(config: dict, path: Path = CDK_JSON) -> None:
+def write_config(config: dict[str, Any], path: Path = CDK_JSON) -> None:
     path.write_text(json.dumps(config, indent=2) + "\n")
 
 

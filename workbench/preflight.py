@@ -33,12 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench.assembly import (
+    OperatorError,
+    StackTemplate,
+    read_assembly,
+    required_bootstrap_version,
+)
 from workbench.common import (
     ROOT,
-    AppConfig,
-    OperatorError,
-    S3Location,
-    StackTemplate,
     add_environment_arguments,
     aws_session,
     enabled_endpoints,
@@ -46,11 +48,11 @@ from workbench.common import (
     image_region,
     load_settings,
     model_locations,
-    read_assembly,
     render_table,
-    required_bootstrap_version,
     split_s3_uri,
 )
+from workbench_config import AppConfig
+from workbench_config.endpoints import S3Location
 from workbench_domain import cost_allocation
 from workbench_domain import deployment_records as records
 
@@ -75,7 +77,8 @@ class Check:
 
 
 def _error_code(error: Exception) -> str:
-    return getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+    typed: str = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+    return typed
 
 
 def _client_errors() -> tuple[type[Exception], ...]:
@@ -197,10 +200,10 @@ def check_bootstrap(
     return checks
 
 
-def endpoint_quotas(session: Any) -> dict[str, dict]:
+def endpoint_quotas(session: Any) -> dict[str, dict[str, Any]]:
     """QuotaName -> quota, for the SageMaker quotas (paginated)."""
     paginator = session.client("service-quotas").get_paginator("list_service_quotas")
-    quotas: dict[str, dict] = {}
+    quotas: dict[str, dict[str, Any]] = {}
     for page in paginator.paginate(ServiceCode="sagemaker"):
         for quota in page.get("Quotas", []):
             quotas[quota["QuotaName"]] = quota

@@ -28,8 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.assembly import OperatorError
 from workbench.common import (
-    OperatorError,
     add_environment_arguments,
     aws_problem,
     aws_session,
@@ -115,7 +115,8 @@ def _exists(s3: Any, uri: str) -> bool:
 
 def _read(s3: Any, uri: str) -> str:
     bucket, key = split_s3_uri(uri)
-    return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    typed: str = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    return typed
 
 
 def smoke_one(

@@ -24,14 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from workbench import cost
+from workbench.assembly import OperatorError, read_assembly
 from workbench.common import (
     ROOT,
-    OperatorError,
     add_environment_arguments,
     aws_problem,
     aws_session,
     load_settings,
-    read_assembly,
     read_context,
     render_table,
 )
@@ -41,7 +40,7 @@ MAX_DAYS = 365
 COST_METRIC = "UnblendedCost"
 
 
-def fetch(ce: Any, stage_id: str, start: date, end: date) -> list[dict]:
+def fetch(ce: Any, stage_id: str, start: date, end: date) -> list[dict[str, Any]]:
     """Every daily result of the period (GetCostAndUsage pages with NextPageToken)."""
     request: dict[str, Any] = {
         "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
@@ -53,7 +52,7 @@ def fetch(ce: Any, stage_id: str, start: date, end: date) -> list[dict]:
             {"Type": "DIMENSION", "Key": "USAGE_TYPE"},
         ],
     }
-    results: list[dict] = []
+    results: list[dict[str, Any]] = []
     while True:
         response = ce.get_cost_and_usage(**request)
         results += response.get("ResultsByTime", [])
@@ -64,7 +63,7 @@ def fetch(ce: Any, stage_id: str, start: date, end: date) -> list[dict]:
 
 
 def summarize(
-    results: list[dict],
+    results: list[dict[str, Any]],
 ) -> tuple[dict[tuple[str, str], float], dict[str, dict[str, float]]]:
     """((service, usage type) -> USD, day -> service -> USD)."""
     by_usage: dict[tuple[str, str], float] = defaultdict(float)

@@ -59,6 +59,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from workbench_domain.endpoint_kinds import ASYNC, REALTIME
 from workbench_domain.errors import shown
 
 MINUTES_PER_DAY = 24 * 60
@@ -88,8 +89,8 @@ class ProfileError(ValueError):
 # an async request is dropped past its RequestTTLSeconds (the notebook client's default,
 # `request_ttl_seconds=3600`; the API allows 60..21600); a realtime client stops retrying after
 # its wake timeout (the notebook client's WAKE_TIMEOUT_SECONDS, 20 minutes).
-DEFAULT_MAX_WAIT_SECONDS = {"async": 3600, "realtime": 1200}
-MAX_WAIT_RANGE_SECONDS = {"async": (60, 21600), "realtime": (1, 86400)}
+DEFAULT_MAX_WAIT_SECONDS = {ASYNC: 3600, REALTIME: 1200}
+MAX_WAIT_RANGE_SECONDS = {ASYNC: (60, 21600), REALTIME: (1, 86400)}
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def check_max_wait(key: str, traffic: Traffic, kind: str) -> None:
     low, high = MAX_WAIT_RANGE_SECONDS[kind]
     value = traffic.max_wait_seconds
     if value is not None and not low <= value <= high:
-        what = "RequestTTLSeconds" if kind == "async" else "the client's wait"
+        what = "RequestTTLSeconds" if kind == ASYNC else "the client's wait"
         raise ProfileError(
             f"usage endpoints.{key}.max_wait_seconds: got {value!r}; allowed: {low}..{high} "
             f"({what} of a {kind} endpoint)"
@@ -268,7 +269,7 @@ def _trace_seconds(value: Any, where: str) -> float:
 class ScalingSettings:
     """What the templates say about one endpoint's scaling."""
 
-    kind: str  # "async" or "realtime"
+    kind: str  # endpoint_kinds.ASYNC or REALTIME
     instance_type: str
     max_capacity: int
     wake_minutes: int | None  # evaluation periods of the wake alarm; None: no wake policy
@@ -285,8 +286,8 @@ class ScalingSettings:
     min_instances: int = 0
 
     @classmethod
-    def from_template(cls, resources: dict[str, dict]) -> ScalingSettings:
-        def of_type(kind: str) -> list[tuple[str, dict]]:
+    def from_template(cls, resources: dict[str, dict[str, Any]]) -> ScalingSettings:
+        def of_type(kind: str) -> list[tuple[str, dict[str, Any]]]:
             return [(k, r) for k, r in resources.items() if r.get("Type") == kind]
 
         ((_, config),) = of_type("AWS::SageMaker::EndpointConfig")
@@ -318,7 +319,7 @@ class ScalingSettings:
             "MaxConcurrentInvocationsPerInstance", 4
         )
         return cls(
-            kind="realtime" if managed else "async",
+            kind=REALTIME if managed else ASYNC,
             instance_type=variant["InstanceType"],
             max_capacity=int(target["Properties"]["MaxCapacity"]),
             wake_minutes=int(wake_alarm["EvaluationPeriods"]) if wake_alarm else None,

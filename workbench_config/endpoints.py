@@ -33,9 +33,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from features.endpoints.endpoint_scaling import EndpointScaling
 from workbench_config.reader import ConfigError, Reader
 from workbench_domain import api_limits, serving, uris
+from workbench_domain.endpoint_kinds import ASYNC, KINDS, REALTIME, RUNAWAY_ACTIONS, EndpointScaling
 from workbench_domain.instances import (
     EBS_ONLY_FAMILIES,
     LOCAL_NVME_FAMILIES,
@@ -87,11 +87,6 @@ class ModelConfig:
     vocab_size: int | None = None
 
 
-# `async`: requests queue in S3 and wait out a cold start. `realtime`: requests are answered (and
-# streamed) at once by an inference component, which can scale to zero copies and instances.
-KINDS = ("async", "realtime")
-# What the runaway alarm does besides notifying: nothing more, or set the capacity to zero.
-RUNAWAY_ACTIONS = ("notify", "zero")
 # A CloudWatch alarm evaluates at most one day of one-minute periods.
 MAX_ALARM_MINUTES = 1440
 # Keys that only one kind reads (refused on the other, so a setting never silently does nothing).
@@ -133,7 +128,7 @@ class EndpointConfig:
 
     @property
     def kind(self) -> str:
-        return "async" if self.realtime is None else "realtime"
+        return ASYNC if self.realtime is None else REALTIME
 
 
 def parse_endpoints(section: Reader) -> Mapping[str, EndpointConfig]:
@@ -181,7 +176,8 @@ def _location(section: Reader) -> S3Location:
 
 
 def _vocab_size(section: Reader) -> int | None:
-    return section.integer("vocab_size", None, minimum=1)
+    typed: int | None = section.integer("vocab_size", None, minimum=1)
+    return typed
 
 
 def _model(section: Reader) -> ModelConfig:
@@ -268,10 +264,10 @@ def _serving(section: Reader) -> tuple[ServingSettings, SpeculativeModelConfig |
     return settings, speculative_model
 
 
-def parse_scaling(section: Reader, kind: str = "async") -> EndpointScaling:
+def parse_scaling(section: Reader, kind: str = ASYNC) -> EndpointScaling:
     # The construct's own defaults are the config's defaults.
     default = EndpointScaling()
-    other = REALTIME_ONLY_SCALING if kind == "async" else ASYNC_ONLY_SCALING
+    other = REALTIME_ONLY_SCALING if kind == ASYNC else ASYNC_ONLY_SCALING
     set_keys = {key for key in other if section.has(key)}
     wake_period = section.integer(
         "wake_period_seconds", default.wake_period_seconds, minimum=60, maximum=3600
@@ -346,7 +342,7 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
     )
     # Every key is read before any rule across keys is checked (config/schema.py records the
     # reads to describe the section).
-    kind = section.string("kind", "async", choices=KINDS)
+    kind = section.string("kind", ASYNC, choices=KINDS)
     set_keys = {name for name in (*ASYNC_ONLY, *REALTIME_ONLY) if section.has(name)}
     instance_type = section.string(
         "instance_type", choices=api_limits.enum("ProductionVariantInstanceType")
@@ -400,7 +396,7 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
             "scaling", functools.partial(parse_scaling, kind=kind), optional=True
         ),
         price_usd_per_hour=section.number("price_usd_per_hour", minimum=0),
-        realtime=realtime if kind == "realtime" else None,
+        realtime=realtime if kind == REALTIME else None,
     )
     _check_kind(section, config, realtime, set_keys)
 
@@ -443,7 +439,7 @@ def _refuse_other_kind(section: Reader, kind: str, values: Mapping[str, object])
     which = (
         "realtime (inference-component) endpoints; an async endpoint scales to zero through "
         "its own queue"
-        if kind == "async"
+        if kind == ASYNC
         else "async endpoints (their request queue); a realtime endpoint scales its inference "
         "component's copies"
     )
@@ -460,9 +456,9 @@ def _check_kind(
         "max_concurrent_invocations_per_instance": config.max_concurrent_invocations_per_instance,
         **dataclasses.asdict(realtime),
     }
-    other = REALTIME_ONLY if config.kind == "async" else ASYNC_ONLY
+    other = REALTIME_ONLY if config.kind == ASYNC else ASYNC_ONLY
     _refuse_other_kind(section, config.kind, {key: values[key] for key in set_keys & set(other)})
-    if config.kind == "async":
+    if config.kind == ASYNC:
         return
     if accelerator_kind(config.instance_type) != "gpu":
         raise ConfigError(

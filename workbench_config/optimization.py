@@ -64,7 +64,8 @@ def _image_tag(section: Reader, key: str, default: str, marker: str) -> str:
             f"allowed: a djl-inference tag of this family, containing {marker!r} "
             f"(e.g. {default!r})",
         )
-    return tag
+    typed: str = tag
+    return typed
 
 
 def _parse_images(section: Reader) -> OptimizationImages:

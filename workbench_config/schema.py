@@ -205,7 +205,8 @@ class SchemaReader(Reader):
         with contextlib.suppress(ConfigError):
             result = parse(reader)
         reader.done()
-        return result
+        typed: T = result
+        return typed
 
     def objects(self, key: str, default: Any = _MISSING) -> Any:
         self._record(key, default, {"type": "array"})

@@ -16,10 +16,11 @@ from constructs import Construct
 
 from features.endpoints.dlc_images import ContainerImage
 from features.endpoints.endpoint_execution_role import EndpointExecutionRole
-from features.endpoints.endpoint_scaling import EndpointScaling, ScaleToZeroScaling
+from features.endpoints.endpoint_scaling import ScaleToZeroScaling
 from features.endpoints.llm_model import LlmModel
 from features.endpoints.model_artifacts import ModelArtifacts
 from features.shared.secure_topic import SecureTopic
+from workbench_domain.endpoint_kinds import EndpointScaling
 
 NAMESPACE = "AWS/SageMaker"
 

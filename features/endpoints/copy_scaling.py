@@ -30,12 +30,12 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
 from features.endpoints.endpoint_scaling import (
-    EndpointScaling,
     runaway_guard,
     scale_to_zero_target,
     wake_from_zero,
     zero_when_idle,
 )
+from workbench_domain.endpoint_kinds import EndpointScaling
 
 COPY_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -13,30 +12,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from workbench_domain.endpoint_kinds import EndpointScaling
+
 SCALING_SERVICE_LINKED_ROLE = (
     "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
     "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
 )
-
-
-@dataclass(frozen=True)
-class EndpointScaling:
-    """Timings of the scaling policies (see `AsyncLlmEndpoint` and `RealtimeLlmEndpoint` for how
-    they work together). The target of the load policy depends on the kind: the async queue's
-    backlog per instance, or a realtime copy's concurrent requests."""
-
-    target_backlog_per_instance: float = 2
-    target_concurrent_requests_per_copy: float = 4
-    scale_out_cooldown_seconds: int = 300
-    scale_in_cooldown_seconds: int = 600
-    idle_minutes_before_zero: int = 10
-    wake_period_seconds: int = 60
-    wake_evaluation_periods: int = 1
-    target_tracking_scale_in: bool = False
-    # Runaway guard: instances still running this long after the idle window without any work
-    # (scale-in did not happen) notify the error topic, and with action "zero" set 0 again.
-    runaway_margin_minutes: int = 30
-    runaway_action: str = "notify"
 
 
 def scale_to_zero_target(

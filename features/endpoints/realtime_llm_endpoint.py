@@ -16,10 +16,10 @@ from constructs import Construct
 from features.endpoints.copy_scaling import ScaleToZeroCopies
 from features.endpoints.dlc_images import ContainerImage
 from features.endpoints.endpoint_execution_role import EndpointExecutionRole
-from features.endpoints.endpoint_scaling import EndpointScaling
 from features.endpoints.llm_model import LlmModel
 from features.endpoints.model_artifacts import ModelArtifacts
 from features.shared.secure_topic import SecureTopic
+from workbench_domain.endpoint_kinds import EndpointScaling
 
 NAMESPACE = "AWS/SageMaker"
 # InferenceComponentName: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", at most 63 characters (cfn-lint's

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 HOW_TO_BUILD = "run `make bootstrap` (it runs tools/build_layer.py)"
 
@@ -24,11 +25,12 @@ def requirements_digest(requirements: Path) -> str:
     return hashlib.sha256(requirements.read_bytes()).hexdigest()
 
 
-def read_record(layer_dir: Path) -> dict | None:
+def read_record(layer_dir: Path) -> dict[str, Any] | None:
     record = record_path(layer_dir)
     if not record.is_file() or not (layer_dir / "python").is_dir():
         return None
-    return json.loads(record.read_text())
+    typed: dict[str, Any] | None = json.loads(record.read_text())
+    return typed
 
 
 def build_problem(layer_dir: Path, requirements: Path, python_version: str) -> str | None:

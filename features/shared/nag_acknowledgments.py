@@ -46,7 +46,8 @@ def _nag_text(value: object) -> str:
         if function == "Fn::GetAtt":
             return f"<{argument[0]}.{argument[1]}>"
         if function == "Fn::Join":
-            return argument[0].join(_nag_text(part) for part in argument[1])
+            typed: str = argument[0].join(_nag_text(part) for part in argument[1])
+            return typed
     return json.dumps(value, separators=(",", ":"))
 
 

@@ -386,7 +386,7 @@ class NotebookWorkspace(Construct):
             "derived from each request",
         )
 
-    def _network(self, network: str, key: kms.IKey) -> dict:
+    def _network(self, network: str, key: kms.IKey) -> dict[str, Any]:
         if network == "public":
             acknowledge(
                 self,

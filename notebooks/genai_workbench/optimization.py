@@ -123,7 +123,8 @@ def start_optimization(
         printer(f"Reusing execution {name} ({status}).")
         return arn
     printer(f"Started execution {name} (job {event['job_name']}).")
-    return arn
+    typed: str = arn
+    return typed
 
 
 @aws_errors
@@ -159,7 +160,8 @@ def wait_for_optimization(
             )
             last_status, last_report = status, clock()
         if status == workflow_states.EXECUTION_SUCCEEDED:
-            return json.loads(desc.get("output") or "{}")
+            typed: dict[str, Any] = json.loads(desc.get("output") or "{}")
+            return typed
         if status not in _RUNNING:
             raise OptimizationFailedError(
                 f"{desc.get('name', execution)} ended {status}: {desc.get('error', '')} "
@@ -186,7 +188,8 @@ def load_result(deployment: Deployment, job_name: str) -> dict[str, Any]:
         value = deployment.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
     except ClientError as err:
         raise WorkbenchError(f"No result for job {job_name!r} at {name}: {err}") from err
-    return json.loads(value)
+    typed: dict[str, Any] = json.loads(value)
+    return typed
 
 
 @aws_errors

@@ -76,7 +76,9 @@ def parse_timestamp(value: Any) -> datetime | None:
         return None
 
 
-def _kernels(sessions: Iterable[Mapping[str, Any]], kernels: Iterable[Mapping[str, Any]]):
+def _kernels(
+    sessions: Iterable[Mapping[str, Any]], kernels: Iterable[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
     seen: dict[Any, Mapping[str, Any]] = {}
     for kernel in list(kernels) + [s.get("kernel") or {} for s in sessions]:
         if kernel:
@@ -155,7 +157,8 @@ def boot_time(now: datetime, uptime_file: str = "/proc/uptime") -> datetime | No
 def notebook_instance_name(metadata_file: str = METADATA_FILE) -> str:
     """This instance's name (``ResourceName`` of the SageMaker resource metadata)."""
     with open(metadata_file, encoding="utf-8") as handle:
-        return json.load(handle)["ResourceName"]
+        typed: str = json.load(handle)["ResourceName"]
+        return typed
 
 
 def stop_instance(name: str, region: str | None = None, client: Any = None) -> None:
@@ -167,7 +170,9 @@ def stop_instance(name: str, region: str | None = None, client: Any = None) -> N
     client.stop_notebook_instance(NotebookInstanceName=name)
 
 
-def read_state(base_url: str, now: datetime) -> tuple[list, list, list, datetime | None]:
+def read_state(
+    base_url: str, now: datetime
+) -> tuple[list[Any], list[Any], list[Any], datetime | None]:
     """Sessions, kernels, terminals and the idle clock's start, from the Jupyter API."""
     sessions = jupyter_get(base_url, "/api/sessions")
     kernels = jupyter_get(base_url, "/api/kernels")

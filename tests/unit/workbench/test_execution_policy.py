@@ -16,7 +16,7 @@ from parliament.statement import get_privilege_info
 
 import workbench.execution_policy as ep
 from tests.conftest import SynthesizedApp
-from workbench.common import read_assembly
+from workbench.assembly import read_assembly
 
 VARIANTS = ["dev", "prod", "realtime"]
 ACCOUNT = "111111111111"

@@ -11,7 +11,7 @@ import pytest
 
 import workbench.cost as cost
 import workbench.usage_sim as sim
-from workbench.common import read_assembly
+from workbench.assembly import read_assembly
 
 # Wake after one breaching minute, zero after 10 idle minutes, one instance at most.
 ASYNC = sim.ScalingSettings(

@@ -18,8 +18,8 @@ from aws_cdk.assertions import Template
 
 from features.endpoints.async_llm_endpoint import AsyncLlmEndpoint
 from features.endpoints.dlc_images import explicit_image
-from features.endpoints.endpoint_scaling import EndpointScaling
 from features.endpoints.model_artifacts import ModelArtifacts
+from workbench_domain.endpoint_kinds import EndpointScaling
 
 
 def build(scaling: EndpointScaling | None = None, **overrides) -> tuple[cdk.Stack, dict]:
