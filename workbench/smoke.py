@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import genai_workbench as wb
+
 from workbench.assembly import OperatorError
 from workbench.common import (
     add_environment_arguments,
@@ -37,7 +39,6 @@ from workbench.common import (
     split_s3_uri,
 )
 from workbench_domain import api_limits, async_inference
-from workbench_domain import deployment_records as records
 from workbench_domain import realtime_inference as rt
 from workbench_domain.deployment_records import (
     AnyEndpointRecord,
@@ -69,27 +70,12 @@ WATCHED_COMPONENT_METRICS = (
 
 def read_records(ssm: Any, prefix: str) -> tuple[dict[str, AnyEndpointRecord], StorageRecord]:
     """(endpoint key -> record, storage record) from the deployment records under `prefix`,
-    parsed as the notebook client parses them (`workbench_domain.deployment_records`)."""
-    endpoints: dict[str, AnyEndpointRecord] = {}
-    paginator = ssm.get_paginator("get_parameters_by_path")
-    base = records.parameter_name(prefix, records.ENDPOINTS)
+    read by the notebook client's own reader (`genai_workbench.Deployment`)."""
     try:
-        for page in paginator.paginate(Path=base, Recursive=True):
-            for parameter in page["Parameters"]:
-                key = parameter["Name"].rsplit("/", 1)[-1]
-                endpoints[key] = records.parse_endpoint(
-                    json.loads(parameter["Value"]), f"{records.ENDPOINTS}/{key}"
-                )
-        name = records.parameter_name(prefix, records.STORAGE)
-        try:
-            document = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
-        except ssm.exceptions.ParameterNotFound:
-            raise OperatorError(
-                f"no storage record at {name}: deploy the Storage stack first"
-            ) from None
-        return endpoints, records.parse_storage(document)
-    except (ValueError, ValidationError) as error:
-        raise OperatorError(f"a deployment record under {prefix} is malformed: {error}") from error
+        deployment = wb.Deployment.from_parameters(f"{prefix}/deployment/", ssm_client=ssm)
+    except wb.WorkbenchError as error:
+        raise OperatorError(str(error)) from error
+    return dict(deployment.endpoints), deployment.storage
 
 
 def instance_count(sagemaker: Any, record: AnyEndpointRecord) -> tuple[str, int]:

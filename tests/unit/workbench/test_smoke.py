@@ -38,28 +38,24 @@ def body(text: str) -> StreamingBody:
 
 
 def stub_records(session, records=None):
-    ssm = session.stub("ssm")
+    """The deployment records as the stacks publish them, read in one GetParametersByPath."""
     records = {"p4d": RECORD} if records is None else records
-    ssm.add_response(
-        "get_parameters_by_path",
-        {
-            "Parameters": [
-                {"Name": f"{PREFIX}/deployment/endpoints/{k}", "Value": json.dumps(v)}
-                for k, v in records.items()
-            ]
-        },
-        {"Path": f"{PREFIX}/deployment/endpoints", "Recursive": True},
-    )
     storage = {
         "region": "us-east-1",
         "artifacts_bucket": "artifacts-bucket",
         "inference_bucket": BUCKET,
         "kms_key_arn": KEY_ARN,
     }
-    ssm.add_response(
-        "get_parameter",
-        {"Parameter": {"Value": json.dumps(storage)}},
-        {"Name": f"{PREFIX}/deployment/storage"},
+    parameters = {"storage": storage} | {f"endpoints/{k}": v for k, v in records.items()}
+    session.stub("ssm").add_response(
+        "get_parameters_by_path",
+        {
+            "Parameters": [
+                {"Name": f"{PREFIX}/deployment/{name}", "Value": json.dumps(value)}
+                for name, value in parameters.items()
+            ]
+        },
+        {"Path": f"{PREFIX}/deployment", "Recursive": True, "WithDecryption": True},
     )
 
 
@@ -197,6 +193,25 @@ def test_unknown_endpoint_key_names_the_deployed_ones(capsys):
     stub_records(session)
     assert run(session, "--endpoint", "g5") == 2
     assert "--endpoint g5: not deployed; deployed: p4d" in capsys.readouterr().err
+
+
+def test_no_storage_record_says_which_stack_to_deploy(capsys):
+    session = FakeSession()
+    session.stub("ssm").add_response("get_parameters_by_path", {"Parameters": []})
+    assert run(session) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "no /genai-opt/dev/deployment/storage parameter" in err
+    assert "is the Storage stack of genai-opt-dev deployed" in err
+
+
+def test_a_malformed_record_is_one_line(capsys):
+    session = FakeSession()
+    stub_records(session, records={"p4d": {**RECORD, "endpoint_name": 7}})
+    assert run(session) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "endpoints.p4d" in err
 
 
 def test_nothing_deployed_says_deploy_first(capsys):
