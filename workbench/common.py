@@ -65,6 +65,21 @@ def load_settings(env_name: str, context: dict[str, Any] | None = None) -> AppCo
         raise OperatorError(str(error)) from error
 
 
+def read_environment(
+    parser: argparse.ArgumentParser, env_name: str, cdk_json: Path = ROOT / "cdk.json"
+) -> tuple[dict[str, Any], AppConfig]:
+    """The whole cdk.json (for a command that rewrites it) and the typed config of `env_name`.
+
+    A broken cdk.json is an OperatorError; an environment it lacks, or one that fails the
+    loader, is a usage error of --env.
+    """
+    document = read_cdk_json(cdk_json)
+    try:
+        return document, load_settings(env_name, document["context"])
+    except OperatorError as error:
+        parser.error(f"--env {env_name}: {error}")
+
+
 def enabled_endpoints(config: AppConfig) -> tuple[EndpointConfig, ...]:
     return tuple(e for e in config.endpoints.values() if e.enabled)
 

@@ -25,8 +25,7 @@ from workbench.common import (
     aws_problem,
     aws_session,
     default_region,
-    load_settings,
-    read_cdk_json,
+    read_environment,
 )
 from workbench.optimize import CDK_JSON, promote, write_config
 
@@ -57,14 +56,10 @@ def main(
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        config = read_cdk_json(config_path)
+        config, settings = read_environment(parser, args.env, config_path)
     except OperatorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    try:
-        settings = load_settings(args.env, config["context"])
-    except OperatorError as error:
-        parser.error(f"--env {args.env}: {error}")
     if args.endpoint not in settings.endpoints:
         parser.error(
             f"--endpoint: no endpoint {args.endpoint!r} in cdk.json for {args.env} (have: "

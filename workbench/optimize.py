@@ -42,8 +42,7 @@ from workbench.common import (
     aws_problem,
     aws_session,
     default_region,
-    load_settings,
-    read_cdk_json,
+    read_environment,
 )
 from workbench_config import CONTEXT_KEY, ConfigError, load_config
 from workbench_domain import api_limits
@@ -319,14 +318,10 @@ def main(
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        config = read_cdk_json(config_path)
+        config, settings = read_environment(parser, args.env, config_path)
     except OperatorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    try:
-        settings = load_settings(args.env, config["context"])
-    except OperatorError as error:
-        parser.error(f"--env {args.env}: {error}")
     request = check_args(parser, args, settings.endpoints)
 
     if request is None:  # --entry
