@@ -9,6 +9,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
+from workbench_domain import uris
+
 
 @dataclass(frozen=True)
 class ModelArtifacts:
@@ -36,12 +38,13 @@ class ModelArtifacts:
 
     @classmethod
     def at_uri(cls, uri: str, *, accept_eula: bool = False) -> ModelArtifacts:
-        bucket_name, _, key_prefix = uri.removeprefix("s3://").partition("/")
+        # The config loader checked `uri` against the domain's grammar; split it by the same.
+        location = uris.parse_s3_uri(uri)
         return cls(
             s3_uri=uri.replace("{region}", cdk.Aws.REGION),
             bucket_arn=f"arn:{cdk.Aws.PARTITION}:s3:::"
-            + bucket_name.replace("{region}", cdk.Aws.REGION),
-            key_prefix=key_prefix,
+            + location.bucket.replace("{region}", cdk.Aws.REGION),
+            key_prefix=location.key,
             accept_eula=accept_eula,
         )
 
