@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import botocore.session
 import pytest
@@ -609,3 +612,27 @@ def test_status_choice_uses_the_api_status_values(definition: dict):
     values = set(compared(definition["States"]["JobStatus"]))
     assert values == {"COMPLETED", "FAILED", "STOPPED"}
     assert values <= set(statuses)
+
+
+@pytest.mark.parametrize("handler", [LAUNCHER, RECORDER])
+def test_each_handler_imports_from_its_shipped_asset_alone(dev: SynthesizedApp, template, handler):
+    """The asset as Lambda unpacks it: the handler's package and the domain beside it, both
+    imported from the asset (not from this checkout)."""
+    (resource,) = [
+        r
+        for r in resources(template, "AWS::Lambda::Function").values()
+        if r["Properties"].get("Handler") == handler
+    ]
+    # The code's S3 key is the asset's hash; the assembly holds the asset as `asset.<hash>`.
+    digest = resource["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    asset = Path(dev.assembly.directory) / f"asset.{digest}"
+    module, _, attribute = handler.rpartition(".")
+    code = (
+        f"import sys; sys.path.insert(0, '.'); import {module} as m, workbench_domain as d; "
+        f"assert callable(m.{attribute}); print(m.__file__); print(d.__file__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code], cwd=asset, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert all(Path(line).is_relative_to(asset) for line in done.stdout.split())
