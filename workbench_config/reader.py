@@ -13,21 +13,26 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
-from workbench_domain.errors import shown
+from workbench_domain.errors import ValidationError, shown
 
 T = TypeVar("T")
 
 _MISSING: Any = object()
 
 
-class ConfigError(ValueError):
-    """A config value is missing, unknown or out of range; the message says which and why."""
+class ConfigError(ValidationError):
+    """A config value is missing, unknown or out of range; the message says which and why.
+    `field` is the key path; `allowed` is a whole phrase ("allowed: ..." or a reason)."""
 
     def __init__(self, path: str, value: object, allowed: str) -> None:
-        self.path, self.value, self.allowed = path, value, allowed
-        # The value as written, cut if long: an error never echoes a whole huge input.
+        self.path = path
+        super().__init__(path, "", value, allowed)
+
+    def sentence(self) -> str:
+        # The key path as written, cut if long: an error never echoes a whole huge input.
+        path = self.path
         where = path if len(path) <= 300 else f"{path[:300]}... ({len(path)} characters)"
-        super().__init__(f"config {where}: got {shown(value)}; {allowed}")
+        return f"config {where}: got {shown(self.value)}; {self.allowed}"
 
 
 def _type_name(value: object) -> str:

@@ -22,18 +22,26 @@ def shown(value: Any) -> str:
 
 
 class ValidationError(ValueError):
-    """The input is invalid; nothing was launched, changed or written."""
+    """The input is invalid; nothing was launched, changed or written.
+
+    The one (field, value, allowed) error of every runtime; a layer that words it its own way
+    (the config's key paths, the serving section) subclasses it and overrides `sentence`.
+    """
 
     def __init__(
         self, field: str, problem: str, value: Any = _NOT_GIVEN, allowed: str | None = None
     ) -> None:
-        self.field = field
-        parts = [f"{field}: {problem}"]
-        if value is not _NOT_GIVEN:
-            parts.append(f"got {shown(value)}")
-        if allowed:
-            parts.append(f"allowed: {allowed}")
-        super().__init__("; ".join(parts))
+        self.field, self.problem, self.value = field, problem, value
+        self.allowed = allowed or ""
+        super().__init__(self.sentence())
+
+    def sentence(self) -> str:
+        parts = [f"{self.field}: {self.problem}"]
+        if self.value is not _NOT_GIVEN:
+            parts.append(f"got {shown(self.value)}")
+        if self.allowed:
+            parts.append(f"allowed: {self.allowed}")
+        return "; ".join(parts)
 
 
 class UnsupportedBotocoreError(Exception):

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench_domain import uris
-from workbench_domain.errors import shown
+from workbench_domain.errors import ValidationError, shown
 from workbench_domain.instances import accelerator_devices, accelerator_kind, compute_capability
 
 TABLE = Path(__file__).resolve().parent / "serving_images.json"
@@ -88,14 +88,15 @@ BF16_DTYPES = ("bf16", "bfloat16")
 ASYNC_SCHEDULING_KEY = "OPTION_ASYNC_SCHEDULING"
 
 
-class ServingError(ValueError):
-    """A serving setting the pinned image cannot honour. `field` is relative to `serving`."""
+class ServingError(ValidationError):
+    """A serving setting the pinned image cannot honour. `field` is relative to `serving`;
+    `allowed` is a whole phrase ("allowed: ..." or a reason)."""
 
     def __init__(self, field: str, value: object, allowed: str) -> None:
-        super().__init__(f"serving.{field}: got {shown(value)}; {allowed}")
-        self.field = field
-        self.value = value
-        self.allowed = allowed
+        super().__init__(field, "", value, allowed)
+
+    def sentence(self) -> str:
+        return f"serving.{self.field}: got {shown(self.value)}; {self.allowed}"
 
 
 @dataclass(frozen=True)
