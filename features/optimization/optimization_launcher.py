@@ -17,6 +17,7 @@ from features.shared.boto3_layer import Boto3Layer
 from features.shared.domain_bundle import with_domain
 from features.shared.nag_acknowledgments import acknowledge_wildcards
 from features.shared.scoped_function import ARCHITECTURE, RUNTIME, ScopedFunction
+from workbench_domain import launcher_environment as env
 from workbench_domain.optimization_rules import JobDefaults
 
 CODE_DIR = Path(__file__).resolve().parent / "launcher_function"
@@ -115,16 +116,16 @@ class OptimizationLauncher(Construct):
             description="Validates an optimization request and starts the SageMaker job once",
             environment={
                 **POWERTOOLS_ENVIRONMENT,
-                "JOB_ROLE_ARN": job_role.role_arn,
-                "ARTIFACTS_BUCKET": artifacts_bucket.bucket_name,
-                "OUTPUT_PREFIX": output_prefix,
-                "KMS_KEY_ARN": key.key_arn,
-                "PROJECT_NAME": project,
-                "ENV_NAME": env_name,
+                env.JOB_ROLE_ARN: job_role.role_arn,
+                env.ARTIFACTS_BUCKET: artifacts_bucket.bucket_name,
+                env.OUTPUT_PREFIX: output_prefix,
+                env.KMS_KEY_ARN: key.key_arn,
+                env.PROJECT_NAME: project,
+                env.ENV_NAME: env_name,
                 # Default job images by family: optimization_rules picks one.
-                "LMI_IMAGE_URI": job_defaults.lmi_image_uri,
-                "TRTLLM_IMAGE_URI": job_defaults.trtllm_image_uri,
-                "NEURON_IMAGE_URI": job_defaults.neuron_image_uri,
+                env.LMI_IMAGE_URI: job_defaults.lmi_image_uri,
+                env.TRTLLM_IMAGE_URI: job_defaults.trtllm_image_uri,
+                env.NEURON_IMAGE_URI: job_defaults.neuron_image_uri,
             },
         )
         self.launcher = launcher.function
@@ -165,9 +166,9 @@ class OptimizationLauncher(Construct):
             description="Records the outcome of an optimization job and notifies the job topic",
             environment={
                 **POWERTOOLS_ENVIRONMENT,
-                "RESULTS_PARAMETER_PREFIX": results_parameter_prefix,
-                "JOB_TOPIC_ARN": job_topic.topic_arn,
-                "KMS_KEY_ARN": key.key_arn,
+                env.RESULTS_PARAMETER_PREFIX: results_parameter_prefix,
+                env.JOB_TOPIC_ARN: job_topic.topic_arn,
+                env.KMS_KEY_ARN: key.key_arn,
             },
         )
         self.recorder = recorder.function

@@ -1,21 +1,7 @@
 """Configuration from the environment variables set by the CDK app, read once per cold start.
 
-Launcher (``handler.handler``):
-    JOB_ROLE_ARN       IAM role passed to SageMaker as the optimization job's RoleArn
-    ARTIFACTS_BUCKET   bucket name; job outputs must be inside it
-    OUTPUT_PREFIX      key prefix of default outputs, ending in "/" (optional, default "optimized/")
-    KMS_KEY_ARN        key ARN set on OutputConfig.KmsKeyId
-    PROJECT_NAME       value of the "project" tag
-    ENV_NAME           value of the "env" tag
-    LMI_IMAGE_URI      default image for quantization (awq, fp8) on GPU (LMI / vLLM DLC)
-    TRTLLM_IMAGE_URI   default image for compilation and smoothquant on GPU (TensorRT-LLM DLC)
-    NEURON_IMAGE_URI   default image for compilation on Inferentia2 / Trainium (Neuron DLC)
-
-Recorder (``recorder.handler``):
-    RESULTS_PARAMETER_PREFIX  SSM path under which one parameter per job is written
-                              (e.g. "/genai-opt/dev/optimization-results")
-    JOB_TOPIC_ARN             SNS topic (standard, not FIFO) notified of every job outcome
-    KMS_KEY_ARN               key ARN used for SSE-KMS on optimization-result.json
+The names, and what each holds, are in `workbench_domain.launcher_environment` (imported here
+as `env`), which the construct that sets them uses too.
 """
 
 from __future__ import annotations
@@ -27,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from workbench_domain import api_limits, uris
+from workbench_domain import launcher_environment as env
 from workbench_domain.optimization_rules import JobDefaults
 
 from .errors import ConfigurationError
@@ -92,26 +79,26 @@ def _tag_value(environ: Mapping[str, str], name: str) -> str:
 
 def _kms_key_arn(environ: Mapping[str, str]) -> str:
     what = "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"
-    value = _required(environ, "KMS_KEY_ARN", what)
+    value = _required(environ, env.KMS_KEY_ARN, what)
     if len(value) > api_limits.KMS_KEY_ID_MAX or not uris.KMS_KEY_ARN_RE.fullmatch(value):
-        raise _bad("KMS_KEY_ARN", value, what)
+        raise _bad(env.KMS_KEY_ARN, value, what)
     return value
 
 
 def load_launcher_settings(environ: Mapping[str, str]) -> LauncherSettings:
     role_what = "an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
-    role = _required(environ, "JOB_ROLE_ARN", role_what)
+    role = _required(environ, env.JOB_ROLE_ARN, role_what)
     if not re.fullmatch(api_limits.ROLE_ARN_PATTERN, role):
-        raise _bad("JOB_ROLE_ARN", role, role_what)
+        raise _bad(env.JOB_ROLE_ARN, role, role_what)
 
-    bucket = _required(environ, "ARTIFACTS_BUCKET", "the artifacts bucket name")
+    bucket = _required(environ, env.ARTIFACTS_BUCKET, "the artifacts bucket name")
     if not uris.is_bucket_name(bucket):
-        raise _bad("ARTIFACTS_BUCKET", bucket, "an S3 bucket name (not a URI or ARN)")
+        raise _bad(env.ARTIFACTS_BUCKET, bucket, "an S3 bucket name (not a URI or ARN)")
 
-    prefix = environ.get("OUTPUT_PREFIX", DEFAULT_OUTPUT_PREFIX)
+    prefix = environ.get(env.OUTPUT_PREFIX, DEFAULT_OUTPUT_PREFIX)
     if not _OUTPUT_PREFIX_RE.fullmatch(prefix):
         raise _bad(
-            "OUTPUT_PREFIX",
+            env.OUTPUT_PREFIX,
             prefix,
             "a key prefix such as 'optimized/' (no leading '/', ending in '/', no empty segment)",
         )
@@ -121,11 +108,11 @@ def load_launcher_settings(environ: Mapping[str, str]) -> LauncherSettings:
         artifacts_bucket=bucket,
         output_prefix=prefix,
         kms_key_arn=_kms_key_arn(environ),
-        project_name=_tag_value(environ, "PROJECT_NAME"),
-        env_name=_tag_value(environ, "ENV_NAME"),
-        lmi_image_uri=_image(environ, "LMI_IMAGE_URI"),
-        trtllm_image_uri=_image(environ, "TRTLLM_IMAGE_URI"),
-        neuron_image_uri=_image(environ, "NEURON_IMAGE_URI"),
+        project_name=_tag_value(environ, env.PROJECT_NAME),
+        env_name=_tag_value(environ, env.ENV_NAME),
+        lmi_image_uri=_image(environ, env.LMI_IMAGE_URI),
+        trtllm_image_uri=_image(environ, env.TRTLLM_IMAGE_URI),
+        neuron_image_uri=_image(environ, env.NEURON_IMAGE_URI),
     )
 
 
@@ -134,19 +121,19 @@ def load_recorder_settings(environ: Mapping[str, str]) -> RecorderSettings:
         "an SSM parameter path such as '/genai-opt/dev/optimization-results' (leading '/', "
         "no trailing '/', characters a-zA-Z0-9_.-, not starting with aws or ssm)"
     )
-    prefix = _required(environ, "RESULTS_PARAMETER_PREFIX", prefix_what)
+    prefix = _required(environ, env.RESULTS_PARAMETER_PREFIX, prefix_what)
     levels = prefix.split("/")[1:]
     if (
         not _PARAMETER_PATH_RE.fullmatch(prefix)
         or levels[0].lower().startswith(("aws", "ssm"))
         or len(levels) + 1 > _PARAMETER_MAX_LEVELS
     ):
-        raise _bad("RESULTS_PARAMETER_PREFIX", prefix, prefix_what)
+        raise _bad(env.RESULTS_PARAMETER_PREFIX, prefix, prefix_what)
 
     topic_what = "a standard (not FIFO) SNS topic ARN"
-    topic = _required(environ, "JOB_TOPIC_ARN", topic_what)
+    topic = _required(environ, env.JOB_TOPIC_ARN, topic_what)
     if not uris.SNS_TOPIC_ARN_RE.fullmatch(topic):
-        raise _bad("JOB_TOPIC_ARN", topic, topic_what)
+        raise _bad(env.JOB_TOPIC_ARN, topic, topic_what)
 
     return RecorderSettings(
         results_parameter_prefix=prefix, job_topic_arn=topic, kms_key_arn=_kms_key_arn(environ)
