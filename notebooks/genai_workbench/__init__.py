@@ -133,7 +133,6 @@ from genai_workbench.optimization import (
     execution_arn,
     list_results,
     load_result,
-    run_name,
     start_optimization,
     wait_for_optimization,
 )
@@ -148,6 +147,7 @@ from genai_workbench.realtime_inference import (
     wait_for_copies,
 )
 from workbench_domain import workflow_states
+from workbench_domain.job_names import run_name
 from workbench_domain.optimization_request import OptimizationRequest
 
 __all__ = [

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -24,11 +22,11 @@ from genai_workbench.common import (
 )
 from genai_workbench.deployment import Deployment
 from workbench_domain import (
-    instances,
     optimization_rules,
     workflow_states,
 )
 from workbench_domain.errors import ValidationError
+from workbench_domain.job_names import run_name
 from workbench_domain.optimization_request import OptimizationRequest
 
 
@@ -52,31 +50,6 @@ def checked_event(
     return parsed.to_event()
 
 
-def _technique_label(event: Mapping[str, Any]) -> str:
-    if event["technique"] == "quantization":
-        return str(event["quantization"]["method"])
-    if event["technique"] == "compilation":
-        neuron = instances.accelerator_kind(str(event["instance_type"])) == "neuron"
-        return "neuron" if neuron else "compile"
-    return "eagle"
-
-
-def run_name(event: Mapping[str, Any], project: str, attempt: int = 1) -> str:
-    """Deterministic execution and job name for a launcher event.
-
-    ``<project>-<label>-<digest>[-a<attempt>]``, at most 63 letters, digits and hyphens (valid
-    both as a Step Functions execution name and as an optimization job name). The digest
-    covers the whole event, so a changed setting gives a new name.
-    """
-    if attempt < 1:
-        raise WorkbenchError("attempt starts at 1")
-    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"))
-    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:10]
-    suffix = f"-{_technique_label(event)}-{digest}" + (f"-a{attempt}" if attempt > 1 else "")
-    stem = re.sub(r"[^a-zA-Z0-9]+", "-", project).strip("-")[: 63 - len(suffix)].strip("-")
-    return f"{stem or 'opt'}{suffix}"
-
-
 def execution_arn(state_machine_arn: str, name: str) -> str:
     """The ARN of execution ``name`` of a (standard) state machine."""
     parts = state_machine_arn.split(":")
@@ -95,13 +68,14 @@ def start_optimization(
 ) -> str:
     """Start the optimization workflow for ``request``; return the execution ARN.
 
-    The execution name (and job name, unless the request sets one) comes from ``run_name``:
+    The execution name (and job name, unless the request sets one) comes from ``run_name``
+    (``workbench_domain.job_names``):
     running the same cell twice reuses the running or succeeded execution instead of paying
     for a second job. If that execution failed, pass ``attempt=2`` (3, ...) to start anew.
     """
     deployment.require_optimization()
     event = checked_event(deployment, request)
-    name = run_name(event, deployment.project, attempt)
+    name = run_name(event, project=deployment.project, env_name=deployment.env, attempt=attempt)
     event.setdefault("job_name", name)
     sfn = deployment.client("stepfunctions")
     try:

@@ -6,34 +6,23 @@ tests send every request through ``botocore.stub.Stubber``, which validates it a
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from workbench_domain import instances, optimization_rules
+from workbench_domain import job_names, optimization_rules
 from workbench_domain.errors import ValidationError
 from workbench_domain.optimization_request import (
-    COMPILATION,
     CONFIG_MEMBERS,
-    QUANTIZATION,
     SPECULATIVE_DECODING,
     OptimizationRequest,
 )
 
 from .settings import LauncherSettings
 
-# Short technique names used in derived job names.
-TECHNIQUE_SHORT_NAMES = {
-    QUANTIZATION: "quant",
-    SPECULATIVE_DECODING: "specdec",
-    COMPILATION: "compile",
-}
 SPECULATIVE_TECHNIQUE = "EAGLE"
 TRAINING_DATA_TYPE = "S3Prefix"
-NAME_HASH_CHARS = 16  # 64 bits of sha256
 
 RESOURCE_IN_USE = "ResourceInUse"
 RESOURCE_NOT_FOUND = "ResourceNotFound"
@@ -44,27 +33,6 @@ class JobPlan:
     job_name: str
     output_s3_uri: str
     create_params: dict[str, Any]
-
-
-def derive_job_name(
-    request: OptimizationRequest, settings: LauncherSettings, image: str | None
-) -> str:
-    """``<technique>-<instance family>-<16 hex of sha256>``, the same for the same request.
-
-    The hash covers the canonical request (every field but job_name, defaults applied), the resolved
-    image, and the project and environment names, so that dev and prod sharing an account never
-    collide. It leaves out the role, key and bucket: redeploying the stack does not rename jobs.
-    """
-    canonical = {
-        "project": settings.project_name,
-        "env": settings.env_name,
-        "image": image,
-        "request": request.canonical(),
-    }
-    blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    digest = hashlib.sha256(blob.encode()).hexdigest()[:NAME_HASH_CHARS]
-    family = instances.instance_family(request.instance_type)
-    return f"{TECHNIQUE_SHORT_NAMES[request.technique]}-{family}-{digest}"
 
 
 def _optimization_config(request: OptimizationRequest, image: str | None) -> dict[str, Any]:
@@ -98,7 +66,9 @@ def _model_source(request: OptimizationRequest) -> dict[str, Any]:
 def plan_job(request: OptimizationRequest, settings: LauncherSettings) -> JobPlan:
     """Apply the rules and build the CreateOptimizationJob parameters; no AWS call."""
     image = optimization_rules.check_and_resolve_image(request, settings)
-    job_name = request.job_name or derive_job_name(request, settings, image)
+    job_name = request.job_name or job_names.run_name(
+        request, project=settings.project_name, env_name=settings.env_name
+    )
     output = (
         request.output_s3_uri
         or f"s3://{settings.artifacts_bucket}/{settings.output_prefix}{job_name}/"

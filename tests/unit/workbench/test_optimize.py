@@ -121,7 +121,7 @@ def expected_event(**extra) -> dict:
         "quantization": {"method": "awq"},
         **extra,
     }
-    return {**event, "job_name": optimize.wb.run_name(event, "genai-opt")}
+    return {**event, "job_name": optimize.wb.run_name(event, project="genai-opt", env_name="dev")}
 
 
 def stub_run(
@@ -163,7 +163,7 @@ def test_runs_the_workflow_shows_progress_and_prints_the_result(aws, config_path
     out = capsys.readouterr().out
     assert code == 0
     assert slept == [60, 60]
-    assert "Started execution genai-opt-awq-" in out
+    assert "Started execution genai-opt-dev-awq-" in out
     assert ": RUNNING, elapsed " in out and ": SUCCEEDED, elapsed " in out
     assert json.loads(out[out.index("{") :]) == RESULT
     assert config_path.read_text() == (ROOT / "cdk.json").read_text()  # nothing promoted
@@ -416,7 +416,7 @@ def test_an_eagle_job_promotes_its_head_beside_the_base_model(aws, config_path):
         "model_s3_uri": MODEL,
         "speculative_decoding": {},
     }
-    event["job_name"] = optimize.wb.run_name(event, "genai-opt")
+    event["job_name"] = optimize.wb.run_name(event, project="genai-opt", env_name="dev")
     stub_run(stubber, ["SUCCEEDED"], {"output": json.dumps(result)}, event)
     code = optimize.main(
         eagle, make_client=clients(ssm, sfn), sleep=lambda _: None, config_path=config_path

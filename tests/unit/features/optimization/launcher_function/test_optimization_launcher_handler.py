@@ -107,7 +107,7 @@ CASES = [
             "instance_type": "ml.p4d.24xlarge",
             "quantization": {"method": "awq"},
         },
-        "quant-p4d",
+        "genai-opt-dev-awq",
         {
             "ModelSource": {"S3": {"S3Uri": SOURCE, "ModelAccessConfig": {"AcceptEula": True}}},
             "OptimizationConfigs": quantization_config(LMI_IMAGE, {"OPTION_QUANTIZE": "awq"}),
@@ -122,7 +122,7 @@ CASES = [
             "quantization": {"method": "awq"},
             "environment": {"OPTION_TENSOR_PARALLEL_DEGREE": "4"},
         },
-        "quant-g5",
+        "genai-opt-dev-awq",
         {
             "ModelSource": {"S3": {"S3Uri": SOURCE}},
             "OptimizationConfigs": quantization_config(
@@ -138,7 +138,7 @@ CASES = [
             "instance_type": "ml.g5.48xlarge",
             "quantization": {"method": "smoothquant"},
         },
-        "quant-g5",
+        "genai-opt-dev-smoothquant",
         {
             "ModelSource": {"S3": {"S3Uri": SOURCE}},
             "OptimizationConfigs": quantization_config(
@@ -154,7 +154,7 @@ CASES = [
             "instance_type": "ml.p5.48xlarge",
             "quantization": {"method": "fp8"},
         },
-        "quant-p5",
+        "genai-opt-dev-fp8",
         {
             "ModelSource": {"S3": {"S3Uri": SOURCE}},
             "OptimizationConfigs": quantization_config(LMI_IMAGE, {"OPTION_QUANTIZE": "fp8"}),
@@ -168,7 +168,7 @@ CASES = [
             "instance_type": "ml.g6e.12xlarge",
             "quantization": {"method": "fp8"},
         },
-        "quant-g6e",
+        "genai-opt-dev-fp8",
         {
             "ModelSource": {"S3": {"S3Uri": SOURCE}},
             "OptimizationConfigs": quantization_config(LMI_IMAGE, {"OPTION_QUANTIZE": "fp8"}),
@@ -183,7 +183,7 @@ CASES = [
             "instance_type": "ml.inf2.48xlarge",
             "environment": NEURON_COMPILE_ENV,
         },
-        "compile-inf2",
+        "genai-opt-dev-neuron",
         {
             "ModelSource": {"S3": {"S3Uri": SOURCE, "ModelAccessConfig": {"AcceptEula": True}}},
             "OptimizationConfigs": compilation_config(NEURON_IMAGE, NEURON_COMPILE_ENV),
@@ -196,7 +196,7 @@ CASES = [
             "model_name": "llama-3-70b",
             "instance_type": "ml.trn1.32xlarge",
         },
-        "compile-trn1",
+        "genai-opt-dev-neuron",
         {
             "ModelSource": {"SageMakerModel": {"ModelName": "llama-3-70b"}},
             "OptimizationConfigs": [{"ModelCompilationConfig": {"Image": NEURON_IMAGE}}],
@@ -210,7 +210,7 @@ CASES = [
             "instance_type": "ml.p4d.24xlarge",
             "environment": {"OPTION_ROLLING_BATCH": "trtllm", "OPTION_TENSOR_PARALLEL_DEGREE": "8"},
         },
-        "compile-p4d",
+        "genai-opt-dev-compile",
         {
             "ModelSource": {"S3": {"S3Uri": SOURCE}},
             "OptimizationConfigs": compilation_config(
@@ -227,7 +227,7 @@ CASES = [
             "instance_type": "ml.p5.48xlarge",
             "speculative_decoding": {"training_data_s3_uri": "s3://genai-opt-dev-data/sharegpt/"},
         },
-        "specdec-p5",
+        "genai-opt-dev-eagle",
         {
             "ModelSource": {"S3": {"S3Uri": SOURCE}},
             "OptimizationConfigs": [
@@ -251,7 +251,7 @@ CASES = [
             "model_name": "llama-3-70b",
             "instance_type": "ml.g6e.48xlarge",
         },
-        "specdec-g6e",
+        "genai-opt-dev-eagle",
         {
             "ModelSource": {"SageMakerModel": {"ModelName": "llama-3-70b"}},
             "OptimizationConfigs": [{"ModelSpeculativeDecodingConfig": {"Technique": "EAGLE"}}],
@@ -265,8 +265,8 @@ CASES = [
 @pytest.mark.parametrize(("event", "name_start", "specific"), CASES)
 def test_launch_sends_exact_request(sagemaker, lambda_context, event, name_start, specific):
     stubber, calls = sagemaker
-    name = Matches(rf"{name_start}-[0-9a-f]{{16}}")
-    output = Matches(rf"s3://{BUCKET}/optimized/{name_start}-[0-9a-f]{{16}}/")
+    name = Matches(rf"{name_start}-[0-9a-f]{{12}}")
+    output = Matches(rf"s3://{BUCKET}/optimized/{name_start}-[0-9a-f]{{12}}/")
     expected = {
         "OptimizationJobName": name,
         "RoleArn": ROLE_ARN,
@@ -365,7 +365,7 @@ def test_job_name_is_deterministic(launcher_env):
     reordered["environment"] = {"X": "2", "Y": "1"}
     assert _plan(event).job_name == _plan(reordered).job_name
     # Pinned: changing the canonical form renames jobs and defeats de-duplication across deploys.
-    assert _plan(_awq_event()).job_name == "quant-p4d-acf0dcfbe26ec55c"
+    assert _plan(_awq_event()).job_name == "genai-opt-dev-awq-bd812276b7b7"
 
 
 @pytest.mark.parametrize(

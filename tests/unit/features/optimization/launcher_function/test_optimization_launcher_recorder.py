@@ -23,7 +23,7 @@ from tests.unit.features.optimization.launcher_function.testkit import (
 from workbench_domain import api_limits
 from workbench_domain.errors import ValidationError
 
-JOB = "quant-p4d-acf0dcfbe26ec55c"
+JOB = "genai-opt-dev-awq-bd812276b7b7"
 OUTPUT = f"s3://{BUCKET}/optimized/{JOB}/"
 PREFIX = "/genai-opt/dev/optimization-results"
 RECOMMENDED = LMI_IMAGE
