@@ -12,6 +12,7 @@ from constructs import Construct
 
 from features.endpoints.async_llm_endpoint import AsyncLlmEndpoint
 from features.endpoints.dlc_images import ContainerImage, dlc_image, explicit_image
+from features.endpoints.llm_endpoint import EndpointSpec
 from features.endpoints.model_artifacts import ModelArtifacts
 from features.endpoints.realtime_llm_endpoint import RealtimeLlmEndpoint
 from features.shared.deployment_record import DeploymentRecord
@@ -45,15 +46,26 @@ class EndpointStack(cdk.Stack):
                 )
             return ModelArtifacts.at_uri(location.uri or "", accept_eula=accept_eula)
 
-        model, settings = endpoint.model, endpoint.serving
-        # The config loader has checked the settings against the image (serving.check).
-        spec = endpoint.speculative_model
-        channels = {spec.channel: artifacts(spec.location, spec.accept_eula)} if spec else {}
-        image = self._image(settings)
-        weights = artifacts(model.location, model.accept_eula)
-        environment = serving.container_environment(settings)
+        model, settings, draft = endpoint.model, endpoint.serving, endpoint.speculative_model
         for note in serving.advice(settings, endpoint.instance_type):
             cdk.Annotations.of(self).add_warning_v2("workbench:serving", note)
+        # The config loader has checked the settings against the image (serving.check).
+        spec = EndpointSpec(
+            endpoint_key=endpoint.key,
+            instance_type=endpoint.instance_type,
+            image=self._image(settings),
+            model=artifacts(model.location, model.accept_eula),
+            max_capacity=endpoint.max_capacity,
+            channels={draft.channel: artifacts(draft.location, draft.accept_eula)} if draft else {},
+            environment=serving.container_environment(settings),
+            network_isolation=model.network_isolation,
+            volume_size_gb=endpoint.volume_size_gb,
+            model_data_download_timeout_seconds=endpoint.model_data_download_timeout_seconds,
+            container_startup_health_check_timeout_seconds=(
+                endpoint.container_startup_health_check_timeout_seconds
+            ),
+            scaling=endpoint.scaling,
+        )
 
         record: Record
         self.endpoint: AsyncLlmEndpoint | RealtimeLlmEndpoint
@@ -61,24 +73,11 @@ class EndpointStack(cdk.Stack):
             realtime = self.endpoint = RealtimeLlmEndpoint(
                 self,
                 "Endpoint",
-                endpoint_key=endpoint.key,
-                instance_type=endpoint.instance_type,
-                image=image,
-                model=weights,
-                additional_model_data=channels,
-                environment=environment,
-                network_isolation=model.network_isolation,
+                spec=spec,
                 key=key,
-                max_capacity=endpoint.max_capacity,
                 min_instances=endpoint.realtime.min_instances,
                 accelerators=endpoint.realtime.accelerators,
                 min_memory_mb=endpoint.realtime.min_memory_mb,
-                volume_size_gb=endpoint.volume_size_gb,
-                model_data_download_timeout_seconds=endpoint.model_data_download_timeout_seconds,
-                container_startup_health_check_timeout_seconds=(
-                    endpoint.container_startup_health_check_timeout_seconds
-                ),
-                scaling=endpoint.scaling,
             )
             record = RealtimeEndpointRecord(
                 endpoint_name=realtime.endpoint_name,
@@ -98,25 +97,12 @@ class EndpointStack(cdk.Stack):
             queued = self.endpoint = AsyncLlmEndpoint(
                 self,
                 "Endpoint",
-                endpoint_key=endpoint.key,
-                instance_type=endpoint.instance_type,
-                image=image,
-                model=weights,
-                additional_model_data=channels,
-                environment=environment,
-                network_isolation=model.network_isolation,
+                spec=spec,
                 key=key,
                 inference_bucket=inference_bucket,
-                max_capacity=endpoint.max_capacity,
                 max_concurrent_invocations_per_instance=(
                     endpoint.max_concurrent_invocations_per_instance
                 ),
-                volume_size_gb=endpoint.volume_size_gb,
-                model_data_download_timeout_seconds=endpoint.model_data_download_timeout_seconds,
-                container_startup_health_check_timeout_seconds=(
-                    endpoint.container_startup_health_check_timeout_seconds
-                ),
-                scaling=endpoint.scaling,
             )
             record = EndpointRecord(
                 endpoint_name=queued.endpoint_name,

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -14,18 +11,12 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from features.endpoints.dlc_images import ContainerImage
-from features.endpoints.endpoint_execution_role import EndpointExecutionRole
 from features.endpoints.endpoint_scaling import ScaleToZeroScaling
-from features.endpoints.llm_model import LlmModel
-from features.endpoints.model_artifacts import ModelArtifacts
+from features.endpoints.llm_endpoint import NAMESPACE, EndpointSpec, LlmEndpoint
 from features.shared.secure_topic import SecureTopic
-from workbench_domain.endpoint_kinds import EndpointScaling
-
-NAMESPACE = "AWS/SageMaker"
 
 
-class AsyncLlmEndpoint(Construct):
+class AsyncLlmEndpoint(LlmEndpoint):
     """Owns a SageMaker async endpoint for an LLM and everything that runs or watches it.
 
     Model (CfnModel, or a `SageMakerApiModel` when a speculative model needs the extra model
@@ -60,50 +51,29 @@ class AsyncLlmEndpoint(Construct):
       Scaling scales in only as far as every policy allows (the largest capacity wins).
     """
 
-    VARIANT_NAME = "AllTraffic"
-
     def __init__(
         self,
         scope: Construct,
         id_: str,
         *,
-        endpoint_key: str,
-        instance_type: str,
-        image: ContainerImage,
-        model: ModelArtifacts,
-        additional_model_data: Mapping[str, ModelArtifacts] | None = None,
-        environment: Mapping[str, str] | None = None,
-        network_isolation: bool = True,
+        spec: EndpointSpec,
         key: kms.IKey,
         inference_bucket: s3.IBucket,
-        max_capacity: int,
         max_concurrent_invocations_per_instance: int,
-        volume_size_gb: int | None = None,
-        model_data_download_timeout_seconds: int = 1800,
-        container_startup_health_check_timeout_seconds: int = 1800,
-        scaling: EndpointScaling | None = None,
     ) -> None:
-        super().__init__(scope, id_)
-        scaling = scaling or EndpointScaling()
-        self.key = key
         self.inference_bucket = inference_bucket
-        self.variant_name = self.VARIANT_NAME
         # Everything this endpoint reads and writes in the inference bucket lives under its prefix.
-        self.prefix = f"endpoints/{endpoint_key}/"
+        self.prefix = f"endpoints/{spec.endpoint_key}/"
         self.input_prefix = f"{self.prefix}input/"
         self.output_prefix = f"{self.prefix}output/"
         self.failure_prefix = f"{self.prefix}failure/"
-
-        # Channel name -> artifacts mounted at /opt/ml/additional-model-data-sources/<channel>.
-        channels = dict(additional_model_data or {})
-        self.execution_role = EndpointExecutionRole(
-            self,
-            "ExecutionRole",
-            description="SageMaker execution role of one async LLM endpoint: reads its model, "
-            "writes its own async prefix, publishes its topics",
-            image=image,
-            artifacts=[model, *channels.values()],
+        super().__init__(
+            scope,
+            id_,
+            spec=spec,
             key=key,
+            role_description="SageMaker execution role of one async LLM endpoint: reads its "
+            "model, writes its own async prefix, publishes its topics",
             objects_reasons=dict.fromkeys(
                 (
                     self._objects(p)
@@ -113,7 +83,6 @@ class AsyncLlmEndpoint(Construct):
                 "object keys are not known in advance.",
             ),
         )
-        self.role = self.execution_role.role
         self.execution_role.grant_encrypt()
         # Async inference reads each request from the input location and writes the response or
         # the error with this role.
@@ -130,34 +99,19 @@ class AsyncLlmEndpoint(Construct):
         )
         self.success_topic = self._topic("SuccessTopic", "succeeded")
         self.error_topic = self._topic("ErrorTopic", "failed")
-        self.model_name = LlmModel(
-            self,
-            "Model",
-            endpoint_key=endpoint_key,
-            image=image,
-            model=model,
-            channels=channels,
-            environment=dict(environment or {}),
-            network_isolation=network_isolation,
-            role=self.execution_role,
-            key=key,
-        ).model_name
+        self.model_name = self._model()
 
         variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
             variant_name=self.variant_name,
             model_name=self.model_name,
-            instance_type=instance_type,
+            instance_type=spec.instance_type,
             # The API's minimum; the scaling policies take the endpoint to zero once it is idle.
             initial_instance_count=1,
             initial_variant_weight=1,
-            volume_size_in_gb=volume_size_gb,
-            model_data_download_timeout_in_seconds=model_data_download_timeout_seconds,
-            container_startup_health_check_timeout_in_seconds=(
-                container_startup_health_check_timeout_seconds
-            ),
+            **self._variant_loading(),
         )
         # No EndpointConfigName: a generated name lets any change roll to a new config.
-        self.endpoint_config = sagemaker.CfnEndpointConfig(
+        endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "EndpointConfig",
             production_variants=[variant],
@@ -178,29 +132,61 @@ class AsyncLlmEndpoint(Construct):
                 ),
             ),
         )
-        # The role's policy (S3, KMS, SNS, ECR) must exist before SageMaker starts an instance.
-        self.endpoint_config.node.add_dependency(self.execution_role.policy)
-        self.endpoint = sagemaker.CfnEndpoint(
-            self, "Endpoint", endpoint_config_name=self.endpoint_config.attr_endpoint_config_name
-        )
-        self.endpoint_name = self.endpoint.attr_endpoint_name
-        # Ref of AWS::SageMaker::Endpoint is its ARN (with the name lower-cased, as IAM expects).
-        self.endpoint_arn = self.endpoint.ref
+        self._endpoint(endpoint_config)
 
         self.scaling = ScaleToZeroScaling(
             self,
             "Scaling",
             endpoint_name=self.endpoint_name,
             variant_name=self.variant_name,
-            max_capacity=max_capacity,
-            scaling=scaling,
+            max_capacity=spec.max_capacity,
+            scaling=spec.scaling,
             metric=self.metric,
             error_topic=self.error_topic,
         )
         self.wake_policy = self.scaling.wake_policy
         self.zero_policy = self.scaling.zero_policy
-        self._failure_alarm()
-        self._dashboard()
+        self._failure_alarm(
+            description="Async invocations failed (details in the failure prefix)",
+            metric=self.metric("InvocationFailures", statistic="Sum", per_variant=True, period=300),
+            topic=self.error_topic,
+        )
+        self._dashboard(
+            [
+                [
+                    ("Backlog (queued + in flight)", [self.metric("ApproximateBacklogSize")]),
+                    (
+                        "Backlog per instance",
+                        [self.metric("ApproximateBacklogSizePerInstance")],
+                    ),
+                    (
+                        "Backlog without capacity (wakes the endpoint)",
+                        [self.metric("HasBacklogWithoutCapacity", statistic="Maximum")],
+                    ),
+                ],
+                [
+                    (
+                        "Age of oldest request (s)",
+                        [self.metric("ApproximateAgeOfOldestRequest", statistic="Maximum")],
+                    ),
+                    (
+                        "Model latency (microseconds)",
+                        [
+                            self.metric("ModelLatency", per_variant=True),
+                            self.metric("ModelLatency", statistic="p90", per_variant=True),
+                        ],
+                    ),
+                    (
+                        "Invocation failures",
+                        [
+                            self.metric(
+                                "InvocationFailures", statistic="Sum", per_variant=True, period=300
+                            )
+                        ],
+                    ),
+                ],
+            ]
+        )
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -238,58 +224,6 @@ class AsyncLlmEndpoint(Construct):
         ).topic
         topic.grant_publish(self.role)
         return topic
-
-    def _failure_alarm(self) -> None:
-        self.failure_alarm = cloudwatch.Alarm(
-            self,
-            "FailureAlarm",
-            alarm_description="Async invocations failed (details in the failure prefix)",
-            metric=self.metric("InvocationFailures", statistic="Sum", per_variant=True, period=300),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        self.failure_alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.error_topic))
-        # CloudWatch publishes to the KMS-encrypted topic only if the key lets it use the key.
-        self.key.grant(
-            iam.ServicePrincipal("cloudwatch.amazonaws.com"),
-            "kms:Decrypt",
-            "kms:GenerateDataKey*",
-        )
-
-    def _dashboard(self) -> None:
-        def graph(title: str, *metrics: cloudwatch.Metric) -> cloudwatch.GraphWidget:
-            return cloudwatch.GraphWidget(title=title, left=list(metrics), width=8, height=6)
-
-        # Named after the stack (as CloudFormation names generated resources): the execution
-        # policy scopes dashboard actions to this deployment's names.
-        self.dashboard = cloudwatch.Dashboard(
-            self, "Dashboard", dashboard_name=f"{cdk.Stack.of(self).stack_name}-dashboard"
-        )
-        self.dashboard.add_widgets(
-            graph("Backlog (queued + in flight)", self.metric("ApproximateBacklogSize")),
-            graph("Backlog per instance", self.metric("ApproximateBacklogSizePerInstance")),
-            graph(
-                "Backlog without capacity (wakes the endpoint)",
-                self.metric("HasBacklogWithoutCapacity", statistic="Maximum"),
-            ),
-        )
-        self.dashboard.add_widgets(
-            graph(
-                "Age of oldest request (s)",
-                self.metric("ApproximateAgeOfOldestRequest", statistic="Maximum"),
-            ),
-            graph(
-                "Model latency (microseconds)",
-                self.metric("ModelLatency", per_variant=True),
-                self.metric("ModelLatency", statistic="p90", per_variant=True),
-            ),
-            graph(
-                "Invocation failures",
-                self.metric("InvocationFailures", statistic="Sum", per_variant=True, period=300),
-            ),
-        )
 
     # -- grants -------------------------------------------------------------------------------
 

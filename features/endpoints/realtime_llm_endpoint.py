@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from features.endpoints.copy_scaling import ScaleToZeroCopies
-from features.endpoints.dlc_images import ContainerImage
-from features.endpoints.endpoint_execution_role import EndpointExecutionRole
-from features.endpoints.llm_model import LlmModel
-from features.endpoints.model_artifacts import ModelArtifacts
+from features.endpoints.llm_endpoint import NAMESPACE, EndpointSpec, LlmEndpoint
 from features.shared.secure_topic import SecureTopic
-from workbench_domain.endpoint_kinds import EndpointScaling
 
-NAMESPACE = "AWS/SageMaker"
 # InferenceComponentName: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", at most 63 characters (cfn-lint's
 # schema of AWS::SageMaker::InferenceComponent).
 COMPONENT_NAME_MAX = 63
 
 
-class RealtimeLlmEndpoint(Construct):
+class RealtimeLlmEndpoint(LlmEndpoint):
     """Owns a real-time endpoint that hosts one inference component, and what runs or watches it.
 
     Only endpoints that host inference components can run at zero instances (SageMaker docs,
@@ -50,68 +41,37 @@ class RealtimeLlmEndpoint(Construct):
     the error topic.
     """
 
-    VARIANT_NAME = "AllTraffic"
-
     def __init__(
         self,
         scope: Construct,
         id_: str,
         *,
-        endpoint_key: str,
-        instance_type: str,
-        image: ContainerImage,
-        model: ModelArtifacts,
-        additional_model_data: Mapping[str, ModelArtifacts] | None = None,
-        environment: Mapping[str, str] | None = None,
-        network_isolation: bool = True,
+        spec: EndpointSpec,
         key: kms.IKey,
-        max_capacity: int,
         min_instances: int = 0,
         accelerators: int,
         min_memory_mb: int = 1024,
-        volume_size_gb: int | None = None,
-        model_data_download_timeout_seconds: int = 1800,
-        container_startup_health_check_timeout_seconds: int = 1800,
-        scaling: EndpointScaling | None = None,
     ) -> None:
-        super().__init__(scope, id_)
-        scaling = scaling or EndpointScaling()
-        self.key = key
-        self.variant_name = self.VARIANT_NAME
-        channels = dict(additional_model_data or {})
-        self.execution_role = EndpointExecutionRole(
-            self,
-            "ExecutionRole",
-            description="SageMaker execution role of one real-time LLM endpoint: reads its "
+        super().__init__(
+            scope,
+            id_,
+            spec=spec,
+            key=key,
+            role_description="SageMaker execution role of one real-time LLM endpoint: reads its "
             "model, pulls its image, writes its logs",
-            image=image,
-            artifacts=[model, *channels.values()],
-            key=key,
         )
-        self.role = self.execution_role.role
-        self.model_name = LlmModel(
-            self,
-            "Model",
-            endpoint_key=endpoint_key,
-            image=image,
-            model=model,
-            channels=channels,
-            environment=dict(environment or {}),
-            network_isolation=network_isolation,
-            role=self.execution_role,
-            key=key,
-        ).model_name
+        self.model_name = self._model()
 
         variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
             variant_name=self.variant_name,
-            instance_type=instance_type,
+            instance_type=spec.instance_type,
             # The API's minimum to create the variant; managed instance scaling releases it once
             # no copy runs (MinInstanceCount 0).
             initial_instance_count=1,
             managed_instance_scaling=sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
                 status="ENABLED",
                 min_instance_count=min_instances,
-                max_instance_count=max_capacity,
+                max_instance_count=spec.max_capacity,
                 # Release an instance as soon as no copy runs on it (not consolidation: one
                 # copy fills an instance here).
                 scale_in_policy=sagemaker.CfnEndpointConfig.ScaleInPolicyProperty(
@@ -121,30 +81,20 @@ class RealtimeLlmEndpoint(Construct):
             routing_config=sagemaker.CfnEndpointConfig.RoutingConfigProperty(
                 routing_strategy="LEAST_OUTSTANDING_REQUESTS"
             ),
-            volume_size_in_gb=volume_size_gb,
-            model_data_download_timeout_in_seconds=model_data_download_timeout_seconds,
-            container_startup_health_check_timeout_in_seconds=(
-                container_startup_health_check_timeout_seconds
-            ),
+            **self._variant_loading(),
         )
         # No EndpointConfigName: a generated name lets any change roll to a new config.
-        self.endpoint_config = sagemaker.CfnEndpointConfig(
+        endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "EndpointConfig",
             production_variants=[variant],
             # An endpoint that hosts inference components takes the role here, not per model.
             execution_role_arn=self.role.role_arn,
-            enable_network_isolation=network_isolation,
+            enable_network_isolation=spec.network_isolation,
             # Encrypts the EBS volume; instance-local NVMe storage is encrypted by the hardware.
             kms_key_id=key.key_arn,
         )
-        self.endpoint_config.node.add_dependency(self.execution_role.policy)
-        self.endpoint = sagemaker.CfnEndpoint(
-            self, "Endpoint", endpoint_config_name=self.endpoint_config.attr_endpoint_config_name
-        )
-        self.endpoint_name = self.endpoint.attr_endpoint_name
-        # Ref of AWS::SageMaker::Endpoint is its ARN (with the name lower-cased, as IAM expects).
-        self.endpoint_arn = self.endpoint.ref
+        self._endpoint(endpoint_config)
 
         # CloudFormation returns no name of an inference component, and the scaling target and
         # alarms need it: CDK generates one from the construct path (unique per stack), in
@@ -161,9 +111,11 @@ class RealtimeLlmEndpoint(Construct):
             specification=sagemaker.CfnInferenceComponent.InferenceComponentSpecificationProperty(
                 model_name=self.model_name,
                 startup_parameters=sagemaker.CfnInferenceComponent.InferenceComponentStartupParametersProperty(
-                    model_data_download_timeout_in_seconds=model_data_download_timeout_seconds,
+                    model_data_download_timeout_in_seconds=(
+                        spec.model_data_download_timeout_seconds
+                    ),
                     container_startup_health_check_timeout_in_seconds=(
-                        container_startup_health_check_timeout_seconds
+                        spec.container_startup_health_check_timeout_seconds
                     ),
                 ),
                 compute_resource_requirements=sagemaker.CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty(
@@ -194,15 +146,60 @@ class RealtimeLlmEndpoint(Construct):
             component=self.component,
             endpoint_name=self.endpoint_name,
             variant_name=self.variant_name,
-            max_copies=max_capacity,
-            scaling=scaling,
+            max_copies=spec.max_capacity,
+            scaling=spec.scaling,
             metric=self.metric,
             error_topic=self.error_topic,
         )
         self.wake_policy = self.scaling.wake_policy
         self.zero_policy = self.scaling.zero_policy
-        self._failure_alarm(self.error_topic)
-        self._dashboard()
+        errors = cloudwatch.MathExpression(
+            expression="FILL(model, 0) + FILL(server, 0)",
+            using_metrics={
+                "model": self.metric("InvocationModelErrors", statistic="Sum", period=300),
+                "server": self.metric("Invocation5XXErrors", statistic="Sum", period=300),
+            },
+            label="Failed invocations",
+            period=cdk.Duration.minutes(5),
+        )
+        alarm = self._failure_alarm(
+            description="Real-time invocations failed in the model or with a 5xx",
+            metric=errors,
+            topic=self.error_topic,
+        )
+        alarm.node.add_dependency(self.component)
+        self._dashboard(
+            [
+                [
+                    (
+                        "Requests in flight per copy",
+                        [self.metric("ConcurrentRequestsPerCopy", statistic="Maximum")],
+                    ),
+                    (
+                        "Refused for lack of a copy (wakes the endpoint)",
+                        [self.metric("NoCapacityInvocationFailures", statistic="Sum")],
+                    ),
+                    ("Invocations", [self.metric("Invocations", statistic="Sum")]),
+                ],
+                [
+                    (
+                        "Model latency (microseconds)",
+                        [self.metric("ModelLatency"), self.metric("ModelLatency", statistic="p90")],
+                    ),
+                    (
+                        "Invocation errors",
+                        [
+                            self.metric(name, statistic="Sum", period=300)
+                            for name in (
+                                "Invocation4XXErrors",
+                                "Invocation5XXErrors",
+                                "InvocationModelErrors",
+                            )
+                        ],
+                    ),
+                ],
+            ]
+        )
 
     def metric(
         self, name: str, *, statistic: str = "Average", period: int = 60
@@ -217,69 +214,6 @@ class RealtimeLlmEndpoint(Construct):
             dimensions_map={"InferenceComponentName": self.component_name},
             statistic=statistic,
             period=cdk.Duration.seconds(period),
-        )
-
-    def _failure_alarm(self, topic: sns.ITopic) -> None:
-        errors = cloudwatch.MathExpression(
-            expression="FILL(model, 0) + FILL(server, 0)",
-            using_metrics={
-                "model": self.metric("InvocationModelErrors", statistic="Sum", period=300),
-                "server": self.metric("Invocation5XXErrors", statistic="Sum", period=300),
-            },
-            label="Failed invocations",
-            period=cdk.Duration.minutes(5),
-        )
-        self.failure_alarm = cloudwatch.Alarm(
-            self,
-            "FailureAlarm",
-            alarm_description="Real-time invocations failed in the model or with a 5xx",
-            metric=errors,
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        self.failure_alarm.node.add_dependency(self.component)
-        self.failure_alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
-        # CloudWatch publishes to the KMS-encrypted topic only if the key lets it use the key.
-        self.key.grant(
-            iam.ServicePrincipal("cloudwatch.amazonaws.com"),
-            "kms:Decrypt",
-            "kms:GenerateDataKey*",
-        )
-
-    def _dashboard(self) -> None:
-        def graph(title: str, *metrics: cloudwatch.IMetric) -> cloudwatch.GraphWidget:
-            return cloudwatch.GraphWidget(title=title, left=list(metrics), width=8, height=6)
-
-        # Named after the stack (as CloudFormation names generated resources): the execution
-        # policy scopes dashboard actions to this deployment's names.
-        self.dashboard = cloudwatch.Dashboard(
-            self, "Dashboard", dashboard_name=f"{cdk.Stack.of(self).stack_name}-dashboard"
-        )
-        self.dashboard.add_widgets(
-            graph(
-                "Requests in flight per copy",
-                self.metric("ConcurrentRequestsPerCopy", statistic="Maximum"),
-            ),
-            graph(
-                "Refused for lack of a copy (wakes the endpoint)",
-                self.metric("NoCapacityInvocationFailures", statistic="Sum"),
-            ),
-            graph("Invocations", self.metric("Invocations", statistic="Sum")),
-        )
-        self.dashboard.add_widgets(
-            graph(
-                "Model latency (microseconds)",
-                self.metric("ModelLatency"),
-                self.metric("ModelLatency", statistic="p90"),
-            ),
-            graph(
-                "Invocation errors",
-                self.metric("Invocation4XXErrors", statistic="Sum", period=300),
-                self.metric("Invocation5XXErrors", statistic="Sum", period=300),
-                self.metric("InvocationModelErrors", statistic="Sum", period=300),
-            ),
         )
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:

@@ -18,8 +18,20 @@ from aws_cdk.assertions import Template
 
 from features.endpoints.async_llm_endpoint import AsyncLlmEndpoint
 from features.endpoints.dlc_images import explicit_image
+from features.endpoints.llm_endpoint import EndpointSpec
 from features.endpoints.model_artifacts import ModelArtifacts
 from workbench_domain.endpoint_kinds import EndpointScaling
+
+
+def endpoint_of(stack: cdk.Stack, **props) -> AsyncLlmEndpoint:
+    """The construct from one flat set of settings: the spec's, and the async kind's own."""
+    own = {
+        name: props.pop(name)
+        for name in ("key", "inference_bucket", "max_concurrent_invocations_per_instance")
+    }
+    if props.get("scaling") is None:
+        props.pop("scaling", None)
+    return AsyncLlmEndpoint(stack, "Endpoint", spec=EndpointSpec(**props), **own)
 
 
 def build(scaling: EndpointScaling | None = None, **overrides) -> tuple[cdk.Stack, dict]:
@@ -45,7 +57,7 @@ def build(scaling: EndpointScaling | None = None, **overrides) -> tuple[cdk.Stac
         "scaling": scaling,
     }
     props.update(overrides)
-    endpoint = AsyncLlmEndpoint(stack, "Endpoint", **props)
+    endpoint = endpoint_of(stack, **props)
     invoker = iam.Role(stack, "Invoker", assumed_by=iam.AccountRootPrincipal())
     endpoint.grant_invoke(invoker)
     return stack, {"endpoint": endpoint, "key": key, "inference": inference, "invoker": invoker}
@@ -537,14 +549,13 @@ def test_grant_invoke_allows_async_invocation_and_its_prefixes_only(built, templ
 def draft_endpoint(environment: dict) -> AsyncLlmEndpoint:
     stack = cdk.Stack(cdk.App(), "Draft")
     bucket = s3.Bucket(stack, "Artifacts")
-    return AsyncLlmEndpoint(
+    return endpoint_of(
         stack,
-        "Endpoint",
         endpoint_key="spec",
         instance_type="ml.p4d.24xlarge",
         image=explicit_image("763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:x"),
         model=ModelArtifacts.in_bucket(bucket, "models/base/", accept_eula=True),
-        additional_model_data={"draft_model": ModelArtifacts.in_bucket(bucket, "models/draft/")},
+        channels={"draft_model": ModelArtifacts.in_bucket(bucket, "models/draft/")},
         environment=environment,
         key=kms.Key(stack, "Key"),
         inference_bucket=s3.Bucket(stack, "Inference"),
