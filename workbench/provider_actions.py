@@ -194,7 +194,8 @@ def attached_managed_policies(stacks: list[StackTemplate], partition: str) -> di
                 if name not in MANAGED_POLICY_ACTIONS:
                     raise OperatorError(
                         f"{stack.name}: a role attaches {text!r}, whose actions this script does "
-                        "not know: add them to MANAGED_POLICY_ACTIONS (workbench/provider_actions.py)"
+                        "not know: add them to MANAGED_POLICY_ACTIONS "
+                        "(workbench/provider_actions.py)"
                     )
                 found[f"arn:{partition}:iam::aws:policy/{name}"] = name
     return found
