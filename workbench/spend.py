@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from workbench import cost
+from workbench import cost, prices
 from workbench.assembly import OperatorError, read_assembly
 from workbench.common import (
     ROOT,
@@ -83,15 +83,15 @@ def estimate(assembly: Path, days: int) -> tuple[float, float] | None:
     """(idle floor, always-on ceiling) in USD for `days` days, from the synthesized templates."""
     try:
         stacks = read_assembly(assembly)
-        table = cost.load_prices(cost.DEFAULT_PRICES)
+        table = prices.load_prices(prices.DEFAULT_PRICES)
     except OperatorError:
         return None
     try:
-        overrides = cost.endpoint_price_overrides(read_context())
+        overrides = prices.endpoint_price_overrides(read_context())
     except OperatorError:
         overrides = {}
-    data = cost.report(stacks, table, cost.Prices(table, overrides))
-    fixed = data["fixed_usd_per_month"] * days * 24 / cost.HOURS_PER_MONTH
+    data = cost.report(stacks, table, prices.Prices(table, overrides))
+    fixed = data["fixed_usd_per_month"] * days * 24 / prices.HOURS_PER_MONTH
     return (
         data["idle_usd_per_hour"] * 24 * days + fixed,
         data["always_on_usd_per_hour"] * 24 * days + fixed,

@@ -8,6 +8,7 @@ import pytest
 
 import workbench.cost as cost
 from tests.unit.workbench.helpers import write_assembly
+from workbench import prices
 
 P4D = 37.688
 
@@ -145,7 +146,7 @@ def test_json_and_markdown_exclude_each_other(capsys):
 
 
 def test_price_table_is_dated_and_every_price_has_a_source():
-    table = cost.load_prices(cost.DEFAULT_PRICES)
+    table = prices.load_prices(prices.DEFAULT_PRICES)
     assert table["date"]
     for group in ("sagemaker_hosting_usd_per_hour", "sagemaker_notebook_usd_per_hour"):
         for entry in table[group].values():
@@ -158,8 +159,8 @@ def test_price_table_is_dated_and_every_price_has_a_source():
 def test_default_dev_app_is_free_when_idle_and_cheap_fixed(dev):
     """The synthesized dev app: 0 USD/hour idle, at most 10 USD/month fixed."""
     stacks = cost.read_assembly(cost.Path(dev.assembly.directory))
-    table = cost.load_prices(cost.DEFAULT_PRICES)
-    data = cost.report(stacks, table, cost.Prices(table, {}))
+    table = prices.load_prices(prices.DEFAULT_PRICES)
+    data = cost.report(stacks, table, prices.Prices(table, {}))
     assert data["unpriced"] == []
     assert data["idle_usd_per_hour"] == 0
     assert 0 < data["fixed_usd_per_month"] <= 10
@@ -173,7 +174,7 @@ def test_default_dev_app_is_free_when_idle_and_cheap_fixed(dev):
 
 def test_endpoint_prices_in_cdk_json_override_the_table(tmp_path, capsys, monkeypatch):
     context = cost.read_context()
-    overrides = cost.endpoint_price_overrides(context)
+    overrides = prices.endpoint_price_overrides(context)
     assert overrides["ml.p4d.24xlarge"] == 37.688 and overrides["ml.inf2.48xlarge"] == 15.58
     for env in context["workbench"]["environments"].values():
         env["endpoints"]["p4d"]["price_usd_per_hour"] = 40.0
