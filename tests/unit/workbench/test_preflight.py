@@ -8,6 +8,7 @@ import json
 import pytest
 
 import workbench.preflight as preflight
+from workbench import account_checks
 from tests.conftest import cdk_context, expanded_workbench
 from tests.unit.workbench.helpers import BOOTSTRAP_RULE, REGION, FakeSession, write_assembly
 
@@ -193,7 +194,7 @@ def test_no_region_fails():
 
 
 def test_region_other_than_the_pinned_one_fails(stacks):
-    check = preflight.check_region("eu-west-1", settings(region=REGION))
+    check = account_checks.check_region("eu-west-1", settings(region=REGION))
     assert check.status == "FAIL" and "--region us-east-1" in check.fix
 
 
@@ -202,7 +203,7 @@ def test_missing_bootstrap_stack_fails_with_cdk_bootstrap_command(stacks):
     session.stub("cloudformation").add_client_error(
         "describe_stacks", "ValidationError", "Stack with id CDKToolkit does not exist"
     )
-    [check] = preflight.check_bootstrap(session, ACCOUNT, REGION, stacks)
+    [check] = account_checks.check_bootstrap(session, ACCOUNT, REGION, stacks)
     assert check.status == "FAIL"
     assert f"npx cdk bootstrap aws://{ACCOUNT}/{REGION}" in check.fix
 
@@ -210,32 +211,32 @@ def test_missing_bootstrap_stack_fails_with_cdk_bootstrap_command(stacks):
 def test_failed_bootstrap_stack_fails(stacks):
     session = FakeSession()
     stub_bootstrap(session, status="ROLLBACK_COMPLETE")
-    [check] = preflight.check_bootstrap(session, ACCOUNT, REGION, stacks)
+    [check] = account_checks.check_bootstrap(session, ACCOUNT, REGION, stacks)
     assert check.status == "FAIL" and "ROLLBACK_COMPLETE" in check.detail
 
 
 def test_old_bootstrap_version_fails(stacks):
     session = FakeSession()
     stub_bootstrap(session, version="5")
-    checks = by_name(preflight.check_bootstrap(session, ACCOUNT, REGION, stacks))
+    checks = by_name(account_checks.check_bootstrap(session, ACCOUNT, REGION, stacks))
     assert checks["bootstrap version"].status == "FAIL"
     assert checks["bootstrap version"].detail.startswith("5 (")
 
 
 def test_required_version_is_read_from_the_template_rule(stacks):
-    assert preflight.required_bootstrap_version(stacks) == 6
-    assert preflight.version_parameter(stacks) == "/cdk-bootstrap/hnb659fds/version"
+    assert account_checks.required_bootstrap_version(stacks) == 6
+    assert account_checks.version_parameter(stacks) == "/cdk-bootstrap/hnb659fds/version"
 
 
 def test_synthesized_dev_templates_declare_their_bootstrap_rule(dev):
     stacks = preflight.read_assembly(preflight.Path(dev.assembly.directory))
-    assert preflight.required_bootstrap_version(stacks) >= 6
+    assert account_checks.required_bootstrap_version(stacks) >= 6
 
 
 def test_quota_below_max_capacity_fails_with_increase_command():
     session = FakeSession()
     stub_quotas(session, value=0.0)
-    [check] = preflight.check_quotas(session, settings(), REGION)
+    [check] = account_checks.check_quotas(session, settings(), REGION)
     assert check.status == "FAIL" and "= 0 < max capacity 2" in check.detail
     assert "--quota-code L-P4D --desired-value 2 --region us-east-1" in check.fix
 
@@ -252,7 +253,7 @@ def test_a_realtime_endpoint_needs_the_endpoint_usage_quota_of_its_instance_type
     session.stub("service-quotas").add_response(
         "list_service_quotas", {"Quotas": [quota]}, {"ServiceCode": "sagemaker"}
     )
-    [check] = preflight.check_quotas(session, settings({"chat": chat}), REGION)
+    [check] = account_checks.check_quotas(session, settings({"chat": chat}), REGION)
     assert check.status == "FAIL" and "= 1 < max capacity 2" in check.detail
     assert "--quota-code L-G5 --desired-value 2" in check.fix
 
@@ -260,7 +261,7 @@ def test_a_realtime_endpoint_needs_the_endpoint_usage_quota_of_its_instance_type
 def test_quota_missing_in_region_fails():
     session = FakeSession()
     session.stub("service-quotas").add_response("list_service_quotas", {"Quotas": []})
-    [check] = preflight.check_quotas(session, settings(), REGION)
+    [check] = account_checks.check_quotas(session, settings(), REGION)
     assert check.status == "FAIL" and "may not be offered" in check.detail
 
 
@@ -417,7 +418,7 @@ def test_unknown_profile_is_an_operator_error(monkeypatch, tmp_path):
 def test_quota_listing_denied_fails_with_the_permission():
     session = FakeSession()
     session.stub("service-quotas").add_client_error("list_service_quotas", "AccessDeniedException")
-    [check] = preflight.check_quotas(session, settings(), REGION)
+    [check] = account_checks.check_quotas(session, settings(), REGION)
     assert check.status == "FAIL" and "servicequotas:ListServiceQuotas" in check.fix
 
 
@@ -442,7 +443,7 @@ def test_an_inactive_or_unknown_cost_tag_warns_with_the_command_that_activates_i
 ):
     session = FakeSession()
     stub_cost_tag(session, status)
-    check = preflight.check_cost_tag(session)
+    check = account_checks.check_cost_tag(session)
     assert check.status == "WARN" and words in check.detail
     assert fix in check.fix
     assert (
@@ -454,7 +455,7 @@ def test_an_inactive_or_unknown_cost_tag_warns_with_the_command_that_activates_i
 def test_cost_explorer_denied_warns_with_the_permission():
     session = FakeSession()
     session.stub("ce").add_client_error("list_cost_allocation_tags", "AccessDeniedException")
-    check = preflight.check_cost_tag(session)
+    check = account_checks.check_cost_tag(session)
     assert check.status == "WARN" and "ce:ListCostAllocationTags" in check.fix
 
 
@@ -497,7 +498,7 @@ def test_the_account_must_afford_the_launcher_s_reserved_concurrency(
         {"AccountLimit": {"ConcurrentExecutions": limit, "UnreservedConcurrentExecutions": limit}},
         {},
     )
-    check = preflight.check_lambda_concurrency(session, stacks)
+    check = account_checks.check_lambda_concurrency(session, stacks)
     assert check.status == status and words in check.detail
     if status == "FAIL":
         assert "Concurrent executions" in check.fix
