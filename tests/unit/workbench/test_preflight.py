@@ -8,9 +8,9 @@ import json
 import pytest
 
 import workbench.preflight as preflight
-from workbench import account_checks
 from tests.conftest import cdk_context, expanded_workbench
 from tests.unit.workbench.helpers import BOOTSTRAP_RULE, REGION, FakeSession, write_assembly
+from workbench import account_checks
 
 ACCOUNT = "123456789012"
 MODEL = "s3://models-bucket/llama3-70b/awq/"
