@@ -12,6 +12,14 @@ from workbench import usage_sim
 from workbench.assembly import OperatorError, StackTemplate
 from workbench.common import render_table
 from workbench.prices import Prices
+from workbench.traffic import (
+    MINUTES_PER_DAY,
+    ProfileError,
+    arrivals,
+    check_max_wait,
+    load_trace,
+    parse_traffic,
+)
 from workbench_domain.errors import shown
 
 
@@ -88,15 +96,15 @@ def usage_report(
             )
         settings = usage_sim.ScalingSettings.from_template(by_key[key].resources)
         try:
-            traffic = usage_sim.parse_traffic(key, raw)
-            usage_sim.check_max_wait(key, traffic, settings.kind)
+            traffic = parse_traffic(key, raw)
+            check_max_wait(key, traffic, settings.kind)
             times: list[Any]
             if traffic.trace is not None:
-                times = usage_sim.load_trace(base / traffic.trace, traffic)
+                times = load_trace(base / traffic.trace, traffic)
             else:
                 rng = random.Random(f"{seed}:{key}")  # noqa: S311 (a reproducible simulation)
-                times = list(usage_sim.arrivals(traffic, days, rng))
-        except usage_sim.ProfileError as error:
+                times = list(arrivals(traffic, days, rng))
+        except ProfileError as error:
             raise OperatorError(str(error)) from error
         cold = traffic.cold_start_minutes
         if cold is None:
@@ -114,7 +122,7 @@ def usage_report(
                 variant,
                 traffic,
                 times,
-                minutes=days * usage_sim.MINUTES_PER_DAY,
+                minutes=days * MINUTES_PER_DAY,
                 cold_start_minutes=cold,
                 trace=name == "deployed",
             )

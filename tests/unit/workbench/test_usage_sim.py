@@ -3,13 +3,16 @@ templates, and `make cost --usage` end to end."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import random
 import re
 from pathlib import Path
 
 import pytest
 
 import workbench.cost as cost
+import workbench.traffic as tp
 import workbench.usage_sim as sim
 from workbench.assembly import read_assembly
 
@@ -24,7 +27,7 @@ ASYNC = sim.ScalingSettings(
     scale_out_cooldown_minutes=5,
     concurrency=4,
 )
-ONE_MINUTE = sim.Traffic(requests_per_day=1, service_seconds=60)
+ONE_MINUTE = tp.Traffic(requests_per_day=1, service_seconds=60)
 
 
 def run(times, settings=ASYNC, traffic=ONE_MINUTE, minutes=2 * 1440, cold=15.0, trace=False):
@@ -55,7 +58,7 @@ def test_a_request_that_comes_and_goes_within_a_minute_keeps_the_instance():
     # 9 s every 5 minutes, never a 10-minute gap: after the wake at 1 the instance stays up.
     # Each request arrives at m + 0.5 and is done by m + 0.65, inside its minute; the idle
     # alarm's datapoint for that minute is the backlog's Maximum (1), not its end value (0).
-    nine_seconds = sim.Traffic(requests_per_day=288, service_seconds=9)
+    nine_seconds = tp.Traffic(requests_per_day=288, service_seconds=9)
     times = [minute + 0.5 for minute in range(0, 1440, 5)]
     result = run(times, traffic=nine_seconds, minutes=1440, trace=True)
     assert result.instance_minutes == 1440 - 1
@@ -69,8 +72,8 @@ def test_a_burst_at_zero_waits_for_the_first_instance_before_adding_the_second()
     endpoint is Updating and has no load metric, so target tracking waits: 3 breaching
     minutes from 26 scale out at 29, and B serves from 44 (44, 54, ...). A request must start
     within its TTL (the client's 3600 s): the last two batches (74, 76) are dropped."""
-    settings = sim.replace(ASYNC, max_capacity=2)
-    traffic = sim.Traffic(requests_per_day=1, service_seconds=600)
+    settings = dataclasses.replace(ASYNC, max_capacity=2)
+    traffic = tp.Traffic(requests_per_day=1, service_seconds=600)
     times = [10 + i / 100 for i in range(40)]
     result = run(times, settings=settings, traffic=traffic, minutes=1440, trace=True)
     instances = {minute: count for minute, count, _ in result.trace}
@@ -79,7 +82,7 @@ def test_a_burst_at_zero_waits_for_the_first_instance_before_adding_the_second()
     assert (len(result.waits), result.expired, result.unserved) == (32, 8, 8)
     # The first four (10.00-10.03) start at 26: waited 26 - arrival, plus 10 minutes of service.
     assert result.waits[:4] == pytest.approx([26.0, 25.99, 25.98, 25.97])
-    longer = sim.replace(traffic, max_wait_seconds=7200)
+    longer = dataclasses.replace(traffic, max_wait_seconds=7200)
     kept = run(times, settings=settings, traffic=longer, minutes=1440)
     assert (len(kept.waits), kept.unserved) == (40, 0)
 
@@ -97,12 +100,12 @@ def test_a_burst_at_zero_waits_for_the_first_instance_before_adding_the_second()
     ],
 )
 def test_the_wake_alarm_period_and_statistic_decide_when_it_wakes(statistic, arrival, wait):
-    settings = sim.replace(ASYNC, wake_period_minutes=5, wake_statistic=statistic)
+    settings = dataclasses.replace(ASYNC, wake_period_minutes=5, wake_statistic=statistic)
     assert run([arrival], settings=settings, minutes=400).waits == [pytest.approx(wait)]
 
 
 def test_min_instances_bill_every_minute_with_no_copy():
-    realtime = sim.replace(ASYNC, kind="realtime", min_instances=1)
+    realtime = dataclasses.replace(ASYNC, kind="realtime", min_instances=1)
     idle = run([], settings=realtime, minutes=1440)
     assert idle.instance_minutes == 1440
     busy = run([100.5], settings=realtime, minutes=1440)
@@ -124,15 +127,15 @@ def test_the_templates_min_instances_and_wake_period_are_read(realtime):
 
 
 def test_a_recorded_trace_is_replayed_with_its_token_counts(tmp_path):
-    traffic = sim.Traffic(requests_per_day=0, tokens_per_second=10, trace="t.csv")
+    traffic = tp.Traffic(requests_per_day=0, tokens_per_second=10, trace="t.csv")
     csv_trace = tmp_path / "t.csv"
     csv_trace.write_text("time,input_tokens,output_tokens\n6000,10,600\n6030,10,\n")
-    assert sim.load_trace(csv_trace, traffic) == [(0.0, 1.0), (0.5, 0.5)]  # 600 and 300 tokens
+    assert tp.load_trace(csv_trace, traffic) == [(0.0, 1.0), (0.5, 0.5)]  # 600 and 300 tokens
     lines = tmp_path / "t.jsonl"
     lines.write_text(
         '{"time": "2026-01-01T00:00:00Z", "output_tokens": 60}\n{"time": "2026-01-01T00:01:30Z"}\n'
     )
-    assert sim.load_trace(lines, traffic) == [(0.0, 0.1), (1.5, 0.5)]
+    assert tp.load_trace(lines, traffic) == [(0.0, 0.1), (1.5, 0.5)]
 
 
 @pytest.mark.parametrize(
@@ -151,8 +154,8 @@ def test_a_recorded_trace_is_replayed_with_its_token_counts(tmp_path):
 def test_a_bad_trace_names_the_request_and_the_value(tmp_path, content, suffix, words):
     path = tmp_path / f"trace{suffix}"
     path.write_text(content)
-    with pytest.raises(sim.ProfileError, match=re.escape(words)):
-        sim.load_trace(path, sim.Traffic(requests_per_day=0, service_seconds=1))
+    with pytest.raises(tp.ProfileError, match=re.escape(words)):
+        tp.load_trace(path, tp.Traffic(requests_per_day=0, service_seconds=1))
 
 
 def test_a_request_as_the_idle_alarm_fires_is_neither_cut_nor_lost():
@@ -176,9 +179,9 @@ def test_always_on_bills_every_minute_and_answers_at_once():
 
 
 def test_arrivals_are_deterministic_for_a_seed_and_follow_the_pattern():
-    traffic = sim.Traffic(requests_per_day=200, pattern="office_hours", service_seconds=1)
-    first = sim.arrivals(traffic, 3, sim.random.Random("7"))
-    assert first == sim.arrivals(traffic, 3, sim.random.Random("7"))
+    traffic = tp.Traffic(requests_per_day=200, pattern="office_hours", service_seconds=1)
+    first = tp.arrivals(traffic, 3, random.Random("7"))
+    assert first == tp.arrivals(traffic, 3, random.Random("7"))
     assert 450 < len(first) < 750
     assert all(9 * 60 <= t % 1440 < 17 * 60 for t in first)
 
@@ -212,8 +215,8 @@ def test_settings_are_read_from_the_synthesized_templates(dev, realtime):
     ],
 )
 def test_a_bad_profile_names_the_key(raw, words):
-    with pytest.raises(sim.ProfileError, match=re.escape(words)):
-        sim.parse_traffic("p4d", raw)
+    with pytest.raises(tp.ProfileError, match=re.escape(words)):
+        tp.parse_traffic("p4d", raw)
 
 
 def test_make_cost_usage_reports_three_settings_side_by_side(dev, tmp_path, capsys):
