@@ -16,7 +16,8 @@ from features.endpoints.llm_endpoint import EndpointSpec
 from features.endpoints.model_artifacts import ModelArtifacts
 from features.endpoints.realtime_llm_endpoint import RealtimeLlmEndpoint
 from features.shared.deployment_record import DeploymentRecord
-from workbench_config.endpoints import EndpointConfig, S3Location
+from workbench_config.endpoints import EndpointConfig
+from workbench_config.models import S3Location
 from workbench_domain import serving
 from workbench_domain.deployment_records import EndpointRecord, RealtimeEndpointRecord, Record
 

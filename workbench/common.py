@@ -18,7 +18,8 @@ from typing import Any
 
 from workbench.assembly import OperatorError
 from workbench_config import CONTEXT_KEY, AppConfig, ConfigError, load_config
-from workbench_config.endpoints import EndpointConfig, S3Location
+from workbench_config.endpoints import EndpointConfig
+from workbench_config.models import S3Location
 from workbench_domain import uris
 from workbench_domain.errors import ValidationError, aws_setup_problem
 

@@ -65,7 +65,7 @@ from workbench.common import (
     split_s3_uri,
 )
 from workbench_config import AppConfig
-from workbench_config.endpoints import S3Location
+from workbench_config.models import S3Location
 from workbench_domain import deployment_records as records
 
 
