@@ -18,7 +18,7 @@ from features.endpoints.realtime_llm_endpoint import RealtimeLlmEndpoint
 from features.shared.deployment_record import DeploymentRecord
 from workbench_config.endpoints import EndpointConfig
 from workbench_config.models import S3Location
-from workbench_domain import serving
+from workbench_domain import serving, serving_environment, serving_images
 from workbench_domain.deployment_records import EndpointRecord, RealtimeEndpointRecord, Record
 
 
@@ -48,7 +48,7 @@ class EndpointStack(cdk.Stack):
             return ModelArtifacts.at_uri(location.uri or "", accept_eula=accept_eula)
 
         model, settings, draft = endpoint.model, endpoint.serving, endpoint.speculative_model
-        for note in serving.advice(settings, endpoint.instance_type):
+        for note in serving_environment.advice(settings, endpoint.instance_type):
             cdk.Annotations.of(self).add_warning_v2("workbench:serving", note)
         # The config loader has checked the settings against the image (serving.check).
         spec = EndpointSpec(
@@ -58,7 +58,7 @@ class EndpointStack(cdk.Stack):
             model=artifacts(model.location, model.accept_eula),
             max_capacity=endpoint.max_capacity,
             channels={draft.channel: artifacts(draft.location, draft.accept_eula)} if draft else {},
-            environment=serving.container_environment(settings),
+            environment=serving_environment.container_environment(settings),
             network_isolation=model.network_isolation,
             volume_size_gb=endpoint.volume_size_gb,
             model_data_download_timeout_seconds=endpoint.model_data_download_timeout_seconds,
@@ -139,5 +139,5 @@ class EndpointStack(cdk.Stack):
     def _image(self, settings: serving.ServingSettings) -> ContainerImage:
         if settings.image_uri is not None:
             return explicit_image(settings.image_uri)
-        row = serving.image_for(settings.engine, settings.image_tag)
+        row = serving_images.image_for(settings.engine, settings.image_tag)
         return dlc_image(self, row.tag, row.repository)

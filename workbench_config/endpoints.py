@@ -39,7 +39,7 @@ from workbench_config.models import (
     parse_serving,
 )
 from workbench_config.reader import ConfigError, Reader
-from workbench_domain import api_limits, serving
+from workbench_domain import api_limits, serving, serving_images
 from workbench_domain.endpoint_kinds import ASYNC, KINDS, REALTIME, RUNAWAY_ACTIONS, EndpointScaling
 from workbench_domain.instances import (
     EBS_ONLY_FAMILIES,
@@ -250,7 +250,7 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
 
     try:
         serving.check(settings, instance_type)
-    except serving.ServingError as error:
+    except serving_images.ServingError as error:
         raise ConfigError(
             section.child_path(f"serving.{error.field}"), error.value, error.allowed
         ) from None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from workbench_config.reader import ConfigError, Reader
-from workbench_domain import serving, uris
+from workbench_domain import serving, serving_images, uris
 from workbench_domain.serving import ServingSettings, SpeculativeDecoding
 
 _S3_KEY_PREFIX = r"(?!/)[A-Za-z0-9!_.*'()/-]+/"
@@ -146,7 +146,7 @@ def parse_serving(section: Reader) -> tuple[ServingSettings, SpeculativeModelCon
         else (None, None)
     )
     settings = ServingSettings(
-        engine=section.string("engine", choices=serving.ENGINES),
+        engine=section.string("engine", choices=serving_images.ENGINES),
         image_tag=section.string(
             "image_tag",
             None,

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workbench_domain import instances, jumpstart, serving
+from workbench_domain import instances, jumpstart, serving, serving_images
 
 # The method for an EAGLE head trained by an optimization job: AWS's sample deploys that
 # output with method eagle3 (aws-samples/sagemaker-genai-hosting-examples
@@ -49,7 +49,7 @@ def serving_section(
     table, its environment is split into typed settings (checked at synth); any other image
     becomes engine `custom`, its environment passed through as the job gave it.
     """
-    row = serving.image_for_uri(image_uri) if image_uri else None
+    row = serving_images.image_for_uri(image_uri) if image_uri else None
     if image_uri and row is None:
         return {"engine": "custom", "image_uri": image_uri, "environment": dict(environment)}
     if row is not None:
@@ -66,7 +66,7 @@ def _engine_section(
     if engine == "vllm":
         # What an optimization job or JumpStart hands over is a pre-quantized checkpoint: vLLM
         # reads its quantization itself and picks the fastest kernel (awq_marlin for AWQ); a
-        # named one forces that kernel (serving.advice).
+        # named one forces that kernel (serving_environment.advice).
         typed.pop("quantization", None)
     section: dict[str, Any] = {"engine": engine}
     if image_uri:
@@ -81,8 +81,9 @@ def split_environment(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """(typed settings, the rest) of a container environment, for `engine`.
 
-    The inverse of `serving.container_environment` for the typed settings; the keys the engine
-    service itself sets (LMI's vLLM async mode) are dropped, as the app sets them.
+    The inverse of `serving_environment.container_environment` for the typed settings; the
+    keys the engine service itself sets (LMI's vLLM async mode) are dropped, as the app sets
+    them.
     """
     by_key = serving.typed_keys(engine)
     typed: dict[str, Any] = {}
@@ -191,7 +192,7 @@ def entry_for_eagle_job(
     `speculative_config` method eagle3. A recommended image that is not a vLLM image of the
     serving table is replaced by the pinned vLLM image (EAGLE needs vLLM's speculative config).
     """
-    row = serving.image_for_uri(image_uri) if image_uri else None
+    row = serving_images.image_for_uri(image_uri) if image_uri else None
     keep_image = image_uri if row is not None and row.engine == "vllm" else None
     if instances.accelerator_kind(instance_type) != "gpu":
         raise EntryError(f"an EAGLE head runs on vLLM, on GPU instances, not on {instance_type}")

@@ -14,22 +14,21 @@ scripts and the notebooks all use it.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
-from workbench_domain import uris
-from workbench_domain.errors import ValidationError, shown
-from workbench_domain.instances import accelerator_devices, accelerator_kind, compute_capability
+from workbench_domain.instances import accelerator_devices, accelerator_kind
+from workbench_domain.serving_images import (
+    ENGINE_ACCELERATOR,
+    ENGINES,
+    TABLE,
+    ServingError,
+    ServingImage,
+    image_for,
+    image_for_uri,
+    images,
+)
 
-TABLE = Path(__file__).resolve().parent / "serving_images.json"
-
-# `custom`: an image the table does not know; its environment is passed as given, unchecked.
-ENGINES = ("vllm", "trtllm", "neuron", "custom")
-ENGINE_ACCELERATOR = {"vllm": "gpu", "trtllm": "gpu", "neuron": "neuron"}
 # Speculative methods this app can set up. `draft_model`: a smaller model of the same family
 # (e.g. Llama-3 8B for 70B); `eagle`/`eagle3`: an EAGLE head, e.g. the `draft/` output of an
 # EAGLE optimization job. vLLM's own names, passed as `speculative_config.method`.
@@ -86,101 +85,6 @@ BF16_DTYPES = ("bf16", "bfloat16")
 # speculative decoding." (vllm v0.15.1 vllm/config/vllm.py, the end of "Currently, async
 # scheduling is only supported ...").
 ASYNC_SCHEDULING_KEY = "OPTION_ASYNC_SCHEDULING"
-
-
-class ServingError(ValidationError):
-    """A serving setting the pinned image cannot honour. `field` is relative to `serving`;
-    `allowed` is a whole phrase ("allowed: ..." or a reason)."""
-
-    def __init__(self, field: str, value: object, allowed: str) -> None:
-        super().__init__(field, "", value, allowed)
-
-    def sentence(self) -> str:
-        return f"serving.{self.field}: got {shown(self.value)}; {self.allowed}"
-
-
-@dataclass(frozen=True)
-class ServingImage:
-    """One row of the table: a pinned image and what it reads."""
-
-    engine: str
-    repository: str
-    tag: str
-    vllm: str | None
-    keys: frozenset[str]
-    ignored: Mapping[str, str]
-    speculative_methods: Mapping[str, str]
-    dtypes: tuple[str, ...]
-    quantizations: tuple[str, ...]
-    # The lowest CUDA compute capability on which the image's vLLM runs a pre-quantized AWQ
-    # checkpoint with its Marlin kernel (awq_marlin); None where the row does not say.
-    awq_marlin_min_capability: float | None
-    sources: tuple[Mapping[str, str], ...]
-
-    @property
-    def accepted_keys(self) -> frozenset[str]:
-        return self.keys - set(self.ignored)
-
-
-@lru_cache(maxsize=1)
-def _table() -> dict[str, Any]:
-    return json.loads(TABLE.read_text())  # type: ignore[no-any-return]
-
-
-@lru_cache(maxsize=1)
-def images() -> tuple[ServingImage, ...]:
-    return tuple(
-        ServingImage(
-            engine=row["engine"],
-            repository=row["repository"],
-            tag=row["tag"],
-            vllm=row["vllm"],
-            keys=frozenset(row["keys"]),
-            ignored=row["ignored"],
-            speculative_methods=row["speculative_methods"],
-            dtypes=tuple(row["dtypes"]),
-            quantizations=tuple(row["quantizations"]),
-            awq_marlin_min_capability=row.get("awq_marlin_min_capability"),
-            sources=tuple(row["sources"]),
-        )
-        for row in _table()["images"]
-    )
-
-
-def default_tag(engine: str) -> str:
-    return str(_table()["default_tags"][engine])
-
-
-def image_for(engine: str, tag: str | None = None) -> ServingImage:
-    """The table row of `engine` at `tag` (its pinned default when `tag` is None)."""
-    if engine not in ENGINE_ACCELERATOR:
-        raise ServingError("engine", engine, f"allowed: {', '.join(ENGINE_ACCELERATOR)}")
-    wanted = tag or default_tag(engine)
-    rows = [row for row in images() if row.engine == engine]
-    for row in rows:
-        if row.tag == wanted:
-            return row
-    raise ServingError(
-        "image_tag",
-        wanted,
-        f"the {engine} images whose settings this app knows: "
-        f"{', '.join(row.tag for row in rows)} (add a row to {TABLE.name} for another)",
-    )
-
-
-def image_for_uri(uri: str) -> ServingImage | None:
-    """The table row of an explicit image URI (`<registry>/<repository>:<tag>`), if it has one.
-
-    An optimization job reports the image to serve its output with (RecommendedInferenceImage):
-    when that is a pinned image of the table, its settings are checked like any other.
-    """
-    image = uris.parse_ecr_image(uri, region_placeholder=True)
-    if image is None or image.tag is None:
-        return None
-    for row in images():
-        if (row.repository, row.tag) == (image.repository, image.tag):
-            return row
-    return None
 
 
 @dataclass(frozen=True)
@@ -466,56 +370,3 @@ def _check_loading_timeout(value: str, budget: int) -> None:
             "the app sets it to that, so the container does not stop loading before SageMaker "
             "stops waiting; remove it, or raise the health-check timeout",
         )
-
-
-def advice(settings: ServingSettings, instance_type: str) -> list[str]:
-    """What runs but runs worse than it could (settings that pass `check`): one line each."""
-    row = resolve_image(settings)
-    notes = []
-    capability = compute_capability(instance_type)
-    marlin = row.awq_marlin_min_capability if row is not None else None
-    if (
-        settings.quantization == "awq"
-        and marlin is not None
-        and capability is not None
-        and capability >= marlin
-    ):
-        notes.append(
-            f"serving.quantization awq forces vLLM's slower AWQ kernel on {instance_type} "
-            f"(compute capability {capability}), where awq_marlin runs (>= {marlin}); remove "
-            "it: vLLM reads the quantization of a pre-quantized checkpoint itself (LMI vLLM user "
-            'guide: "If you bring a pre-quantized model to LMI, you should not set the '
-            '`option.quantize` configuration.")'
-        )
-    return notes
-
-
-def container_environment(settings: ServingSettings) -> dict[str, str]:
-    """The container's environment for the settings (call `check` first)."""
-    engine = settings.engine
-    environment: dict[str, str] = {}
-    if engine == "vllm":
-        environment.update(VLLM_ASYNC_SERVICE)
-    for name, keys in TYPED_KEYS.items():
-        value = getattr(settings, name)
-        if value is not None and engine in keys:
-            environment[keys[engine]] = str(value)
-    spec = settings.speculative
-    if spec is not None and engine == "vllm":
-        config: dict[str, Any] = {
-            "method": spec.method,
-            "model": spec.path,
-            "num_speculative_tokens": spec.num_speculative_tokens,
-        }
-        if spec.draft_tensor_parallel_degree is not None:
-            config["draft_tensor_parallel_size"] = spec.draft_tensor_parallel_degree
-        environment["OPTION_SPECULATIVE_CONFIG"] = json.dumps(config, separators=(",", ":"))
-    row = resolve_image(settings)
-    if (
-        row is not None
-        and settings.model_loading_timeout_seconds is not None
-        and MODEL_LOADING_TIMEOUT_KEY in row.accepted_keys
-    ):
-        environment[MODEL_LOADING_TIMEOUT_KEY] = str(settings.model_loading_timeout_seconds)
-    environment.update(settings.environment)
-    return environment

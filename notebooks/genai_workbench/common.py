@@ -17,6 +17,7 @@ from workbench_domain import (
     workflow_states,
 )
 from workbench_domain.errors import ValidationError, aws_setup_problem
+from workbench_domain.serving_environment import container_environment
 
 UTC = timezone(timedelta(0))
 
@@ -40,7 +41,7 @@ QUANTIZATION_METHODS = optimization_request.QUANTIZATION_METHODS
 
 
 #: Llama-3-70B compiled for ml.inf2.48xlarge: the environment of the inf2 serving settings.
-NEURON_INF2_ENVIRONMENT: Mapping[str, str] = serving.container_environment(serving.LLAMA3_70B_INF2)
+NEURON_INF2_ENVIRONMENT: Mapping[str, str] = container_environment(serving.LLAMA3_70B_INF2)
 
 
 #: InvokeEndpointAsync limits (botocore sagemaker-runtime model).

@@ -17,7 +17,7 @@ from tests.conftest import SynthesizedApp, cdk_context
 from tests.unit.stacks.creation_order import unordered_references
 from tools import cfn_lint
 from workbench_domain import deployment_records as records
-from workbench_domain import serving
+from workbench_domain import serving_images
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_the_model_serves_the_awq_weights_with_the_pinned_vllm_image(resources):
     _, model = one(resources, "AWS::SageMaker::Model")
     container = model["Properties"]["PrimaryContainer"]
     image = json.dumps(container["Image"])
-    assert f"djl-inference:{serving.default_tag('vllm')}" in image
+    assert f"djl-inference:{serving_images.default_tag('vllm')}" in image
     source = container["ModelDataSource"]["S3DataSource"]
     assert "/optimized/llama-3-70b-awq/" in json.dumps(source["S3Uri"])
     assert (source["S3DataType"], source["CompressionType"]) == ("S3Prefix", "None")

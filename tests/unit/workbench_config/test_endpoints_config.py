@@ -8,6 +8,7 @@ from workbench_config import ConfigError, load_config
 from workbench_domain import serving
 from workbench_domain.api_limits import enum
 from workbench_domain.instances import EBS_ONLY_FAMILIES, LOCAL_NVME_FAMILIES, instance_family
+from workbench_domain.serving_environment import container_environment
 
 PATH = "workbench.environments.dev.endpoints"
 
@@ -109,7 +110,10 @@ def test_a_custom_image_takes_its_environment_unchecked(config_context):
         "environment": {"OPTION_ANYTHING": "1", "SM_NUM_GPUS": "8"},
     }
     settings = load_config(config_context, "dev").endpoints["p4d"].serving
-    assert serving.container_environment(settings) == {"OPTION_ANYTHING": "1", "SM_NUM_GPUS": "8"}
+    assert container_environment(settings) == {
+        "OPTION_ANYTHING": "1",
+        "SM_NUM_GPUS": "8",
+    }
 
 
 def test_an_image_uri_of_a_pinned_image_is_checked_as_that_image(config_context):

@@ -8,7 +8,7 @@ import pytest
 
 from workbench_config import ConfigError, load_config
 from workbench_config.endpoints import RealtimeSettings
-from workbench_domain import serving
+from workbench_domain.serving_environment import advice
 
 PATH = "workbench.environments.dev.endpoints"
 
@@ -23,7 +23,7 @@ def p4d(ctx: dict) -> dict:
 
 def test_the_default_chat_endpoint_is_realtime_awq_on_g5_and_disabled(config_context):
     """An AWQ checkpoint, served without naming a quantization: vLLM then reads the checkpoint's
-    and runs awq_marlin (serving.advice warns where `awq` is named)."""
+    and runs awq_marlin (serving_environment.advice warns where `awq` is named)."""
     for env in ("dev", "prod"):
         endpoint = load_config(config_context, env).endpoints["chat"]
         assert endpoint.kind == "realtime"
@@ -31,7 +31,7 @@ def test_the_default_chat_endpoint_is_realtime_awq_on_g5_and_disabled(config_con
         assert endpoint.instance_type == "ml.g5.12xlarge"
         assert endpoint.serving.engine == "vllm"
         assert endpoint.serving.quantization is None
-        assert serving.advice(endpoint.serving, endpoint.instance_type) == []
+        assert advice(endpoint.serving, endpoint.instance_type) == []
         assert endpoint.serving.tensor_parallel_degree == 4
         # The copy takes the whole instance: all four A10G GPUs.
         assert endpoint.realtime == RealtimeSettings(

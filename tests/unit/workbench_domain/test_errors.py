@@ -6,7 +6,7 @@ import pytest
 
 from workbench_config.reader import ConfigError
 from workbench_domain.errors import ValidationError, shown
-from workbench_domain.serving import ServingError
+from workbench_domain.serving_images import ServingError
 
 
 def test_the_sentence_names_field_value_and_what_is_allowed():

@@ -9,21 +9,22 @@ import subprocess
 import pytest
 
 from tools import serving_keys
-from workbench_domain import instances, serving
+from workbench_domain import instances, serving, serving_images
+from workbench_domain.serving_environment import advice, container_environment
 
 
 def test_every_row_cites_its_sources_and_its_default_tag_exists():
-    for row in serving.images():
+    for row in serving_images.images():
         assert row.sources and all(row.sources)
         # A key the image ignores is refused with the reason, not just as unknown.
         assert all(row.ignored.values()) and not set(row.ignored) & row.accepted_keys
         assert "OPTION_TENSOR_PARALLEL_DEGREE" in row.accepted_keys
-    for engine in serving.ENGINE_ACCELERATOR:
-        assert serving.image_for(engine).tag == serving.default_tag(engine)
+    for engine in serving_images.ENGINE_ACCELERATOR:
+        assert serving_images.image_for(engine).tag == serving_images.default_tag(engine)
 
 
 def test_vllm_rows_accept_the_speculative_config_and_ignore_the_legacy_draft_key():
-    for row in serving.images():
+    for row in serving_images.images():
         if row.engine == "vllm":
             assert "OPTION_SPECULATIVE_CONFIG" in row.accepted_keys
             assert "OPTION_SPECULATIVE_DRAFT_MODEL" not in row.accepted_keys
@@ -31,7 +32,9 @@ def test_vllm_rows_accept_the_speculative_config_and_ignore_the_legacy_draft_key
 
 
 def test_draft_models_need_vllm_0_15_or_later():
-    methods = {row.vllm: set(row.speculative_methods) for row in serving.images() if row.vllm}
+    methods = {
+        row.vllm: set(row.speculative_methods) for row in serving_images.images() if row.vllm
+    }
     assert "draft_model" in methods["0.15.1"]
     assert "draft_model" not in methods["0.12.0"]
 
@@ -52,7 +55,7 @@ def test_environment_for_an_eagle_head():
         environment={"OPTION_GPU_MEMORY_UTILIZATION": "0.9"},
     )
     assert serving.check(settings, "ml.p4d.24xlarge").tag == "0.36.0-lmi18.0.0-cu128"
-    environment = serving.container_environment(settings)
+    environment = container_environment(settings)
     # As in AWS's EAGLE sample: channel `eagle`, method eagle3.
     assert json.loads(environment["OPTION_SPECULATIVE_CONFIG"]) == {
         "method": "eagle3",
@@ -65,7 +68,7 @@ def test_environment_for_an_eagle_head():
 
 def test_an_error_names_the_setting_the_value_and_what_is_allowed():
     settings = serving.ServingSettings(engine="vllm", tensor_parallel_degree=16)
-    with pytest.raises(serving.ServingError) as error:
+    with pytest.raises(serving_images.ServingError) as error:
         serving.check(settings, "ml.g5.12xlarge")
     assert error.value.field == "tensor_parallel_degree"
     assert str(error.value) == (
@@ -75,11 +78,11 @@ def test_an_error_names_the_setting_the_value_and_what_is_allowed():
 
 def test_an_image_uri_is_matched_to_its_row_by_repository_and_tag():
     uri = "763104351884.dkr.ecr.{region}.amazonaws.com/djl-inference:0.36.0-lmi20.0.0-cu128"
-    assert serving.image_for_uri(uri).vllm == "0.15.1"
-    assert serving.image_for_uri(uri.replace("djl-inference", "other")) is None
+    assert serving_images.image_for_uri(uri).vllm == "0.15.1"
+    assert serving_images.image_for_uri(uri.replace("djl-inference", "other")) is None
 
 
-@pytest.mark.parametrize("row", serving.images(), ids=lambda row: row.tag)
+@pytest.mark.parametrize("row", serving_images.images(), ids=lambda row: row.tag)
 def test_every_key_the_app_derives_is_one_the_image_reads(row):
     settings = serving.ServingSettings(
         engine=row.engine,
@@ -94,7 +97,7 @@ def test_every_key_the_app_derives_is_one_the_image_reads(row):
         else None,
         model_loading_timeout_seconds=1800,
     )
-    derived = serving.container_environment(settings)
+    derived = container_environment(settings)
     assert derived[serving.MODEL_LOADING_TIMEOUT_KEY] == "1800"
     assert set(derived) - row.accepted_keys == set()
     assert len(derived) >= len(serving.TYPED_KEYS)
@@ -107,14 +110,14 @@ def test_the_inf2_endpoint_serves_what_the_neuron_compilation_job_compiles(dev):
     compiled = dataclasses.replace(
         serving.LLAMA3_70B_INF2, model_loading_timeout_seconds=inf2.model_loading_timeout_seconds
     )
-    assert serving.container_environment(inf2) == serving.container_environment(compiled)
+    assert container_environment(inf2) == container_environment(compiled)
 
 
 # ------------------------------------------------------------------ citations of the table
 
 
 def all_sources():
-    table = json.loads(serving.TABLE.read_text())
+    table = json.loads(serving_images.TABLE.read_text())
     return [(row["tag"], source) for row in table["images"] for source in row["sources"]]
 
 
@@ -126,7 +129,7 @@ def test_every_source_names_a_file_at_a_ref_and_quotes_it_or_says_unverified(tag
 
 
 def test_the_accelerator_pages_say_they_are_unverified():
-    table = json.loads(serving.TABLE.read_text())
+    table = json.loads(serving_images.TABLE.read_text())
     assert all(s["unverified"] and s["url"] for s in table["accelerators"]["sources"])
 
 
@@ -163,19 +166,19 @@ def vllm(**fields):
 
 
 def refusal(settings, instance_type="ml.p4d.24xlarge"):
-    with pytest.raises(serving.ServingError) as error:
+    with pytest.raises(serving_images.ServingError) as error:
         serving.check(settings, instance_type)
     return error.value
 
 
 def test_the_container_waits_as_long_as_the_platform_for_the_model():
     settings = vllm(model_loading_timeout_seconds=3600)
-    assert serving.container_environment(settings)["OPTION_MODEL_LOADING_TIMEOUT"] == "3600"
+    assert container_environment(settings)["OPTION_MODEL_LOADING_TIMEOUT"] == "3600"
     longer = vllm(
         model_loading_timeout_seconds=1800, environment={"OPTION_MODEL_LOADING_TIMEOUT": "2400"}
     )
     serving.check(longer, "ml.p4d.24xlarge")
-    assert serving.container_environment(longer)["OPTION_MODEL_LOADING_TIMEOUT"] == "2400"
+    assert container_environment(longer)["OPTION_MODEL_LOADING_TIMEOUT"] == "2400"
 
 
 @pytest.mark.parametrize("value", ["1200", "soon"])
@@ -190,13 +193,13 @@ def test_a_loading_timeout_below_the_health_check_is_refused_with_both_numbers(v
 
 
 def test_a_named_awq_kernel_is_advised_against_where_awq_marlin_runs():
-    (note,) = serving.advice(vllm(quantization="awq"), "ml.g5.12xlarge")
+    (note,) = advice(vllm(quantization="awq"), "ml.g5.12xlarge")
     assert "compute capability 8.6" in note and "awq_marlin runs (>= 7.5)" in note
-    assert serving.advice(vllm(), "ml.g5.12xlarge") == []
-    assert serving.advice(vllm(quantization="awq_marlin"), "ml.g5.12xlarge") == []
+    assert advice(vllm(), "ml.g5.12xlarge") == []
+    assert advice(vllm(quantization="awq_marlin"), "ml.g5.12xlarge") == []
     # vLLM 0.12's Marlin needs 8.0: a T4 (7.5) runs plain AWQ there, so nothing to advise.
-    assert serving.advice(vllm(image_tag=LMI18, quantization="awq"), "ml.g4dn.12xlarge") == []
-    assert serving.advice(vllm(quantization="awq"), "ml.g4dn.12xlarge")  # lmi20: 7.5
+    assert advice(vllm(image_tag=LMI18, quantization="awq"), "ml.g4dn.12xlarge") == []
+    assert advice(vllm(quantization="awq"), "ml.g4dn.12xlarge")  # lmi20: 7.5
 
 
 @pytest.mark.parametrize("dtype", ["bf16", "bfloat16"])
@@ -237,7 +240,7 @@ def test_the_draft_degrees_vllm_accepts_reach_the_speculative_config(method, dra
         tensor_parallel_degree=8, speculative=draft(method, draft_tensor_parallel_degree=draft_tp)
     )
     serving.check(settings, "ml.p4d.24xlarge")
-    config = json.loads(serving.container_environment(settings)["OPTION_SPECULATIVE_CONFIG"])
+    config = json.loads(container_environment(settings)["OPTION_SPECULATIVE_CONFIG"])
     assert config["draft_tensor_parallel_size"] == draft_tp
 
 
@@ -260,7 +263,7 @@ def test_explicit_async_scheduling_with_a_draft_model_is_refused(value):
 
 
 def test_every_accelerated_instance_type_has_its_memory():
-    table = json.loads(serving.TABLE.read_text())["accelerators"]
+    table = json.loads(serving_images.TABLE.read_text())["accelerators"]
     assert set(table["memory_gib"]) == set(table["devices"])
     assert instances.memory_mb("ml.g5.12xlarge") == 192 * 1024
     assert instances.memory_mb("ml.t3.medium") is None

@@ -15,9 +15,11 @@ from features.endpoints.dlc_images import (
     dlc_image,
     explicit_image,
 )
-from workbench_domain import serving
+from workbench_domain import serving_images
 
-PINNED_TAGS = {engine: serving.default_tag(engine) for engine in ("vllm", "trtllm", "neuron")}
+PINNED_TAGS = {
+    engine: serving_images.default_tag(engine) for engine in ("vllm", "trtllm", "neuron")
+}
 
 
 @pytest.fixture(scope="module")
