@@ -50,8 +50,8 @@ from workbench_domain.errors import ValidationError, shown
 from workbench_domain.optimization_request import (
     DEFAULT_MAX_RUNTIME_SECONDS,
     OptimizationRequest,
-    parse_request,
 )
+from workbench_domain.request_event import parse_request
 
 CDK_JSON = ROOT / "cdk.json"
 # Techniques whose output an endpoint can serve: a model (quantization, compilation), or an EAGLE

@@ -22,8 +22,8 @@ from workbench_domain.optimization_request import (
     COMPILATION,
     QUANTIZATION,
     OptimizationRequest,
-    parse_request,
 )
+from workbench_domain.request_event import parse_request
 
 DIGEST_CHARS = 12  # 48 bits of sha256
 

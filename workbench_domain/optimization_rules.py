@@ -31,8 +31,8 @@ from workbench_domain.optimization_request import (
     COMPILATION,
     SPECULATIVE_DECODING,
     OptimizationRequest,
-    parse_request,
 )
+from workbench_domain.request_event import parse_request
 
 
 @dataclass(frozen=True)

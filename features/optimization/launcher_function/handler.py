@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 
 from workbench_domain import api_limits
 from workbench_domain.errors import ValidationError
-from workbench_domain.optimization_request import parse_request
+from workbench_domain.request_event import parse_request
 
 from .launcher import launch, plan_job
 from .settings import launcher_settings

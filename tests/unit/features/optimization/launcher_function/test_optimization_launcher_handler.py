@@ -22,7 +22,7 @@ from tests.unit.features.optimization.launcher_function.testkit import (
     TRTLLM_IMAGE,
 )
 from workbench_domain.errors import ValidationError
-from workbench_domain.optimization_request import parse_request
+from workbench_domain.request_event import parse_request
 
 SOURCE = "s3://genai-opt-dev-models/meta-llama-3-70b/"
 PROJECT_TAGS = [{"Key": "project", "Value": "genai-opt"}, {"Key": "env", "Value": "dev"}]

@@ -7,7 +7,7 @@ import pytest
 from features.optimization.launcher_function import handler
 from tests.unit.malformed_requests import GOOD, MALFORMED, with_
 from workbench_domain.errors import ValidationError
-from workbench_domain.optimization_request import parse_request
+from workbench_domain.request_event import parse_request
 
 
 @pytest.mark.parametrize(("event", "field", "shows_value"), MALFORMED)
