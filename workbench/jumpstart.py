@@ -27,7 +27,7 @@ from workbench.common import (
     default_region,
     read_environment,
 )
-from workbench.optimize import CDK_JSON, promote, write_config
+from workbench.promotion import CDK_JSON, promote, write_config
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,13 +22,12 @@ promotes an endpoint entry a notebook saved (`save_entry`) without starting anyt
 from __future__ import annotations
 
 import argparse
-import copy
 import difflib
 import json
 import re
 import sys
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -37,23 +36,21 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from workbench.assembly import OperatorError
 from workbench.common import (
-    ROOT,
     add_environment_arguments,
     aws_problem,
     aws_session,
     default_region,
     read_environment,
 )
-from workbench_config import CONTEXT_KEY, ConfigError, load_config
+from workbench.promotion import CDK_JSON, promote, write_config
 from workbench_domain import api_limits
-from workbench_domain.errors import ValidationError, shown
+from workbench_domain.errors import ValidationError
 from workbench_domain.optimization_request import (
     DEFAULT_MAX_RUNTIME_SECONDS,
     OptimizationRequest,
 )
 from workbench_domain.request_event import parse_request
 
-CDK_JSON = ROOT / "cdk.json"
 # Techniques whose output an endpoint can serve: a model (quantization, compilation), or an EAGLE
 # head served beside the job's base model (speculative decoding).
 PROMOTABLE = ("quantization", "compilation", "speculative_decoding")
@@ -265,47 +262,6 @@ def check_args(
     if args.serve_on is not None and args.promote is None:
         parser.error("--serve-on goes with --promote")
     return request
-
-
-def promote(
-    config: dict[str, Any], env_name: str, endpoint: str, entry: Mapping[str, Any]
-) -> dict[str, Any]:
-    """A copy of the cdk.json document with `entry` written into the endpoint's config.
-
-    `entry` is an endpoint entry (`{"instance_type", "model": {...}, "serving": {...}}`, see
-    workbench_domain/endpoint_entry.py). The endpoint's other keys stay; its `instance_type`,
-    `model` and `serving` are replaced, and it is enabled. The result must pass the app's own
-    config loader, else nothing is written and the error names the key.
-    """
-    if (
-        not isinstance(entry, Mapping)
-        or not isinstance(entry.get("model"), Mapping)
-        or not isinstance(entry.get("serving"), Mapping)
-        or not isinstance(entry.get("instance_type"), str)
-    ):
-        raise wb.WorkbenchError(
-            "not an endpoint entry (an object with instance_type, model and serving): "
-            f"{shown(entry)}"
-        )
-    updated = copy.deepcopy(config)
-    environment = updated["context"][CONTEXT_KEY]["environments"][env_name]
-    target = environment.setdefault("endpoints", {}).setdefault(endpoint, {})
-    # A promoted model is meant to be served: a disabled endpoint (the default `chat`) is enabled.
-    target["enabled"] = True
-    target["instance_type"] = entry["instance_type"]
-    target["model"] = {key: value for key, value in entry["model"].items() if value is not None}
-    target["serving"] = copy.deepcopy(dict(entry["serving"]))
-    try:
-        load_config(updated["context"][CONTEXT_KEY], env_name)
-    except ConfigError as error:
-        raise wb.WorkbenchError(
-            f"cdk.json left unchanged: the promoted entry is invalid: {error}"
-        ) from error
-    return updated
-
-
-def write_config(config: dict[str, Any], path: Path = CDK_JSON) -> None:
-    path.write_text(json.dumps(config, indent=2) + "\n")
 
 
 def main(
