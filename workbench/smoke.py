@@ -60,6 +60,37 @@ class Clock:
     sleep: Callable[[float], None] = time.sleep
 
 
+@dataclass(frozen=True)
+class Run:
+    """What one smoke run sends, how long it waits, and where it reports."""
+
+    prompt: str
+    max_new_tokens: int
+    timeout: float
+    interval: float
+    wait_for_zero: bool
+    clock: Clock
+    out: Callable[[str], None] = print
+
+    def wait_for_nothing_running(
+        self, key: str, what: str, running: Callable[[], tuple[int, str]]
+    ) -> bool:
+        """Polls `running` (how many still run, and what they are) until none does; False after
+        the timeout."""
+        self.out(f"[{key}] waiting for 0 {what} (the idle window plus alarm periods)")
+        started = self.clock.now()
+        while True:
+            count, described = running()
+            elapsed = self.clock.now() - started
+            if count == 0:
+                self.out(f"[{key}] back at 0 {what} after {elapsed:.0f} s")
+                return True
+            if elapsed >= self.timeout:
+                self.out(f"[{key}] FAIL: still {described} after {self.timeout:.0f} s")
+                return False
+            self.clock.sleep(self.interval)
+
+
 # What the realtime endpoint's scaling alarms and dashboard watch (features.endpoints.copy_scaling).
 WATCHED_COMPONENT_METRICS = (
     "ConcurrentRequestsPerCopy",
@@ -110,15 +141,9 @@ def smoke_one(
     record: EndpointRecord,
     storage: StorageRecord,
     clients: dict[str, Any],
-    *,
-    prompt: str,
-    max_new_tokens: int,
-    timeout: float,
-    interval: float,
-    wait_for_zero: bool,
-    clock: Clock,
-    out: Callable[[str], None] = print,
+    run: Run,
 ) -> bool:
+    prompt, timeout, clock, out = run.prompt, run.timeout, run.clock, run.out
     s3, runtime, sagemaker = clients["s3"], clients["sagemaker-runtime"], clients["sagemaker"]
     name = record.endpoint_name
     status, count = instance_count(sagemaker, record)
@@ -130,7 +155,7 @@ def smoke_one(
     inference_id = f"smoke-{uuid.uuid4().hex}"
     target = async_inference.input_location(record.input_prefix, inference_id)
     bucket, input_key = target.bucket, target.key
-    payload = async_inference.llm_payload(prompt, max_new_tokens=max_new_tokens)
+    payload = async_inference.llm_payload(prompt, max_new_tokens=run.max_new_tokens)
     extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": storage.kms_key_arn}
     s3.put_object(
         Bucket=bucket,
@@ -177,21 +202,15 @@ def smoke_one(
         if (status, count) != last:
             out(f"[{key}]   {elapsed:5.0f} s  {status}, {count} instance(s)")
             last = (status, count)
-        clock.sleep(interval)
+        clock.sleep(run.interval)
 
-    if wait_for_zero:
-        out(f"[{key}] waiting for scale-in to 0 instances (the idle window plus alarm periods)")
-        zero_started = clock.now()
-        while True:
-            status, count = instance_count(sagemaker, record)
-            elapsed = clock.now() - zero_started
-            if count == 0:
-                out(f"[{key}] back at 0 instances after {elapsed:.0f} s")
-                break
-            if elapsed >= timeout:
-                out(f"[{key}] FAIL: still {count} instance(s) after {timeout:.0f} s")
-                return False
-            clock.sleep(interval)
+    if run.wait_for_zero:
+
+        def instances() -> tuple[int, str]:
+            count = instance_count(sagemaker, record)[1]
+            return count, f"{count} instance(s)"
+
+        return run.wait_for_nothing_running(key, "instances", instances)
     return True
 
 
@@ -209,15 +228,9 @@ def smoke_realtime(
     key: str,
     record: RealtimeEndpointRecord,
     clients: dict[str, Any],
-    *,
-    prompt: str,
-    max_new_tokens: int,
-    timeout: float,
-    interval: float,
-    wait_for_zero: bool,
-    clock: Clock,
-    out: Callable[[str], None] = print,
+    run: Run,
 ) -> bool:
+    timeout, clock, out = run.timeout, run.clock, run.out
     runtime, sagemaker = clients["sagemaker-runtime"], clients["sagemaker"]
     component = record.inference_component_name
     status, running, instances = copies(sagemaker, record)
@@ -229,7 +242,7 @@ def smoke_realtime(
         out(f"[{key}] FAIL: endpoint is {status}, not InService (see the stack's events)")
         return False
     body = rt.chat_body(
-        [{"role": "user", "content": prompt}], max_tokens=max_new_tokens, stream=True
+        [{"role": "user", "content": run.prompt}], max_tokens=run.max_new_tokens, stream=True
     )
 
     def waiting(waited: float, left: float) -> None:
@@ -241,7 +254,7 @@ def smoke_realtime(
                 **rt.invocation(record.endpoint_name, component, body)
             ),
             timeout=timeout,
-            interval=interval,
+            interval=run.interval,
             now=clock.now,
             sleep=clock.sleep,
             on_wait=waiting,
@@ -285,22 +298,13 @@ def smoke_realtime(
         )
     )
 
-    if wait_for_zero:
-        out(f"[{key}] waiting for 0 copies and 0 instances (the idle window plus alarm periods)")
-        zero_started = clock.now()
-        while True:
-            status, running, instances = copies(sagemaker, record)
-            elapsed = clock.now() - zero_started
-            if running == 0 and instances == 0:
-                out(f"[{key}] back at 0 copies and 0 instances after {elapsed:.0f} s")
-                break
-            if elapsed >= timeout:
-                out(
-                    f"[{key}] FAIL: still {running} copy(ies) on {instances} instance(s) after "
-                    f"{timeout:.0f} s"
-                )
-                return False
-            clock.sleep(interval)
+    if run.wait_for_zero:
+
+        def copies_and_instances() -> tuple[int, str]:
+            _, running, instances = copies(sagemaker, record)
+            return running + instances, f"{running} copy(ies) on {instances} instance(s)"
+
+        return run.wait_for_nothing_running(key, "copies and 0 instances", copies_and_instances)
     return True
 
 
@@ -361,35 +365,22 @@ def main(argv: list[str] | None = None, session: Any = None, clock: Clock | None
     except Exception as error:  # credentials, network: one line, not a traceback
         print(f"error: {aws_problem(error) or f'{type(error).__name__}: {error}'}", file=sys.stderr)
         return 2
+    run = Run(
+        prompt=args.prompt,
+        max_new_tokens=args.max_new_tokens,
+        timeout=args.timeout,
+        interval=args.interval,
+        wait_for_zero=args.wait_for_zero,
+        clock=clock or Clock(),
+    )
     results = {}
     for key in selected:
         record = records[key]
         try:
             if isinstance(record, RealtimeEndpointRecord):
-                results[key] = smoke_realtime(
-                    key,
-                    record,
-                    clients,
-                    prompt=args.prompt,
-                    max_new_tokens=args.max_new_tokens,
-                    timeout=args.timeout,
-                    interval=args.interval,
-                    wait_for_zero=args.wait_for_zero,
-                    clock=clock or Clock(),
-                )
-                continue
-            results[key] = smoke_one(
-                key,
-                record,
-                storage,
-                clients,
-                prompt=args.prompt,
-                max_new_tokens=args.max_new_tokens,
-                timeout=args.timeout,
-                interval=args.interval,
-                wait_for_zero=args.wait_for_zero,
-                clock=clock or Clock(),
-            )
+                results[key] = smoke_realtime(key, record, clients, run)
+            else:
+                results[key] = smoke_one(key, record, storage, clients, run)
         except Exception as error:
             print(f"[{key}] FAIL: {type(error).__name__}: {error}")
             results[key] = False
