@@ -17,7 +17,7 @@ from parliament.statement import get_privilege_info
 import workbench.execution_policy as ep
 from tests.conftest import SynthesizedApp
 from workbench import iam_reference as ref
-from workbench import provider_actions
+from workbench import policy_documents, provider_actions
 from workbench.assembly import read_assembly
 
 VARIANTS = ["dev", "prod", "realtime"]
@@ -104,7 +104,9 @@ def test_every_action_and_condition_key_is_in_the_service_authorization_referenc
 def test_each_document_and_the_boundary_fit_a_managed_policy(request, variant):
     _, policy = built(request.getfixturevalue(variant))
     for document in [*policy.documents, policy.boundary]:
-        assert len(re.sub(r"\s", "", json.dumps(document))) <= ep.MAX_POLICY_CHARACTERS
+        assert (
+            len(re.sub(r"\s", "", json.dumps(document))) <= policy_documents.MAX_POLICY_CHARACTERS
+        )
     sids = [s["Sid"] for s in all_statements(policy)]
     assert len(sids) == len(set(sids)) and all(re.fullmatch(r"[A-Za-z0-9]+", s) for s in sids)
 
