@@ -18,6 +18,7 @@ from constructs import Construct
 from features.shared.domain_bundle import with_domain
 from features.shared.nag_acknowledgments import acknowledge, acknowledge_wildcards
 from features.workspace.lifecycle_script import lifecycle_content
+from features.workspace.notebook_permissions import NotebookPermissions
 from features.workspace.private_notebook_network import PrivateNotebookNetwork
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,15 +94,15 @@ class NotebookWorkspace(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"Notebook workspace of {project} {env_name}: data, endpoints, workflow",
         )
-        self._wildcards: dict[str, str] = {}
-        self._grant_data(key, artifacts_bucket, inference_bucket)
-        self._grant_endpoints(project, env_name)
-        self._grant_discovery(parameter_prefix)
-        self._grant_jumpstart()
+        permissions = NotebookPermissions(self.role)
+        permissions.grant_data(key, artifacts_bucket, inference_bucket)
+        permissions.grant_endpoints(project, env_name)
+        permissions.grant_discovery(parameter_prefix)
+        permissions.grant_jumpstart()
         if workflow is not None:
-            self._grant_workflow(workflow.state_machine)
+            permissions.grant_workflow(workflow.state_machine)
         # The on-start script reads exactly these two objects of the CDK assets bucket.
-        self._add(
+        permissions.add(
             "ReadShippedAssets",
             ["s3:GetObject"],
             [
@@ -170,7 +171,7 @@ class NotebookWorkspace(Construct):
             f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
             f"#/notebook-instances/openNotebook/{self.notebook_instance_name}?view=lab"
         )
-        acknowledge_wildcards(self.role, self._wildcards)
+        acknowledge_wildcards(self.role, permissions.wildcards)
         acknowledge(
             self.role,
             {
@@ -195,195 +196,6 @@ class NotebookWorkspace(Construct):
         script = (LIFECYCLE_DIR / file_name).read_text(encoding="utf-8")
         return sagemaker.CfnNotebookInstanceLifecycleConfig.NotebookInstanceLifecycleHookProperty(
             content=lifecycle_content(file_name, script, variables)
-        )
-
-    def _add(
-        self,
-        sid: str,
-        actions: list[str],
-        resources: list[str],
-        *,
-        wildcard_reason: str | None = None,
-        conditions: dict[str, Any] | None = None,
-    ) -> None:
-        """One scoped statement; a resource with `*` needs the reason it is acceptable."""
-        for resource in resources:
-            if "*" in resource:
-                if not wildcard_reason:
-                    raise ValueError(f"{sid}: wildcard resource {resource} needs a reason")
-                self._wildcards[resource] = f"{sid}: {wildcard_reason}"
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid=sid, actions=actions, resources=resources, conditions=conditions
-            )
-        )
-
-    def _grant_data(
-        self, key: kms.IKey, artifacts_bucket: s3.IBucket, inference_bucket: s3.IBucket
-    ) -> None:
-        self._add(
-            "ListProjectBuckets",
-            ["s3:ListBucket", "s3:GetBucketLocation"],
-            [artifacts_bucket.bucket_arn, inference_bucket.bucket_arn],
-        )
-        self._add(
-            "ReadWriteArtifacts",
-            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-            [artifacts_bucket.arn_for_objects("*")],
-            wildcard_reason="the artifacts bucket is the notebooks' workspace for model "
-            "weights, draft models and optimization outputs, under keys the user chooses",
-        )
-        # Async inference (AsyncLlmEndpoint's layout): requests go to endpoints/<key>/input/,
-        # results come back in endpoints/<key>/output/ and endpoints/<key>/failure/.
-        self._add(
-            "WriteAsyncInputs",
-            ["s3:PutObject", "s3:AbortMultipartUpload"],
-            [inference_bucket.arn_for_objects("endpoints/*/input/*")],
-            wildcard_reason="request files under the input prefix of any endpoint of this "
-            "deployment; endpoints are deployed later and their prefixes are not known here",
-        )
-        self._add(
-            "ReadAsyncResults",
-            ["s3:GetObject"],
-            [
-                inference_bucket.arn_for_objects("endpoints/*/output/*"),
-                inference_bucket.arn_for_objects("endpoints/*/failure/*"),
-            ],
-            wildcard_reason="results of async requests under the output and failure prefixes "
-            "of any endpoint of this deployment, named by SageMaker per request",
-        )
-        self._add(
-            "UseProjectKey",
-            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-            [key.key_arn],
-        )
-
-    def _grant_endpoints(self, project: str, env_name: str) -> None:
-        stack = cdk.Stack.of(self)
-        self._add(
-            "InvokeProjectEndpoints",
-            ["sagemaker:InvokeEndpointAsync", "sagemaker:DescribeEndpoint"],
-            [stack.format_arn(service="sagemaker", resource="endpoint", resource_name="*")],
-            wildcard_reason="endpoint names are generated by the endpoint stacks, deployed "
-            "after the workspace; the tag condition limits it to this project and environment",
-            # The endpoint stacks tag everything with the stage's tags (WorkbenchStage).
-            conditions={
-                "StringEquals": {
-                    "aws:ResourceTag/project": project,
-                    "aws:ResourceTag/environment": env_name,
-                }
-            },
-        )
-        # Realtime endpoints: the request names the inference component, and IAM checks both
-        # the endpoint and the component (Service Authorization Reference, InvokeEndpoint).
-        self._add(
-            "InvokeProjectRealtimeEndpoints",
-            [
-                "sagemaker:InvokeEndpoint",
-                "sagemaker:InvokeEndpointWithResponseStream",
-                "sagemaker:DescribeInferenceComponent",
-            ],
-            [
-                stack.format_arn(service="sagemaker", resource="endpoint", resource_name="*"),
-                stack.format_arn(
-                    service="sagemaker", resource="inference-component", resource_name="*"
-                ),
-            ],
-            wildcard_reason="endpoint and inference component names are generated by the "
-            "endpoint stacks, deployed after the workspace; the tag condition limits them to "
-            "this project and environment",
-            conditions={
-                "StringEquals": {
-                    "aws:ResourceTag/project": project,
-                    "aws:ResourceTag/environment": env_name,
-                }
-            },
-        )
-        self._add(
-            "ReadEndpointMetrics",
-            ["cloudwatch:GetMetricData"],
-            ["*"],
-            wildcard_reason="cloudwatch:GetMetricData supports no resource-level permissions "
-            "(Service Authorization Reference); it only reads metrics",
-        )
-        self._add(
-            "DescribeOptimizationJobs",
-            ["sagemaker:DescribeOptimizationJob"],
-            [stack.format_arn(service="sagemaker", resource="optimization-job", resource_name="*")],
-            wildcard_reason="job names come from each optimization request (workflow "
-            "execution names); describe is read-only, in this account and Region",
-        )
-        self._add(
-            "ListOptimizationJobs",
-            ["sagemaker:ListOptimizationJobs"],
-            ["*"],
-            wildcard_reason="sagemaker:ListOptimizationJobs supports no resource-level "
-            "permissions (Service Authorization Reference); it only lists",
-        )
-
-    def _grant_discovery(self, parameter_prefix: str) -> None:
-        stack = cdk.Stack.of(self)
-        path = parameter_prefix.strip("/")
-        self._add(
-            "ReadDeploymentParameters",
-            ["ssm:GetParametersByPath", "ssm:GetParameter", "ssm:GetParameters"],
-            [
-                stack.format_arn(service="ssm", resource="parameter", resource_name=path),
-                stack.format_arn(service="ssm", resource="parameter", resource_name=f"{path}/*"),
-            ],
-            wildcard_reason="read-only, this environment's parameter path: the stacks' "
-            "deployment records and the optimization results",
-        )
-
-    def _grant_jumpstart(self) -> None:
-        stack = cdk.Stack.of(self)
-        region = stack.region
-        # The SageMaker Python SDK reads JumpStart specs and artifacts from these buckets
-        # (public models, and gated ones such as Llama after accepting the EULA).
-        buckets = [f"jumpstart-cache-prod-{region}", f"jumpstart-private-cache-prod-{region}"]
-        self._add(
-            "ReadJumpStartBuckets",
-            ["s3:GetObject", "s3:ListBucket"],
-            [f"arn:{stack.partition}:s3:::{b}" for b in buckets]
-            + [f"arn:{stack.partition}:s3:::{b}/*" for b in buckets],
-            wildcard_reason="read-only, AWS-owned JumpStart buckets: the SageMaker SDK reads "
-            "model specs and artifacts under keys it derives from the model id",
-        )
-        hub = f"arn:{stack.partition}:sagemaker:{region}:aws:hub/SageMakerPublicHub"
-        content = f"arn:{stack.partition}:sagemaker:{region}:aws:hub-content/SageMakerPublicHub/*"
-        self._add(
-            "ReadJumpStartPublicHub",
-            [
-                "sagemaker:ListHubContents",
-                "sagemaker:ListHubContentVersions",
-                "sagemaker:DescribeHubContent",
-                "sagemaker:DescribeHub",
-            ],
-            [hub, content],
-            wildcard_reason="read-only, AWS-owned public hub: model ids and versions are "
-            "chosen in the notebooks",
-        )
-
-    def _grant_workflow(self, state_machine: sfn.StateMachine) -> None:
-        stack = cdk.Stack.of(self)
-        self._add(
-            "StartOptimizationWorkflow",
-            ["states:StartExecution"],
-            [state_machine.state_machine_arn],
-        )
-        self._add(
-            "FollowOptimizationWorkflow",
-            ["states:DescribeExecution", "states:GetExecutionHistory"],
-            [
-                stack.format_arn(
-                    service="states",
-                    resource="execution",
-                    resource_name=f"{state_machine.state_machine_name}:*",
-                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                )
-            ],
-            wildcard_reason="executions of the optimization workflow only; their names are "
-            "derived from each request",
         )
 
     def _network(self, network: str, key: kms.IKey) -> dict[str, Any]:
