@@ -55,9 +55,13 @@ def test_instance_is_encrypted_locked_down_and_current(dev: SynthesizedApp, work
     assert props["InstanceMetadataServiceConfiguration"] == {
         "MinimumInstanceMetadataServiceVersion": "2"
     }
-    # the project key of the Storage stack, not an AWS-managed key
-    assert "Fn::GetStackOutput" in str(props["KmsKeyId"]) or "ImportValue" in str(props["KmsKeyId"])
-    assert "DataKey" in str(props["KmsKeyId"])
+    # the project key of the Storage stack, not an AWS-managed key: the reference reads the
+    # Storage stack's output whose value is that key (its id)
+    storage = dev.template(dev.stage.storage).to_json()
+    (key_id,) = [k for k, r in storage["Resources"].items() if r["Type"] == "AWS::KMS::Key"]
+    reference = props["KmsKeyId"]["Fn::GetStackOutput"]
+    assert reference["StackName"] == dev.stage.storage.stack_name
+    assert storage["Outputs"][reference["OutputName"]]["Value"] == {"Ref": key_id}
 
 
 def test_prod_volume_comes_from_its_config(prod: SynthesizedApp):

@@ -165,16 +165,22 @@ def test_variant_starts_with_one_instance_and_the_llm_timeouts(built, template):
     assert "EndpointConfigName" not in config
     (variant,) = config["ProductionVariants"]
     model_id = lid(stack, parts["endpoint"].node.find_child("Model"))
-    assert variant == {
-        "VariantName": "AllTraffic",
-        "ModelName": {"Fn::GetAtt": [model_id, "ModelName"]},
-        "InstanceType": "ml.inf2.48xlarge",
-        "InitialInstanceCount": 1,
-        "InitialVariantWeight": 1,
-        "VolumeSizeInGB": 512,
-        "ModelDataDownloadTimeoutInSeconds": 3600,
-        "ContainerStartupHealthCheckTimeoutInSeconds": 3000,
-    }
+    # The settings that matter; properties CDK may add by default are not this test's business.
+    assert (
+        variant.items()
+        >= {
+            "VariantName": "AllTraffic",
+            "ModelName": {"Fn::GetAtt": [model_id, "ModelName"]},
+            "InstanceType": "ml.inf2.48xlarge",
+            "InitialInstanceCount": 1,
+            "InitialVariantWeight": 1,
+            "VolumeSizeInGB": 512,
+            "ModelDataDownloadTimeoutInSeconds": 3600,
+            "ContainerStartupHealthCheckTimeoutInSeconds": 3000,
+        }.items()
+    )
+    # An async variant is scaled by Application Auto Scaling, not by SageMaker's managed scaling.
+    assert "ManagedInstanceScaling" not in variant
 
 
 def test_no_volume_size_unless_given():
