@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
+import genai_workbench
 import pytest
 from botocore.stub import Stubber
 
@@ -17,28 +16,7 @@ ACCOUNT = "111122223333"
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
-def _load(name: str, path: Path):
-    if name in sys.modules:
-        return sys.modules[name]
-    package = path.is_dir()  # a package: its __init__.py, submodules found beside it
-    spec = importlib.util.spec_from_file_location(
-        name,
-        path / "__init__.py" if package else path,
-        submodule_search_locations=[str(path)] if package else None,
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    # no __pycache__ in folders that ship as assets (the notebooks zip, the lifecycle files)
-    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = saved
-    return module
-
-
-workbench = _load("genai_workbench", NOTEBOOKS_DIR / "genai_workbench")
-autostop = _load("autostop", LIFECYCLE_DIR / "autostop.py")
+workbench = genai_workbench
 
 
 # What SageMaker answers while an inference component has no copy.

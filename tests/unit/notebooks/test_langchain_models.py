@@ -8,18 +8,15 @@ import json
 import re
 import tomllib
 
+import genai_workbench.langchain_models as lc
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from packaging.requirements import Requirement
 
-from tests.unit.notebooks.conftest import NO_CAPACITY, NOTEBOOKS_DIR, REPO, _load
+from tests.unit.notebooks.conftest import NO_CAPACITY, NOTEBOOKS_DIR, REPO
 from tests.unit.notebooks.conftest import workbench as wb
 from tests.unit.workbench.helpers import FakeClock
-
-lc = _load(
-    "genai_workbench.langchain_models", NOTEBOOKS_DIR / "genai_workbench" / "langchain_models.py"
-)
 
 
 def request(deployment, **body) -> dict:

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
-import autostop
 import boto3
 import pytest
 from botocore.stub import Stubber
+
+from features.workspace.notebook_lifecycle import autostop
 
 LIFECYCLE_DIR = (
     Path(__file__).resolve().parents[4] / "features" / "workspace" / "notebook_lifecycle"
