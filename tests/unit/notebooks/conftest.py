@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import boto3
 import genai_workbench
 import pytest
 from botocore.stub import Stubber
+from moto import mock_aws
 
 REPO = Path(__file__).resolve().parents[3]
 NOTEBOOKS_DIR = REPO / "notebooks"
@@ -116,3 +118,23 @@ def runtime(deployment):
     stubber.activate()
     yield client, stubber
     stubber.assert_no_pending_responses()
+
+
+@pytest.fixture(scope="module")
+def moto_s3():
+    """One moto S3 for the module (tests use distinct keys): starting moto is the slow part."""
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            patch.setenv(name, "testing")
+        client = boto3.client("s3", region_name=REGION)
+        for bucket in ("genai-artifacts-bucket", "genai-inference-bucket"):
+            client.create_bucket(
+                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+            )
+        yield client
+
+
+@pytest.fixture
+def s3(deployment, moto_s3):
+    deployment.use_client("s3", moto_s3)
+    return moto_s3
