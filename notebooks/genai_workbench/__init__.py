@@ -76,7 +76,6 @@ from genai_workbench.async_inference import (
 from genai_workbench.benchmark import BenchmarkResult, BenchmarkSample, benchmark_endpoint
 from genai_workbench.cli import main
 from genai_workbench.common import (
-    _RUNNING,
     DEFAULT_DEPLOYMENT_FILE,
     DEPLOYMENT_FILE_ENV,
     DEPLOYMENT_PATH_ENV,
@@ -163,7 +162,6 @@ __all__ = [
     "REQUEST_TTL_RANGE",
     "TECHNIQUES",
     "UTC",
-    "_RUNNING",
     "AsyncInferenceFailedError",
     "AsyncInvocation",
     "AsyncResult",

@@ -14,7 +14,6 @@ from workbench_domain import (
     optimization_request,
     serving,
     uris,
-    workflow_states,
 )
 from workbench_domain.errors import ValidationError, aws_setup_problem
 from workbench_domain.serving_environment import container_environment
@@ -49,9 +48,6 @@ REQUEST_TTL_RANGE = api_limits.REQUEST_TTL_RANGE
 
 
 INVOCATION_TIMEOUT_RANGE = api_limits.INVOCATION_TIMEOUT_RANGE
-
-
-_RUNNING = workflow_states.EXECUTION_RUNNING_STATUSES
 
 
 _DOCUMENT_KEYS = ("project", "env", "storage", "optimization", "endpoints")

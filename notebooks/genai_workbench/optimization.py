@@ -12,7 +12,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from genai_workbench.common import (
-    _RUNNING,
     OptimizationFailedError,
     Printer,
     WorkbenchError,
@@ -89,7 +88,10 @@ def start_optimization(
             raise
         arn = execution_arn(deployment.state_machine_arn, name)
         status = sfn.describe_execution(executionArn=arn)["status"]
-        if status not in (*_RUNNING, workflow_states.EXECUTION_SUCCEEDED):
+        if status not in (
+            *workflow_states.EXECUTION_RUNNING_STATUSES,
+            workflow_states.EXECUTION_SUCCEEDED,
+        ):
             raise OptimizationFailedError(
                 f"Execution {name} already exists and ended {status}; call again with "
                 f"attempt={attempt + 1} to start a new job."
@@ -136,7 +138,7 @@ def wait_for_optimization(
         if status == workflow_states.EXECUTION_SUCCEEDED:
             typed: dict[str, Any] = json.loads(desc.get("output") or "{}")
             return typed
-        if status not in _RUNNING:
+        if status not in workflow_states.EXECUTION_RUNNING_STATUSES:
             raise OptimizationFailedError(
                 f"{desc.get('name', execution)} ended {status}: {desc.get('error', '')} "
                 f"{desc.get('cause', '')}".strip()

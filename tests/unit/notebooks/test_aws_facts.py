@@ -6,6 +6,7 @@ import botocore.session
 import genai_workbench as wb
 import pytest
 
+from workbench_domain import workflow_states
 from workbench_domain.async_inference import MISSING_OBJECT_CODES
 
 # ------------------------------------------------------- AWS facts, checked against botocore
@@ -34,7 +35,10 @@ def test_async_invocation_limits_are_the_documented_ones(service):
 def test_step_functions_values_the_client_branches_on(service):
     sfn = service("stepfunctions")
     statuses = sfn.operation_model("DescribeExecution").output_shape.members["status"].enum
-    assert {*wb._RUNNING, wb.workflow_states.EXECUTION_SUCCEEDED} <= set(statuses)
+    assert {
+        *workflow_states.EXECUTION_RUNNING_STATUSES,
+        workflow_states.EXECUTION_SUCCEEDED,
+    } <= set(statuses)
     errors = {e.name for e in sfn.operation_model("StartExecution").error_shapes}
     assert "ExecutionAlreadyExists" in errors
 
