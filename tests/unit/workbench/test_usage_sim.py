@@ -298,3 +298,35 @@ def test_make_cost_usage_refuses_an_endpoint_that_is_not_synthesized(dev, tmp_pa
     profile.write_text("endpoints:\n  g5: {requests_per_day: 1, service_seconds: 5}\n")
     assert cost.main(["--assembly", dev.assembly.directory, "--usage", str(profile)]) == 2
     assert "usage endpoints.g5: no such endpoint" in capsys.readouterr().err
+
+
+# --- the simulator reads back what the config said ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variant", "key"), [("dev", "p4d"), ("dev", "inf2"), ("realtime", "chat")]
+)
+def test_the_template_gives_back_the_configs_scaling(request, variant, key):
+    """`ScalingSettings` is what the synthesized template says (what a deploy gets, hand edits
+    included), so it is read from the template, not taken from the config; for every endpoint
+    the app builds, it is the config's `EndpointScaling` again."""
+    synthesized = request.getfixturevalue(variant)
+    endpoint = synthesized.stage.config.endpoints[key]
+    stack = synthesized.stage.endpoints[key]
+    read = sim.ScalingSettings.from_template(synthesized.template(stack).to_json()["Resources"])
+    scaling = endpoint.scaling
+    target = (
+        scaling.target_concurrent_requests_per_copy
+        if endpoint.kind == "realtime"
+        else scaling.target_backlog_per_instance
+    )
+    assert (read.kind, read.instance_type, read.max_capacity) == (
+        endpoint.kind,
+        endpoint.instance_type,
+        endpoint.max_capacity,
+    )
+    assert read.idle_minutes == scaling.idle_minutes_before_zero
+    assert read.wake_minutes == scaling.wake_evaluation_periods
+    assert read.wake_period_minutes * 60 == scaling.wake_period_seconds
+    assert read.target_per_instance == target
+    assert read.scale_out_cooldown_minutes * 60 == scaling.scale_out_cooldown_seconds
