@@ -14,14 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_allowlist(path: Path) -> list[dict[str, Any]]:
-    entries = json.loads(path.read_text())["allowed"]
+    entries: list[dict[str, Any]] = json.loads(path.read_text())["allowed"]
     for entry in entries:
         if not entry.get("reason") or not entry["rule"].startswith(("W", "I")):
             raise SystemExit(
                 f"error: {path}: each entry needs a warning rule and a reason: {entry}"
             )
-    typed: list[dict[str, Any]] = entries
-    return typed
+    return entries
 
 
 def is_allowed(match: dict[str, Any], allowlist: list[dict[str, Any]]) -> bool:

@@ -33,8 +33,8 @@ class Check:
 
 
 def error_code(error: Exception) -> str:
-    typed: str = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
-    return typed
+    code: str = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+    return code
 
 
 def client_errors() -> tuple[type[Exception], ...]:

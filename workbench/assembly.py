@@ -24,8 +24,8 @@ class StackTemplate:
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
-        typed: dict[str, dict[str, Any]] = self.template.get("Resources", {})
-        return typed
+        resources: dict[str, dict[str, Any]] = self.template.get("Resources", {})
+        return resources
 
     def of_type(self, resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for logical_id, resource in self.resources.items():

@@ -52,13 +52,13 @@ class Prices:
         return entry["price"], "price table"
 
     def unit(self, name: str) -> float:
-        typed: float = self.table[name]["price"]
-        return typed
+        price: float = self.table[name]["price"]
+        return price
 
 
 def load_prices(path: Path) -> dict[str, Any]:
     try:
-        table = json.loads(path.read_text())
+        table: dict[str, Any] = json.loads(path.read_text())
     except FileNotFoundError as error:
         raise OperatorError(f"price table {path} not found") from error
     except json.JSONDecodeError as error:
@@ -66,8 +66,7 @@ def load_prices(path: Path) -> dict[str, Any]:
     for key in ("date", "sagemaker_hosting_usd_per_hour", "kms_key_usd_per_month"):
         if key not in table:
             raise OperatorError(f"price table {path} has no {key!r}")
-    typed: dict[str, Any] = table
-    return typed
+    return table
 
 
 def endpoint_price_overrides(context: dict[str, Any]) -> dict[str, float]:

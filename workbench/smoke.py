@@ -132,8 +132,8 @@ def _exists(s3: Any, uri: str) -> bool:
 
 def _read(s3: Any, uri: str) -> str:
     bucket, key = split_s3_uri(uri)
-    typed: str = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
-    return typed
+    text: str = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    return text
 
 
 def smoke_one(

@@ -83,8 +83,8 @@ def _location(section: Reader) -> S3Location:
 
 
 def _vocab_size(section: Reader) -> int | None:
-    typed: int | None = section.integer("vocab_size", None, minimum=1)
-    return typed
+    vocab_size: int | None = section.integer("vocab_size", None, minimum=1)
+    return vocab_size
 
 
 def parse_model(section: Reader) -> ModelConfig:

@@ -51,7 +51,7 @@ class OptimizationConfig:
 
 
 def _image_tag(section: Reader, key: str, default: str, marker: str) -> str:
-    tag = section.string(
+    tag: str = section.string(
         key,
         default,
         pattern=_IMAGE_TAG,
@@ -64,8 +64,7 @@ def _image_tag(section: Reader, key: str, default: str, marker: str) -> str:
             f"allowed: a djl-inference tag of this family, containing {marker!r} "
             f"(e.g. {default!r})",
         )
-    typed: str = tag
-    return typed
+    return tag
 
 
 def _parse_images(section: Reader) -> OptimizationImages:

@@ -205,8 +205,8 @@ class SchemaReader(Reader):
         with contextlib.suppress(ConfigError):
             result = parse(reader)
         reader.done()
-        typed: T = result
-        return typed
+        parsed: T = result  # None when a rule across keys refused the samples
+        return parsed
 
     def objects(self, key: str, default: Any = _MISSING) -> Any:
         self._record(key, default, {"type": "array"})

@@ -29,8 +29,8 @@ def read_record(layer_dir: Path) -> dict[str, Any] | None:
     record = record_path(layer_dir)
     if not record.is_file() or not (layer_dir / "python").is_dir():
         return None
-    typed: dict[str, Any] | None = json.loads(record.read_text())
-    return typed
+    built: dict[str, Any] | None = json.loads(record.read_text())
+    return built
 
 
 def build_problem(layer_dir: Path, requirements: Path, python_version: str) -> str | None:

@@ -46,8 +46,8 @@ def _nag_text(value: object) -> str:
         if function == "Fn::GetAtt":
             return f"<{argument[0]}.{argument[1]}>"
         if function == "Fn::Join":
-            typed: str = argument[0].join(_nag_text(part) for part in argument[1])
-            return typed
+            joined: str = argument[0].join(_nag_text(part) for part in argument[1])
+            return joined
     return json.dumps(value, separators=(",", ":"))
 
 

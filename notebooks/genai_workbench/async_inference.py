@@ -127,8 +127,8 @@ def invoke_async(
 def _read_s3_object(s3: Any, uri: str) -> bytes | None:
     bucket, key = split_s3_uri(uri)
     try:
-        typed: bytes | None = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        return typed
+        body: bytes | None = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body
     except ClientError as err:
         if domain.is_missing_object(str(err.response.get("Error", {}).get("Code", ""))):
             return None

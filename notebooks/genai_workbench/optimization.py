@@ -78,7 +78,7 @@ def start_optimization(
     event.setdefault("job_name", name)
     sfn = deployment.client("stepfunctions")
     try:
-        arn = sfn.start_execution(
+        arn: str = sfn.start_execution(
             stateMachineArn=deployment.state_machine_arn,
             name=name,
             input=json.dumps(event, sort_keys=True),
@@ -99,8 +99,7 @@ def start_optimization(
         printer(f"Reusing execution {name} ({status}).")
         return arn
     printer(f"Started execution {name} (job {event['job_name']}).")
-    typed: str = arn
-    return typed
+    return arn
 
 
 @aws_errors
@@ -136,8 +135,8 @@ def wait_for_optimization(
             )
             last_status, last_report = status, clock()
         if status == workflow_states.EXECUTION_SUCCEEDED:
-            typed: dict[str, Any] = json.loads(desc.get("output") or "{}")
-            return typed
+            output: dict[str, Any] = json.loads(desc.get("output") or "{}")
+            return output
         if status not in workflow_states.EXECUTION_RUNNING_STATUSES:
             raise OptimizationFailedError(
                 f"{desc.get('name', execution)} ended {status}: {desc.get('error', '')} "
@@ -164,8 +163,8 @@ def load_result(deployment: Deployment, job_name: str) -> dict[str, Any]:
         value = deployment.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
     except ClientError as err:
         raise WorkbenchError(f"No result for job {job_name!r} at {name}: {err}") from err
-    typed: dict[str, Any] = json.loads(value)
-    return typed
+    result: dict[str, Any] = json.loads(value)
+    return result
 
 
 @aws_errors

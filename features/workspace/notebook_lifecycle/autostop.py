@@ -157,8 +157,8 @@ def boot_time(now: datetime, uptime_file: str = "/proc/uptime") -> datetime | No
 def notebook_instance_name(metadata_file: str = METADATA_FILE) -> str:
     """This instance's name (``ResourceName`` of the SageMaker resource metadata)."""
     with open(metadata_file, encoding="utf-8") as handle:
-        typed: str = json.load(handle)["ResourceName"]
-        return typed
+        name: str = json.load(handle)["ResourceName"]
+        return name
 
 
 def stop_instance(name: str, region: str | None = None, client: Any = None) -> None:
