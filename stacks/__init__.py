@@ -1,1 +1,1 @@
-"""Thin stacks that compose the constructs of constructs_lib, plus the app's config parsing."""
+"""Thin stacks that compose the constructs of features/, the stage that holds them, the pipeline."""
