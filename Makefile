@@ -28,7 +28,7 @@ PIPELINE_EXAMPLE ?= true
 .PHONY: help bootstrap synth test lint unit cfn-lint nag checkov bench diff deploy destroy clean
 .PHONY: preflight cost cost-markdown smoke diagram spend execution-policy
 .PHONY: synth-pipeline deploy-pipeline
-.PHONY: optimize jumpstart schema
+.PHONY: optimize jumpstart recommend schema
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -115,6 +115,9 @@ optimize: bootstrap ## Run an optimization job through the workflow of ENV: make
 
 jumpstart: bootstrap ## Write a JumpStart model into an endpoint: make jumpstart MODEL=id ENDPOINT=key [ARGS="--draft --accept-eula"]
 	@$(PYTHON) -m workbench jumpstart --env $(ENV) --model-id "$(MODEL)" --endpoint "$(ENDPOINT)" $(ARGS)
+
+recommend: bootstrap ## Recommended instance and optimization for your traffic (AI recommendation job): make recommend ARGS="--help"
+	@$(PYTHON) -m workbench recommend --env $(ENV) $(ARGS)
 
 clean: ## Remove generated files (keeps .venv and node_modules)
 	rm -rf cdk.out build .pytest_cache .ruff_cache

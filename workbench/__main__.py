@@ -18,6 +18,7 @@ COMMANDS = {
     "spend": ("spend", "what an environment really cost (Cost Explorer)"),
     "optimize": ("optimize", "run an optimization job through the workflow, promote it"),
     "jumpstart": ("jumpstart", "write a JumpStart model into an endpoint of cdk.json"),
+    "recommend": ("recommend", "ask SageMaker which instance and optimization fit your traffic"),
 }
 
 

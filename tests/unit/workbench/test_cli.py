@@ -49,7 +49,15 @@ def test_a_command_runs_through_the_entry_point_from_any_folder(tmp_path):
 
 def test_every_command_takes_env_the_same_way():
     # --env names the environment of cdk.json in every command that reads one.
-    for command in ("preflight", "smoke", "spend", "optimize", "jumpstart", "execution-policy"):
+    for command in (
+        "preflight",
+        "smoke",
+        "spend",
+        "optimize",
+        "jumpstart",
+        "execution-policy",
+        "recommend",
+    ):
         done = subprocess.run(
             [sys.executable, "-m", "workbench", command, "--help"],
             cwd=ROOT,

@@ -1,0 +1,261 @@
+"""Ask SageMaker which instance and optimization to serve a model with, for your traffic.
+
+    make recommend ARGS="--model-s3-uri s3://BUCKET/models/llama-3-70b/ --target ttft-ms \\
+        --instance-types ml.g6e.12xlarge ml.p4d.24xlarge --usage usage.yml --endpoint chat \\
+        --role-arn arn:aws:iam::ACCOUNT:role/NAME"
+
+Creates an AI workload config from the traffic (the usage profile's input and output tokens and
+concurrency for `--endpoint`, or `--input-tokens/--output-tokens/--concurrency`), starts an AI
+recommendation job that deploys and benchmarks the model on each instance type, follows it, and
+prints the recommendations side by side: instance type and count, copies per instance, image,
+optimizations and expected performance with units. Results go to `--output-s3-uri` (default:
+`recommendations/<job>/` in the deployment's artifacts bucket). The job runs on GPUs in your
+account and is billed while it runs; its workload config is deleted when it ends, the job too
+unless `--keep-job`. Names are derived from the request: the same command follows the same job.
+
+`--role-arn` is the role SageMaker assumes to read the model and write the results (trusted by
+sagemaker.amazonaws.com), as in AWS's sample; the app does not create it yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import genai_workbench as wb
+from botocore.exceptions import BotoCoreError, ClientError
+
+from workbench.assembly import OperatorError
+from workbench.common import (
+    add_environment_arguments,
+    aws_problem,
+    aws_session,
+    load_settings,
+    render_table,
+)
+from workbench.traffic import ProfileError, parse_traffic
+from workbench.usage_report import load_profile
+from workbench_domain import cost_allocation
+from workbench_domain import recommendation as rec
+from workbench_domain.errors import ValidationError
+
+DEFAULT_CONCURRENCY = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m workbench recommend", description=__doc__.splitlines()[0]
+    )
+    add_environment_arguments(parser)
+    parser.add_argument("--model-s3-uri", required=True, help="the model's files (safetensors)")
+    parser.add_argument("--target", required=True, choices=rec.TARGETS, help="what to optimize")
+    parser.add_argument(
+        "--instance-types", nargs="+", required=True, metavar="TYPE", help="one to three"
+    )
+    parser.add_argument("--role-arn", required=True, help="role SageMaker assumes for the job")
+    parser.add_argument("--output-s3-uri", help="default: the artifacts bucket's recommendations/")
+    parser.add_argument("--framework", choices=rec.FRAMEWORKS, help="serving framework")
+    parser.add_argument("--optimize", action="store_true", help="also try speculative decoding")
+    traffic = parser.add_argument_group("traffic (a usage profile's endpoint, or the numbers)")
+    traffic.add_argument("--usage", type=Path, help="usage profile (docs/cost.md)")
+    traffic.add_argument("--endpoint", help="the endpoint of the usage profile to take")
+    traffic.add_argument("--input-tokens", type=int)
+    traffic.add_argument("--output-tokens", type=int)
+    traffic.add_argument("--concurrency", type=int)
+    run = parser.add_argument_group("running")
+    run.add_argument("--poll-seconds", type=float, default=60)
+    run.add_argument("--wait-hours", type=float, default=12, help="stop following after")
+    run.add_argument("--keep-job", action="store_true", help="do not delete the job at the end")
+    return parser
+
+
+def workload(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any]:
+    """The workload spec of --usage/--endpoint or of the numbers; a usage error otherwise."""
+    numbers = (args.input_tokens, args.output_tokens, args.concurrency)
+    if args.usage is not None:
+        if any(n is not None for n in numbers):
+            parser.error(
+                "--usage takes the tokens and concurrency from the profile: drop the numbers"
+            )
+        if not args.endpoint:
+            parser.error("--usage needs --endpoint KEY (the profile's endpoint to take)")
+        profile = load_profile(args.usage)
+        endpoints = profile.get("endpoints")
+        if not isinstance(endpoints, dict) or args.endpoint not in endpoints:
+            have = ", ".join(sorted(endpoints)) if isinstance(endpoints, dict) else "none"
+            parser.error(f"--endpoint {args.endpoint}: not in {args.usage} (have: {have})")
+        try:
+            traffic = parse_traffic(args.endpoint, endpoints[args.endpoint])
+        except ProfileError as error:
+            raise OperatorError(str(error)) from error
+        numbers = (traffic.input_tokens, traffic.output_tokens, traffic.concurrency)
+    elif args.input_tokens is None or args.output_tokens is None:
+        parser.error("give --usage FILE --endpoint KEY, or --input-tokens and --output-tokens")
+    input_tokens, output_tokens, concurrency = numbers
+    try:
+        return rec.workload_spec(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            concurrency=DEFAULT_CONCURRENCY if concurrency is None else concurrency,
+        )
+    except ValidationError as error:
+        parser.error(str(error))
+
+
+def names(stage_id: str, request: dict[str, Any]) -> tuple[str, str]:
+    """(workload config name, job name), derived from everything the job is asked."""
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:12]
+    stem = re.sub(r"[^a-zA-Z0-9]+", "-", stage_id).strip("-")[: rec.NAME_MAX - 17].strip("-")
+    return f"{stem}-wl-{digest}", f"{stem}-rec-{digest}"
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def render(recommendations: list[rec.Recommendation]) -> str:
+    headers = ["#", "instance", "count", "copies", "optimizations", "expected", "image"]
+    rows = [
+        [
+            str(i),
+            r.instance_type,
+            str(r.instance_count),
+            str(r.copies_per_instance),
+            ", ".join(r.optimizations) or "none",
+            "; ".join(str(p) for p in r.performance) or "-",
+            r.image_uri,
+        ]
+        for i, r in enumerate(recommendations, 1)
+    ]
+    return render_table(headers, rows, right={0, 2, 3})
+
+
+def follow(
+    sagemaker: Any,
+    job: str,
+    *,
+    poll_seconds: float,
+    timeout_seconds: float,
+    sleep: Callable[[float], None],
+    now: Callable[[], float],
+) -> dict[str, Any]:
+    """DescribeAIRecommendationJob until the job ends, printing each status change."""
+    started, last = now(), None
+    while True:
+        described: dict[str, Any] = sagemaker.describe_ai_recommendation_job(
+            AIRecommendationJobName=job
+        )
+        status = described["AIRecommendationJobStatus"]
+        if status != last:
+            print(f"{now() - started:7.0f} s  {job}: {status}")
+            last = status
+        if status in rec.ENDED:
+            return described
+        if now() - started >= timeout_seconds:
+            raise OperatorError(
+                f"{job} still {status} after {timeout_seconds:.0f} s; run the same command "
+                "again to follow it (it reuses the job)"
+            )
+        sleep(poll_seconds)
+
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    session: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], float] = time.monotonic,
+) -> int:
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.poll_seconds <= 0 or args.wait_hours <= 0:
+        parser.error("--poll-seconds and --wait-hours must be > 0")
+    try:
+        settings = load_settings(args.env)
+        spec = workload(parser, args)
+        session = session or aws_session(args, settings)
+        output = args.output_s3_uri
+        if output is None:  # the deployment's artifacts bucket, from its records
+            deployment = wb.Deployment.from_parameters(
+                f"{settings.parameter_prefix}/deployment/", ssm_client=session.client("ssm")
+            )
+            output = f"s3://{deployment.storage.artifacts_bucket}/recommendations/"
+        asked = {"spec": spec, "args": [args.model_s3_uri, args.target, args.instance_types]}
+        config_name, job = names(settings.stage_id, {**asked, "output": output})
+        request = rec.job_request(
+            name=job,
+            model_s3_uri=args.model_s3_uri,
+            output_s3_uri=output,
+            workload_config=config_name,
+            role_arn=args.role_arn,
+            target=args.target,
+            instance_types=args.instance_types,
+            framework=args.framework,
+            optimize=args.optimize,
+            tags={cost_allocation.TAG_KEY: settings.stage_id},
+        )
+        sagemaker = session.client("sagemaker")
+    except ValidationError as error:
+        parser.error(str(error))
+    except (OperatorError, wb.WorkbenchError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as error:
+        print(f"error: {aws_problem(error) or error}", file=sys.stderr)
+        return 2
+    try:
+        try:
+            sagemaker.create_ai_workload_config(**rec.workload_config_request(config_name, spec))
+        except ClientError as error:
+            if _code(error) != "ResourceInUse":
+                raise
+        try:
+            sagemaker.create_ai_recommendation_job(**request)
+            print(
+                f"Started {job}: {len(args.instance_types)} instance type(s), target {args.target}"
+            )
+        except ClientError as error:
+            if _code(error) != "ResourceInUse":
+                raise
+            print(f"Following {job}, started earlier with the same request")
+        described = follow(
+            sagemaker,
+            job,
+            poll_seconds=args.poll_seconds,
+            timeout_seconds=args.wait_hours * 3600,
+            sleep=sleep,
+            now=now,
+        )
+    except KeyboardInterrupt:
+        print(f"\nStopped following; {job} goes on. Run the same command to follow it again.")
+        return 130
+    except OperatorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as error:
+        print(f"error: {aws_problem(error) or error}", file=sys.stderr)
+        return 1
+    status = described["AIRecommendationJobStatus"]
+    found = rec.recommendations(described)
+    if found:
+        print(render(found))
+    print(f"Results: {described['OutputConfig']['S3OutputLocation']}")
+    # The job has ended: its workload config is no longer needed, the job only if not kept.
+    sagemaker.delete_ai_workload_config(AIWorkloadConfigName=config_name)
+    if not args.keep_job:
+        sagemaker.delete_ai_recommendation_job(AIRecommendationJobName=job)
+    if status != "Completed":
+        print(f"error: {job} ended {status}: {described.get('FailureReason', '')}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
