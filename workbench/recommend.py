@@ -248,9 +248,14 @@ def main(
         print(render(found))
     print(f"Results: {described['OutputConfig']['S3OutputLocation']}")
     # The job has ended: its workload config is no longer needed, the job only if not kept.
-    sagemaker.delete_ai_workload_config(AIWorkloadConfigName=config_name)
+    cleanup = [("delete_ai_workload_config", {"AIWorkloadConfigName": config_name})]
     if not args.keep_job:
-        sagemaker.delete_ai_recommendation_job(AIRecommendationJobName=job)
+        cleanup.append(("delete_ai_recommendation_job", {"AIRecommendationJobName": job}))
+    for operation, params in cleanup:
+        try:
+            getattr(sagemaker, operation)(**params)
+        except (BotoCoreError, ClientError) as error:
+            print(f"warning: {operation} {params}: {aws_problem(error) or error}", file=sys.stderr)
     if status != "Completed":
         print(f"error: {job} ended {status}: {described.get('FailureReason', '')}", file=sys.stderr)
         return 1

@@ -328,3 +328,24 @@ def test_results_go_to_the_deployments_artifacts_bucket_by_default(capsys):
     stub_end(sagemaker, config, job)
     assert run(session, argv) == 0
     session.assert_no_pending_responses()
+
+
+def test_a_clean_up_that_is_refused_is_a_warning_not_a_traceback(capsys):
+    session = FakeSession()
+    _, job, sagemaker = stub_start(session)
+    sagemaker.add_response(
+        "describe_ai_recommendation_job",
+        described(job, "Completed", [RECOMMENDATION]),
+        {"AIRecommendationJobName": job},
+    )
+    sagemaker.add_client_error("delete_ai_workload_config", "AccessDeniedException")
+    sagemaker.add_response(
+        "delete_ai_recommendation_job",
+        {"AIRecommendationJobArn": f"{ACCOUNT_ARN}:ai-recommendation-job/{job}"},
+        {"AIRecommendationJobName": job},
+    )
+    assert run(session, BASE) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: delete_ai_workload_config")
+    assert "Traceback" not in err
+    session.assert_no_pending_responses()
