@@ -9,9 +9,10 @@ concurrency for `--endpoint`, or `--input-tokens/--output-tokens/--concurrency`)
 recommendation job that deploys and benchmarks the model on each instance type, follows it, and
 prints the recommendations side by side: instance type and count, copies per instance, image,
 optimizations and expected performance with units. Results go to `--output-s3-uri` (default:
-`recommendations/<job>/` in the deployment's artifacts bucket). The job runs on GPUs in your
-account and is billed while it runs; its workload config is deleted when it ends, the job too
-unless `--keep-job`. Names are derived from the request: the same command follows the same job.
+`recommendations/` in the deployment's artifacts bucket). The job runs on GPUs in your account
+and is billed while it runs. Names are derived from the request: while the job exists, the same
+command follows it, or shows its answer again, without paying for a second run; so the finished
+job is kept (a record, free) unless `--delete-job`, and only its workload config is deleted.
 
 `--role-arn` is the role SageMaker assumes to read the model and write the results (trusted by
 sagemaker.amazonaws.com), as in AWS's sample; the app does not create it yet.
@@ -72,7 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = parser.add_argument_group("running")
     run.add_argument("--poll-seconds", type=float, default=60)
     run.add_argument("--wait-hours", type=float, default=12, help="stop following after")
-    run.add_argument("--keep-job", action="store_true", help="do not delete the job at the end")
+    run.add_argument(
+        "--delete-job",
+        action="store_true",
+        help="delete the finished job (the same command would then pay for a new one)",
+    )
     return parser
 
 
@@ -247,9 +252,10 @@ def main(
     if found:
         print(render(found))
     print(f"Results: {described['OutputConfig']['S3OutputLocation']}")
-    # The job has ended: its workload config is no longer needed, the job only if not kept.
+    # The job has ended: its workload config is no longer needed; the job only if asked, since
+    # the same command reads a kept job's answer again instead of paying for a new run.
     cleanup = [("delete_ai_workload_config", {"AIWorkloadConfigName": config_name})]
-    if not args.keep_job:
+    if args.delete_job:
         cleanup.append(("delete_ai_recommendation_job", {"AIRecommendationJobName": job}))
     for operation, params in cleanup:
         try:

@@ -121,13 +121,13 @@ def stub_start(session, *, job_exists=False):
     return config, job, sagemaker
 
 
-def stub_end(sagemaker, config, job, *, keep_job=False):
+def stub_end(sagemaker, config, job, *, delete_job=False):
     sagemaker.add_response(
         "delete_ai_workload_config",
         {"AIWorkloadConfigArn": f"{ACCOUNT_ARN}:ai-workload-config/{config}"},
         {"AIWorkloadConfigName": config},
     )
-    if not keep_job:
+    if delete_job:
         sagemaker.add_response(
             "delete_ai_recommendation_job",
             {"AIRecommendationJobArn": f"{ACCOUNT_ARN}:ai-recommendation-job/{job}"},
@@ -135,7 +135,7 @@ def stub_end(sagemaker, config, job, *, keep_job=False):
         )
 
 
-def test_a_job_is_followed_to_its_recommendations_and_cleaned_up(capsys):
+def test_a_job_is_followed_to_its_recommendations_and_its_workload_config_deleted(capsys):
     session = FakeSession()
     config, job, sagemaker = stub_start(session)
     for status, recs in (
@@ -160,7 +160,7 @@ def test_a_job_is_followed_to_its_recommendations_and_cleaned_up(capsys):
     session.assert_no_pending_responses()
 
 
-def test_the_same_command_follows_the_same_job_and_can_keep_it(capsys):
+def test_the_same_command_follows_the_same_job_and_can_delete_it(capsys):
     session = FakeSession()
     config, job, sagemaker = stub_start(session, job_exists=True)
     sagemaker.add_response(
@@ -168,8 +168,8 @@ def test_the_same_command_follows_the_same_job_and_can_keep_it(capsys):
         described(job, "Completed", [RECOMMENDATION]),
         {"AIRecommendationJobName": job},
     )
-    stub_end(sagemaker, config, job, keep_job=True)
-    assert run(session, [*BASE, "--keep-job"]) == 0
+    stub_end(sagemaker, config, job, delete_job=True)
+    assert run(session, [*BASE, "--delete-job"]) == 0
     assert f"Following {job}, started earlier with the same request" in capsys.readouterr().out
     session.assert_no_pending_responses()
 
@@ -344,7 +344,7 @@ def test_a_clean_up_that_is_refused_is_a_warning_not_a_traceback(capsys):
         {"AIRecommendationJobArn": f"{ACCOUNT_ARN}:ai-recommendation-job/{job}"},
         {"AIRecommendationJobName": job},
     )
-    assert run(session, BASE) == 0
+    assert run(session, [*BASE, "--delete-job"]) == 0
     err = capsys.readouterr().err
     assert err.startswith("warning: delete_ai_workload_config")
     assert "Traceback" not in err
