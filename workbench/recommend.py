@@ -12,7 +12,7 @@ optimizations and expected performance with units. Results go to `--output-s3-ur
 `recommendations/` in the deployment's artifacts bucket). The job runs on GPUs in your account
 and is billed while it runs. Names are derived from the request: while the job exists, the same
 command follows it, or shows its answer again, without paying for a second run; so the finished
-job is kept (a record, free) unless `--delete-job`, and only its workload config is deleted.
+job is kept (a record of the run) unless `--delete-job`, and only its workload config is deleted.
 
 `--role-arn` is the role SageMaker assumes to read the model and write the results (trusted by
 sagemaker.amazonaws.com), as in AWS's sample; the app does not create it yet.
