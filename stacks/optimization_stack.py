@@ -1,4 +1,4 @@
-"""Optimization: the job role, the launcher Lambdas, the workflow and its topic."""
+"""Optimization: the job roles, the launcher Lambdas, the workflow and its topic."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from features.endpoints.dlc_images import dlc_image
+from features.measurement.measurement_job_role import MeasurementJobRole
 from features.optimization.optimization_job_role import OptimizationJobRole
 from features.optimization.optimization_launcher import OptimizationLauncher
 from features.optimization.optimization_workflow import OptimizationWorkflow
@@ -68,6 +69,16 @@ class OptimizationStack(cdk.Stack):
             output_prefix=optimization.output_prefix,
             image=images["lmi"],
         ).role
+        # Beside the optimization jobs: the AI recommendation and benchmark jobs that measure
+        # their results (`make recommend`, `make benchmark`, the notebooks).
+        self.measurement_role = MeasurementJobRole(
+            self,
+            "MeasurementRole",
+            project=project,
+            env_name=env_name,
+            artifacts_bucket=artifacts_bucket,
+            key=key,
+        ).role
         self.job_topic = SecureTopic(
             self,
             "JobTopic",
@@ -115,6 +126,7 @@ class OptimizationStack(cdk.Stack):
                 job_topic_arn=self.job_topic.topic_arn,
                 results_parameter_prefix=self.results_parameter_prefix,
                 job_role_arn=self.job_role.role_arn,
+                measurement_role_arn=self.measurement_role.role_arn,
                 job_defaults=job_defaults,
             ),
         )
@@ -122,4 +134,5 @@ class OptimizationStack(cdk.Stack):
         cdk.CfnOutput(self, "LauncherFunctionName", value=self.launcher_function.function_name)
         cdk.CfnOutput(self, "JobTopicArn", value=self.job_topic.topic_arn)
         cdk.CfnOutput(self, "JobRoleArn", value=self.job_role.role_arn)
+        cdk.CfnOutput(self, "MeasurementRoleArn", value=self.measurement_role.role_arn)
         cdk.CfnOutput(self, "ResultsParameterPrefix", value=self.results_parameter_prefix)

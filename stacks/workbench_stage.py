@@ -96,6 +96,7 @@ class WorkbenchStage(cdk.Stage):
             artifacts_bucket=self.storage.artifacts_bucket,
             inference_bucket=self.storage.inference_bucket,
             state_machine=self.optimization.state_machine,
+            measurement_role=self.optimization.measurement_role,
         )
 
     # --- Deployment order, for the pipeline -------------------------------------------------

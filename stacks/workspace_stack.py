@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
@@ -34,6 +35,7 @@ class WorkspaceStack(cdk.Stack):
         artifacts_bucket: s3.IBucket,
         inference_bucket: s3.IBucket,
         state_machine: sfn.StateMachine | None = None,
+        measurement_role: iam.IRole | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
@@ -50,7 +52,11 @@ class WorkspaceStack(cdk.Stack):
             key=key,
             artifacts_bucket=artifacts_bucket,
             inference_bucket=inference_bucket,
-            workflow=WorkflowAccess(state_machine) if state_machine is not None else None,
+            workflow=(
+                WorkflowAccess(state_machine, measurement_role)
+                if state_machine is not None and measurement_role is not None
+                else None
+            ),
         )
         cdk.CfnOutput(
             self,

@@ -21,9 +21,6 @@ sagemaker.amazonaws.com), as in AWS's sample; the app does not create it yet.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -33,6 +30,7 @@ from typing import Any
 import genai_workbench as wb
 from botocore.exceptions import BotoCoreError, ClientError
 
+from workbench.ai_job_runs import clean_up, create_unless_exists, follow
 from workbench.assembly import OperatorError
 from workbench.common import (
     add_environment_arguments,
@@ -43,7 +41,7 @@ from workbench.common import (
 )
 from workbench.traffic import ProfileError, parse_traffic
 from workbench.usage_report import load_profile
-from workbench_domain import cost_allocation
+from workbench_domain import ai_jobs, cost_allocation
 from workbench_domain import recommendation as rec
 from workbench_domain.errors import ValidationError
 
@@ -116,13 +114,9 @@ def workload(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[
 
 def names(stage_id: str, request: dict[str, Any]) -> tuple[str, str]:
     """(workload config name, job name), derived from everything the job is asked."""
-    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:12]
-    stem = re.sub(r"[^a-zA-Z0-9]+", "-", stage_id).strip("-")[: rec.NAME_MAX - 17].strip("-")
-    return f"{stem}-wl-{digest}", f"{stem}-rec-{digest}"
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
+    return ai_jobs.name(stage_id, "workload", request), ai_jobs.name(
+        stage_id, "recommendation", request
+    )
 
 
 def render(recommendations: list[rec.Recommendation]) -> str:
@@ -140,35 +134,6 @@ def render(recommendations: list[rec.Recommendation]) -> str:
         for i, r in enumerate(recommendations, 1)
     ]
     return render_table(headers, rows, right={0, 2, 3})
-
-
-def follow(
-    sagemaker: Any,
-    job: str,
-    *,
-    poll_seconds: float,
-    timeout_seconds: float,
-    sleep: Callable[[float], None],
-    now: Callable[[], float],
-) -> dict[str, Any]:
-    """DescribeAIRecommendationJob until the job ends, printing each status change."""
-    started, last = now(), None
-    while True:
-        described: dict[str, Any] = sagemaker.describe_ai_recommendation_job(
-            AIRecommendationJobName=job
-        )
-        status = described["AIRecommendationJobStatus"]
-        if status != last:
-            print(f"{now() - started:7.0f} s  {job}: {status}")
-            last = status
-        if status in rec.ENDED:
-            return described
-        if now() - started >= timeout_seconds:
-            raise OperatorError(
-                f"{job} still {status} after {timeout_seconds:.0f} s; run the same command "
-                "again to follow it (it reuses the job)"
-            )
-        sleep(poll_seconds)
 
 
 def main(
@@ -216,23 +181,19 @@ def main(
         print(f"error: {aws_problem(error) or error}", file=sys.stderr)
         return 2
     try:
-        try:
-            sagemaker.create_ai_workload_config(**rec.workload_config_request(config_name, spec))
-        except ClientError as error:
-            if _code(error) != "ResourceInUse":
-                raise
-        try:
-            sagemaker.create_ai_recommendation_job(**request)
+        create_unless_exists(
+            sagemaker.create_ai_workload_config, rec.workload_config_request(config_name, spec)
+        )
+        if create_unless_exists(sagemaker.create_ai_recommendation_job, request):
             print(
                 f"Started {job}: {len(args.instance_types)} instance type(s), target {args.target}"
             )
-        except ClientError as error:
-            if _code(error) != "ResourceInUse":
-                raise
+        else:
             print(f"Following {job}, started earlier with the same request")
         described = follow(
-            sagemaker,
-            job,
+            lambda: sagemaker.describe_ai_recommendation_job(AIRecommendationJobName=job),
+            job=job,
+            status_key="AIRecommendationJobStatus",
             poll_seconds=args.poll_seconds,
             timeout_seconds=args.wait_hours * 3600,
             sleep=sleep,
@@ -257,11 +218,7 @@ def main(
     cleanup = [("delete_ai_workload_config", {"AIWorkloadConfigName": config_name})]
     if args.delete_job:
         cleanup.append(("delete_ai_recommendation_job", {"AIRecommendationJobName": job}))
-    for operation, params in cleanup:
-        try:
-            getattr(sagemaker, operation)(**params)
-        except (BotoCoreError, ClientError) as error:
-            print(f"warning: {operation} {params}: {aws_problem(error) or error}", file=sys.stderr)
+    clean_up(sagemaker, cleanup)
     if status != "Completed":
         print(f"error: {job} ended {status}: {described.get('FailureReason', '')}", file=sys.stderr)
         return 1

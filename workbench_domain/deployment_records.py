@@ -36,6 +36,8 @@ class OptimizationRecord:
     job_topic_arn: str
     results_parameter_prefix: str
     job_role_arn: str
+    # The role SageMaker assumes for AI recommendation and benchmark jobs.
+    measurement_role_arn: str
     # What the launcher's rules need, so the notebooks and `make optimize` refuse what it refuses.
     job_defaults: JobDefaults
 

@@ -35,7 +35,6 @@ MAX_INSTANCE_TYPES: int = _COMPUTE["InstanceTypes"].metadata["max"]
 NAME_PATTERN: str = _RECOMMEND.members["AIRecommendationJobName"].metadata["pattern"]
 NAME_MAX: int = _RECOMMEND.members["AIRecommendationJobName"].metadata["max"]
 STATUSES: tuple[str, ...] = tuple(_DESCRIBE.members["AIRecommendationJobStatus"].enum)
-ENDED = ("Completed", "Failed", "Stopped")
 
 
 def workload_spec(*, input_tokens: int, output_tokens: int, concurrency: int) -> dict[str, Any]:

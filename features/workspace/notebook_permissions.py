@@ -11,6 +11,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 
+from workbench_domain import ai_jobs
+
 
 class NotebookPermissions:
     """What the notebooks may do: the project's data, endpoints, deployment records, JumpStart's
@@ -208,4 +210,42 @@ class NotebookPermissions:
             ],
             wildcard_reason="executions of the optimization workflow only; their names are "
             "derived from each request",
+        )
+
+    def grant_measurement(self, stage_id: str, job_role: iam.IRole) -> None:
+        """AI workload configs, recommendation and benchmark jobs named for this stage (the
+        names `workbench_domain.ai_jobs` gives them), and passing them the measurement role."""
+        stack = cdk.Stack.of(self.role)
+        verbs = {
+            "workload": ["Create", "Describe", "Delete"],
+            "recommendation": ["Create", "Describe", "Stop", "Delete"],
+            "benchmark": ["Create", "Describe", "Stop", "Delete"],
+        }
+        resources = {
+            kind: stack.format_arn(
+                service="sagemaker",
+                resource=ai_jobs.KINDS[kind][1],
+                resource_name=ai_jobs.name_pattern(stage_id, kind),
+            )
+            for kind in verbs
+        }
+        nouns = {
+            "workload": "AIWorkloadConfig",
+            "recommendation": "AIRecommendationJob",
+            "benchmark": "AIBenchmarkJob",
+        }
+        self.add(
+            "RunMeasurementJobs",
+            sorted(f"sagemaker:{verb}{nouns[kind]}" for kind in verbs for verb in verbs[kind])
+            # Tags on create (the cost tag) need AddTags on the new resource.
+            + ["sagemaker:AddTags"],
+            sorted(resources.values()),
+            wildcard_reason="names are derived from each request (workbench_domain.ai_jobs); "
+            "the prefix limits them to this project and environment",
+        )
+        self.add(
+            "PassMeasurementRole",
+            ["iam:PassRole"],
+            [job_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         )

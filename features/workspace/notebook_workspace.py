@@ -41,9 +41,12 @@ NOTEBOOK_ASSET_EXCLUDES = [
 
 @dataclass(frozen=True)
 class WorkflowAccess:
-    """The optimization workflow the notebooks start and follow (None until it is deployed)."""
+    """The optimization workflow the notebooks start and follow, and the role of the jobs that
+    measure its results (None until the Optimization stack is deployed)."""
 
     state_machine: sfn.StateMachine
+    # The role SageMaker assumes for AI recommendation and benchmark jobs.
+    measurement_role: iam.IRole
 
 
 class NotebookWorkspace(Construct):
@@ -101,6 +104,8 @@ class NotebookWorkspace(Construct):
         permissions.grant_jumpstart()
         if workflow is not None:
             permissions.grant_workflow(workflow.state_machine)
+            # The stage id (WorkbenchConfig.stage_id) the CLI names its AI jobs with.
+            permissions.grant_measurement(f"{project}-{env_name}", workflow.measurement_role)
         # The on-start script reads exactly these two objects of the CDK assets bucket.
         permissions.add(
             "ReadShippedAssets",

@@ -65,6 +65,7 @@ def sample_document() -> dict:
             "job_topic_arn": f"{arn}:genai-opt-jobs",
             "results_parameter_prefix": "/genai-opt/dev/results",
             "job_role_arn": f"arn:aws:iam::{ACCOUNT}:role/genai-opt-job",
+            "measurement_role_arn": f"arn:aws:iam::{ACCOUNT}:role/genai-opt-measure",
             "job_defaults": {
                 "artifacts_bucket": "genai-artifacts-bucket",
                 "output_prefix": "optimized/",

@@ -514,6 +514,7 @@ def test_deployment_record_holds_the_documented_keys(template: Template, others)
         "job_topic_arn",
         "results_parameter_prefix",
         "job_role_arn",
+        "measurement_role_arn",
         "job_defaults",
     }
     assert set(document["job_defaults"]) == {

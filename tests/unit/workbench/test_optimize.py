@@ -86,6 +86,7 @@ def aws(monkeypatch):
                 "job_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:jobs",
                 "results_parameter_prefix": "/genai-opt/dev/optimization-results",
                 "job_role_arn": f"arn:aws:iam::{ACCOUNT}:role/job",
+                "measurement_role_arn": f"arn:aws:iam::{ACCOUNT}:role/measure",
                 "job_defaults": JOB_DEFAULTS,
             },
             "storage": {

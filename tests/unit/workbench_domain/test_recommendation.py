@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.workbench.test_recommend import RECOMMENDATION, described
+from workbench_domain import ai_jobs
 from workbench_domain import recommendation as rec
 from workbench_domain.errors import ValidationError
 
@@ -14,7 +15,8 @@ def test_the_limits_are_botocores():
     assert rec.MAX_INSTANCE_TYPES == 3
     assert "ml.p4d.24xlarge" in rec.INSTANCE_TYPES
     assert "ml.inf2.48xlarge" not in rec.INSTANCE_TYPES  # GPU instances only
-    assert set(rec.ENDED) <= set(rec.STATUSES)
+    assert set(ai_jobs.ENDED) <= set(rec.STATUSES) == set(ai_jobs.STATUSES["recommendation"])
+    assert set(ai_jobs.ENDED) <= set(ai_jobs.STATUSES["benchmark"])
 
 
 def test_the_workload_is_the_samples_aiperf_spec():

@@ -1,0 +1,1 @@
+"""Measuring variants: the role SageMaker assumes for AI recommendation and benchmark jobs."""
