@@ -28,7 +28,7 @@ PIPELINE_EXAMPLE ?= true
 .PHONY: help bootstrap synth test lint unit cfn-lint nag checkov bench diff deploy destroy clean
 .PHONY: preflight cost cost-markdown smoke diagram spend execution-policy
 .PHONY: synth-pipeline deploy-pipeline
-.PHONY: optimize jumpstart recommend schema
+.PHONY: optimize jumpstart recommend benchmark schema
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -90,7 +90,7 @@ preflight: bootstrap ## Before deploying ENV: credentials, bootstrap, quotas, ar
 
 cost: bootstrap ## Cost of ENV from the templates (offline): idle, active, fixed, always-on (ARGS=--json)
 	@$(SYNTH_WORKSTATION)
-	@$(PYTHON) -m workbench cost $(ARGS)
+	@$(PYTHON) -m workbench cost --env $(ENV) $(ARGS)
 
 cost-markdown: bootstrap ## The cost table as markdown, for the README's Cost section
 	@$(SYNTH_WORKSTATION)
@@ -118,6 +118,9 @@ jumpstart: bootstrap ## Write a JumpStart model into an endpoint: make jumpstart
 
 recommend: bootstrap ## Recommended instance and optimization for your traffic (AI recommendation job): make recommend ARGS="--help"
 	@$(PYTHON) -m workbench recommend --env $(ENV) $(ARGS)
+
+benchmark: bootstrap ## Measure a deployed endpoint (AI benchmark job, or the async runner): make benchmark ENDPOINT=key ARGS="--usage usage.yml"
+	@$(PYTHON) -m workbench benchmark --env $(ENV) --endpoint "$(ENDPOINT)" $(ARGS)
 
 clean: ## Remove generated files (keeps .venv and node_modules)
 	rm -rf cdk.out build .pytest_cache .ruff_cache

@@ -19,6 +19,7 @@ COMMANDS = {
     "optimize": ("optimize", "run an optimization job through the workflow, promote it"),
     "jumpstart": ("jumpstart", "write a JumpStart model into an endpoint of cdk.json"),
     "recommend": ("recommend", "ask SageMaker which instance and optimization fit your traffic"),
+    "benchmark": ("benchmark", "measure a deployed endpoint's speed under your traffic"),
 }
 
 

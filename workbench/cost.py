@@ -9,10 +9,12 @@ each deploy starts one copy, billed until the idle window passes; a notebook wit
 configuration (the idle auto-stop) is stopped when idle, but its volume is billed all month.
 
     python -m workbench cost [--assembly cdk.out] [--prices FILE] [--json | --markdown]
-    python -m workbench cost --usage usage.yml [--usage-plot build/usage.png]
+    python -m workbench cost --usage usage.yml [--usage-plot build/usage.png] [--assumed]
 
 With `--usage` it replays the traffic profile of each endpoint through the scaling settings of
 its synthesized template instead (workbench/usage_sim.py; the profile format is in docs/cost.md).
+An endpoint `make benchmark` has measured is served at its measured output tokens per second
+per request (build/measurements/<env>/), unless `--assumed`; the report says which.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from workbench import measured
 from workbench.assembly import OperatorError, StackTemplate, read_assembly, references
 from workbench.common import ROOT, read_context, render_table
 from workbench.prices import (
@@ -285,6 +288,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--usage-plot", type=Path, default=ROOT / "build" / "usage.png", help="PNG of a day"
     )
+    parser.add_argument(
+        "--env", default="dev", help="whose measured speeds --usage reads (make benchmark)"
+    )
+    parser.add_argument(
+        "--assumed",
+        action="store_false",
+        dest="measured",
+        help="use the profile's tokens_per_second even where a measured one is stored",
+    )
     return parser.parse_args(argv)
 
 
@@ -300,7 +312,13 @@ def main(argv: list[str] | None = None) -> int:
         prices = Prices(table, overrides)
         stacks = read_assembly(args.assembly)
         if args.usage is not None:
-            usage = usage_report(stacks, load_profile(args.usage), prices, base=args.usage.parent)
+            usage = usage_report(
+                stacks,
+                load_profile(args.usage),
+                prices,
+                base=args.usage.parent,
+                measured=measured.load(args.env) if args.measured else None,
+            )
         else:
             data = report(stacks, table, prices)
     except OperatorError as error:

@@ -1,8 +1,7 @@
 """Ask SageMaker which instance and optimization to serve a model with, for your traffic.
 
     make recommend ARGS="--model-s3-uri s3://BUCKET/models/llama-3-70b/ --target ttft-ms \\
-        --instance-types ml.g6e.12xlarge ml.p4d.24xlarge --usage usage.yml --endpoint chat \\
-        --role-arn arn:aws:iam::ACCOUNT:role/NAME"
+        --instance-types ml.g6e.12xlarge ml.p4d.24xlarge --usage usage.yml --endpoint chat"
 
 Creates an AI workload config from the traffic (the usage profile's input and output tokens and
 concurrency for `--endpoint`, or `--input-tokens/--output-tokens/--concurrency`), starts an AI
@@ -14,8 +13,8 @@ and is billed while it runs. Names are derived from the request: while the job e
 command follows it, or shows its answer again, without paying for a second run; so the finished
 job is kept (a record of the run) unless `--delete-job`, and only its workload config is deleted.
 
-`--role-arn` is the role SageMaker assumes to read the model and write the results (trusted by
-sagemaker.amazonaws.com), as in AWS's sample; the app does not create it yet.
+The job runs as the deployment's measurement role (the Optimization stack's `MeasurementRoleArn`:
+read the artifacts bucket, write `recommendations/` and `benchmarks/`), or `--role-arn`.
 """
 
 from __future__ import annotations
@@ -58,16 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--instance-types", nargs="+", required=True, metavar="TYPE", help="one to three"
     )
-    parser.add_argument("--role-arn", required=True, help="role SageMaker assumes for the job")
+    parser.add_argument("--role-arn", help="default: the deployment's measurement role")
     parser.add_argument("--output-s3-uri", help="default: the artifacts bucket's recommendations/")
     parser.add_argument("--framework", choices=rec.FRAMEWORKS, help="serving framework")
     parser.add_argument("--optimize", action="store_true", help="also try speculative decoding")
-    traffic = parser.add_argument_group("traffic (a usage profile's endpoint, or the numbers)")
-    traffic.add_argument("--usage", type=Path, help="usage profile (docs/cost.md)")
-    traffic.add_argument("--endpoint", help="the endpoint of the usage profile to take")
-    traffic.add_argument("--input-tokens", type=int)
-    traffic.add_argument("--output-tokens", type=int)
-    traffic.add_argument("--concurrency", type=int)
+    add_traffic_arguments(parser, endpoint_flag=True)
     run = parser.add_argument_group("running")
     run.add_argument("--poll-seconds", type=float, default=60)
     run.add_argument("--wait-hours", type=float, default=12, help="stop following after")
@@ -79,29 +73,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def workload(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any]:
-    """The workload spec of --usage/--endpoint or of the numbers; a usage error otherwise."""
+def add_traffic_arguments(parser: argparse.ArgumentParser, *, endpoint_flag: bool) -> None:
+    """--usage (with --endpoint, unless the command has its own) or the numbers."""
+    traffic = parser.add_argument_group("traffic (a usage profile's endpoint, or the numbers)")
+    traffic.add_argument("--usage", type=Path, help="usage profile (docs/cost.md)")
+    if endpoint_flag:
+        traffic.add_argument("--endpoint", help="the endpoint of the usage profile to take")
+    traffic.add_argument("--input-tokens", type=int)
+    traffic.add_argument("--output-tokens", type=int)
+    traffic.add_argument("--concurrency", type=int)
+
+
+def traffic_numbers(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, endpoint: str | None
+) -> tuple[Any, Any, Any]:
+    """(input tokens, output tokens, concurrency or None) of --usage's `endpoint`, or of the
+    numbers; a usage error otherwise."""
     numbers = (args.input_tokens, args.output_tokens, args.concurrency)
     if args.usage is not None:
         if any(n is not None for n in numbers):
             parser.error(
                 "--usage takes the tokens and concurrency from the profile: drop the numbers"
             )
-        if not args.endpoint:
+        if not endpoint:
             parser.error("--usage needs --endpoint KEY (the profile's endpoint to take)")
         profile = load_profile(args.usage)
         endpoints = profile.get("endpoints")
-        if not isinstance(endpoints, dict) or args.endpoint not in endpoints:
+        if not isinstance(endpoints, dict) or endpoint not in endpoints:
             have = ", ".join(sorted(endpoints)) if isinstance(endpoints, dict) else "none"
-            parser.error(f"--endpoint {args.endpoint}: not in {args.usage} (have: {have})")
+            parser.error(f"--endpoint {endpoint}: not in {args.usage} (have: {have})")
         try:
-            traffic = parse_traffic(args.endpoint, endpoints[args.endpoint])
+            traffic = parse_traffic(endpoint, endpoints[endpoint])
         except ProfileError as error:
             raise OperatorError(str(error)) from error
-        numbers = (traffic.input_tokens, traffic.output_tokens, traffic.concurrency)
-    elif args.input_tokens is None or args.output_tokens is None:
+        return traffic.input_tokens, traffic.output_tokens, traffic.concurrency
+    if args.input_tokens is None or args.output_tokens is None:
         parser.error("give --usage FILE --endpoint KEY, or --input-tokens and --output-tokens")
-    input_tokens, output_tokens, concurrency = numbers
+    return numbers
+
+
+def workload(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any]:
+    """The workload spec of --usage/--endpoint or of the numbers; a usage error otherwise."""
+    input_tokens, output_tokens, concurrency = traffic_numbers(parser, args, args.endpoint)
     try:
         return rec.workload_spec(
             input_tokens=input_tokens,
@@ -151,12 +164,13 @@ def main(
         settings = load_settings(args.env)
         spec = workload(parser, args)
         session = session or aws_session(args, settings)
-        output = args.output_s3_uri
-        if output is None:  # the deployment's artifacts bucket, from its records
+        output, role = args.output_s3_uri, args.role_arn
+        if output is None or role is None:  # the deployment's bucket and role, from its records
             deployment = wb.Deployment.from_parameters(
                 f"{settings.parameter_prefix}/deployment/", ssm_client=session.client("ssm")
             )
-            output = f"s3://{deployment.storage.artifacts_bucket}/recommendations/"
+            output = output or f"s3://{deployment.storage.artifacts_bucket}/recommendations/"
+            role = role or deployment.require_optimization().measurement_role_arn
         asked = {"spec": spec, "args": [args.model_s3_uri, args.target, args.instance_types]}
         config_name, job = names(settings.stage_id, {**asked, "output": output})
         request = rec.job_request(
@@ -164,7 +178,7 @@ def main(
             model_s3_uri=args.model_s3_uri,
             output_s3_uri=output,
             workload_config=config_name,
-            role_arn=args.role_arn,
+            role_arn=role,
             target=args.target,
             instance_types=args.instance_types,
             framework=args.framework,

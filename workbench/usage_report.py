@@ -5,6 +5,7 @@ always on, and as AWS's async example scales, with the cost of each."""
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from workbench.traffic import (
     parse_traffic,
 )
 from workbench_domain.errors import shown
+from workbench_domain.measurements import Speed
 
 
 def load_profile(path: Path) -> dict[str, Any]:
@@ -74,11 +76,17 @@ SCENARIOS = (
 
 
 def usage_report(
-    stacks: list[StackTemplate], profile: dict[str, Any], prices: Prices, *, base: Path = Path()
+    stacks: list[StackTemplate],
+    profile: dict[str, Any],
+    prices: Prices,
+    *,
+    base: Path = Path(),
+    measured: Mapping[str, Speed] | None = None,
 ) -> dict[str, Any]:
     """Per endpoint of the profile, the month under three settings: as deployed, always on, and
     AWS's published async example (target tracking alone). A trace path is relative to `base`
-    (the profile's folder)."""
+    (the profile's folder). An endpoint with a `measured` speed (`make benchmark`) is served at
+    its measured output tokens per second per request, in place of the profile's assumption."""
     if not isinstance(profile.get("endpoints"), dict):
         raise OperatorError("usage profile: expected {days, seed, endpoints: {<key>: {...}}}")
     days, seed = profile.get("days", 30), profile.get("seed", 1)
@@ -95,6 +103,12 @@ def usage_report(
                 f"(enabled ones: {', '.join(sorted(by_key)) or 'none'})"
             )
         settings = usage_sim.ScalingSettings.from_template(by_key[key].resources)
+        speed = (measured or {}).get(key)
+        throughput_source = "usage profile"
+        if speed is not None and speed.tokens_per_second_per_request and isinstance(raw, dict):
+            raw = {k: v for k, v in raw.items() if k != "service_seconds"}
+            raw["tokens_per_second"] = speed.tokens_per_second_per_request
+            throughput_source = f"measured ({speed.runner} {speed.run}, {speed.measured_at})"
         try:
             traffic = parse_traffic(key, raw)
             check_max_wait(key, traffic, settings.kind)
@@ -142,6 +156,8 @@ def usage_report(
                 "endpoint": key,
                 "kind": settings.kind,
                 "tokens_per_request": (traffic.input_tokens, traffic.output_tokens),
+                "tokens_per_second": traffic.tokens_per_second,
+                "throughput_source": throughput_source,
                 "instance_type": settings.instance_type,
                 "price_usd_per_hour": price,
                 "requests": len(times),
@@ -203,6 +219,12 @@ def render_usage(data: dict[str, Any]) -> str:
         lines.append(
             f"- {endpoint['endpoint']}: {endpoint['requests']} requests {source}, cold start "
             f"{endpoint['cold_start_minutes']:g} min, ${endpoint['price_usd_per_hour']:g}/h{floor}"
+            + (
+                f", {endpoint['tokens_per_second']:.1f} output tokens/s per request "
+                f"({endpoint['throughput_source']})"
+                if endpoint.get("tokens_per_second")
+                else ""
+            )
         )
     lines.append(
         "- 'target tracking only' never leaves zero instances: its requests are never served."

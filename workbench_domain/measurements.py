@@ -16,8 +16,9 @@ from __future__ import annotations
 import io
 import json
 import math
+import statistics
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -87,6 +88,24 @@ class Speed:
         return f"{PREFIX}/{self.endpoint_key}/{SPEED}/{self.run}.json"
 
 
+def percentile_cuts(samples: Sequence[float]) -> list[float]:
+    """The 1st..99th percentiles of `samples` (at least one), by linear interpolation between
+    order statistics (numpy's default). Python < 3.13 needs two points for quantiles, and one
+    sample is every percentile of itself."""
+    ordered = sorted(float(s) for s in samples)
+    if len(ordered) == 1:
+        return ordered * 99
+    return statistics.quantiles(ordered, n=100, method="inclusive")
+
+
+def distribution(samples: Sequence[float]) -> Distribution:
+    """The Distribution of per-request samples (empty without samples)."""
+    if not samples:
+        return Distribution()
+    cuts = percentile_cuts(samples)
+    return Distribution(p50=cuts[49], p90=cuts[89], p95=cuts[94], p99=cuts[98])
+
+
 def _metric(export: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
     value = export.get(name)
     if value is None:
@@ -95,7 +114,9 @@ def _metric(export: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
         raise ValidationError(f"{AIPERF_EXPORT}.{name}", "must be an object", value)
     unit = value.get("unit")
     if unit != _AIPERF_UNITS[name]:
-        raise ValidationError(f"{AIPERF_EXPORT}.{name}.unit", "unexpected", unit, _AIPERF_UNITS[name])
+        raise ValidationError(
+            f"{AIPERF_EXPORT}.{name}.unit", "unexpected", unit, _AIPERF_UNITS[name]
+        )
     return value
 
 
@@ -192,7 +213,9 @@ def parse_speed(document: Any, where: str = "speed record") -> Speed:
     if not isinstance(document, Mapping):
         raise ValidationError(where, "must be a JSON object", document)
     names = [f.name for f in fields(Speed)]
-    missing = [n for n in names if n not in document and n not in ("instance_type", "instances", "source")]
+    missing = [
+        n for n in names if n not in document and n not in ("instance_type", "instances", "source")
+    ]
     if missing:
         raise ValidationError(where, f"lacks key(s) {', '.join(missing)}", allowed=", ".join(names))
     values = {n: document[n] for n in names if n in document}

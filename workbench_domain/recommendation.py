@@ -37,17 +37,25 @@ NAME_MAX: int = _RECOMMEND.members["AIRecommendationJobName"].metadata["max"]
 STATUSES: tuple[str, ...] = tuple(_DESCRIBE.members["AIRecommendationJobStatus"].enum)
 
 
-def workload_spec(*, input_tokens: int, output_tokens: int, concurrency: int) -> dict[str, Any]:
+def workload_spec(
+    *, input_tokens: int, output_tokens: int, concurrency: int, request_count: int | None = None
+) -> dict[str, Any]:
     """The AIPerf workload of a traffic profile: synthetic prompts of the profile's mean lengths,
-    at its concurrency (the sample's keys; a public dataset would override the lengths)."""
-    for name, value in (
+    at its concurrency (the sample's keys; a public dataset would override the lengths). A
+    benchmark also fixes its request count and makes every answer the full output length
+    (`request_count`, `extra_inputs: ignore_eos:true`, as the sample's benchmark notebook
+    `inference_optimization_benchmark_inference_component_boto3.ipynb` does)."""
+    numbers = [
         ("input_tokens", input_tokens),
         ("output_tokens", output_tokens),
         ("concurrency", concurrency),
-    ):
+    ]
+    if request_count is not None:
+        numbers.append(("request_count", request_count))
+    for name, value in numbers:
         if type(value) is not int or value < 1:
             raise ValidationError(name, "must be a whole number >= 1", value)
-    return {
+    spec: dict[str, Any] = {
         "benchmark": {"type": "aiperf"},
         "parameters": {
             "concurrency": concurrency,
@@ -57,6 +65,41 @@ def workload_spec(*, input_tokens: int, output_tokens: int, concurrency: int) ->
             "output_tokens_stddev": 0,
         },
     }
+    if request_count is not None:
+        spec["parameters"].update(request_count=request_count, extra_inputs="ignore_eos:true")
+    return spec
+
+
+def benchmark_job_request(
+    *,
+    name: str,
+    endpoint_name: str,
+    inference_component: str,
+    output_s3_uri: str,
+    workload_config: str,
+    role_arn: str,
+    tags: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The CreateAIBenchmarkJob request against one inference component of a realtime endpoint
+    (the sample's target: endpoint plus `InferenceComponents`)."""
+    problem = uris.s3_uri_problem(output_s3_uri)
+    if problem is not None:
+        raise ValidationError("output_s3_uri", problem, output_s3_uri, "s3://<bucket>/<prefix>/")
+    request: dict[str, Any] = {
+        "AIBenchmarkJobName": name,
+        "BenchmarkTarget": {
+            "Endpoint": {
+                "Identifier": endpoint_name,
+                "InferenceComponents": [{"Identifier": inference_component}],
+            }
+        },
+        "OutputConfig": {"S3OutputLocation": output_s3_uri},
+        "AIWorkloadConfigIdentifier": workload_config,
+        "RoleArn": role_arn,
+    }
+    if tags:
+        request["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+    return request
 
 
 def workload_config_request(name: str, spec: Mapping[str, Any]) -> dict[str, Any]:

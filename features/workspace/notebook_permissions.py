@@ -236,9 +236,11 @@ class NotebookPermissions:
         }
         self.add(
             "RunMeasurementJobs",
-            sorted(f"sagemaker:{verb}{nouns[kind]}" for kind in verbs for verb in verbs[kind])
             # Tags on create (the cost tag) need AddTags on the new resource.
-            + ["sagemaker:AddTags"],
+            [
+                *sorted(f"sagemaker:{verb}{nouns[kind]}" for kind in verbs for verb in verbs[kind]),
+                "sagemaker:AddTags",
+            ],
             sorted(resources.values()),
             wildcard_reason="names are derived from each request (workbench_domain.ai_jobs); "
             "the prefix limits them to this project and environment",

@@ -115,6 +115,12 @@ from genai_workbench.entries import (
     upload_draft_model,
     with_custom_draft_model,
 )
+from genai_workbench.measurements import (
+    benchmark_export,
+    load_speeds,
+    speed_of_async_run,
+    store_speed,
+)
 from genai_workbench.metrics import (
     ASYNC_BACKLOG_METRICS,
     ColdStart,
@@ -184,6 +190,7 @@ __all__ = [
     "RealtimeEndpointInfo",
     "WorkbenchError",
     "benchmark_endpoint",
+    "benchmark_export",
     "chat",
     "checked_event",
     "component_copies",
@@ -204,6 +211,7 @@ __all__ = [
     "list_s3_prefix",
     "llm_payload",
     "load_result",
+    "load_speeds",
     "main",
     "measure_cold_start",
     "metric_series",
@@ -213,8 +221,10 @@ __all__ = [
     "poll_async_result",
     "run_name",
     "save_entry",
+    "speed_of_async_run",
     "split_s3_uri",
     "start_optimization",
+    "store_speed",
     "stream_chat",
     "upload_directory",
     "upload_draft_model",

@@ -22,6 +22,7 @@ from genai_workbench.common import (
 from genai_workbench.deployment import Deployment
 from workbench_domain.async_inference import variant_instance_count
 from workbench_domain.errors import ValidationError
+from workbench_domain.measurements import percentile_cuts
 
 
 @dataclass(frozen=True)
@@ -196,13 +197,7 @@ def latency_summary(samples: Iterable[float]) -> dict[str, float]:
     ordered = sorted(float(s) for s in samples)
     if not ordered:
         raise WorkbenchError("no latency samples")
-    # "inclusive": linear interpolation between the order statistics (numpy's default); Python
-    # < 3.13 needs two points for quantiles, and one sample is every percentile of itself.
-    cuts = (
-        statistics.quantiles(ordered, n=100, method="inclusive")
-        if len(ordered) > 1
-        else [ordered[0]] * 99
-    )
+    cuts = percentile_cuts(ordered)
     return {
         "count": float(len(ordered)),
         "mean": statistics.fmean(ordered),

@@ -72,7 +72,11 @@ def test_statements_are_exactly_the_scoped_ones(summary):
             "resources": [bucket],
             "condition": None,
         },
-        "ReadModels": {"actions": {"s3:GetObject"}, "resources": [f"{bucket}/*"], "condition": None},
+        "ReadModels": {
+            "actions": {"s3:GetObject"},
+            "resources": [f"{bucket}/*"],
+            "condition": None,
+        },
         "WriteResults": {
             "actions": {"s3:PutObject", "s3:AbortMultipartUpload"},
             "resources": [f"{bucket}/benchmarks/*", f"{bucket}/recommendations/*"],
@@ -122,9 +126,7 @@ def test_the_workspace_runs_this_stages_jobs_only_and_passes_only_this_role(
     run = statements["RunMeasurementJobs"]
     assert set(run["Action"]) == {
         "sagemaker:AddTags",
-        *(
-            f"sagemaker:{verb}AIWorkloadConfig" for verb in ("Create", "Describe", "Delete")
-        ),
+        *(f"sagemaker:{verb}AIWorkloadConfig" for verb in ("Create", "Describe", "Delete")),
         *(
             f"sagemaker:{verb}{noun}"
             for noun in ("AIRecommendationJob", "AIBenchmarkJob")
