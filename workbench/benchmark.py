@@ -195,7 +195,7 @@ def main(
     session: Any = None,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], float] = time.monotonic,
-    local_root: Path = measured.LOCAL,
+    local_root: Path | None = None,
 ) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)

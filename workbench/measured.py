@@ -18,17 +18,17 @@ from workbench_domain.errors import ValidationError
 LOCAL = ROOT / "build" / m.PREFIX
 
 
-def save(env: str, speed: m.Speed, root: Path = LOCAL) -> Path:
-    path = root / env / speed.key().removeprefix(f"{m.PREFIX}/")
+def save(env: str, speed: m.Speed, root: Path | None = None) -> Path:
+    path = (root or LOCAL) / env / speed.key().removeprefix(f"{m.PREFIX}/")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(m.to_document(speed), indent=2) + "\n")
     return path
 
 
-def load(env: str, root: Path = LOCAL) -> dict[str, m.Speed]:
+def load(env: str, root: Path | None = None) -> dict[str, m.Speed]:
     """The newest local speed record of each endpoint key (none when nothing was measured)."""
     found: dict[str, m.Speed] = {}
-    for folder in sorted((root / env).glob(f"*/{m.SPEED}")):
+    for folder in sorted(((root or LOCAL) / env).glob(f"*/{m.SPEED}")):
         documents = []
         for path in sorted(folder.glob("*.json")):
             try:

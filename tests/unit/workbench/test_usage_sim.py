@@ -14,6 +14,8 @@ import pytest
 import workbench.cost as cost
 import workbench.traffic as tp
 import workbench.usage_sim as sim
+from tests.unit.workbench_domain.test_measurements import speed
+from workbench import measured
 from workbench.assembly import read_assembly
 
 # Wake after one breaching minute, zero after 10 idle minutes, one instance at most.
@@ -330,3 +332,24 @@ def test_the_template_gives_back_the_configs_scaling(request, variant, key):
     assert read.wake_period_minutes * 60 == scaling.wake_period_seconds
     assert read.target_per_instance == target
     assert read.scale_out_cooldown_minutes * 60 == scaling.scale_out_cooldown_seconds
+
+
+def test_make_cost_usage_serves_a_measured_endpoint_at_its_measured_speed(
+    dev, tmp_path, capsys, local_measurements
+):
+    """A stored measurement replaces the profile's tokens_per_second, and says so; --assumed
+    keeps the profile's."""
+    measured_speed = speed(endpoint_key="p4d", run="genai-opt-dev-bench-0123456789ab")
+    measured.save("dev", measured_speed)
+    profile = tmp_path / "usage.yml"
+    profile.write_text("days: 2\nendpoints:\n  p4d: {requests_per_day: 50, service_seconds: 9}\n")
+    argv = ["--assembly", dev.assembly.directory, "--usage", str(profile)]
+    assert cost.main([*argv, "--json"]) == 0
+    (p4d,) = json.loads(capsys.readouterr().out)["endpoints"]
+    assert p4d["tokens_per_second"] == measured_speed.tokens_per_second_per_request
+    assert p4d["throughput_source"].startswith("measured (ai-benchmark-job genai-opt-dev-bench-")
+    assert cost.main([*argv, "--json", "--assumed"]) == 0
+    (assumed,) = json.loads(capsys.readouterr().out)["endpoints"]
+    assert (assumed["tokens_per_second"], assumed["throughput_source"]) == (None, "usage profile")
+    assert cost.main([*argv, "--usage-plot", str(tmp_path / "d.png")]) == 0
+    assert "97.9 output tokens/s per request (measured (ai-benchmark-job" in capsys.readouterr().out
