@@ -51,6 +51,10 @@ class ServingImage:
     # checkpoint with its Marlin kernel (awq_marlin); None where the row does not say.
     awq_marlin_min_capability: float | None
     sources: tuple[Mapping[str, str], ...]
+    # The prefix of the log line the container writes its speculative-decoding metrics under,
+    # or None (with the reason) where it writes none.
+    speculative_metrics_log: str | None = None
+    speculative_metrics_note: str = ""
 
     @property
     def accepted_keys(self) -> frozenset[str]:
@@ -77,6 +81,8 @@ def images() -> tuple[ServingImage, ...]:
             quantizations=tuple(row["quantizations"]),
             awq_marlin_min_capability=row.get("awq_marlin_min_capability"),
             sources=tuple(row["sources"]),
+            speculative_metrics_log=row.get("speculative_metrics_log"),
+            speculative_metrics_note=row.get("speculative_metrics_note", ""),
         )
         for row in _table()["images"]
     )
