@@ -20,6 +20,7 @@ COMMANDS = {
     "jumpstart": ("jumpstart", "write a JumpStart model into an endpoint of cdk.json"),
     "recommend": ("recommend", "ask SageMaker which instance and optimization fit your traffic"),
     "benchmark": ("benchmark", "measure a deployed endpoint's speed under your traffic"),
+    "evaluate": ("evaluate", "measure a deployed endpoint's accuracy (lm-evaluation-harness)"),
 }
 
 

@@ -250,7 +250,8 @@ def main(
         print(f"error: {aws_problem(error) or error}", file=sys.stderr)
         return 1
     print(render(speed))
-    print(f"Stored: {uri} and {measured.save(args.env, speed, local_root)}")
+    local = measured.save(args.env, speed.key(), m.to_document(speed), local_root)
+    print(f"Stored: {uri} and {local}")
     return 0
 
 

@@ -1,7 +1,9 @@
-"""Measured speed records: stored in the artifacts bucket, read back for the report and the cost.
+"""Measured speed and accuracy records: stored in the artifacts bucket, read back for the
+report and the cost.
 
-The record format and the AIPerf parsing are ``workbench_domain.measurements``; this module
-moves records and benchmark archives between S3 and the caller.
+The record formats and the AIPerf parsing are ``workbench_domain.measurements`` and
+``workbench_domain.accuracy``; this module moves records and benchmark archives between S3
+and the caller.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import json
 import statistics
 from datetime import datetime
+from typing import Any
 
 from genai_workbench.benchmark import BenchmarkResult
 from genai_workbench.common import WorkbenchError, aws_errors, split_s3_uri
 from genai_workbench.deployment import Deployment
+from workbench_domain import accuracy as acc
 from workbench_domain import measurements as m
 from workbench_domain.errors import ValidationError
 
@@ -20,13 +24,12 @@ ARCHIVE = "output/output.tar.gz"
 
 
 @aws_errors
-def store_speed(deployment: Deployment, speed: m.Speed) -> str:
-    """Write the record to the artifacts bucket (project key); returns its S3 URI."""
-    key = speed.key()
+def store_record(deployment: Deployment, key: str, document: dict[str, Any]) -> str:
+    """Write one record to the artifacts bucket (project key); returns its S3 URI."""
     deployment.client("s3").put_object(
         Bucket=deployment.artifacts_bucket,
         Key=key,
-        Body=json.dumps(m.to_document(speed), indent=2).encode(),
+        Body=json.dumps(document, indent=2).encode(),
         ContentType="application/json",
         ServerSideEncryption="aws:kms",
         SSEKMSKeyId=deployment.kms_key_arn,
@@ -34,27 +37,63 @@ def store_speed(deployment: Deployment, speed: m.Speed) -> str:
     return f"s3://{deployment.artifacts_bucket}/{key}"
 
 
+def store_speed(deployment: Deployment, speed: m.Speed) -> str:
+    return store_record(deployment, speed.key(), m.to_document(speed))
+
+
+def store_accuracy(deployment: Deployment, accuracy: acc.Accuracy) -> str:
+    return store_record(deployment, accuracy.key(), acc.to_document(accuracy))
+
+
 @aws_errors
-def load_speeds(deployment: Deployment) -> dict[str, m.Speed]:
-    """The newest stored speed record of each endpoint key."""
+def load_records(deployment: Deployment, kind: str) -> dict[str, list[Any]]:
+    """The stored records of one kind (`speed`, `accuracy`) by endpoint key, as documents."""
     s3 = deployment.client("s3")
-    by_endpoint: dict[str, list[object]] = {}
+    found: dict[str, list[Any]] = {}
     paginator = s3.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=deployment.artifacts_bucket, Prefix=f"{m.PREFIX}/"):
         for item in page.get("Contents", []):
             parts = item["Key"].split("/")
-            if len(parts) != 4 or parts[2] != m.SPEED or not parts[3].endswith(".json"):
+            if len(parts) != 4 or parts[2] != kind or not parts[3].endswith(".json"):
                 continue
             body = s3.get_object(Bucket=deployment.artifacts_bucket, Key=item["Key"])["Body"]
             try:
-                by_endpoint.setdefault(parts[1], []).append(m.loads(body.read(), item["Key"]))
+                found.setdefault(parts[1], []).append(m.loads(body.read(), item["Key"]))
             except ValidationError as error:
                 raise WorkbenchError(str(error)) from None
+    return found
+
+
+def load_speeds(deployment: Deployment) -> dict[str, m.Speed]:
+    """The newest stored speed record of each endpoint key."""
     try:
-        found = {key: m.newest(docs, f"{m.PREFIX}/{key}") for key, docs in by_endpoint.items()}
+        return newest_speeds(load_records(deployment, m.SPEED))
     except ValidationError as error:
         raise WorkbenchError(str(error)) from None
+
+
+def load_accuracies(deployment: Deployment) -> dict[str, dict[str, acc.Accuracy]]:
+    """The newest stored accuracy of each endpoint key and task."""
+    try:
+        return newest_accuracies(load_records(deployment, acc.ACCURACY))
+    except ValidationError as error:
+        raise WorkbenchError(str(error)) from None
+
+
+def newest_speeds(documents: dict[str, list[Any]]) -> dict[str, m.Speed]:
+    found = {key: m.newest(docs, f"{m.PREFIX}/{key}") for key, docs in documents.items()}
     return {key: speed for key, speed in found.items() if speed is not None}
+
+
+def newest_accuracies(documents: dict[str, list[Any]]) -> dict[str, dict[str, acc.Accuracy]]:
+    found: dict[str, dict[str, acc.Accuracy]] = {}
+    for key, docs in documents.items():
+        for i, doc in enumerate(docs):
+            record = acc.parse_accuracy(doc, f"{m.PREFIX}/{key}/{acc.ACCURACY}[{i}]")
+            tasks = found.setdefault(key, {})
+            if record.task not in tasks or record.measured_at > tasks[record.task].measured_at:
+                tasks[record.task] = record
+    return found
 
 
 @aws_errors

@@ -17,6 +17,7 @@ import workbench.usage_sim as sim
 from tests.unit.workbench_domain.test_measurements import speed
 from workbench import measured
 from workbench.assembly import read_assembly
+from workbench_domain import measurements as m
 
 # Wake after one breaching minute, zero after 10 idle minutes, one instance at most.
 ASYNC = sim.ScalingSettings(
@@ -340,7 +341,7 @@ def test_make_cost_usage_serves_a_measured_endpoint_at_its_measured_speed(
     """A stored measurement replaces the profile's tokens_per_second, and says so; --assumed
     keeps the profile's."""
     measured_speed = speed(endpoint_key="p4d", run="genai-opt-dev-bench-0123456789ab")
-    measured.save("dev", measured_speed)
+    measured.save("dev", measured_speed.key(), m.to_document(measured_speed))
     profile = tmp_path / "usage.yml"
     profile.write_text("days: 2\nendpoints:\n  p4d: {requests_per_day: 50, service_seconds: 9}\n")
     argv = ["--assembly", dev.assembly.directory, "--usage", str(profile)]

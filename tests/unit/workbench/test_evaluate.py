@@ -1,0 +1,123 @@
+"""make evaluate: the cost printed first, the harness run through the adapter, records stored;
+bad input and a missing harness dependency are one line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.stub import ANY
+
+import workbench.evaluate as evaluate
+from tests.unit.notebooks.test_evaluation import ROWS, gsm8k_task
+from tests.unit.workbench.helpers import FakeSession
+from tests.unit.workbench.test_benchmark import BUCKET, DOC, stub_deployment
+from tests.unit.workbench_domain.test_measurements import speed
+from workbench import measured
+from workbench_domain import accuracy as acc
+from workbench_domain import measurements as m
+
+ANSWERS = {row["question"]: row["answer"].split("#### ")[-1] for row in ROWS}
+
+
+def right_on_even_documents(prompts):
+    """Answers in the order asked: right for every other prompt."""
+    out = []
+    for i, (prompt, _, _) in enumerate(prompts):
+        question = prompt.rsplit("Question: ", 1)[-1].split("\nAnswer:")[0]
+        out.append(f"#### {ANSWERS[question] if i % 2 == 0 else 'nope'}")
+    return out
+
+
+def test_the_estimate_uses_the_measured_speed_or_says_it_assumed_one():
+    measured_speed = speed(endpoint_key="p4d", run="bench-1")
+    text = evaluate.estimate(
+        tasks=["gsm8k", "ifeval"], limit=100, concurrency=4, price_usd_per_hour=37.688,
+        speed=measured_speed,
+    )  # fmt: skip
+    # Hand-computed: (256 + 1280) * 100 = 153,600 tokens / (97.94 * 4) / 3600 = 0.109 h.
+    hours = 153_600 / (measured_speed.tokens_per_second_per_request * 4) / 3600
+    assert "200 requests, at most 153,600 output tokens" in text
+    assert f"{hours:.2f} h of the endpoint at $37.688/h = ${hours * 37.688:,.2f}" in text
+    assert "(measured by ai-benchmark-job bench-1)" in text
+    assumed = evaluate.estimate(
+        tasks=["gsm8k"], limit=10, concurrency=1, price_usd_per_hour=10.0, speed=None
+    )
+    assert "20.0 tokens/s per request (assumed, nothing measured)" in assumed
+
+
+def test_a_run_scores_stores_and_prints_each_task(tmp_path, capsys):
+    session = FakeSession()
+    stub_deployment(session)
+    session.stub("s3").add_response(
+        "put_object",
+        {},
+        {
+            "Bucket": BUCKET,
+            "Key": ANY,
+            "Body": ANY,
+            "ContentType": "application/json",
+            "ServerSideEncryption": "aws:kms",
+            "SSEKMSKeyId": DOC["storage"]["kms_key_arn"],
+        },
+    )
+    argv = ["--env", "dev", "--endpoint", "p4d", "--limit", "8", "--num-fewshot", "0"]
+    code = evaluate.main(
+        argv, session=session, generate=right_on_even_documents,
+        tasks_override=[gsm8k_task(tmp_path / "cache")], local_root=tmp_path,
+    )  # fmt: skip
+    assert code == 0
+    session.assert_no_pending_responses()
+    out = capsys.readouterr().out
+    assert out.index("Estimate: 8 requests") < out.index("gsm8k: exact_match,strict-match = 0.500")
+    stored = measured.load_accuracies("dev", tmp_path)["p4d"]["gsm8k"]
+    assert stored.value == 0.5 and stored.samples == 8
+    assert stored.key().startswith("measurements/p4d/accuracy/eval-")
+
+
+def test_a_dry_run_prints_the_estimate_and_sends_nothing(tmp_path, capsys):
+    session = FakeSession()
+    stub_deployment(session)
+    measured.save("dev", "measurements/p4d/speed/b.json", m.to_document(speed(endpoint_key="p4d")),
+                  tmp_path)  # fmt: skip
+    argv = ["--env", "dev", "--endpoint", "p4d", "--dry-run"]
+    assert evaluate.main(argv, session=session, local_root=tmp_path) == 0
+    assert "(measured by ai-benchmark-job job)" in capsys.readouterr().out
+    session.assert_no_pending_responses()
+
+
+def test_a_missing_task_dependency_is_one_line_naming_the_install(tmp_path, capsys, monkeypatch):
+    session = FakeSession()
+    stub_deployment(session)
+
+    def missing(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'langdetect'", name="langdetect")
+
+    monkeypatch.setattr("genai_workbench.evaluation.evaluate_endpoint", missing)
+    argv = ["--env", "dev", "--endpoint", "p4d", "--tasks", "ifeval"]
+    assert evaluate.main(argv, session=session, local_root=tmp_path) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        'error: langdetect: not installed; pip install "lm-eval[ifeval]==0.4.13" '
+        "(the tasks this command runs need it)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--endpoint", "p4d", "--limit", "0"], "--limit and --concurrency must be >= 1"),
+        (["--endpoint", "p4d", "--tasks", "mmlu"], "invalid choice: 'mmlu'"),
+        (["--endpoint", "p4d", "--num-fewshot", "-1"], "--num-fewshot >= 0"),
+    ],
+)
+def test_bad_flags_are_one_usage_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        evaluate.main(["--env", "dev", *argv], session=FakeSession())
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_every_task_has_a_primary_metric_and_a_longest_answer():
+    assert set(evaluate.MAX_ANSWER_TOKENS) == set(acc.TASK_METRICS)
+    assert json.dumps(acc.TASK_METRICS)  # plain data, as records store it
