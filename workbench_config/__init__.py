@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench_config.budget import BudgetConfig, parse_budget
+from workbench_config.compare import CompareConfig, parse_compare
 from workbench_config.endpoints import EndpointConfig, parse_endpoints
 from workbench_config.optimization import OptimizationConfig, parse_optimization
 from workbench_config.pipeline import PipelineConfig, check_environments, parse_pipeline
@@ -63,6 +64,8 @@ class AppConfig:
     endpoints: Mapping[str, EndpointConfig]
     optimization: OptimizationConfig
     budget: BudgetConfig
+    # What `make compare` measures variants against (operator-side only; no stack reads it).
+    compare: CompareConfig
     # Every role the stacks create gets the customer-managed policy `boundary_policy_name` as
     # its permissions boundary (`make execution-policy` writes it, derived from the templates):
     # what a CloudFormation execution policy requires so that roles created through it cannot
@@ -102,9 +105,12 @@ def parse_environment(
         pipeline=pipeline,
         storage=section.section("storage", parse_storage, optional=True),
         workspace=section.section("workspace", parse_workspace, optional=True),
-        endpoints=section.section("endpoints", parse_endpoints, optional=True),
+        endpoints=(endpoints := section.section("endpoints", parse_endpoints, optional=True)),
         optimization=section.section("optimization", parse_optimization, optional=True),
         budget=section.section("budget", parse_budget, optional=True),
+        compare=section.section(
+            "compare", lambda s: parse_compare(s, endpoints=endpoints or {}), optional=True
+        ),
         permissions_boundary=section.boolean("permissions_boundary", False),
     )
 

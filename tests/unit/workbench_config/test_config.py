@@ -167,7 +167,36 @@ BAD_CONFIGS = [
         "workbench.environments.dev.workspace.idle_minutes",
         "5..1440",
     ),
+    (
+        "compare-base-is-not-an-endpoint",
+        lambda c: dev(c).update(compare={"base_endpoint": "p5"}),
+        "dev",
+        "workbench.environments.dev.compare.base_endpoint",
+        "allowed: an endpoint key of this environment (chat, inf2, p4d)",
+    ),
+    (
+        "compare-accuracy-drop-is-a-share",
+        lambda c: dev(c).update(compare={"max_accuracy_drop": 2}),
+        "dev",
+        "workbench.environments.dev.compare.max_accuracy_drop",
+        "allowed: a number <= 1",
+    ),
+    (
+        "compare-unknown-target",
+        lambda c: dev(c).update(compare={"max_ttft_ms": 500}),
+        "dev",
+        "workbench.environments.dev.compare.max_ttft_ms",
+        "known keys: base_endpoint, max_accuracy_drop, max_ttft_p95_ms, monthly_budget_usd",
+    ),
 ]
+
+
+def test_compare_targets_default_to_a_two_point_drop_and_no_base(config_context):
+    config = load_config(config_context, "dev").compare
+    assert (config.base_endpoint, config.max_accuracy_drop) == (None, 0.02)
+    dev(config_context)["compare"] = {"base_endpoint": "p4d", "max_ttft_p95_ms": 1500}
+    config = load_config(config_context, "dev").compare
+    assert (config.base_endpoint, config.max_ttft_p95_ms) == ("p4d", 1500.0)
 
 
 @pytest.mark.parametrize(

@@ -129,6 +129,8 @@ LOADER_ONLY = {
     "typed-settings-on-a-custom-image",
     # vLLM's start-up rules across settings, and the loading budget against the health check.
     "awq-kernel-with-bf16",
+    # A key that must name another section's key (the environment's endpoints).
+    "compare-base-is-not-an-endpoint",
     # The domain's S3 grammar beyond the pattern (bucket name rules, path segments).
     "bucket-with-two-dots",
     "empty-key-segment",
