@@ -21,6 +21,7 @@ COMMANDS = {
     "recommend": ("recommend", "ask SageMaker which instance and optimization fit your traffic"),
     "benchmark": ("benchmark", "measure a deployed endpoint's speed under your traffic"),
     "evaluate": ("evaluate", "measure a deployed endpoint's accuracy (lm-evaluation-harness)"),
+    "compare": ("compare", "one table and plot over every measured variant, against targets"),
 }
 
 

@@ -125,6 +125,21 @@ class NotebookPermissions:
                 }
             },
         )
+        # Speculative decoding's metric lines (genai_workbench.speculative_acceptance).
+        self.add(
+            "QueryEndpointLogs",
+            ["logs:StartQuery", "logs:GetQueryResults"],
+            [
+                stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name="/aws/sagemaker/Endpoints/*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            wildcard_reason="read-only, the endpoints' log groups, named by SageMaker after the "
+            "endpoint names the endpoint stacks generate",
+        )
         self.add(
             "ReadEndpointMetrics",
             ["cloudwatch:GetMetricData"],

@@ -141,7 +141,7 @@ from genai_workbench.optimization import (
     start_optimization,
     wait_for_optimization,
 )
-from genai_workbench.plots import plot_benchmarks, plot_scaling
+from genai_workbench.plots import plot_benchmarks, plot_comparison, plot_scaling
 from genai_workbench.realtime_inference import (
     ChatResult,
     ChatStream,
@@ -217,6 +217,7 @@ __all__ = [
     "metric_series",
     "output_token_count",
     "plot_benchmarks",
+    "plot_comparison",
     "plot_scaling",
     "poll_async_result",
     "run_name",

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import statistics
-from datetime import datetime
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from genai_workbench.benchmark import BenchmarkResult
-from genai_workbench.common import WorkbenchError, aws_errors, split_s3_uri
+from genai_workbench.common import WorkbenchError, _now, aws_errors, split_s3_uri
 from genai_workbench.deployment import Deployment
 from workbench_domain import accuracy as acc
 from workbench_domain import measurements as m
+from workbench_domain import speculative_metrics as sm
 from workbench_domain.errors import ValidationError
 
 ARCHIVE = "output/output.tar.gz"
@@ -160,3 +163,44 @@ def speed_of_async_run(
         instances=max(1, result.instances),
         source="genai_workbench.benchmark_endpoint (end to end through the async queue)",
     )
+
+
+@aws_errors
+def speculative_acceptance(
+    deployment: Deployment,
+    endpoint_key: str,
+    *,
+    hours: float = 24,
+    poll_seconds: float = 2,
+    timeout_seconds: float = 300,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] = _now,
+) -> sm.Acceptance | None:
+    """Speculative decoding's acceptance over the endpoint's last `hours` of logs (a Logs
+    Insights query of vLLM's metric line); None when no line was written."""
+    info = deployment._any_endpoint(endpoint_key)
+    logs = deployment.client("logs")
+    end = now()
+    query = logs.start_query(
+        logGroupName=sm.log_group(info.endpoint_name),
+        startTime=int((end - timedelta(hours=hours)).timestamp()),
+        endTime=int(end.timestamp()),
+        queryString=sm.query(),
+        limit=sm.MAX_LINES,
+    )
+    waited = 0.0
+    while True:
+        result = logs.get_query_results(queryId=query["queryId"])
+        if result["status"] == "Complete":
+            break
+        if result["status"] in ("Failed", "Cancelled", "Timeout") or waited >= timeout_seconds:
+            raise WorkbenchError(f"{endpoint_key}: the log query ended {result['status']}")
+        sleep(poll_seconds)
+        waited += poll_seconds
+    messages = [
+        cell.get("value", "")
+        for fields_ in result.get("results", [])
+        for cell in fields_
+        if cell.get("field") == "@message"
+    ]
+    return sm.acceptance(messages)

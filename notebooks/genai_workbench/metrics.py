@@ -20,6 +20,7 @@ from genai_workbench.common import (
     aws_errors,
 )
 from genai_workbench.deployment import Deployment
+from workbench_domain import comparison
 from workbench_domain.async_inference import variant_instance_count
 from workbench_domain.errors import ValidationError
 from workbench_domain.measurements import percentile_cuts
@@ -187,9 +188,10 @@ def metric_series(
 
 def cost_per_million_tokens(price_usd_per_hour: float, tokens_per_second: float) -> float:
     """USD per million generated tokens at a sustained throughput on one instance."""
-    if price_usd_per_hour < 0 or tokens_per_second <= 0:
-        raise WorkbenchError("price must be >= 0 and tokens_per_second > 0")
-    return price_usd_per_hour / 3600 / tokens_per_second * 1_000_000
+    try:
+        return comparison.cost_per_million_tokens(price_usd_per_hour, tokens_per_second)
+    except ValueError as error:
+        raise WorkbenchError(str(error)) from None
 
 
 def latency_summary(samples: Iterable[float]) -> dict[str, float]:

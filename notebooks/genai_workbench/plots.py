@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from genai_workbench.benchmark import BenchmarkResult
 from genai_workbench.metrics import InstanceSample
+from workbench_domain.comparison import Row
 
 
 def plot_scaling(
@@ -54,4 +56,43 @@ def plot_benchmarks(results: Sequence[BenchmarkResult]) -> Any:
     axes[2].bar(names, [r["usd_per_million_tokens"] or 0 for r in rows])
     axes[2].set_title("USD / million output tokens")
     fig.tight_layout()
+    return fig
+
+
+def plot_comparison(rows: Sequence[Row], path: Path | None = None) -> Any:
+    """The trade-off in one figure: each variant's accuracy difference from the base (95 %
+    interval) against its cost per million output tokens, and its TTFT p50/p95; the figure,
+    also written to `path` when given."""
+    import matplotlib
+
+    if path is not None:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5))
+    for r in rows:
+        name, cost = r.variant.endpoint_key, r.usd_per_million_tokens
+        for task, d in r.differences.items():
+            if d is None or cost is None:
+                continue
+            error = (
+                None if d.low is None or d.high is None else [[d.mean - d.low], [d.high - d.mean]]
+            )
+            left.errorbar([cost], [d.mean], yerr=error, fmt="o", capsize=4, label=f"{name} {task}")
+        speed = r.variant.speed
+        if speed is not None and speed.ttft_ms.p50 is not None:
+            right.bar([f"{name} p50", f"{name} p95"], [speed.ttft_ms.p50, speed.ttft_ms.p95 or 0])
+    left.axhline(0, color="grey", linewidth=0.8)
+    left.set_xlabel("USD per million output tokens (measured throughput)")
+    left.set_ylabel("accuracy minus the base's")
+    left.set_title("Accuracy against cost")
+    if left.get_legend_handles_labels()[0]:
+        left.legend(fontsize=8)
+    right.set_ylabel("ms")
+    right.set_title("Time to first token")
+    right.tick_params(axis="x", labelrotation=30)
+    fig.tight_layout()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=110)
     return fig
