@@ -117,7 +117,7 @@ jumpstart: bootstrap ## Write a JumpStart model into an endpoint: make jumpstart
 	@$(PYTHON) -m workbench jumpstart --env $(ENV) --model-id "$(MODEL)" --endpoint "$(ENDPOINT)" $(ARGS)
 
 recommend: bootstrap ## Recommended instance and optimization for your traffic (AI recommendation job): make recommend ARGS="--help"
-	@$(PYTHON) -m workbench recommend --env $(ENV) $(ARGS)
+	@$(PYTHON) -m workbench recommend --env $(ENV) $(if $(ENDPOINT),--endpoint "$(ENDPOINT)") $(ARGS)
 
 benchmark: bootstrap ## Measure a deployed endpoint (AI benchmark job, or the async runner): make benchmark ENDPOINT=key ARGS="--usage usage.yml"
 	@$(PYTHON) -m workbench benchmark --env $(ENV) --endpoint "$(ENDPOINT)" $(ARGS)

@@ -99,7 +99,8 @@ def _run_benchmark_job(
     )
     sagemaker = deployment.client("sagemaker")
     create_unless_exists(
-        sagemaker.create_ai_workload_config, rec.workload_config_request(config_name, spec)
+        sagemaker.create_ai_workload_config,
+        rec.workload_config_request(config_name, spec, {cost_allocation.TAG_KEY: stage_id}),
     )
     if create_unless_exists(sagemaker.create_ai_benchmark_job, request):
         print(f"Started {job} against {info.endpoint_name} ({info.inference_component_name})")

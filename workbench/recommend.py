@@ -20,6 +20,7 @@ read the artifacts bucket, write `recommendations/` and `benchmarks/`), or `--ro
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from workbench.common import (
     load_settings,
     render_table,
 )
+from workbench.promotion import CDK_JSON, promote, write_config
 from workbench.traffic import ProfileError, parse_traffic
 from workbench.usage_report import load_profile
 from workbench_domain import ai_jobs, cost_allocation
@@ -65,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = parser.add_argument_group("running")
     run.add_argument("--poll-seconds", type=float, default=60)
     run.add_argument("--wait-hours", type=float, default=12, help="stop following after")
+    parser.add_argument(
+        "--promote",
+        type=int,
+        metavar="N",
+        help="write recommendation N into endpoint --endpoint of cdk.json (the config loader "
+        "checks it first)",
+    )
     run.add_argument(
         "--delete-job",
         action="store_true",
@@ -155,11 +164,14 @@ def main(
     session: Any = None,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], float] = time.monotonic,
+    config_path: Path = CDK_JSON,
 ) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.poll_seconds <= 0 or args.wait_hours <= 0:
         parser.error("--poll-seconds and --wait-hours must be > 0")
+    if args.promote is not None and (not args.endpoint or args.promote < 1):
+        parser.error("--promote N (from 1) needs --endpoint KEY, the endpoint of cdk.json to write")
     try:
         settings = load_settings(args.env)
         spec = workload(parser, args)
@@ -196,7 +208,10 @@ def main(
         return 2
     try:
         create_unless_exists(
-            sagemaker.create_ai_workload_config, rec.workload_config_request(config_name, spec)
+            sagemaker.create_ai_workload_config,
+            rec.workload_config_request(
+                config_name, spec, {cost_allocation.TAG_KEY: settings.stage_id}
+            ),
         )
         if create_unless_exists(sagemaker.create_ai_recommendation_job, request):
             print(
@@ -236,6 +251,35 @@ def main(
     if status != "Completed":
         print(f"error: {job} ended {status}: {described.get('FailureReason', '')}", file=sys.stderr)
         return 1
+    if args.promote is not None:
+        return promote_recommendation(args, found, config_path)
+    return 0
+
+
+def promote_recommendation(
+    args: argparse.Namespace, found: list[rec.Recommendation], config_path: Path
+) -> int:
+    """Recommendation N written into endpoint --endpoint of cdk.json, if the loader accepts it."""
+    if not 1 <= args.promote <= len(found):
+        print(f"error: --promote {args.promote}: the job gave {len(found)}", file=sys.stderr)
+        return 1
+    chosen = found[args.promote - 1]
+    try:
+        config = json.loads(config_path.read_text())
+        entry = rec.recommendation_entry(chosen)
+        write_config(promote(config, args.env, args.endpoint, entry), config_path)
+    except (OSError, ValueError, wb.WorkbenchError) as error:
+        print(f"error: --promote {args.promote}: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Promoted recommendation {args.promote} ({chosen.instance_type}, "
+        f"{entry['serving']['engine']}) to endpoint {args.endpoint!r} of {args.env} in cdk.json."
+    )
+    print(
+        f"It recommends {chosen.instance_count} instance(s) and {chosen.copies_per_instance} "
+        "copies per instance: set max_capacity (and a realtime endpoint's copies) to match; "
+        f"deploy with: make deploy ENV={args.env}"
+    )
     return 0
 
 

@@ -98,16 +98,26 @@ def benchmark_job_request(
         "RoleArn": role_arn,
     }
     if tags:
-        request["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+        request["Tags"] = tag_list(tags)
     return request
 
 
-def workload_config_request(name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """SageMaker's `Tags` of a mapping, in key order."""
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def workload_config_request(
+    name: str, spec: Mapping[str, Any], tags: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The CreateAIWorkloadConfig request of `spec`."""
-    return {
+    request: dict[str, Any] = {
         "AIWorkloadConfigName": name,
         "AIWorkloadConfigs": {"WorkloadSpec": {"Inline": json.dumps(spec, sort_keys=True)}},
     }
+    if tags:
+        request["Tags"] = tag_list(tags)
+    return request
 
 
 def job_request(
@@ -157,7 +167,7 @@ def job_request(
     if framework is not None:
         request["InferenceSpecification"] = {"Framework": framework}
     if tags:
-        request["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+        request["Tags"] = tag_list(tags)
     return request
 
 
@@ -222,3 +232,42 @@ def recommendations(described: Mapping[str, Any]) -> list[Recommendation]:
             )
         )
     return found
+
+
+# The channel a recommendation mounts the model from, when it names several (AWS's samples
+# deploy a recommendation's `S3` list as ModelDataSource/AdditionalModelDataSources: unverified
+# which name the service gives the model's own channel; one channel needs no name).
+MODEL_CHANNEL = "model"
+
+
+def recommendation_entry(recommendation: Recommendation) -> dict[str, Any]:
+    """The endpoint entry (workbench_domain.endpoint_entry) serving `recommendation`: its
+    image where the serving table knows it (settings checked at synth), else engine `custom`
+    with the recommendation's environment unchanged; its model channel as the model."""
+    from workbench_domain.endpoint_entry import entry_for_model
+
+    channels = dict(recommendation.channels)
+    if len(channels) == 1:
+        model = next(iter(channels.values()))
+    elif MODEL_CHANNEL in channels:
+        model = channels.pop(MODEL_CHANNEL)
+    else:
+        raise ValidationError(
+            "recommendation.channels", "names no model channel", sorted(channels), MODEL_CHANNEL
+        )
+    others = sorted(k for k in channels if channels[k] != model)
+    if others:
+        raise ValidationError(
+            "recommendation.channels",
+            "mounts model data an endpoint entry cannot carry (it mounts one model, plus a "
+            "speculative model of a known image); promote by hand",
+            others,
+        )
+    if not recommendation.image_uri:
+        raise ValidationError("recommendation.image_uri", "missing: nothing to serve with")
+    return entry_for_model(
+        model_s3_uri=model,
+        instance_type=recommendation.instance_type,
+        image_uri=recommendation.image_uri,
+        environment=recommendation.environment,
+    )

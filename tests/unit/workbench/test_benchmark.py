@@ -95,6 +95,7 @@ def stub_job(session: FakeSession, status: str = "Completed") -> str:
         {
             "AIWorkloadConfigName": config,
             "AIWorkloadConfigs": {"WorkloadSpec": {"Inline": json.dumps(spec, sort_keys=True)}},
+            "Tags": [{"Key": "workbench-deployment", "Value": "genai-opt-dev"}],
         },
     )
     request = {

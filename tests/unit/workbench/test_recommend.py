@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 import workbench.recommend as recommend
+from tests.conftest import ROOT
 from tests.unit.workbench.helpers import FakeClock, FakeSession
 from workbench_domain import recommendation as rec
 
@@ -95,6 +96,7 @@ def stub_start(session, *, job_exists=False):
         {
             "AIWorkloadConfigName": config,
             "AIWorkloadConfigs": {"WorkloadSpec": {"Inline": json.dumps(SPEC, sort_keys=True)}},
+            "Tags": [{"Key": "workbench-deployment", "Value": "genai-opt-dev"}],
         },
     )
     expected_job = {
@@ -349,3 +351,94 @@ def test_a_clean_up_that_is_refused_is_a_warning_not_a_traceback(capsys):
     assert err.startswith("warning: delete_ai_workload_config")
     assert "Traceback" not in err
     session.assert_no_pending_responses()
+
+
+def run_promoting(tmp_path, argv, recommendations):
+    config_path = tmp_path / "cdk.json"
+    config_path.write_text((ROOT / "cdk.json").read_text())
+    session = FakeSession()
+    config, job, sagemaker = stub_start(session)
+    sagemaker.add_response(
+        "describe_ai_recommendation_job",
+        described(job, "Completed", recommendations),
+        {"AIRecommendationJobName": job},
+    )
+    stub_end(sagemaker, config, job)
+    clock = FakeClock()
+    code = recommend.main(
+        [*BASE, *argv], session=session, sleep=clock.sleep, now=clock.now, config_path=config_path
+    )
+    return code, json.loads(config_path.read_text())
+
+
+def test_promote_writes_a_checked_custom_entry_with_the_recommendations_environment(
+    tmp_path, capsys
+):
+    code, config = run_promoting(tmp_path, ["--endpoint", "chat", "--promote", "1"],
+                                 [RECOMMENDATION])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    chat = config["context"]["workbench"]["environments"]["dev"]["endpoints"]["chat"]
+    assert chat["enabled"] is True and chat["instance_type"] == "ml.p4d.24xlarge"
+    assert chat["model"] == {"s3_uri": MODEL, "accept_eula": False}
+    assert chat["serving"] == {
+        "engine": "custom",
+        "image_uri": RECOMMENDATION["DeploymentConfiguration"]["ImageUri"],
+        "environment": {"SM_VLLM_TENSOR_PARALLEL_SIZE": "4"},
+    }
+    out = capsys.readouterr().out
+    assert "It recommends 1 instance(s) and 2 copies per instance" in out
+
+
+def test_promote_of_a_pinned_image_splits_its_typed_settings(tmp_path, capsys):
+    lmi = dict(RECOMMENDATION["DeploymentConfiguration"])
+    lmi["ImageUri"] = (
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.36.0-lmi20.0.0-cu128"
+    )
+    lmi["EnvironmentVariables"] = {
+        "OPTION_TENSOR_PARALLEL_DEGREE": "8",
+        "OPTION_MAX_MODEL_LEN": "8192",
+    }
+    code, config = run_promoting(
+        tmp_path, ["--endpoint", "p4d", "--promote", "1"],
+        [{**RECOMMENDATION, "DeploymentConfiguration": lmi}],
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    serving = config["context"]["workbench"]["environments"]["dev"]["endpoints"]["p4d"]["serving"]
+    assert serving["engine"] == "vllm"
+    assert (serving["tensor_parallel_degree"], serving["max_model_len"]) == (8, 8192)
+
+
+@pytest.mark.parametrize(
+    ("argv", "recommendations", "message"),
+    [
+        (["--endpoint", "chat", "--promote", "2"], [RECOMMENDATION], "--promote 2: the job gave 1"),
+        (
+            ["--endpoint", "chat", "--promote", "1"],
+            [{**RECOMMENDATION, "DeploymentConfiguration": {
+                **RECOMMENDATION["DeploymentConfiguration"],
+                "S3": [{"ChannelName": "base", "Uri": MODEL},
+                       {"ChannelName": "draft", "Uri": MODEL + "draft/"}]}}],
+            "recommendation.channels: names no model channel",
+        ),
+        (
+            ["--endpoint", "chat", "--promote", "1"],
+            [{**RECOMMENDATION, "DeploymentConfiguration": {
+                **RECOMMENDATION["DeploymentConfiguration"], "InstanceType": "ml.inf2.48xlarge"}}],
+            "cdk.json left unchanged: the promoted entry is invalid",
+        ),
+    ],
+)  # fmt: skip
+def test_a_promotion_that_cannot_be_written_leaves_cdk_json_as_it_was(
+    tmp_path, capsys, argv, recommendations, message
+):
+    before = (ROOT / "cdk.json").read_text()
+    code, config = run_promoting(tmp_path, argv, recommendations)
+    assert code == 1
+    assert message in capsys.readouterr().err
+    assert config == json.loads(before)
+
+
+def test_promote_needs_the_endpoint_to_write(capsys):
+    with pytest.raises(SystemExit):
+        run(FakeSession(), [*BASE, "--promote", "1"])
+    assert "--promote N (from 1) needs --endpoint KEY" in capsys.readouterr().err
