@@ -117,8 +117,11 @@ from genai_workbench.entries import (
 )
 from genai_workbench.measurements import (
     benchmark_export,
+    load_accuracies,
     load_speeds,
+    speculative_acceptance,
     speed_of_async_run,
+    store_accuracy,
     store_speed,
 )
 from genai_workbench.metrics import (
@@ -210,6 +213,7 @@ __all__ = [
     "list_results",
     "list_s3_prefix",
     "llm_payload",
+    "load_accuracies",
     "load_result",
     "load_speeds",
     "main",
@@ -222,9 +226,11 @@ __all__ = [
     "poll_async_result",
     "run_name",
     "save_entry",
+    "speculative_acceptance",
     "speed_of_async_run",
     "split_s3_uri",
     "start_optimization",
+    "store_accuracy",
     "store_speed",
     "stream_chat",
     "upload_directory",
