@@ -92,8 +92,6 @@ def main(
     argv: list[str] | None = None,
     *,
     session: Any = None,
-    generate: Any = None,
-    tasks_override: list[Any] | None = None,
     local_root: Path | None = None,
 ) -> int:
     parser = build_parser()
@@ -130,13 +128,12 @@ def main(
         found = evaluate_endpoint(
             deployment,
             args.endpoint,
-            tasks=tasks_override or args.tasks,
+            tasks=args.tasks,
             limit=args.limit,
             num_fewshot=args.num_fewshot,
             concurrency=args.concurrency,
             run=f"eval-{started:%Y%m%dT%H%M%SZ}",
             measured_at=started,
-            generate=generate,
         )
         stored = [store_accuracy(deployment, a) for a in found]
         for a in found:

@@ -9,24 +9,12 @@ import pytest
 from botocore.stub import ANY
 
 import workbench.evaluate as evaluate
-from tests.unit.notebooks.test_evaluation import ROWS, gsm8k_task
 from tests.unit.workbench.helpers import FakeSession
 from tests.unit.workbench.test_benchmark import BUCKET, DOC, stub_deployment
 from tests.unit.workbench_domain.test_measurements import speed
 from workbench import measured
 from workbench_domain import accuracy as acc
 from workbench_domain import measurements as m
-
-ANSWERS = {row["question"]: row["answer"].split("#### ")[-1] for row in ROWS}
-
-
-def right_on_even_documents(prompts):
-    """Answers in the order asked: right for every other prompt."""
-    out = []
-    for i, (prompt, _, _) in enumerate(prompts):
-        question = prompt.rsplit("Question: ", 1)[-1].split("\nAnswer:")[0]
-        out.append(f"#### {ANSWERS[question] if i % 2 == 0 else 'nope'}")
-    return out
 
 
 def test_the_estimate_uses_the_measured_speed_or_says_it_assumed_one():
@@ -46,7 +34,9 @@ def test_the_estimate_uses_the_measured_speed_or_says_it_assumed_one():
     assert "20.0 tokens/s per request (assumed, nothing measured)" in assumed
 
 
-def test_a_run_scores_stores_and_prints_each_task(tmp_path, capsys):
+def test_a_run_scores_stores_and_prints_each_task(tmp_path, capsys, monkeypatch):
+    """The harness itself runs through the adapter in tests/unit/notebooks/test_evaluation.py;
+    here, what the command asks of it and does with its answer."""
     session = FakeSession()
     stub_deployment(session)
     session.stub("s3").add_response(
@@ -61,15 +51,27 @@ def test_a_run_scores_stores_and_prints_each_task(tmp_path, capsys):
             "SSEKMSKeyId": DOC["storage"]["kms_key_arn"],
         },
     )
+    asked = {}
+
+    def harness(deployment, key, **kwargs):
+        asked.update(key=key, **kwargs)
+        scores = {str(i): float(i % 2 == 0) for i in range(8)}
+        return [
+            acc.Accuracy(key, kwargs["run"], kwargs["measured_at"].isoformat(), "gsm8k",
+                         "exact_match,strict-match", 0.5, 0.189, 8, scores,
+                         "lm-evaluation-harness 0.4.13", {"limit": 8})
+        ]  # fmt: skip
+
+    monkeypatch.setattr("genai_workbench.evaluation.evaluate_endpoint", harness)
     argv = ["--env", "dev", "--endpoint", "p4d", "--limit", "8", "--num-fewshot", "0"]
-    code = evaluate.main(
-        argv, session=session, generate=right_on_even_documents,
-        tasks_override=[gsm8k_task(tmp_path / "cache")], local_root=tmp_path,
-    )  # fmt: skip
-    assert code == 0
+    assert evaluate.main(argv, session=session, local_root=tmp_path) == 0
     session.assert_no_pending_responses()
+    assert (asked["key"], asked["tasks"], asked["limit"], asked["num_fewshot"]) == (
+        "p4d", ["gsm8k"], 8, 0,
+    )  # fmt: skip
     out = capsys.readouterr().out
     assert out.index("Estimate: 8 requests") < out.index("gsm8k: exact_match,strict-match = 0.500")
+    assert "(95 % interval 0.130..0.870)" in out
     stored = measured.load_accuracies("dev", tmp_path)["p4d"]["gsm8k"]
     assert stored.value == 0.5 and stored.samples == 8
     assert stored.key().startswith("measurements/p4d/accuracy/eval-")
