@@ -34,8 +34,8 @@ import genai_workbench as wb
 from botocore.exceptions import BotoCoreError, ClientError
 from genai_workbench.measurements import benchmark_export, speed_of_async_run, store_speed
 
+from workbench import ai_job_runs as runs
 from workbench import measured
-from workbench.ai_job_runs import clean_up, create_unless_exists, follow
 from workbench.assembly import OperatorError
 from workbench.common import add_environment_arguments, aws_problem, aws_session, load_settings
 from workbench.recommend import DEFAULT_CONCURRENCY, add_traffic_arguments, traffic_numbers
@@ -98,29 +98,25 @@ def _run_benchmark_job(
         tags={cost_allocation.TAG_KEY: stage_id},
     )
     sagemaker = deployment.client("sagemaker")
-    create_unless_exists(
-        sagemaker.create_ai_workload_config,
-        rec.workload_config_request(config_name, spec, {cost_allocation.TAG_KEY: stage_id}),
-    )
-    if create_unless_exists(sagemaker.create_ai_benchmark_job, request):
-        print(f"Started {job} against {info.endpoint_name} ({info.inference_component_name})")
-    else:
-        print(f"Following {job}, started earlier with the same request")
-    described = follow(
-        lambda: sagemaker.describe_ai_benchmark_job(AIBenchmarkJobName=job),
+    described = runs.run(
+        sagemaker,
+        runs.BENCHMARK,
         job=job,
-        status_key="AIBenchmarkJobStatus",
+        request=request,
+        config_name=config_name,
+        spec=spec,
+        tags={cost_allocation.TAG_KEY: stage_id},
+        started=f"Started {job} against {info.endpoint_name} ({info.inference_component_name})",
         poll_seconds=args.poll_seconds,
         timeout_seconds=args.wait_hours * 3600,
         sleep=sleep,
         now=now,
     )
-    cleanup = [("delete_ai_workload_config", {"AIWorkloadConfigName": config_name})]
-    if args.delete_job:
-        cleanup.append(("delete_ai_benchmark_job", {"AIBenchmarkJobName": job}))
-    status = described["AIBenchmarkJobStatus"]
+    status = described[runs.BENCHMARK.status_field]
     if status != "Completed":
-        clean_up(sagemaker, cleanup)
+        runs.finish(
+            sagemaker, runs.BENCHMARK, job=job, config_name=config_name, delete_job=args.delete_job
+        )
         raise OperatorError(f"{job} ended {status}: {described.get('FailureReason', '')}")
     location = described["OutputConfig"]["S3OutputLocation"]
     export, archive = benchmark_export(deployment, location)
@@ -140,7 +136,9 @@ def _run_benchmark_job(
         )
     except ValidationError as error:
         raise OperatorError(f"{archive}: {error}") from error
-    clean_up(sagemaker, cleanup)
+    runs.finish(
+        sagemaker, runs.BENCHMARK, job=job, config_name=config_name, delete_job=args.delete_job
+    )
     return speed
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import genai_workbench as wb
 from botocore.exceptions import BotoCoreError, ClientError
 
-from workbench.ai_job_runs import clean_up, create_unless_exists, follow
+from workbench import ai_job_runs as runs
 from workbench.assembly import OperatorError
 from workbench.common import (
     add_environment_arguments,
@@ -207,22 +207,16 @@ def main(
         print(f"error: {aws_problem(error) or error}", file=sys.stderr)
         return 2
     try:
-        create_unless_exists(
-            sagemaker.create_ai_workload_config,
-            rec.workload_config_request(
-                config_name, spec, {cost_allocation.TAG_KEY: settings.stage_id}
-            ),
-        )
-        if create_unless_exists(sagemaker.create_ai_recommendation_job, request):
-            print(
-                f"Started {job}: {len(args.instance_types)} instance type(s), target {args.target}"
-            )
-        else:
-            print(f"Following {job}, started earlier with the same request")
-        described = follow(
-            lambda: sagemaker.describe_ai_recommendation_job(AIRecommendationJobName=job),
+        described = runs.run(
+            sagemaker,
+            runs.RECOMMENDATION,
             job=job,
-            status_key="AIRecommendationJobStatus",
+            request=request,
+            config_name=config_name,
+            spec=spec,
+            tags={cost_allocation.TAG_KEY: settings.stage_id},
+            started=f"Started {job}: {len(args.instance_types)} instance type(s), "
+            f"target {args.target}",
             poll_seconds=args.poll_seconds,
             timeout_seconds=args.wait_hours * 3600,
             sleep=sleep,
@@ -237,17 +231,14 @@ def main(
     except (BotoCoreError, ClientError) as error:
         print(f"error: {aws_problem(error) or error}", file=sys.stderr)
         return 1
-    status = described["AIRecommendationJobStatus"]
+    status = described[runs.RECOMMENDATION.status_field]
     found = rec.recommendations(described)
     if found:
         print(render(found))
     print(f"Results: {described['OutputConfig']['S3OutputLocation']}")
-    # The job has ended: its workload config is no longer needed; the job only if asked, since
-    # the same command reads a kept job's answer again instead of paying for a new run.
-    cleanup = [("delete_ai_workload_config", {"AIWorkloadConfigName": config_name})]
-    if args.delete_job:
-        cleanup.append(("delete_ai_recommendation_job", {"AIRecommendationJobName": job}))
-    clean_up(sagemaker, cleanup)
+    runs.finish(
+        sagemaker, runs.RECOMMENDATION, job=job, config_name=config_name, delete_job=args.delete_job
+    )
     if status != "Completed":
         print(f"error: {job} ended {status}: {described.get('FailureReason', '')}", file=sys.stderr)
         return 1

@@ -9,6 +9,12 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from features.shared.nag_acknowledgments import acknowledge, acknowledge_wildcards
+from features.shared.sagemaker_job_policy import (
+    job_log_groups,
+    job_logs_and_metrics,
+    project_tagged,
+    use_project_key,
+)
 
 # Where the jobs write, in the artifacts bucket (the CLI's default output locations).
 RESULT_PREFIXES = ("recommendations/", "benchmarks/")
@@ -52,12 +58,7 @@ class MeasurementJobRole(Construct):
         components = stack.format_arn(
             service="sagemaker", resource="inference-component", resource_name="*"
         )
-        log_groups = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name="/aws/sagemaker/*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
+        log_groups = job_log_groups(stack)
         quotas = stack.format_arn(service="servicequotas", resource="sagemaker", resource_name="*")
         statements = [
             iam.PolicyStatement(
@@ -71,34 +72,15 @@ class MeasurementJobRole(Construct):
                 actions=["s3:PutObject", "s3:AbortMultipartUpload"],
                 resources=results,
             ),
-            iam.PolicyStatement(
-                sid="UseProjectKey",
-                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                resources=[key.key_arn],
-            ),
+            use_project_key(key),
             # A realtime request names the inference component; IAM checks both resources.
             iam.PolicyStatement(
                 sid="InvokeProjectEndpoints",
                 actions=["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
                 resources=[endpoints, components],
-                conditions={
-                    "StringEquals": {
-                        "aws:ResourceTag/project": project,
-                        "aws:ResourceTag/environment": env_name,
-                    }
-                },
+                conditions=project_tagged(project, env_name),
             ),
-            iam.PolicyStatement(
-                sid="WriteJobLogs",
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[log_groups],
-            ),
-            iam.PolicyStatement(
-                sid="PutJobMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-            ),
+            *job_logs_and_metrics(stack),
             iam.PolicyStatement(
                 sid="ReadSageMakerQuotas",
                 actions=["servicequotas:GetServiceQuota"],

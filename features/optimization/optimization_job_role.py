@@ -10,6 +10,11 @@ from constructs import Construct
 
 from features.endpoints.dlc_images import ContainerImage
 from features.shared.nag_acknowledgments import acknowledge, acknowledge_wildcards
+from features.shared.sagemaker_job_policy import (
+    job_log_groups,
+    job_logs_and_metrics,
+    use_project_key,
+)
 
 # Buckets SageMaker JumpStart serves model weights from (SageMaker Python SDK
 # `src/sagemaker/jumpstart/region_config.json`); the private cache holds gated models such as
@@ -49,12 +54,7 @@ class OptimizationJobRole(Construct):
             for name in JUMPSTART_BUCKETS
         ]
         self.output_objects_arn = artifacts_bucket.arn_for_objects(f"{output_prefix}*")
-        log_groups = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name="/aws/sagemaker/*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
+        log_groups = job_log_groups(stack)
         statements = [
             iam.PolicyStatement(
                 sid="ListModelSources",
@@ -74,28 +74,8 @@ class OptimizationJobRole(Construct):
                 actions=["s3:PutObject", "s3:AbortMultipartUpload"],
                 resources=[self.output_objects_arn],
             ),
-            # Reads of SSE-KMS weights, and the outputs encrypted with the key (OutputConfig).
-            iam.PolicyStatement(
-                sid="UseProjectKey",
-                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                resources=[key.key_arn],
-            ),
-            iam.PolicyStatement(
-                sid="WriteJobLogs",
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:DescribeLogStreams",
-                    "logs:PutLogEvents",
-                ],
-                resources=[log_groups],
-            ),
-            iam.PolicyStatement(
-                sid="PutJobMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-            ),
+            use_project_key(key),
+            *job_logs_and_metrics(stack),
         ]
         for statement in statements:
             self.role.add_to_policy(statement)

@@ -95,7 +95,12 @@ def test_statements_are_exactly_the_scoped_ones(summary):
             "condition": tagged,
         },
         "WriteJobLogs": {
-            "actions": {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
+            "actions": {
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            },
             "resources": [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*"],
             "condition": None,
         },
