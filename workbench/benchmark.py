@@ -31,13 +31,18 @@ from pathlib import Path
 from typing import Any
 
 import genai_workbench as wb
-from botocore.exceptions import BotoCoreError, ClientError
 from genai_workbench.measurements import benchmark_export, speed_of_async_run, store_speed
 
 from workbench import ai_job_runs as runs
 from workbench import measured
 from workbench.assembly import OperatorError
-from workbench.common import add_environment_arguments, aws_problem, aws_session, load_settings
+from workbench.common import (
+    OPERATOR_ERRORS,
+    add_environment_arguments,
+    aws_session,
+    error_line,
+    load_settings,
+)
 from workbench.recommend import DEFAULT_CONCURRENCY, add_traffic_arguments, traffic_numbers
 from workbench_domain import ai_jobs, cost_allocation
 from workbench_domain import measurements as m
@@ -220,11 +225,8 @@ def main(
             raise OperatorError(f"--endpoint {args.endpoint}: not deployed (deployed: {have})")
     except ValidationError as error:
         parser.error(str(error))
-    except (OperatorError, wb.WorkbenchError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (BotoCoreError, ClientError) as error:
-        print(f"error: {aws_problem(error) or error}", file=sys.stderr)
+    except OPERATOR_ERRORS as error:
+        print(error_line(error), file=sys.stderr)
         return 2
     try:
         if deployment.endpoints[args.endpoint].kind == REALTIME:
@@ -242,11 +244,8 @@ def main(
     except KeyboardInterrupt:
         print("\nStopped following; a started job goes on. Run the same command to follow it.")
         return 130
-    except (OperatorError, wb.WorkbenchError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except (BotoCoreError, ClientError) as error:
-        print(f"error: {aws_problem(error) or error}", file=sys.stderr)
+    except OPERATOR_ERRORS as error:
+        print(error_line(error), file=sys.stderr)
         return 1
     print(render(speed))
     local = measured.save(args.env, speed.key(), m.to_document(speed), local_root)

@@ -16,6 +16,9 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+from genai_workbench.common import WorkbenchError
+
 from workbench.assembly import OperatorError
 from workbench_config import CONTEXT_KEY, AppConfig, ConfigError, load_config
 from workbench_config.endpoints import EndpointConfig
@@ -55,6 +58,21 @@ def read_context(cdk_json: Path = ROOT / "cdk.json") -> dict[str, Any]:
 def aws_problem(error: Exception) -> str | None:
     """One line for an AWS setup mistake, or None (the domain's rule, shared with the client)."""
     return aws_setup_problem(error)
+
+
+# What an operator command reports as one line, not a traceback: its own refusals, the
+# client's, and AWS's answers.
+OPERATOR_ERRORS: tuple[type[Exception], ...] = (
+    OperatorError,
+    WorkbenchError,
+    BotoCoreError,
+    ClientError,
+)
+
+
+def error_line(error: Exception) -> str:
+    """`error: ...` for stderr; an AWS setup mistake in its one-line form."""
+    return f"error: {aws_problem(error) or error}"
 
 
 def load_settings(env_name: str, context: dict[str, Any] | None = None) -> AppConfig:

@@ -23,15 +23,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 import genai_workbench as wb
-from botocore.exceptions import BotoCoreError, ClientError
 
 from workbench import measured
 from workbench.assembly import OperatorError, read_assembly
 from workbench.common import (
+    OPERATOR_ERRORS,
     ROOT,
     add_environment_arguments,
-    aws_problem,
     aws_session,
+    error_line,
     load_settings,
     read_context,
     render_table,
@@ -213,11 +213,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"nothing measured in {args.env} yet: run make benchmark and make evaluate"
             )
         months = _months(args, keys, speeds)
-    except (OperatorError, wb.WorkbenchError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except (BotoCoreError, ClientError) as error:
-        print(f"error: {aws_problem(error) or error}", file=sys.stderr)
+    except OPERATOR_ERRORS as error:
+        print(error_line(error), file=sys.stderr)
         return 1
     compare = settings.compare
     targets = cmp.Targets(

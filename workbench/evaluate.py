@@ -26,11 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import genai_workbench as wb
-from botocore.exceptions import BotoCoreError, ClientError
 
 from workbench import measured
 from workbench.assembly import OperatorError
-from workbench.common import add_environment_arguments, aws_problem, aws_session, load_settings
+from workbench.common import (
+    OPERATOR_ERRORS,
+    add_environment_arguments,
+    aws_session,
+    error_line,
+    load_settings,
+)
 from workbench_domain import accuracy as acc
 
 # Each task's longest answer, in tokens (the harness's max_gen_toks: lm_eval 0.4.13's default
@@ -145,11 +150,8 @@ def main(
             file=sys.stderr,
         )
         return 2
-    except (OperatorError, wb.WorkbenchError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except (BotoCoreError, ClientError) as error:
-        print(f"error: {aws_problem(error) or error}", file=sys.stderr)
+    except OPERATOR_ERRORS as error:
+        print(error_line(error), file=sys.stderr)
         return 1
     print(f"{args.endpoint}, harness {found[0].harness if found else '?'}:")
     print(render(found))

@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 import genai_workbench as wb
-from botocore.exceptions import BotoCoreError, ClientError
 
 from workbench import ai_job_runs as runs
 from workbench.assembly import OperatorError
 from workbench.common import (
+    OPERATOR_ERRORS,
     add_environment_arguments,
-    aws_problem,
     aws_session,
+    error_line,
     load_settings,
     render_table,
 )
@@ -200,11 +200,8 @@ def main(
         sagemaker = session.client("sagemaker")
     except ValidationError as error:
         parser.error(str(error))
-    except (OperatorError, wb.WorkbenchError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (BotoCoreError, ClientError) as error:
-        print(f"error: {aws_problem(error) or error}", file=sys.stderr)
+    except OPERATOR_ERRORS as error:
+        print(error_line(error), file=sys.stderr)
         return 2
     try:
         described = runs.run(
@@ -225,11 +222,8 @@ def main(
     except KeyboardInterrupt:
         print(f"\nStopped following; {job} goes on. Run the same command to follow it again.")
         return 130
-    except OperatorError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except (BotoCoreError, ClientError) as error:
-        print(f"error: {aws_problem(error) or error}", file=sys.stderr)
+    except OPERATOR_ERRORS as error:
+        print(error_line(error), file=sys.stderr)
         return 1
     status = described[runs.RECOMMENDATION.status_field]
     found = rec.recommendations(described)
