@@ -33,6 +33,7 @@ from workbench import ai_job_runs as runs
 from workbench.assembly import OperatorError
 from workbench.common import (
     OPERATOR_ERRORS,
+    ROOT,
     add_environment_arguments,
     aws_session,
     error_line,
@@ -40,6 +41,7 @@ from workbench.common import (
     render_table,
 )
 from workbench.promotion import CDK_JSON, promote, write_config
+from workbench.recommendation_cost import month_costs
 from workbench.traffic import ProfileError, parse_traffic
 from workbench.usage_report import load_profile
 from workbench_domain import ai_jobs, cost_allocation
@@ -63,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output-s3-uri", help="default: the artifacts bucket's recommendations/")
     parser.add_argument("--framework", choices=rec.FRAMEWORKS, help="serving framework")
     parser.add_argument("--optimize", action="store_true", help="also try speculative decoding")
+    parser.add_argument(
+        "--assembly",
+        type=Path,
+        default=ROOT / "cdk.out",
+        help="cdk.out, for the month's cost of --usage's traffic (make synth)",
+    )
     add_traffic_arguments(parser, endpoint_flag=True)
     run = parser.add_argument_group("running")
     run.add_argument("--poll-seconds", type=float, default=60)
@@ -141,8 +149,10 @@ def names(stage_id: str, request: dict[str, Any]) -> tuple[str, str]:
     )
 
 
-def render(recommendations: list[rec.Recommendation]) -> str:
-    headers = ["#", "instance", "count", "copies", "optimizations", "expected", "image"]
+def render(
+    recommendations: list[rec.Recommendation], months: list[tuple[float, str]] | None = None
+) -> str:
+    headers = ["#", "instance", "count", "copies", "optimizations", "expected", "$/month", "image"]
     rows = [
         [
             str(i),
@@ -151,11 +161,33 @@ def render(recommendations: list[rec.Recommendation]) -> str:
             str(r.copies_per_instance),
             ", ".join(r.optimizations) or "none",
             "; ".join(str(p) for p in r.performance) or "-",
+            f"{months[i - 1][0]:,.0f}" if months else "-",
             r.image_uri,
         ]
         for i, r in enumerate(recommendations, 1)
     ]
-    return render_table(headers, rows, right={0, 2, 3})
+    lines = [render_table(headers, rows, right={0, 2, 3, 6})]
+    if months:
+        lines.append(f"$/month: {months[0][1]}")
+    return "\n".join(lines)
+
+
+def months_of(args: argparse.Namespace, found: list[rec.Recommendation]) -> list[tuple[float, str]]:
+    """The month's cost of the usage profile's traffic on each recommendation, when the
+    traffic came from a profile; a note instead of a failure when it cannot be estimated."""
+    if args.usage is None or not found:
+        return []
+    try:
+        return month_costs(
+            found,
+            profile=load_profile(args.usage),
+            endpoint=args.endpoint,
+            assembly=args.assembly,
+            base=args.usage.parent,
+        )
+    except OperatorError as error:
+        print(f"note: no month's cost: {error}", file=sys.stderr)
+        return []
 
 
 def main(
@@ -228,7 +260,7 @@ def main(
     status = described[runs.RECOMMENDATION.status_field]
     found = rec.recommendations(described)
     if found:
-        print(render(found))
+        print(render(found, months_of(args, found)))
     print(f"Results: {described['OutputConfig']['S3OutputLocation']}")
     runs.finish(
         sagemaker, runs.RECOMMENDATION, job=job, config_name=config_name, delete_job=args.delete_job

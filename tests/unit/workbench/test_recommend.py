@@ -442,3 +442,34 @@ def test_promote_needs_the_endpoint_to_write(capsys):
     with pytest.raises(SystemExit):
         run(FakeSession(), [*BASE, "--promote", "1"])
     assert "--promote N (from 1) needs --endpoint KEY" in capsys.readouterr().err
+
+
+def test_the_month_of_the_profiles_traffic_is_estimated_for_each_recommendation(
+    dev, tmp_path, capsys
+):
+    profile = tmp_path / "usage.yml"
+    profile.write_text(
+        "days: 3\nendpoints:\n  p4d: {requests_per_day: 30, input_tokens: 800, "
+        "output_tokens: 300, concurrency: 8, tokens_per_second: 40}\n"
+    )
+    twice = {**RECOMMENDATION, "DeploymentConfiguration": {
+        **RECOMMENDATION["DeploymentConfiguration"], "InstanceCount": 2}}  # fmt: skip
+    numbers = BASE[BASE.index("--input-tokens") :]
+    argv = [a for a in BASE if a not in numbers]
+    argv += ["--usage", str(profile), "--endpoint", "p4d", "--assembly", dev.assembly.directory]
+    session = FakeSession()
+    config, job, sagemaker = stub_start(session)
+    sagemaker.add_response(
+        "describe_ai_recommendation_job",
+        described(job, "Completed", [RECOMMENDATION, twice]),
+        {"AIRecommendationJobName": job},
+    )
+    stub_end(sagemaker, config, job)
+    assert run(session, argv) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith(("1 ", "2 "))]
+    months = [float(row.split()[-2].replace(",", "")) for row in rows]
+    assert months[0] > 0 and months[1] == pytest.approx(2 * months[0], abs=1)
+    assert (
+        "$/month: estimated: usage simulator, 3 days of p4d's traffic at the profile's speed" in out
+    )
