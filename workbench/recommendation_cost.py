@@ -50,6 +50,7 @@ def month_costs(
     prices = Prices(load_prices(DEFAULT_PRICES), endpoint_price_overrides(read_context()))
     costs = []
     for recommendation in recommendations:
+        count = max(1, recommendation.instance_count)
         report = usage_report(
             [_with_instance(own[0], recommendation.instance_type)],
             {**profile, "endpoints": {endpoint: profile["endpoints"][endpoint]}},
@@ -65,10 +66,10 @@ def month_costs(
         )
         costs.append(
             (
-                month * max(1, recommendation.instance_count),
+                month * count,
                 f"estimated: usage simulator, {report['days']} days of {endpoint}'s traffic at "
                 f"the profile's speed on {endpoint}'s scaling settings, "
-                f"{recommendation.instance_type} at {priced} x {max(1, recommendation.instance_count)}",
+                f"{recommendation.instance_type} at {priced} x {count}",
             )
         )
     return costs
