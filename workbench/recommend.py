@@ -7,7 +7,10 @@ Creates an AI workload config from the traffic (the usage profile's input and ou
 concurrency for `--endpoint`, or `--input-tokens/--output-tokens/--concurrency`), starts an AI
 recommendation job that deploys and benchmarks the model on each instance type, follows it, and
 prints the recommendations side by side: instance type and count, copies per instance, image,
-optimizations and expected performance with units. Results go to `--output-s3-uri` (default:
+optimizations and expected performance with units, and with `--usage` the month's cost of that
+traffic on each (workbench/recommendation_cost.py). `--promote N` writes recommendation N into
+endpoint `--endpoint` of cdk.json once the config loader accepts it. Results go to
+`--output-s3-uri` (default:
 `recommendations/` in the deployment's artifacts bucket). The job runs on GPUs in your account
 and is billed while it runs. Names are derived from the request: while the job exists, the same
 command follows it, or shows its answer again, without paying for a second run; so the finished
