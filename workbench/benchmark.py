@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import genai_workbench as wb
-from genai_workbench.measurements import benchmark_export, speed_of_async_run, store_speed
+from genai_workbench.ai_jobs import benchmark_with_job
+from genai_workbench.measurements import speed_of_async_run, store_speed
 
-from workbench import ai_job_runs as runs
 from workbench import measured
 from workbench.assembly import OperatorError
 from workbench.common import (
@@ -44,7 +44,6 @@ from workbench.common import (
     load_settings,
 )
 from workbench.recommend import DEFAULT_CONCURRENCY, add_traffic_arguments, traffic_numbers
-from workbench_domain import ai_jobs, cost_allocation
 from workbench_domain import measurements as m
 from workbench_domain import recommendation as rec
 from workbench_domain.deployment_records import REALTIME
@@ -82,68 +81,29 @@ def _run_benchmark_job(
     args: argparse.Namespace,
     *,
     deployment: wb.Deployment,
-    stage_id: str,
     spec: dict[str, Any],
     sleep: Callable[[float], None],
     now: Callable[[], float],
+    local_root: Path | None,
 ) -> m.Speed:
-    info = deployment.realtime_endpoint(args.endpoint)
-    output = args.output_s3_uri or f"s3://{deployment.artifacts_bucket}/benchmarks/"
-    role = args.role_arn or deployment.require_optimization().measurement_role_arn
-    asked = {"spec": spec, "component": info.inference_component_name, "output": output}
-    config_name = ai_jobs.name(stage_id, "workload", asked)
-    job = ai_jobs.name(stage_id, "benchmark", asked)
-    request = rec.benchmark_job_request(
-        name=job,
-        endpoint_name=info.endpoint_name,
-        inference_component=info.inference_component_name,
-        output_s3_uri=f"{output.rstrip('/')}/{job}/",
-        workload_config=config_name,
-        role_arn=role,
-        tags={cost_allocation.TAG_KEY: stage_id},
-    )
-    sagemaker = deployment.client("sagemaker")
-    described = runs.run(
-        sagemaker,
-        runs.BENCHMARK,
-        job=job,
-        request=request,
-        config_name=config_name,
-        spec=spec,
-        tags={cost_allocation.TAG_KEY: stage_id},
-        started=f"Started {job} against {info.endpoint_name} ({info.inference_component_name})",
+    speed, archive = benchmark_with_job(
+        deployment,
+        args.endpoint,
+        spec,
+        role_arn=args.role_arn,
+        output_s3_uri=args.output_s3_uri,
+        delete_job=args.delete_job,
         poll_seconds=args.poll_seconds,
         timeout_seconds=args.wait_hours * 3600,
         sleep=sleep,
         now=now,
     )
-    status = described[runs.BENCHMARK.status_field]
-    if status != "Completed":
-        runs.finish(
-            sagemaker, runs.BENCHMARK, job=job, config_name=config_name, delete_job=args.delete_job
-        )
-        raise OperatorError(f"{job} ended {status}: {described.get('FailureReason', '')}")
-    location = described["OutputConfig"]["S3OutputLocation"]
-    export, archive = benchmark_export(deployment, location)
-    ended = described.get("EndTime") or datetime.now(UTC)
-    parameters = spec["parameters"]
-    try:
-        speed = m.speed_from_aiperf(
-            export,
-            endpoint_key=args.endpoint,
-            run=job,
-            measured_at=ended.astimezone(UTC).isoformat(),
-            concurrency=parameters["concurrency"],
-            input_tokens=parameters["prompt_input_tokens_mean"],
-            output_tokens=parameters["output_tokens_mean"],
-            instance_type=info.instance_type,
-            source=archive,
-        )
-    except ValidationError as error:
-        raise OperatorError(f"{archive}: {error}") from error
-    runs.finish(
-        sagemaker, runs.BENCHMARK, job=job, config_name=config_name, delete_job=args.delete_job
-    )
+    # The job's plots (TTFT over the run), beside the local copy of its record.
+    folder = (local_root or measured.LOCAL) / args.env / args.endpoint / "plots" / speed.run
+    for name, data in archive.plots.items():
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+        print(f"Plot: {folder / name}")
     return speed
 
 
@@ -231,8 +191,8 @@ def main(
     try:
         if deployment.endpoints[args.endpoint].kind == REALTIME:
             speed = _run_benchmark_job(
-                args, deployment=deployment, stage_id=settings.stage_id, spec=spec,
-                sleep=sleep, now=now,
+                args, deployment=deployment, spec=spec, sleep=sleep, now=now,
+                local_root=local_root,
             )  # fmt: skip
         else:
             print(
@@ -241,6 +201,8 @@ def main(
             )
             speed = _run_async(args, deployment=deployment, spec=spec)
         uri = store_speed(deployment, speed)
+    except ValidationError as error:  # a bad flag value, found before any call
+        parser.error(str(error))
     except KeyboardInterrupt:
         print("\nStopped following; a started job goes on. Run the same command to follow it.")
         return 130

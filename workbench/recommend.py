@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import genai_workbench as wb
+from genai_workbench.ai_jobs import prepare_recommendation, recommend
 
-from workbench import ai_job_runs as runs
 from workbench.assembly import OperatorError
 from workbench.common import (
     OPERATOR_ERRORS,
@@ -47,7 +47,6 @@ from workbench.promotion import CDK_JSON, promote, write_config
 from workbench.recommendation_cost import month_costs
 from workbench.traffic import ProfileError, parse_traffic
 from workbench.usage_report import load_profile
-from workbench_domain import ai_jobs, cost_allocation
 from workbench_domain import recommendation as rec
 from workbench_domain.errors import ValidationError
 
@@ -145,13 +144,6 @@ def workload(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[
         parser.error(str(error))
 
 
-def names(stage_id: str, request: dict[str, Any]) -> tuple[str, str]:
-    """(workload config name, job name), derived from everything the job is asked."""
-    return ai_jobs.name(stage_id, "workload", request), ai_jobs.name(
-        stage_id, "recommendation", request
-    )
-
-
 def render(
     recommendations: list[rec.Recommendation], months: list[tuple[float, str]] | None = None
 ) -> str:
@@ -218,19 +210,16 @@ def main(
             )
             output = output or f"s3://{deployment.storage.artifacts_bucket}/recommendations/"
             role = role or deployment.require_optimization().measurement_role_arn
-        asked = {"spec": spec, "args": [args.model_s3_uri, args.target, args.instance_types]}
-        config_name, job = names(settings.stage_id, {**asked, "output": output})
-        request = rec.job_request(
-            name=job,
+        prepared = prepare_recommendation(
+            stage=settings.stage_id,
+            spec=spec,
             model_s3_uri=args.model_s3_uri,
             output_s3_uri=output,
-            workload_config=config_name,
             role_arn=role,
             target=args.target,
             instance_types=args.instance_types,
             framework=args.framework,
             optimize=args.optimize,
-            tags={cost_allocation.TAG_KEY: settings.stage_id},
         )
         sagemaker = session.client("sagemaker")
     except ValidationError as error:
@@ -239,38 +228,24 @@ def main(
         print(error_line(error), file=sys.stderr)
         return 2
     try:
-        described = runs.run(
+        found, described = recommend(
             sagemaker,
-            runs.RECOMMENDATION,
-            job=job,
-            request=request,
-            config_name=config_name,
-            spec=spec,
-            tags={cost_allocation.TAG_KEY: settings.stage_id},
-            started=f"Started {job}: {len(args.instance_types)} instance type(s), "
-            f"target {args.target}",
+            prepared,
+            delete_job=args.delete_job,
             poll_seconds=args.poll_seconds,
             timeout_seconds=args.wait_hours * 3600,
             sleep=sleep,
             now=now,
         )
     except KeyboardInterrupt:
-        print(f"\nStopped following; {job} goes on. Run the same command to follow it again.")
+        print("\nStopped following; the job goes on. Run the same command to follow it again.")
         return 130
     except OPERATOR_ERRORS as error:
         print(error_line(error), file=sys.stderr)
         return 1
-    status = described[runs.RECOMMENDATION.status_field]
-    found = rec.recommendations(described)
     if found:
         print(render(found, months_of(args, found)))
     print(f"Results: {described['OutputConfig']['S3OutputLocation']}")
-    runs.finish(
-        sagemaker, runs.RECOMMENDATION, job=job, config_name=config_name, delete_job=args.delete_job
-    )
-    if status != "Completed":
-        print(f"error: {job} ended {status}: {described.get('FailureReason', '')}", file=sys.stderr)
-        return 1
     if args.promote is not None:
         return promote_recommendation(args, found, config_path)
     return 0

@@ -28,8 +28,10 @@ PREFIX = "measurements"
 SPEED = "speed"
 AIPERF_EXPORT = "profile_export_aiperf.json"
 AIPERF_RECORDS = "profile_export.jsonl"
-# What a benchmark job's archive may hold that the report reads; anything else stays in S3.
+# What a benchmark job's archive holds that the report reads (the export, and the plots AWS's
+# sample shows, `plots/*.png`); anything else stays in S3.
 _READ_FROM_ARCHIVE = (AIPERF_EXPORT,)
+PLOT_SUFFIX = ".png"
 _MAX_MEMBER_BYTES = 64 * 1024 * 1024
 
 # AIPerf metric -> the unit this record stores it in (the export states its unit; a different
@@ -181,7 +183,8 @@ def speed_from_aiperf(
 
 
 def read_archive(data: bytes) -> dict[str, bytes]:
-    """The files of a benchmark job's `output.tar.gz` that the report reads, by base name.
+    """The files of a benchmark job's `output.tar.gz` that the report reads, by base name: the
+    AIPerf export and the PNG plots.
 
     Only regular files are read, and none larger than 64 MiB: the archive is the service's,
     but it lands in the user's bucket, so it is not extracted to disk or trusted for paths."""
@@ -190,7 +193,8 @@ def read_archive(data: bytes) -> dict[str, bytes]:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
             for member in archive.getmembers():
                 name = member.name.rsplit("/", 1)[-1]
-                if not member.isfile() or name not in _READ_FROM_ARCHIVE:
+                wanted = name in _READ_FROM_ARCHIVE or name.endswith(PLOT_SUFFIX)
+                if not member.isfile() or not wanted:
                     continue
                 if member.size > _MAX_MEMBER_BYTES:
                     raise ValidationError(member.name, "too large", member.size)

@@ -63,6 +63,12 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from genai_workbench.ai_jobs import (
+    benchmark_with_job,
+    prepare_recommendation,
+    recommend,
+    stage_id,
+)
 from genai_workbench.async_inference import (
     AsyncInvocation,
     AsyncResult,
@@ -194,6 +200,7 @@ __all__ = [
     "WorkbenchError",
     "benchmark_endpoint",
     "benchmark_export",
+    "benchmark_with_job",
     "chat",
     "checked_event",
     "component_copies",
@@ -224,11 +231,14 @@ __all__ = [
     "plot_comparison",
     "plot_scaling",
     "poll_async_result",
+    "prepare_recommendation",
+    "recommend",
     "run_name",
     "save_entry",
     "speculative_acceptance",
     "speed_of_async_run",
     "split_s3_uri",
+    "stage_id",
     "start_optimization",
     "store_accuracy",
     "store_speed",

@@ -12,6 +12,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -99,9 +100,18 @@ def newest_accuracies(documents: dict[str, list[Any]]) -> dict[str, dict[str, ac
     return found
 
 
+@dataclass(frozen=True)
+class BenchmarkArchive:
+    """What a finished AI benchmark job wrote: AIPerf's export, the archive's URI, its plots."""
+
+    export: dict[str, Any]
+    uri: str
+    plots: dict[str, bytes]
+
+
 @aws_errors
-def benchmark_export(deployment: Deployment, output_s3_uri: str) -> tuple[dict[str, object], str]:
-    """The AIPerf export of a finished AI benchmark job, and the URI of the archive it came from.
+def benchmark_export(deployment: Deployment, output_s3_uri: str) -> BenchmarkArchive:
+    """The AIPerf export and plots of a finished AI benchmark job, and its archive's URI.
 
     AWS's sample reads `<S3OutputLocation>output/output.tar.gz`; a job that nests its output one
     level deeper (a folder per job) is found by listing the location."""
@@ -125,7 +135,8 @@ def benchmark_export(deployment: Deployment, output_s3_uri: str) -> tuple[dict[s
         raise WorkbenchError(f"s3://{bucket}/{key}: {error}") from None
     if not isinstance(export, dict):
         raise WorkbenchError(f"s3://{bucket}/{key}: {m.AIPERF_EXPORT} is not a JSON object")
-    return export, f"s3://{bucket}/{key}"
+    plots = {name: data for name, data in files.items() if name.endswith(m.PLOT_SUFFIX)}
+    return BenchmarkArchive(export, f"s3://{bucket}/{key}", plots)
 
 
 def speed_of_async_run(

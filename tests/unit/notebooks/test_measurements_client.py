@@ -10,7 +10,7 @@ from genai_workbench import measurements as client
 from genai_workbench.common import WorkbenchError
 
 from tests.unit.notebooks.client_kit import put, stubbed
-from tests.unit.workbench.test_benchmark import archive
+from tests.unit.workbench.test_benchmark import PNG, archive
 from tests.unit.workbench_domain.test_measurements import speed
 from tests.unit.workbench_domain.test_speculative_metrics import line
 from workbench_domain import speculative_metrics as sm
@@ -37,11 +37,10 @@ def test_a_record_that_is_not_json_is_named(deployment, s3):
 
 def test_the_archive_is_found_under_the_jobs_output_location(deployment, s3):
     put(s3, "s3://genai-artifacts-bucket/benchmarks/job-1/output/output.tar.gz", archive())
-    export, where = client.benchmark_export(
-        deployment, "s3://genai-artifacts-bucket/benchmarks/job-1"
-    )
-    assert export["aiperf_version"] == "0.13.0"
-    assert where == "s3://genai-artifacts-bucket/benchmarks/job-1/output/output.tar.gz"
+    found = client.benchmark_export(deployment, "s3://genai-artifacts-bucket/benchmarks/job-1")
+    assert found.export["aiperf_version"] == "0.13.0"
+    assert found.uri == "s3://genai-artifacts-bucket/benchmarks/job-1/output/output.tar.gz"
+    assert found.plots == {"ttft_timeline.png": PNG}
     with pytest.raises(WorkbenchError, match=r"no output/output\.tar\.gz under .*: has the job"):
         client.benchmark_export(deployment, "s3://genai-artifacts-bucket/benchmarks/job-2/")
 

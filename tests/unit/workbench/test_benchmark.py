@@ -29,13 +29,19 @@ ARGS = ["--endpoint", "chat", "--input-tokens", "64", "--output-tokens", "32",
         "--concurrency", "4", "--requests", "24"]  # fmt: skip
 
 
+# A PNG's signature: the archive's plots are passed through as bytes, never decoded.
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
 def archive() -> bytes:
-    """output.tar.gz as the sample reads it: the AIPerf exports at its root."""
+    """output.tar.gz as the sample reads it: the AIPerf exports at its root, plots/ beside."""
+    members = {f"./{name}": (FIXTURES / name).read_bytes() for name in (m.AIPERF_EXPORT,
+               m.AIPERF_RECORDS)}  # fmt: skip
+    members["./plots/ttft_timeline.png"] = PNG
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name in (m.AIPERF_EXPORT, m.AIPERF_RECORDS):
-            data = (FIXTURES / name).read_bytes()
-            info = tarfile.TarInfo(f"./{name}")
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
@@ -183,6 +189,8 @@ def test_a_realtime_endpoint_is_measured_by_a_benchmark_job_and_the_record_store
     out = capsys.readouterr().out
     assert "time to first token   p50 53 / p90 56 / p99 60 ms" in out
     assert "output tokens/s       97.9 per request, 340.6 in aggregate" in out
+    plot = tmp_path / "dev" / "chat" / "plots" / job / "ttft_timeline.png"
+    assert plot.read_bytes() == PNG and f"Plot: {plot}" in out
     (stored,) = (tmp_path / "dev" / "chat" / "speed").glob("*.json")
     speed = m.parse_speed(json.loads(stored.read_text()))
     assert speed.runner == "ai-benchmark-job" and speed.run == job

@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from genai_workbench.ai_jobs import recommendation_names
 
 import workbench.recommend as recommend
 from tests.conftest import ROOT
@@ -79,12 +80,8 @@ def run(session, argv, clock=None):
 
 def names(argv=BASE) -> tuple[str, str]:
     """The names the command derives, computed as it does (its own function, its own inputs)."""
-    asked = {
-        "spec": SPEC,
-        "args": [MODEL, "ttft-ms", ["ml.g6e.12xlarge", "ml.p4d.24xlarge"]],
-        "output": OUTPUT,
-    }
-    return recommend.names("genai-opt-dev", asked)
+    instance_types = ["ml.g6e.12xlarge", "ml.p4d.24xlarge"]
+    return recommendation_names("genai-opt-dev", SPEC, MODEL, "ttft-ms", instance_types, OUTPUT)
 
 
 def stub_start(session, *, job_exists=False):
@@ -274,7 +271,7 @@ def test_the_names_fit_the_api_and_follow_the_request():
     assert config != job
     for name in (config, job):
         assert len(name) <= rec.NAME_MAX
-    other = recommend.names("genai-opt-dev", {"spec": SPEC, "args": [], "output": OUTPUT})
+    other = recommendation_names("genai-opt-dev", SPEC, MODEL, "throughput", [], OUTPUT)
     assert other[1] != job
 
 

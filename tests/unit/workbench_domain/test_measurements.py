@@ -71,12 +71,12 @@ def tar(members: dict[str, bytes], *, link: str | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def test_the_archive_is_read_in_memory_by_base_name_links_ignored():
+def test_the_archive_export_and_plots_are_read_in_memory_by_base_name_links_ignored():
     data = json.dumps(EXPORT).encode()
     files = m.read_archive(
         tar({f"./{m.AIPERF_EXPORT}": data, "plots/ttft.png": b"png"}, link="profile_export.jsonl")
     )
-    assert files == {m.AIPERF_EXPORT: data}
+    assert files == {m.AIPERF_EXPORT: data, "ttft.png": b"png"}
 
 
 @pytest.mark.parametrize(
