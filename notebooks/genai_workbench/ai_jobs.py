@@ -47,6 +47,18 @@ BENCHMARK = JobKind("AIBenchmarkJob", "ai_benchmark_job")
 RECOMMENDATION = JobKind("AIRecommendationJob", "ai_recommendation_job")
 
 
+@dataclass(frozen=True)
+class PreparedJob:
+    """A job's names and request, checked; nothing has been called yet."""
+
+    kind: JobKind
+    job: str
+    config_name: str
+    spec: Mapping[str, Any]
+    request: Mapping[str, Any]
+    tags: Mapping[str, str]
+
+
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -105,13 +117,8 @@ def clean_up(client: Any, calls: list[tuple[str, dict[str, Any]]]) -> None:
 
 def run(
     sagemaker: Any,
-    kind: JobKind,
+    prepared: PreparedJob,
     *,
-    job: str,
-    request: Mapping[str, Any],
-    config_name: str,
-    spec: Mapping[str, Any],
-    tags: Mapping[str, str],
     started: str,
     poll_seconds: float,
     timeout_seconds: float,
@@ -121,10 +128,12 @@ def run(
 ) -> dict[str, Any]:
     """Create the workload config and the job (or find them, made by the same request), then
     follow the job to its end; its last description."""
+    kind, job = prepared.kind, prepared.job
     create_unless_exists(
-        sagemaker.create_ai_workload_config, rec.workload_config_request(config_name, spec, tags)
+        sagemaker.create_ai_workload_config,
+        rec.workload_config_request(prepared.config_name, prepared.spec, prepared.tags),
     )
-    if create_unless_exists(getattr(sagemaker, f"create_{kind.operation}"), request):
+    if create_unless_exists(getattr(sagemaker, f"create_{kind.operation}"), prepared.request):
         printer(started)
     else:
         printer(f"Following {job}, started earlier with the same request")
@@ -141,19 +150,14 @@ def run(
     )
 
 
-def finish(
-    sagemaker: Any,
-    kind: JobKind,
-    *,
-    job: str,
-    config_name: str,
-    delete_job: bool,
-) -> None:
+def finish(sagemaker: Any, prepared: PreparedJob, *, delete_job: bool) -> None:
     """An ended job's workload config is no longer needed; the job itself only if asked, since
     the same command reads a kept job's answer again instead of paying for a new run."""
-    calls = [("delete_ai_workload_config", {"AIWorkloadConfigName": config_name})]
+    calls = [("delete_ai_workload_config", {"AIWorkloadConfigName": prepared.config_name})]
     if delete_job:
-        calls.append((f"delete_{kind.operation}", {kind.name_field: job}))
+        calls.append(
+            (f"delete_{prepared.kind.operation}", {prepared.kind.name_field: prepared.job})
+        )
     clean_up(sagemaker, calls)
 
 
@@ -198,11 +202,11 @@ def benchmark_with_job(
         role_arn=role,
         tags=tags,
     )
+    prepared = PreparedJob(BENCHMARK, job, config_name, spec, request, tags)
     sagemaker = deployment.client("sagemaker")
     described = run(
-        sagemaker, BENCHMARK, job=job, request=request, config_name=config_name, spec=spec,
-        tags=tags, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, sleep=sleep,
-        now=now, printer=printer,
+        sagemaker, prepared, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds,
+        sleep=sleep, now=now, printer=printer,
         started=f"Started {job} against {info.endpoint_name} ({info.inference_component_name})",
     )  # fmt: skip
     status = described[BENCHMARK.status_field]
@@ -227,9 +231,7 @@ def benchmark_with_job(
         except ValidationError as error:
             raise WorkbenchError(f"{archive.uri}: {error}") from None
     finally:
-        finish(
-            sagemaker, BENCHMARK, job=job, config_name=config_name, delete_job=delete_job
-        )  # fmt: skip
+        finish(sagemaker, prepared, delete_job=delete_job)
     return speed, archive
 
 
@@ -248,18 +250,6 @@ def recommendation_names(
         "output": output_s3_uri,
     }
     return ai_jobs.name(stage, "workload", asked), ai_jobs.name(stage, "recommendation", asked)
-
-
-@dataclass(frozen=True)
-class PreparedJob:
-    """A job's names and request, checked; nothing has been called yet."""
-
-    kind: JobKind
-    job: str
-    config_name: str
-    spec: Mapping[str, Any]
-    request: Mapping[str, Any]
-    tags: Mapping[str, str]
 
 
 def prepare_recommendation(
@@ -301,18 +291,15 @@ def recommend(
 ) -> tuple[list[rec.Recommendation], dict[str, Any]]:
     """Run (or follow) the prepared recommendation job; its recommendations and its last
     description. A job that does not complete is a WorkbenchError."""
-    job, config_name = prepared.job, prepared.config_name
+    job = prepared.job
     instance_types = prepared.request["ComputeSpec"]["InstanceTypes"]
     target = prepared.request["PerformanceTarget"]["Constraints"][0]["Metric"]
     described = run(
-        sagemaker, RECOMMENDATION, job=job, request=prepared.request, config_name=config_name,
-        spec=prepared.spec, tags=prepared.tags, poll_seconds=poll_seconds,
-        timeout_seconds=timeout_seconds, sleep=sleep, now=now, printer=printer,
+        sagemaker, prepared, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds,
+        sleep=sleep, now=now, printer=printer,
         started=f"Started {job}: {len(instance_types)} instance type(s), target {target}",
     )  # fmt: skip
-    finish(
-        sagemaker, RECOMMENDATION, job=job, config_name=config_name, delete_job=delete_job
-    )  # fmt: skip
+    finish(sagemaker, prepared, delete_job=delete_job)
     status = described[RECOMMENDATION.status_field]
     if status != "Completed":
         raise WorkbenchError(f"{job} ended {status}: {described.get('FailureReason', '')}")
