@@ -112,6 +112,8 @@ def _run_async(
 ) -> m.Speed:
     parameters = spec["parameters"]
     prompts = [synthetic_prompt(parameters["prompt_input_tokens_mean"])] * args.requests
+    # Warm first: a scaled-to-zero endpoint would add its cold start to the first wave.
+    wb.measure_cold_start(deployment, args.endpoint, wb.llm_payload("Hello"))
     started = datetime.now(UTC)
     result = wb.benchmark_endpoint(
         deployment,

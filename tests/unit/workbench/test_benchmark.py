@@ -225,8 +225,13 @@ def test_an_async_endpoint_is_not_sent_to_a_benchmark_job(tmp_path, capsys, monk
         raise benchmark.wb.WorkbenchError("stop here")
 
     monkeypatch.setattr(benchmark.wb, "benchmark_endpoint", runner)
+    warmed = []
+    monkeypatch.setattr(
+        benchmark.wb, "measure_cold_start", lambda d, key, payload: warmed.append(key)
+    )
     argv = ["--endpoint", "p4d", "--input-tokens", "64", "--output-tokens", "32", "--requests", "5"]
     assert run(session, argv, tmp_path) == 1
+    assert warmed == ["p4d"]  # warmed before the measured requests
     assert seen == {"key": "p4d", "prompts": 5, "concurrency": 4, "tokens": 32}
     out = capsys.readouterr().out
     assert "a benchmark job cannot target it" in out  # and no SageMaker AI call was stubbed
