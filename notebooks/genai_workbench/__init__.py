@@ -141,6 +141,7 @@ from genai_workbench.metrics import (
     metric_series,
     watch_instance_count,
 )
+from genai_workbench.openai_route import Route, openai_client, openai_route, route_chat
 from genai_workbench.optimization import (
     InvalidRequestError,
     checked_event,
@@ -197,6 +198,7 @@ __all__ = [
     "OptimizationRequest",
     "Printer",
     "RealtimeEndpointInfo",
+    "Route",
     "WorkbenchError",
     "benchmark_endpoint",
     "benchmark_export",
@@ -226,6 +228,8 @@ __all__ = [
     "main",
     "measure_cold_start",
     "metric_series",
+    "openai_client",
+    "openai_route",
     "output_token_count",
     "plot_benchmarks",
     "plot_comparison",
@@ -233,6 +237,7 @@ __all__ = [
     "poll_async_result",
     "prepare_recommendation",
     "recommend",
+    "route_chat",
     "run_name",
     "save_entry",
     "speculative_acceptance",

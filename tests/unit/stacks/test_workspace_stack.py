@@ -171,7 +171,14 @@ def test_only_actions_without_resource_level_permissions_use_star(workspace: Tem
         for s in role_statements(workspace)
         if s["Resource"] == "*" or (isinstance(s["Resource"], list) and "*" in s["Resource"])
     }
-    assert star == {"ReadEndpointMetrics", "ListOptimizationJobs"}
+    # CallWithBearerToken: AWS grants it on * only (see UseOpenAiRoute), limited to this account.
+    assert star == {"ReadEndpointMetrics", "ListOptimizationJobs", "UseOpenAiRoute"}
+
+
+def test_the_openai_route_is_usable_in_this_account_only(workspace: Template):
+    s = statement(workspace, "UseOpenAiRoute")
+    assert (s["Action"], s["Resource"]) == ("sagemaker:CallWithBearerToken", "*")
+    assert s["Condition"] == {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}
 
 
 def test_endpoints_are_reached_by_tag_not_by_stack_dependency(dev: SynthesizedApp, workspace):

@@ -1,0 +1,120 @@
+"""Any OpenAI client on a realtime endpoint: the route's URL and a fresh bearer token.
+
+    client = wb.openai_client(deployment, "chat")        # an openai.OpenAI
+    answer = wb.route_chat(deployment, "chat", [{"role": "user", "content": "Hi"}])
+
+The route and the token are ``workbench_domain.openai_route``'s; the token is signed with the
+caller's AWS credentials and lives ``expires_seconds`` (at most 12 hours). ``route_chat`` waits
+for a scaled-to-zero endpoint like ``chat`` does. Needs the optional ``openai`` package
+(extra ``openai``) for the client; ``openai_route`` alone needs only botocore, for other tools
+(LangChain's ChatOpenAI, LiteLLM, load generators).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from genai_workbench.common import Printer, WorkbenchError
+from genai_workbench.deployment import Deployment
+from genai_workbench.realtime_inference import (
+    WAKE_RETRY_SECONDS,
+    WAKE_TIMEOUT_SECONDS,
+    call_waking,
+)
+from workbench_domain import openai_route as route
+from workbench_domain import realtime_inference as rt
+from workbench_domain.errors import ValidationError
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where an OpenAI client sends a realtime endpoint's chat requests, and how it signs in."""
+
+    base_url: str
+    token: str
+
+
+def openai_route(
+    deployment: Deployment, endpoint_key: str, *, expires_seconds: int = 3600
+) -> Route:
+    """The route of the endpoint's inference component and a bearer token for it."""
+    info = deployment.realtime_endpoint(endpoint_key)
+    credentials = boto3.session.Session().get_credentials()
+    if credentials is None:
+        raise WorkbenchError("no AWS credentials to sign the bearer token with")
+    try:
+        token = route.bearer_token(
+            credentials.get_frozen_credentials(), deployment.region, expires_seconds=expires_seconds
+        )
+    except ValidationError as error:
+        raise WorkbenchError(str(error)) from None
+    url = route.base_url(deployment.region, info.endpoint_name, info.inference_component_name)
+    return Route(base_url=url, token=token)
+
+
+def openai_client(
+    deployment: Deployment,
+    endpoint_key: str,
+    *,
+    expires_seconds: int = 3600,
+    found: Route | None = None,
+) -> Any:
+    """An ``openai.OpenAI`` on the endpoint's route (its own retries off: ``route_chat`` waits
+    for a sleeping endpoint). `found` replaces the route (a proxy, a test stub)."""
+    from openai import OpenAI
+
+    target = found or openai_route(deployment, endpoint_key, expires_seconds=expires_seconds)
+    return OpenAI(base_url=target.base_url, api_key=target.token, max_retries=0)
+
+
+def route_chat(
+    deployment: Deployment,
+    endpoint_key: str,
+    messages: Sequence[Any],
+    *,
+    max_tokens: int = 512,
+    temperature: float | None = None,
+    stream: bool = False,
+    client: Any = None,
+    timeout: float = WAKE_TIMEOUT_SECONDS,
+    interval: float = WAKE_RETRY_SECONDS,
+    out: Printer = print,
+    now: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """The answer to `messages` through the OpenAI route (streamed and joined when `stream`),
+    retried while the endpoint has no copy, as ``chat`` is."""
+    from openai import OpenAIError
+
+    try:
+        rt.chat_body(messages, max_tokens=max_tokens, temperature=temperature, stream=stream)
+    except ValidationError as error:
+        raise WorkbenchError(str(error)) from error
+    openai = client or openai_client(deployment, endpoint_key)
+    options: dict[str, Any] = {"model": "", "messages": list(messages), "max_tokens": max_tokens}
+    if temperature is not None:
+        options["temperature"] = temperature
+
+    def ask() -> str:
+        if not stream:
+            answer = openai.chat.completions.create(**options)
+            return str(answer.choices[0].message.content or "")
+        parts = []
+        for chunk in openai.chat.completions.create(stream=True, **options):
+            if chunk.choices and chunk.choices[0].delta.content:
+                parts.append(chunk.choices[0].delta.content)
+        return "".join(parts)
+
+    try:
+        woken = call_waking(
+            ask, endpoint_key=endpoint_key, timeout=timeout, interval=interval, out=out,
+            now=now, sleep=sleep,
+        )  # fmt: skip
+    except OpenAIError as error:
+        raise WorkbenchError(f"route_chat: {error}") from error
+    return str(woken.result)
