@@ -66,6 +66,7 @@ class EndpointStack(cdk.Stack):
                 endpoint.container_startup_health_check_timeout_seconds
             ),
             scaling=endpoint.scaling,
+            metrics=endpoint.metrics,
         )
 
         record: Record
@@ -79,6 +80,8 @@ class EndpointStack(cdk.Stack):
                 min_instances=endpoint.realtime.min_instances,
                 accelerators=endpoint.realtime.accelerators,
                 min_memory_mb=endpoint.realtime.min_memory_mb,
+                routing=endpoint.realtime.routing,
+                data_cache=endpoint.realtime.data_cache,
             )
             record = RealtimeEndpointRecord(
                 endpoint_name=realtime.endpoint_name,

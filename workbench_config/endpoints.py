@@ -29,9 +29,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from workbench_config.hosting import parse_metrics, parse_routing
 from workbench_config.models import (
     ModelConfig,
     SpeculativeModelConfig,
@@ -39,7 +40,7 @@ from workbench_config.models import (
     parse_serving,
 )
 from workbench_config.reader import ConfigError, Reader
-from workbench_domain import api_limits, serving, serving_images
+from workbench_domain import api_limits, hosting, serving, serving_images
 from workbench_domain.endpoint_kinds import ASYNC, KINDS, REALTIME, RUNAWAY_ACTIONS, EndpointScaling
 from workbench_domain.instances import (
     EBS_ONLY_FAMILIES,
@@ -61,7 +62,14 @@ MAX_ALARM_MINUTES = 1440
 # Keys that only one kind reads (refused on the other, so a setting never silently does nothing).
 ASYNC_ONLY = ("max_concurrent_invocations_per_instance",)
 ASYNC_ONLY_SCALING = ("target_backlog_per_instance",)
-REALTIME_ONLY = ("min_instances", "accelerators", "min_memory_mb")
+REALTIME_ONLY = (
+    "min_instances",
+    "accelerators",
+    "min_memory_mb",
+    "routing",
+    "prefix_routing",
+    "data_cache",
+)
 REALTIME_ONLY_SCALING = ("target_concurrent_requests_per_copy",)
 
 
@@ -74,6 +82,11 @@ class RealtimeSettings:
     # ComputeResourceRequirements: the accelerators and host memory one copy reserves.
     accelerators: int
     min_memory_mb: int
+    routing: hosting.Routing = field(default_factory=hosting.Routing)
+    # InferenceComponentSpecification.DataCacheConfig.EnableCaching: keep the model and image
+    # on each instance for the next copy; None leaves it to SageMaker (on by itself on
+    # instances with more than 232 GiB of local NVMe storage: cfn-lint's schema).
+    data_cache: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,7 @@ class EndpointConfig:
     price_usd_per_hour: float
     # Set for realtime endpoints, None for async ones.
     realtime: RealtimeSettings | None = None
+    metrics: hosting.Metrics = field(default_factory=hosting.Metrics)
 
     @property
     def kind(self) -> str:
@@ -205,6 +219,8 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
         accelerators=section.integer("accelerators", devices or 1, minimum=1),
         # InferenceComponentComputeResourceRequirements.MinMemoryRequiredInMb: at least 128.
         min_memory_mb=section.integer("min_memory_mb", 1024, minimum=128),
+        routing=parse_routing(section),
+        data_cache=section.boolean("data_cache", None),
     )
     startup_timeout = section.integer(
         "container_startup_health_check_timeout_seconds",
@@ -245,6 +261,7 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
         ),
         price_usd_per_hour=section.number("price_usd_per_hour", minimum=0),
         realtime=realtime if kind == REALTIME else None,
+        metrics=section.section("metrics", parse_metrics, optional=True),
     )
     _check_kind(section, config, realtime, set_keys)
 
@@ -303,6 +320,8 @@ def _check_kind(
     values = {
         "max_concurrent_invocations_per_instance": config.max_concurrent_invocations_per_instance,
         **dataclasses.asdict(realtime),
+        "routing": realtime.routing.strategy,
+        "prefix_routing": dataclasses.asdict(realtime.routing),
     }
     other = REALTIME_ONLY if config.kind == ASYNC else ASYNC_ONLY
     _refuse_other_kind(section, config.kind, {key: values[key] for key in set_keys & set(other)})

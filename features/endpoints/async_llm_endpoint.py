@@ -117,6 +117,7 @@ class AsyncLlmEndpoint(LlmEndpoint):
             production_variants=[variant],
             # Encrypts the EBS volume; instance-local NVMe storage is encrypted by the hardware.
             kms_key_id=key.key_arn,
+            metrics_config=self._metrics_config(),
             async_inference_config=sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty(
                 output_config=sagemaker.CfnEndpointConfig.AsyncInferenceOutputConfigProperty(
                     s3_output_path=self.s3_uri(self.output_prefix),

@@ -19,6 +19,7 @@ from features.endpoints.dlc_images import ContainerImage
 from features.endpoints.endpoint_execution_role import EndpointExecutionRole
 from features.endpoints.llm_model import LlmModel
 from features.endpoints.model_artifacts import ModelArtifacts
+from workbench_domain import hosting
 from workbench_domain.endpoint_kinds import EndpointScaling
 
 NAMESPACE = "AWS/SageMaker"
@@ -42,6 +43,7 @@ class EndpointSpec:
     model_data_download_timeout_seconds: int = 1800
     container_startup_health_check_timeout_seconds: int = 1800
     scaling: EndpointScaling = field(default_factory=EndpointScaling)
+    metrics: hosting.Metrics = field(default_factory=hosting.Metrics)
 
 
 class LlmEndpoint(Construct):
@@ -102,6 +104,17 @@ class LlmEndpoint(Construct):
                 self.spec.container_startup_health_check_timeout_seconds
             ),
         }
+
+    def _metrics_config(self) -> sagemaker.CfnEndpointConfig.MetricsConfigProperty | None:
+        """The endpoint config's MetricsConfig, when the config asks for more than the default."""
+        metrics = self.spec.metrics
+        if not metrics.wanted:
+            return None
+        return sagemaker.CfnEndpointConfig.MetricsConfigProperty(
+            enable_enhanced_metrics=metrics.enhanced,
+            enable_detailed_observability=metrics.detailed,
+            metric_publish_frequency_in_seconds=metrics.publish_seconds,
+        )
 
     def _endpoint(self, config: sagemaker.CfnEndpointConfig) -> None:
         """The endpoint of `config`, created once the role's policy exists."""

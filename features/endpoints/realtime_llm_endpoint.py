@@ -12,6 +12,7 @@ from constructs import Construct
 from features.endpoints.copy_scaling import ScaleToZeroCopies
 from features.endpoints.llm_endpoint import NAMESPACE, EndpointSpec, LlmEndpoint
 from features.shared.secure_topic import SecureTopic
+from workbench_domain import hosting
 
 # InferenceComponentName: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", at most 63 characters (cfn-lint's
 # schema of AWS::SageMaker::InferenceComponent).
@@ -26,8 +27,8 @@ class RealtimeLlmEndpoint(LlmEndpoint):
 
     * The endpoint config has the execution role at the top and one variant without a model,
       with managed instance scaling from `min_instances` (0: no instance while no copy runs)
-      to `max_capacity`, and least-outstanding-requests routing (LLM requests differ a lot in
-      length, so round robin would queue behind long ones).
+      to `max_capacity`, and the configured routing (least outstanding requests unless the
+      config says otherwise: `workbench_domain.hosting.Routing`).
     * The inference component holds the model (image, weights, environment, start-up timeouts)
       and reserves `accelerators` GPUs and `min_memory_mb` of host memory per copy. It is
       created with one copy (0 passes botocore and the schema; unverified against the
@@ -51,6 +52,8 @@ class RealtimeLlmEndpoint(LlmEndpoint):
         min_instances: int = 0,
         accelerators: int,
         min_memory_mb: int = 1024,
+        routing: hosting.Routing | None = None,
+        data_cache: bool | None = None,
     ) -> None:
         super().__init__(
             scope,
@@ -78,9 +81,7 @@ class RealtimeLlmEndpoint(LlmEndpoint):
                     strategy="IDLE_RELEASE"
                 ),
             ),
-            routing_config=sagemaker.CfnEndpointConfig.RoutingConfigProperty(
-                routing_strategy="LEAST_OUTSTANDING_REQUESTS"
-            ),
+            routing_config=self._routing_config(routing or hosting.Routing()),
             **self._variant_loading(),
         )
         # No EndpointConfigName: a generated name lets any change roll to a new config.
@@ -93,6 +94,7 @@ class RealtimeLlmEndpoint(LlmEndpoint):
             enable_network_isolation=spec.network_isolation,
             # Encrypts the EBS volume; instance-local NVMe storage is encrypted by the hardware.
             kms_key_id=key.key_arn,
+            metrics_config=self._metrics_config(),
         )
         self._endpoint(endpoint_config)
 
@@ -121,6 +123,13 @@ class RealtimeLlmEndpoint(LlmEndpoint):
                 compute_resource_requirements=sagemaker.CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty(
                     number_of_accelerator_devices_required=accelerators,
                     min_memory_required_in_mb=min_memory_mb,
+                ),
+                data_cache_config=(
+                    None
+                    if data_cache is None
+                    else sagemaker.CfnInferenceComponent.InferenceComponentDataCacheConfigProperty(
+                        enable_caching=data_cache
+                    )
                 ),
             ),
             # Zero copies at creation is allowed by botocore (InferenceComponentCopyCount, min 0)
@@ -229,3 +238,18 @@ class RealtimeLlmEndpoint(LlmEndpoint):
             resource_arns=[self.component_arn],
         )
         return grant
+
+    @staticmethod
+    def _routing_config(
+        routing: hosting.Routing,
+    ) -> sagemaker.CfnEndpointConfig.RoutingConfigProperty:
+        prefix = None
+        if routing.prefix_length is not None or routing.concurrency_threshold is not None:
+            prefix = sagemaker.CfnEndpointConfig.PrefixAwareRoutingConfigProperty(
+                prefix_length=routing.prefix_length,
+                concurrency_threshold=routing.concurrency_threshold,
+            )
+        return sagemaker.CfnEndpointConfig.RoutingConfigProperty(
+            routing_strategy=hosting.ROUTING[routing.strategy],
+            prefix_aware_routing_config=prefix,
+        )

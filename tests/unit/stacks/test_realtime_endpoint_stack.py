@@ -67,7 +67,13 @@ def test_endpoint_config_has_the_role_on_top_and_a_variant_without_a_model(resou
         "MaxInstanceCount": 1,
         "ScaleInPolicy": {"Strategy": "IDLE_RELEASE"},
     }
-    assert variant["RoutingConfig"] == {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}
+    # cdk.json: chat traffic shares its system prompt, so requests go where it is cached.
+    assert variant["RoutingConfig"] == {"RoutingStrategy": "PREFIX_AWARE"}
+    assert props["MetricsConfig"] == {
+        "EnableEnhancedMetrics": True,
+        "EnableDetailedObservability": False,
+        "MetricPublishFrequencyInSeconds": 60,
+    }
     assert "VolumeSizeInGB" not in variant  # g5 has local NVMe storage
     # SageMaker checks the role's permissions when it starts the instance.
     policy_id, _ = one(resources, "AWS::IAM::Policy")
@@ -91,6 +97,8 @@ def test_the_component_holds_the_model_on_every_gpu_with_one_copy(resources):
         "ModelDataDownloadTimeoutInSeconds": 1800,
         "ContainerStartupHealthCheckTimeoutInSeconds": 1800,
     }
+    # cdk.json: a copy restarts from zero often; the model and image stay on the instance.
+    assert spec["DataCacheConfig"] == {"EnableCaching": True}
     # The API's minimum; scaling takes it to zero.
     assert props["RuntimeConfig"] == {"CopyCount": 1}
     name = props["InferenceComponentName"]

@@ -8,6 +8,7 @@ import pytest
 
 from workbench_config import ConfigError, load_config
 from workbench_config.endpoints import RealtimeSettings
+from workbench_domain.hosting import Routing
 from workbench_domain.serving_environment import advice
 
 PATH = "workbench.environments.dev.endpoints"
@@ -35,7 +36,11 @@ def test_the_default_chat_endpoint_is_realtime_awq_on_g5_and_disabled(config_con
         assert endpoint.serving.tensor_parallel_degree == 4
         # The copy takes the whole instance: all four A10G GPUs.
         assert endpoint.realtime == RealtimeSettings(
-            min_instances=0, accelerators=4, min_memory_mb=1024
+            min_instances=0,
+            accelerators=4,
+            min_memory_mb=1024,
+            routing=Routing("prefix_aware"),
+            data_cache=True,
         )
         assert endpoint.scaling.target_concurrent_requests_per_copy == 4
         assert endpoint.scaling.idle_minutes_before_zero == 15
@@ -139,7 +144,76 @@ BAD_REALTIME = [
         "chat.kind",
         "allowed: async, realtime",
     ),
+    (
+        "kv-aware-routing-cloudformation-cannot-deploy",
+        lambda c: chat(c).update(routing="kv_aware"),
+        "chat.routing",
+        "CloudFormation's AWS::SageMaker::EndpointConfig schema does not accept it yet",
+    ),
+    (
+        "unknown-routing",
+        lambda c: chat(c).update(routing="round_robin"),
+        "chat.routing",
+        "allowed: kv_aware, least_outstanding_requests, prefix_aware, random",
+    ),
+    (
+        "prefix-options-without-prefix-routing",
+        lambda c: chat(c).update(routing="random", prefix_routing={"prefix_length": 2048}),
+        "chat.prefix_routing",
+        "prefix_routing goes with routing: prefix_aware",
+    ),
+    (
+        "prefix-length-below-the-schemas",
+        lambda c: chat(c).update(prefix_routing={"prefix_length": 512}),
+        "chat.prefix_routing.prefix_length",
+        "allowed: an integer in 1024..65536",
+    ),
+    (
+        "concurrency-threshold-above-the-schemas",
+        lambda c: chat(c).update(prefix_routing={"concurrency_threshold": 2048}),
+        "chat.prefix_routing.concurrency_threshold",
+        "allowed: an integer in 1..1024",
+    ),
+    (
+        "routing-on-an-async-endpoint",
+        lambda c: p4d(c).update(routing="prefix_aware"),
+        "p4d.routing",
+        "applies to realtime (inference-component) endpoints",
+    ),
+    (
+        "data-cache-on-an-async-endpoint",
+        lambda c: p4d(c).update(data_cache=True),
+        "p4d.data_cache",
+        "applies to realtime (inference-component) endpoints",
+    ),
+    (
+        "data-cache-not-a-boolean",
+        lambda c: chat(c).update(data_cache="yes"),
+        "chat.data_cache",
+        "expected true or false",
+    ),
+    (
+        "metrics-publish-frequency-the-schema-lacks",
+        lambda c: chat(c).update(metrics={"enhanced": True, "publish_seconds": 45}),
+        "chat.metrics.publish_seconds",
+        "allowed: 10, 30, 60, 120, 180, 240, 300",
+    ),
+    (
+        "metrics-unknown-key",
+        lambda c: p4d(c).update(metrics={"enhanced_metrics": True}),
+        "p4d.metrics.enhanced_metrics",
+        "known keys: detailed, enhanced, publish_seconds",
+    ),
 ]
+
+
+def test_chat_routes_by_prefix_caches_its_model_and_reports_enhanced_metrics(config_context):
+    endpoint = load_config(config_context, "dev").endpoints["chat"]
+    assert endpoint.realtime.routing.strategy == "prefix_aware"
+    assert endpoint.realtime.data_cache is True
+    assert (endpoint.metrics.enhanced, endpoint.metrics.publish_seconds) == (True, 60)
+    p4d_endpoint = load_config(config_context, "dev").endpoints["p4d"]
+    assert not p4d_endpoint.metrics.wanted  # async endpoints: CloudWatch's defaults
 
 
 @pytest.mark.parametrize(

@@ -166,6 +166,13 @@ LOADER_ONLY = {
     "min-instances-above-max-capacity",
     "realtime-on-a-neuron-instance",
     "sagemaker-provided-draft-on-a-realtime-endpoint",
+    "routing-on-an-async-endpoint",
+    "data-cache-on-an-async-endpoint",
+    "prefix-options-without-prefix-routing",
+    # An API value CloudFormation cannot deploy, named so the refusal can say why; a
+    # publish frequency from the schema's list (the JSON Schema says only its minimum).
+    "kv-aware-routing-cloudformation-cannot-deploy",
+    "metrics-publish-frequency-the-schema-lacks",
     # The pipeline against the environments and its own enabled flag.
     "enabled-without-connection",
     "enabled-without-pipeline-account",

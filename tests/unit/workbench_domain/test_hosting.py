@@ -1,0 +1,39 @@
+"""workbench_domain.hosting's values are CloudFormation's (cfn-lint's schema) and the API's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import botocore.session
+import cfnlint
+
+from workbench_domain import hosting
+
+SCHEMAS = Path(cfnlint.__file__).parent / "data" / "schemas" / "resources"
+
+
+def endpoint_config_schema() -> dict:
+    for path in SCHEMAS.glob("*.json"):
+        text = path.read_text()
+        if '"typeName": "AWS::SageMaker::EndpointConfig"' in text:
+            return json.loads(text)
+    raise AssertionError("no schema of AWS::SageMaker::EndpointConfig in cfn-lint")
+
+
+def test_routing_and_metrics_values_are_the_schemas():
+    definitions = endpoint_config_schema()["definitions"]
+    strategies = definitions["RoutingConfig"]["properties"]["RoutingStrategy"]["enum"]
+    assert sorted(hosting.ROUTING.values()) == sorted(strategies)
+    prefix = definitions["PrefixAwareRoutingConfig"]["properties"]
+    length, threshold = prefix["PrefixLength"], prefix["ConcurrencyThreshold"]
+    assert (length["minimum"], length["maximum"]) == hosting.PREFIX_LENGTH_RANGE
+    assert (threshold["minimum"], threshold["maximum"]) == hosting.CONCURRENCY_THRESHOLD_RANGE
+    frequency = definitions["MetricsConfig"]["properties"]["MetricPublishFrequencyInSeconds"]
+    assert tuple(frequency["enum"]) == hosting.PUBLISH_SECONDS
+
+
+def test_kv_aware_is_the_apis_only():
+    enum = botocore.session.get_session().get_service_model("sagemaker")
+    api = set(enum.shape_for("RoutingStrategy").enum)
+    assert set(hosting.API_ONLY_ROUTING.values()) == api - set(hosting.ROUTING.values())
