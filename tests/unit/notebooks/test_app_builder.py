@@ -44,7 +44,9 @@ def test_the_application_builder_sends_lmis_chat_request_and_finds_the_answer(
         sagemaker["ModelInputPayloadSchema"], sagemaker["ModelOutputJSONPath"]
     )
     # The Lambda passes the model params' values (and the temperature) as placeholders.
-    body = json.loads(handler.transform_input("What is AWQ?", {"max_tokens": 300, "temperature": 0.2}))
+    body = json.loads(
+        handler.transform_input("What is AWQ?", {"max_tokens": 300, "temperature": 0.2})
+    )
     assert body == {
         "messages": [{"role": "user", "content": "What is AWQ?"}],
         "max_tokens": 300,
