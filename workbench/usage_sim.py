@@ -59,7 +59,9 @@ from workbench_domain.endpoint_kinds import ASYNC, REALTIME
 # Cold start (scale-out to first answer) by instance type, minutes, when the profile sets none:
 # a 70B model on GPUs 10-25 minutes (the async notebook's measurement range), on Neuron the
 # compiled artifacts load slower, and a realtime copy with SageMaker's container caching about
-# 6 minutes (AWS ML blog, Dec 2024, Llama 3.1 70B).
+# 6 minutes (AWS ML blog, Dec 2024, Llama 3.1 70B). SageMaker's data cache (2026) lives on the
+# instance: it shortens copy restarts on an instance that stays, not starts from zero, which
+# these model (docs/cost.md, "Cold starts and SageMaker's caching").
 DEFAULT_COLD_START_MINUTES = {
     "ml.p4d.24xlarge": 15.0,
     "ml.p4de.24xlarge": 15.0,
