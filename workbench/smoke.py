@@ -10,9 +10,9 @@ then waits to see the endpoint scale back to 0 instances.
 
 A realtime endpoint gets one streamed chat request instead (with its inference component's name):
 while it has no copy the request is refused, and the smoke test retries until the wake alarm has
-started one, then reports the wake time and the time to first token. It also lists the metrics
-the component publishes, which its scaling alarms watch. With --wait-for-zero it waits for zero
-copies and zero instances.
+started one, then reports the wake time and the time to first token, and asks the same component
+once more through the OpenAI-compatible route. It lists the metrics the component publishes,
+which its scaling alarms watch. With --wait-for-zero it waits for zero copies and instances.
 
     python -m workbench smoke --env dev [--endpoint KEY] [--timeout 3600] [--wait-for-zero]
 """
@@ -38,6 +38,7 @@ from workbench.common import (
     load_settings,
     split_s3_uri,
 )
+from workbench.smoke_route import try_route
 from workbench_domain import api_limits, async_inference
 from workbench_domain import realtime_inference as rt
 from workbench_domain.deployment_records import (
@@ -229,6 +230,7 @@ def smoke_realtime(
     record: RealtimeEndpointRecord,
     clients: dict[str, Any],
     run: Run,
+    session: Any,
 ) -> bool:
     timeout, clock, out = run.timeout, run.clock, run.out
     runtime, sagemaker = clients["sagemaker-runtime"], clients["sagemaker"]
@@ -277,6 +279,10 @@ def smoke_realtime(
         f"{first:.1f} s"
     )
     out(f"[{key}] answer: {''.join(parts)[:2000]}")
+    # Awake now: the same component through the OpenAI-compatible route.
+    routed = try_route(
+        key, record, session, prompt=run.prompt, max_tokens=run.max_new_tokens, out=out
+    )
     published = {
         metric["MetricName"]
         for page in clients["cloudwatch"]
@@ -304,8 +310,9 @@ def smoke_realtime(
             _, running, instances = copies(sagemaker, record)
             return running + instances, f"{running} copy(ies) on {instances} instance(s)"
 
-        return run.wait_for_nothing_running(key, "copies and 0 instances", copies_and_instances)
-    return True
+        waited = run.wait_for_nothing_running(key, "copies and 0 instances", copies_and_instances)
+        return waited and routed
+    return routed
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -378,7 +385,7 @@ def main(argv: list[str] | None = None, session: Any = None, clock: Clock | None
         record = records[key]
         try:
             if isinstance(record, RealtimeEndpointRecord):
-                results[key] = smoke_realtime(key, record, clients, run)
+                results[key] = smoke_realtime(key, record, clients, run, session)
             else:
                 results[key] = smoke_one(key, record, storage, clients, run)
         except Exception as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import botocore.credentials
 import botocore.session
 from botocore.stub import Stubber
 
@@ -37,6 +38,9 @@ class FakeSession:
     def client(self, name: str, **_options):
         self.stub(name)
         return self.clients[name]
+
+    def get_credentials(self):
+        return botocore.credentials.Credentials("testing", "testing")
 
     def assert_no_pending_responses(self) -> None:
         for stubber in self.stubbers.values():

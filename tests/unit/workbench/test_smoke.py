@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import types
 
 import botocore.session
 import pytest
@@ -11,6 +12,7 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY
 
 import workbench.smoke as smoke
+import workbench.smoke_route as smoke_route
 from tests.unit.workbench.helpers import FakeClock, FakeSession
 
 PREFIX = "/genai-opt/dev"
@@ -113,6 +115,34 @@ def stub_found(session, text):
     s3 = session.stub("s3")
     s3.add_response("head_object", {})
     s3.add_response("get_object", {"Body": body(text)})
+
+
+class FakeRoute:
+    """The openai client smoke opens on the route: records what it is asked, answers or fails."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.opened: list[tuple[str, str]] = []
+        self.asked: list[dict] = []
+        self.fail = fail
+        self.chat = types.SimpleNamespace(completions=types.SimpleNamespace(create=self.create))
+
+    def open(self, base_url: str, token: str) -> FakeRoute:
+        self.opened.append((base_url, token))
+        return self
+
+    def create(self, **request):
+        self.asked.append(request)
+        if self.fail is not None:
+            raise self.fail
+        message = types.SimpleNamespace(content="Routed.")
+        return types.SimpleNamespace(choices=[types.SimpleNamespace(message=message)])
+
+
+@pytest.fixture(autouse=True)
+def route(monkeypatch) -> FakeRoute:
+    fake = FakeRoute()
+    monkeypatch.setattr(smoke_route, "open_client", fake.open)
+    return fake
 
 
 def run(session, *args):
@@ -392,6 +422,41 @@ def test_a_realtime_endpoint_is_woken_and_streams_its_first_token(capsys):
         "NoCapacityInvocationFailures" in out
     )
     assert out.rstrip().endswith("Smoke: chat PASS")
+
+
+def test_the_route_is_asked_once_the_component_is_awake_with_a_signed_token(capsys, route):
+    session = FakeSession()
+    stub_records(session, {"chat": CHAT})
+    stub_chat_state(session, copies=1, instances=1)
+    stub_chat(session, refusals=0, events=[chunk_event("ok")])
+    stub_metrics(session, ["Invocations"])
+    assert run(session) == 0
+    ((url, token),) = route.opened
+    assert url == (
+        "https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/"
+        f"{CHAT['endpoint_name']}/inference-components/{CHAT['inference_component_name']}"
+        "/openai/v1"
+    )
+    assert token.startswith("sagemaker-api-key-")
+    assert route.asked[0]["messages"][0]["role"] == "user"
+    assert "[chat] OpenAI route: PASS" in capsys.readouterr().out
+
+
+def test_a_route_that_refuses_fails_the_smoke_test_with_its_reason(capsys, route):
+    import openai
+
+    route.fail = openai.OpenAIError(
+        "Error code: 403 - not authorized: sagemaker:CallWithBearerToken"
+    )
+    session = FakeSession()
+    stub_records(session, {"chat": CHAT})
+    stub_chat_state(session, copies=1, instances=1)
+    stub_chat(session, refusals=0, events=[chunk_event("ok")])
+    stub_metrics(session, ["Invocations"])
+    assert run(session) == 1
+    out = capsys.readouterr().out
+    assert "[chat] OpenAI route: FAIL: Error code: 403" in out
+    assert out.rstrip().endswith("Smoke: chat FAIL")
 
 
 def test_a_metric_the_alarms_watch_that_is_not_published_is_named(capsys):
