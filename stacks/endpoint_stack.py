@@ -67,6 +67,7 @@ class EndpointStack(cdk.Stack):
             ),
             scaling=endpoint.scaling,
             metrics=endpoint.metrics,
+            capacity=endpoint.capacity,
         )
 
         record: Record

@@ -66,7 +66,12 @@ def realtime(tmp_path_factory) -> SynthesizedApp:
     context = copy.deepcopy(cdk_context())
     dev = context["workbench"]["environments"]["dev"]
     endpoints = dev.setdefault("endpoints", {})
-    endpoints.update(chat={"enabled": True}, p4d={"enabled": False}, inf2={"enabled": False})
+    # chat falls back to g6e (same four GPUs, L40S) when g5 has no capacity: instance pools.
+    endpoints.update(
+        chat={"enabled": True, "fallback_instance_types": ["ml.g6e.12xlarge"]},
+        p4d={"enabled": False},
+        inf2={"enabled": False},
+    )
     # Also the variant whose roles carry the permissions boundary (make execution-policy).
     dev["permissions_boundary"] = True
     return synthesize(tmp_path_factory, context, "dev")

@@ -184,37 +184,49 @@ def check_quotas(session: Any, settings: AppConfig, region: str | None) -> list[
         ]
     checks = []
     for endpoint in endpoints:
-        name = f"{endpoint.instance_type} for endpoint usage"
-        quota = quotas.get(name)
-        label = f"quota {endpoint.key}"
-        if quota is None:
+        pools = (endpoint.instance_type, *endpoint.capacity.fallback_instance_types)
+        for priority, instance_type in enumerate(pools, 1):
+            # The primary must fit; a fallback that cannot is a warning (the primary may serve).
+            short = FAIL if priority == 1 else WARN
+            label = f"quota {endpoint.key}" + ("" if priority == 1 else f" pool {priority}")
             checks.append(
-                Check(
-                    FAIL,
-                    label,
-                    f"no quota '{name}' in {region}: the type may not be offered there",
-                    f"Pick a region that offers {endpoint.instance_type}, or another type.",
-                )
-            )
-            continue
-        value = int(quota["Value"])
-        if value < endpoint.max_capacity:
-            checks.append(
-                Check(
-                    FAIL,
-                    label,
-                    f"'{name}' = {value} < max capacity {endpoint.max_capacity}",
-                    "Request an increase: `aws service-quotas request-service-quota-increase "
-                    f"--service-code sagemaker --quota-code {quota['QuotaCode']} "
-                    f"--desired-value {endpoint.max_capacity} --region {region}` (or lower "
-                    f"endpoints.{endpoint.key}.max_capacity in cdk.json).",
-                )
-            )
-        else:
-            checks.append(
-                Check(PASS, label, f"'{name}' = {value} >= max capacity {endpoint.max_capacity}")
-            )
+                quota_check(quotas, instance_type, endpoint.max_capacity, endpoint.key, label,
+                            short, region)
+            )  # fmt: skip
     return checks
+
+
+def quota_check(
+    quotas: dict[str, Any],
+    instance_type: str,
+    needed: int,
+    key: str,
+    label: str,
+    short: str,
+    region: str | None,
+) -> Check:
+    """The account's endpoint quota of `instance_type` against `needed` instances."""
+    name = f"{instance_type} for endpoint usage"
+    quota = quotas.get(name)
+    if quota is None:
+        return Check(
+            short,
+            label,
+            f"no quota '{name}' in {region}: the type may not be offered there",
+            f"Pick a region that offers {instance_type}, or another type.",
+        )
+    value = int(quota["Value"])
+    if value < needed:
+        return Check(
+            short,
+            label,
+            f"'{name}' = {value} < max capacity {needed}",
+            "Request an increase: `aws service-quotas request-service-quota-increase "
+            f"--service-code sagemaker --quota-code {quota['QuotaCode']} "
+            f"--desired-value {needed} --region {region}` (or lower "
+            f"endpoints.{key}.max_capacity in cdk.json).",
+        )
+    return Check(PASS, label, f"'{name}' = {value} >= max capacity {needed}")
 
 
 def activate_command() -> str:

@@ -38,6 +38,7 @@ from workbench.prices import (
     load_prices,
 )
 from workbench.usage_report import load_profile, plot_usage, render_usage, usage_report
+from workbench_domain import hosting
 
 
 def _scaling_by_config(stack: StackTemplate) -> dict[str, tuple[int, int]]:
@@ -76,9 +77,12 @@ def estimate(stacks: list[StackTemplate], prices: Prices) -> list[Line]:
             short = kind.split("::", 1)[-1]
             if kind == "AWS::SageMaker::EndpointConfig":
                 for variant in props.get("ProductionVariants", []):
-                    instance_type = variant.get("InstanceType")
-                    if not instance_type:  # serverless variant: per use
+                    # With instance pools, the first (priority 1) is what runs while it has
+                    # capacity; a serverless variant (none) is billed per use.
+                    pools = hosting.variant_instance_types(variant)
+                    if not pools:
                         continue
+                    instance_type = pools[0]
                     initial = int(variant.get("InitialInstanceCount", 1))
                     price, source = prices.hosting(instance_type)
                     managed = variant.get("ManagedInstanceScaling") or {}

@@ -11,6 +11,7 @@ from typing import Any
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from workbench.assembly import OperatorError, StackTemplate
+from workbench_domain import hosting
 
 HANDLERS = ("create", "read", "update", "delete")
 # Resource types that need no permission: CDK's metadata resource.
@@ -164,8 +165,7 @@ def instance_types(stacks: list[StackTemplate]) -> list[str]:
     for stack in stacks:
         for _, config in stack.of_type("AWS::SageMaker::EndpointConfig"):
             for variant in config["Properties"].get("ProductionVariants", []):
-                if isinstance(variant.get("InstanceType"), str):
-                    types.add(variant["InstanceType"])
+                types.update(hosting.variant_instance_types(variant))  # every pool
         for _, notebook in stack.of_type("AWS::SageMaker::NotebookInstance"):
             if isinstance(notebook["Properties"].get("InstanceType"), str):
                 types.add(notebook["Properties"]["InstanceType"])

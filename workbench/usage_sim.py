@@ -54,6 +54,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from workbench.traffic import Traffic
+from workbench_domain import hosting
 from workbench_domain.endpoint_kinds import ASYNC, REALTIME
 
 # Cold start (scale-out to first answer) by instance type, minutes, when the profile sets none:
@@ -130,7 +131,8 @@ class ScalingSettings:
         )
         return cls(
             kind=REALTIME if managed else ASYNC,
-            instance_type=variant["InstanceType"],
+            # The first instance pool (priority 1): what runs while it has capacity.
+            instance_type=hosting.variant_instance_types(variant)[0],
             max_capacity=int(target["Properties"]["MaxCapacity"]),
             wake_minutes=int(wake_alarm["EvaluationPeriods"]) if wake_alarm else None,
             idle_minutes=idle,

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from workbench_config.hosting import parse_metrics, parse_routing
+from workbench_config.hosting import check_fallbacks, parse_capacity, parse_metrics, parse_routing
 from workbench_config.models import (
     ModelConfig,
     SpeculativeModelConfig,
@@ -108,6 +108,7 @@ class EndpointConfig:
     # Set for realtime endpoints, None for async ones.
     realtime: RealtimeSettings | None = None
     metrics: hosting.Metrics = field(default_factory=hosting.Metrics)
+    capacity: hosting.Capacity = field(default_factory=hosting.Capacity)
 
     @property
     def kind(self) -> str:
@@ -262,6 +263,7 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
         price_usd_per_hour=section.number("price_usd_per_hour", minimum=0),
         realtime=realtime if kind == REALTIME else None,
         metrics=section.section("metrics", parse_metrics, optional=True),
+        capacity=parse_capacity(section, api_limits.enum("ProductionVariantInstanceType")),
     )
     _check_kind(section, config, realtime, set_keys)
 
@@ -281,6 +283,7 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
             model.network_isolation,
             "the SageMaker-provided (jumpstart) draft model requires network isolation",
         )
+    check_fallbacks(section, config)
     family = instance_family(instance_type)
     if config.volume_size_gb is not None and family in LOCAL_NVME_FAMILIES:
         raise ConfigError(

@@ -3,8 +3,24 @@ CloudFormation and the API accept)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
 from workbench_config.reader import ConfigError, Reader
-from workbench_domain import hosting
+from workbench_domain import hosting, serving, serving_images
+from workbench_domain.instances import (
+    LOCAL_NVME_FAMILIES,
+    accelerator_devices,
+    instance_family,
+    memory_mb,
+)
+
+if TYPE_CHECKING:  # endpoints.py imports this module
+    from workbench_config.endpoints import EndpointConfig
+
+
+def local_nvme(instance_type: str) -> bool:
+    return instance_family(instance_type) in LOCAL_NVME_FAMILIES
 
 
 def parse_routing(section: Reader) -> hosting.Routing:
@@ -63,3 +79,71 @@ def parse_metrics(section: Reader) -> hosting.Metrics:
             f"allowed: {', '.join(map(str, hosting.PUBLISH_SECONDS))}",
         )
     return metrics
+
+
+def parse_capacity(section: Reader, instance_types: Collection[str]) -> hosting.Capacity:
+    """`fallback_instance_types`, `capacity_reservation_arn`, `provision_timeout_seconds`."""
+    low, high = hosting.PROVISION_TIMEOUT_RANGE
+    fallbacks = section.strings(
+        "fallback_instance_types",
+        (),
+        pattern=r"ml\.[a-z0-9.-]+",
+        max_items=hosting.MAX_INSTANCE_POOLS - 1,
+        describe="allowed: an endpoint instance type (ml.<family>.<size>)",
+    )
+    for index, instance_type in enumerate(fallbacks):
+        path = section.child_path(f"fallback_instance_types[{index}]")
+        if instance_type not in instance_types:
+            raise ConfigError(path, instance_type, "allowed: an endpoint instance type")
+    return hosting.Capacity(
+        fallback_instance_types=fallbacks,
+        reservation_arn=section.string(
+            "capacity_reservation_arn",
+            None,
+            pattern=hosting.RESERVATION_ARN_PATTERN,
+            describe="allowed: a SageMaker ML capacity reservation ARN",
+        ),
+        provision_timeout_seconds=section.integer(
+            "provision_timeout_seconds", None, minimum=low, maximum=high
+        ),
+    )
+
+
+def check_fallbacks(section: Reader, config: EndpointConfig) -> None:
+    """Every fallback instance type can serve what the primary one does: not the primary again,
+    the same kind of storage (the variant has one volume setting), and the
+    serving settings and a realtime copy's GPUs and memory checked against it like the
+    primary's (at most four, distinct: the reader's)."""
+    fallbacks = config.capacity.fallback_instance_types
+    seen = {config.instance_type}
+    for index, instance_type in enumerate(fallbacks):
+        path = section.child_path(f"fallback_instance_types[{index}]")
+        if instance_type in seen:
+            raise ConfigError(path, instance_type, "already a pool of this endpoint")
+        seen.add(instance_type)
+        if local_nvme(instance_type) != local_nvme(config.instance_type):
+            raise ConfigError(
+                path,
+                instance_type,
+                f"its storage differs from {config.instance_type}'s (local NVMe or an EBS "
+                "volume): the variant has one volume setting for every pool",
+            )
+        try:
+            serving.check(config.serving, instance_type)
+        except serving_images.ServingError as error:
+            raise ConfigError(
+                path, instance_type, f"serving.{error.field}: {error.allowed}"
+            ) from None
+        realtime = config.realtime
+        if realtime is None:
+            continue
+        devices = accelerator_devices(instance_type)
+        if devices is not None and realtime.accelerators > devices:
+            raise ConfigError(
+                path, instance_type, f"has {devices} GPUs; a copy reserves {realtime.accelerators}"
+            )
+        memory = memory_mb(instance_type)
+        if memory is not None and realtime.min_memory_mb > memory:
+            raise ConfigError(
+                path, instance_type, f"has {memory} MiB; a copy reserves {realtime.min_memory_mb}"
+            )

@@ -44,6 +44,12 @@ class EndpointSpec:
     container_startup_health_check_timeout_seconds: int = 1800
     scaling: EndpointScaling = field(default_factory=EndpointScaling)
     metrics: hosting.Metrics = field(default_factory=hosting.Metrics)
+    capacity: hosting.Capacity = field(default_factory=hosting.Capacity)
+
+    @property
+    def instance_types(self) -> tuple[str, ...]:
+        """The instance type, then its fallbacks: the order SageMaker tries them in."""
+        return (self.instance_type, *self.capacity.fallback_instance_types)
 
 
 class LlmEndpoint(Construct):
@@ -104,6 +110,34 @@ class LlmEndpoint(Construct):
                 self.spec.container_startup_health_check_timeout_seconds
             ),
         }
+
+    def _placement(self) -> dict[str, Any]:
+        """Where the variant's instances come from, as keyword arguments of its property: its
+        instance type, or instance pools in priority order when it has fallbacks; a capacity
+        reservation and the provisioning timeout when set."""
+        spec, capacity = self.spec, self.spec.capacity
+        placement: dict[str, Any] = {}
+        if capacity.fallback_instance_types:
+            placement["instance_pools"] = [
+                sagemaker.CfnEndpointConfig.InstancePoolProperty(
+                    instance_type=instance_type, priority=priority
+                )
+                for priority, instance_type in enumerate(spec.instance_types, 1)
+            ]
+        else:
+            placement["instance_type"] = spec.instance_type
+        if capacity.reservation_arn is not None:
+            placement["capacity_reservation_config"] = (
+                sagemaker.CfnEndpointConfig.CapacityReservationConfigProperty(
+                    capacity_reservation_preference="capacity-reservations-only",
+                    ml_reservation_arn=capacity.reservation_arn,
+                )
+            )
+        if capacity.provision_timeout_seconds is not None:
+            placement["variant_instance_provision_timeout_in_seconds"] = (
+                capacity.provision_timeout_seconds
+            )
+        return placement
 
     def _metrics_config(self) -> sagemaker.CfnEndpointConfig.MetricsConfigProperty | None:
         """The endpoint config's MetricsConfig, when the config asks for more than the default."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -67,7 +69,7 @@ class RealtimeLlmEndpoint(LlmEndpoint):
 
         variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
             variant_name=self.variant_name,
-            instance_type=spec.instance_type,
+            **self._placement(),
             # The API's minimum to create the variant; managed instance scaling releases it once
             # no copy runs (MinInstanceCount 0).
             initial_instance_count=1,
@@ -110,28 +112,10 @@ class RealtimeLlmEndpoint(LlmEndpoint):
             inference_component_name=self.component_name,
             endpoint_name=self.endpoint_name,
             variant_name=self.variant_name,
-            specification=sagemaker.CfnInferenceComponent.InferenceComponentSpecificationProperty(
-                model_name=self.model_name,
-                startup_parameters=sagemaker.CfnInferenceComponent.InferenceComponentStartupParametersProperty(
-                    model_data_download_timeout_in_seconds=(
-                        spec.model_data_download_timeout_seconds
-                    ),
-                    container_startup_health_check_timeout_in_seconds=(
-                        spec.container_startup_health_check_timeout_seconds
-                    ),
-                ),
-                compute_resource_requirements=sagemaker.CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty(
-                    number_of_accelerator_devices_required=accelerators,
-                    min_memory_required_in_mb=min_memory_mb,
-                ),
-                data_cache_config=(
-                    None
-                    if data_cache is None
-                    else sagemaker.CfnInferenceComponent.InferenceComponentDataCacheConfigProperty(
-                        enable_caching=data_cache
-                    )
-                ),
-            ),
+            # One specification, or one per instance type when the endpoint has instance
+            # pools (CloudFormation's schema: "Specify exactly one of Specification or
+            # Specifications"; Specification is for a single instance type).
+            **self._component_specification(spec, accelerators, min_memory_mb, data_cache),
             # Zero copies at creation is allowed by botocore (InferenceComponentCopyCount, min 0)
             # and by CloudFormation's schema; whether the service accepts it is not settled
             # offline (unverified), so the component starts with one and scaling takes it to 0.
@@ -253,3 +237,37 @@ class RealtimeLlmEndpoint(LlmEndpoint):
             routing_strategy=hosting.ROUTING[routing.strategy],
             prefix_aware_routing_config=prefix,
         )
+
+    def _component_specification(
+        self, spec: EndpointSpec, accelerators: int, min_memory_mb: int, data_cache: bool | None
+    ) -> dict[str, Any]:
+        ic = sagemaker.CfnInferenceComponent
+        compute = ic.InferenceComponentComputeResourceRequirementsProperty(
+            number_of_accelerator_devices_required=accelerators,
+            min_memory_required_in_mb=min_memory_mb,
+        )
+        parts: dict[str, Any] = {
+            "model_name": self.model_name,
+            "startup_parameters": ic.InferenceComponentStartupParametersProperty(
+                model_data_download_timeout_in_seconds=spec.model_data_download_timeout_seconds,
+                container_startup_health_check_timeout_in_seconds=(
+                    spec.container_startup_health_check_timeout_seconds
+                ),
+            ),
+            "compute_resource_requirements": compute,
+            "data_cache_config": (
+                None
+                if data_cache is None
+                else ic.InferenceComponentDataCacheConfigProperty(enable_caching=data_cache)
+            ),
+        }
+        if not spec.capacity.fallback_instance_types:
+            return {"specification": ic.InferenceComponentSpecificationProperty(**parts)}
+        return {
+            "specifications": [
+                ic.InferenceComponentSpecificationForInstanceTypeProperty(
+                    instance_type=instance_type, **parts
+                )
+                for instance_type in spec.instance_types
+            ]
+        }

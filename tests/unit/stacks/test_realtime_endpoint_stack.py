@@ -59,7 +59,12 @@ def test_endpoint_config_has_the_role_on_top_and_a_variant_without_a_model(resou
     assert props["EnableNetworkIsolation"] is True
     (variant,) = props["ProductionVariants"]
     assert "ModelName" not in variant
-    assert variant["InstanceType"] == "ml.g5.12xlarge"
+    # The realtime fixture gives chat a fallback: pools in priority order, no InstanceType.
+    assert "InstanceType" not in variant
+    assert variant["InstancePools"] == [
+        {"InstanceType": "ml.g5.12xlarge", "Priority": 1},
+        {"InstanceType": "ml.g6e.12xlarge", "Priority": 2},
+    ]
     assert variant["InitialInstanceCount"] == 1
     assert variant["ManagedInstanceScaling"] == {
         "Status": "ENABLED",
@@ -87,18 +92,22 @@ def test_the_component_holds_the_model_on_every_gpu_with_one_copy(resources):
     model_id, _ = one(resources, "AWS::SageMaker::Model")
     assert props["EndpointName"] == {"Fn::GetAtt": [endpoint_id, "EndpointName"]}
     assert props["VariantName"] == "AllTraffic"
-    spec = props["Specification"]
-    assert spec["ModelName"] == {"Fn::GetAtt": [model_id, "ModelName"]}
-    assert spec["ComputeResourceRequirements"] == {
-        "NumberOfAcceleratorDevicesRequired": 4,
-        "MinMemoryRequiredInMb": 1024,
-    }
-    assert spec["StartupParameters"] == {
-        "ModelDataDownloadTimeoutInSeconds": 1800,
-        "ContainerStartupHealthCheckTimeoutInSeconds": 1800,
-    }
-    # cdk.json: a copy restarts from zero often; the model and image stay on the instance.
-    assert spec["DataCacheConfig"] == {"EnableCaching": True}
+    # One specification per pool (CloudFormation: Specification is for one instance type).
+    assert "Specification" not in props
+    specs = props["Specifications"]
+    assert [s["InstanceType"] for s in specs] == ["ml.g5.12xlarge", "ml.g6e.12xlarge"]
+    for spec in specs:
+        assert spec["ModelName"] == {"Fn::GetAtt": [model_id, "ModelName"]}
+        assert spec["ComputeResourceRequirements"] == {
+            "NumberOfAcceleratorDevicesRequired": 4,
+            "MinMemoryRequiredInMb": 1024,
+        }
+        assert spec["StartupParameters"] == {
+            "ModelDataDownloadTimeoutInSeconds": 1800,
+            "ContainerStartupHealthCheckTimeoutInSeconds": 1800,
+        }
+        # cdk.json: a copy restarts from zero often; the model and image stay on the instance.
+        assert spec["DataCacheConfig"] == {"EnableCaching": True}
     # The API's minimum; scaling takes it to zero.
     assert props["RuntimeConfig"] == {"CopyCount": 1}
     name = props["InferenceComponentName"]

@@ -199,12 +199,78 @@ BAD_REALTIME = [
         "allowed: 10, 30, 60, 120, 180, 240, 300",
     ),
     (
+        "fallback-is-the-instance-type-again",
+        lambda c: chat(c).update(fallback_instance_types=["ml.g5.12xlarge"]),
+        "chat.fallback_instance_types[0]",
+        "already a pool of this endpoint",
+    ),
+    (
+        "fallback-not-an-endpoint-type",
+        lambda c: chat(c).update(fallback_instance_types=["ml.g9.12xlarge"]),
+        "chat.fallback_instance_types[0]",
+        "allowed: an endpoint instance type",
+    ),
+    (
+        "fallback-with-too-few-gpus-for-a-copy",
+        lambda c: chat(c).update(fallback_instance_types=["ml.g6e.2xlarge"]),
+        "chat.fallback_instance_types[0]",
+        "serving.tensor_parallel_degree",
+    ),
+    (
+        "fallback-of-another-accelerator",
+        lambda c: p4d(c).update(fallback_instance_types=["ml.inf2.48xlarge"]),
+        "p4d.fallback_instance_types[0]",
+        "its storage differs from ml.p4d.24xlarge's",
+    ),
+    (
+        "fallback-on-another-engine",
+        lambda c: p4d(c).update(fallback_instance_types=["ml.trn1.32xlarge"]),
+        "p4d.fallback_instance_types[0]",
+        "serving.engine",
+    ),
+    (
+        "more-than-five-pools",
+        lambda c: p4d(c).update(
+            fallback_instance_types=[
+                "ml.p4de.24xlarge",
+                "ml.p5.48xlarge",
+                "ml.p5e.48xlarge",
+                "ml.p5en.48xlarge",
+                "ml.g6e.48xlarge",
+            ]
+        ),
+        "p4d.fallback_instance_types",
+        "at most 4",
+    ),
+    (
+        "provision-timeout-outside-the-schemas",
+        lambda c: p4d(c).update(provision_timeout_seconds=60),
+        "p4d.provision_timeout_seconds",
+        "allowed: an integer in 300..3600",
+    ),
+    (
+        "capacity-reservation-not-an-arn",
+        lambda c: p4d(c).update(capacity_reservation_arn="my-reservation"),
+        "p4d.capacity_reservation_arn",
+        "allowed: a SageMaker ML capacity reservation ARN",
+    ),
+    (
         "metrics-unknown-key",
         lambda c: p4d(c).update(metrics={"enhanced_metrics": True}),
         "p4d.metrics.enhanced_metrics",
         "known keys: detailed, enhanced, publish_seconds",
     ),
 ]
+
+
+def test_fallback_pools_that_can_serve_the_model_are_accepted(config_context):
+    p4d(config_context).update(
+        fallback_instance_types=["ml.p4de.24xlarge", "ml.p5.48xlarge"],
+        provision_timeout_seconds=1800,
+    )
+    capacity = load_config(config_context, "dev").endpoints["p4d"].capacity
+    assert capacity.fallback_instance_types == ("ml.p4de.24xlarge", "ml.p5.48xlarge")
+    assert capacity.provision_timeout_seconds == 1800
 
 
 def test_chat_routes_by_prefix_caches_its_model_and_reports_enhanced_metrics(config_context):

@@ -167,6 +167,13 @@ LOADER_ONLY = {
     "realtime-on-a-neuron-instance",
     "sagemaker-provided-draft-on-a-realtime-endpoint",
     "routing-on-an-async-endpoint",
+    # A fallback pool against the endpoint's own type, serving settings and copy; its name
+    # against botocore's instance types (the schema says only its shape).
+    "fallback-is-the-instance-type-again",
+    "fallback-not-an-endpoint-type",
+    "fallback-with-too-few-gpus-for-a-copy",
+    "fallback-of-another-accelerator",
+    "fallback-on-another-engine",
     "data-cache-on-an-async-endpoint",
     "prefix-options-without-prefix-routing",
     # An API value CloudFormation cannot deploy, named so the refusal can say why; a
