@@ -258,6 +258,26 @@ def test_a_realtime_endpoint_needs_the_endpoint_usage_quota_of_its_instance_type
     assert "--quota-code L-G5 --desired-value 2" in check.fix
 
 
+def test_every_pool_has_its_quota_checked_a_short_fallback_warns():
+    pools = endpoint(max_capacity=2, fallback_instance_types=["ml.p4de.24xlarge", "ml.p5.48xlarge"])
+    session = FakeSession()
+    quotas = [
+        {"QuotaName": "ml.p4d.24xlarge for endpoint usage", "QuotaCode": "L-P4D", "Value": 2.0},
+        {"QuotaName": "ml.p4de.24xlarge for endpoint usage", "QuotaCode": "L-P4DE", "Value": 0.0},
+    ]
+    session.stub("service-quotas").add_response(
+        "list_service_quotas", {"Quotas": quotas}, {"ServiceCode": "sagemaker"}
+    )
+    checks = account_checks.check_quotas(session, settings({"p4d": pools}), REGION)
+    assert [(c.name, c.status) for c in checks] == [
+        ("quota p4d", "PASS"),
+        ("quota p4d pool 2", "WARN"),
+        ("quota p4d pool 3", "WARN"),
+    ]
+    assert "--quota-code L-P4DE --desired-value 2" in checks[1].fix
+    assert "ml.p5.48xlarge for endpoint usage" in checks[2].detail
+
+
 def test_quota_missing_in_region_fails():
     session = FakeSession()
     session.stub("service-quotas").add_response("list_service_quotas", {"Quotas": []})

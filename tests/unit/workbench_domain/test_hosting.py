@@ -37,3 +37,27 @@ def test_kv_aware_is_the_apis_only():
     enum = botocore.session.get_session().get_service_model("sagemaker")
     api = set(enum.shape_for("RoutingStrategy").enum)
     assert set(hosting.API_ONLY_ROUTING.values()) == api - set(hosting.ROUTING.values())
+
+
+def test_a_variants_instance_types_are_its_pools_by_priority_or_its_type():
+    pools = {
+        "InstancePools": [
+            {"InstanceType": "ml.p5.48xlarge", "Priority": 3},
+            {"InstanceType": "ml.p4d.24xlarge", "Priority": 1},
+            {"InstanceType": "ml.p4de.24xlarge", "Priority": 2},
+        ]
+    }
+    assert hosting.variant_instance_types(pools) == [
+        "ml.p4d.24xlarge",
+        "ml.p4de.24xlarge",
+        "ml.p5.48xlarge",
+    ]
+    assert hosting.variant_instance_types({"InstanceType": "ml.g5.12xlarge"}) == ["ml.g5.12xlarge"]
+    assert hosting.variant_instance_types({"ServerlessConfig": {}}) == []
+
+
+def test_pool_limits_are_the_schemas():
+    variant = endpoint_config_schema()["definitions"]["ProductionVariant"]["properties"]
+    assert hosting.MAX_INSTANCE_POOLS == variant["InstancePools"]["maxItems"]
+    timeout = variant["VariantInstanceProvisionTimeoutInSeconds"]
+    assert hosting.PROVISION_TIMEOUT_RANGE == (timeout["minimum"], timeout["maximum"])
