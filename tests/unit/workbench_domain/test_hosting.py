@@ -58,6 +58,6 @@ def test_a_variants_instance_types_are_its_pools_by_priority_or_its_type():
 
 def test_pool_limits_are_the_schemas():
     variant = endpoint_config_schema()["definitions"]["ProductionVariant"]["properties"]
-    assert hosting.MAX_INSTANCE_POOLS == variant["InstancePools"]["maxItems"]
+    assert variant["InstancePools"]["maxItems"] == hosting.MAX_INSTANCE_POOLS
     timeout = variant["VariantInstanceProvisionTimeoutInSeconds"]
-    assert hosting.PROVISION_TIMEOUT_RANGE == (timeout["minimum"], timeout["maximum"])
+    assert (timeout["minimum"], timeout["maximum"]) == hosting.PROVISION_TIMEOUT_RANGE
