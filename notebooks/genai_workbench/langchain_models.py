@@ -5,6 +5,8 @@
   the container's chat schema (``workbench_domain.realtime_inference``) with the endpoint's
   inference component, and its SageMaker client waits for a sleeping endpoint: a request refused
   for lack of a copy is retried until the wake alarm has started one.
+* ``route_chat_model(deployment, key)``: LangChain's ``ChatOpenAI`` on the realtime endpoint's
+  OpenAI-compatible route (extra ``langchain-openai``), for code already written for OpenAI.
 * ``async_llm(deployment, key)``: a LangChain LLM for an async endpoint: each call writes the
   request to the endpoint's input prefix, invokes it, and waits for the output object (an
   endpoint at zero instances wakes itself on the queued request), then returns the text.
@@ -226,4 +228,36 @@ def async_llm(
         temperature=temperature,
         timeout_seconds=timeout_seconds,
         poll_seconds=poll_seconds,
+    )
+
+
+def route_chat_model(
+    deployment: Deployment,
+    endpoint_key: str,
+    *,
+    max_tokens: int = 512,
+    temperature: float | None = None,
+    expires_seconds: int = 3600,
+    found: Any = None,
+) -> Any:
+    """LangChain's own ``ChatOpenAI`` on the endpoint's OpenAI-compatible route (extra
+    ``langchain-openai``), with a bearer token that lives ``expires_seconds``. It does not wait
+    for a sleeping endpoint: wake it first (``route_chat`` or ``chat``), or use ``chat_model``.
+    `found` replaces the route (a proxy, a test stub)."""
+    from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
+
+    from genai_workbench.openai_route import openai_route
+
+    target = found or openai_route(deployment, endpoint_key, expires_seconds=expires_seconds)
+    options: dict[str, Any] = {"max_tokens": max_tokens}
+    if temperature is not None:
+        options["temperature"] = temperature
+    # The model field goes to the container as it is; the route picks the model by its URL.
+    return ChatOpenAI(
+        model="",
+        base_url=target.base_url,
+        api_key=SecretStr(target.token),
+        max_retries=0,
+        **options,
     )

@@ -103,3 +103,18 @@ def test_bad_messages_are_refused_before_any_request(deployment, stub):
     with pytest.raises(Exception, match="messages"):
         route_chat(deployment, "chat", [], client=client)
     assert Stub.seen == []
+
+
+def test_langchains_chat_openai_answers_on_the_route(deployment, stub):
+    from genai_workbench.langchain_models import route_chat_model
+
+    Stub.script = [(200, LMI_CHAT_ANSWER)]
+    model = route_chat_model(deployment, "chat", max_tokens=64, temperature=0.0, found=stub)
+    answer = model.invoke("What is AWQ?")
+    assert answer.content == LMI_CHAT_ANSWER["choices"][0]["message"]["content"]
+    path, authorization, body = Stub.seen[-1]
+    assert (path, authorization) == (PATH, "Bearer sagemaker-api-key-dGVzdA==")
+    assert body["messages"] == [{"role": "user", "content": "What is AWQ?"}]
+    # ChatOpenAI sends max_completion_tokens, which vLLM's chat request reads beside the
+    # deprecated max_tokens (vllm v0.15.1 entrypoints/openai/chat_completion/protocol.py).
+    assert (body["max_completion_tokens"], body["temperature"]) == (64, 0.0)
