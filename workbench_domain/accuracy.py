@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from workbench_domain.errors import ValidationError
-from workbench_domain.measurements import PREFIX
+from workbench_domain.measurements import PREFIX, finite_number
 
 ACCURACY = "accuracy"
 # What a z of 1.96 covers: a 95 % interval of a mean.
@@ -54,14 +54,6 @@ def to_document(accuracy: Accuracy) -> dict[str, Any]:
     return asdict(accuracy)
 
 
-def _number(where: str, value: Any, *, optional: bool = False) -> float | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValidationError(where, "must be a finite number", value)
-    return float(value)
-
-
 def parse_accuracy(document: Any, where: str = "accuracy record") -> Accuracy:
     if not isinstance(document, Mapping):
         raise ValidationError(where, "must be a JSON object", document)
@@ -70,15 +62,16 @@ def parse_accuracy(document: Any, where: str = "accuracy record") -> Accuracy:
     if missing:
         raise ValidationError(where, f"lacks key(s) {', '.join(missing)}")
     values = {f.name: document[f.name] for f in fields(Accuracy) if f.name in document}
-    values["value"] = _number(f"{where}.value", values["value"])
-    values["stderr"] = _number(f"{where}.stderr", values.get("stderr"), optional=True)
+    values["value"] = finite_number(f"{where}.value", values["value"], optional=False)
+    values["stderr"] = finite_number(f"{where}.stderr", values.get("stderr"))
     if type(values["samples"]) is not int or values["samples"] < 0:
         raise ValidationError(f"{where}.samples", "must be a whole number >= 0", values["samples"])
     scores = values.get("per_document", {})
     if not isinstance(scores, Mapping):
         raise ValidationError(f"{where}.per_document", "must map documents to scores", scores)
     values["per_document"] = {
-        str(k): _number(f"{where}.per_document.{k}", v) for k, v in scores.items()
+        str(k): finite_number(f"{where}.per_document.{k}", v, optional=False)
+        for k, v in scores.items()
     }
     return Accuracy(**values)
 

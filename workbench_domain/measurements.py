@@ -122,8 +122,9 @@ def _metric(export: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
     return value
 
 
-def _number(where: str, value: Any) -> float | None:
-    if value is None:
+def finite_number(where: str, value: Any, *, optional: bool = True) -> float | None:
+    """A record's number as a float; None where it may be missing; one error naming it else."""
+    if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValidationError(where, "must be a finite number", value)
@@ -133,13 +134,15 @@ def _number(where: str, value: Any) -> float | None:
 def _distribution(export: Mapping[str, Any], name: str) -> Distribution:
     metric = _metric(export, name) or {}
     return Distribution(
-        **{p: _number(f"{AIPERF_EXPORT}.{name}.{p}", metric.get(p)) for p in PERCENTILES}
+        **{p: finite_number(f"{AIPERF_EXPORT}.{name}.{p}", metric.get(p)) for p in PERCENTILES}
     )
 
 
 def _average(export: Mapping[str, Any], name: str) -> float | None:
     metric = _metric(export, name)
-    return None if metric is None else _number(f"{AIPERF_EXPORT}.{name}.avg", metric.get("avg"))
+    return (
+        None if metric is None else finite_number(f"{AIPERF_EXPORT}.{name}.avg", metric.get("avg"))
+    )
 
 
 def speed_from_aiperf(
@@ -228,10 +231,10 @@ def parse_speed(document: Any, where: str = "speed record") -> Speed:
         if not isinstance(raw, Mapping) or set(raw) - set(PERCENTILES):
             raise ValidationError(f"{where}.{name}", "must map percentiles to numbers", raw)
         values[name] = Distribution(
-            **{p: _number(f"{where}.{name}.{p}", raw.get(p)) for p in PERCENTILES}
+            **{p: finite_number(f"{where}.{name}.{p}", raw.get(p)) for p in PERCENTILES}
         )
     for name in ("tokens_per_second_per_request", "tokens_per_second", "error_rate_percent"):
-        values[name] = _number(f"{where}.{name}", values[name])
+        values[name] = finite_number(f"{where}.{name}", values[name])
     for name in ("requests", "concurrency", "input_tokens", "output_tokens"):
         if type(values[name]) is not int or values[name] < 0:
             raise ValidationError(f"{where}.{name}", "must be a whole number >= 0", values[name])
