@@ -241,7 +241,7 @@ def build(
     boundary_name: str,
 ) -> ExecutionPolicy:
     """The execution policy documents, the boundary they require, and what was left out."""
-    prefix = f"{project}-{env}"
+    prefix = cost_allocation.stage_id(project, env)
     fields = {
         "partition": partition,
         "account": account,

@@ -32,7 +32,7 @@ from workbench_config.pipeline import PipelineConfig, check_environments, parse_
 from workbench_config.reader import ConfigError, Reader
 from workbench_config.storage import StorageConfig, parse_storage
 from workbench_config.workspace import WorkspaceConfig, parse_workspace
-from workbench_domain import api_limits
+from workbench_domain import api_limits, cost_allocation
 
 CONTEXT_KEY = "workbench"
 
@@ -74,7 +74,7 @@ class AppConfig:
 
     @property
     def stage_id(self) -> str:
-        return f"{self.project}-{self.env_name}"
+        return cost_allocation.stage_id(self.project, self.env_name)
 
     @property
     def boundary_policy_name(self) -> str:

@@ -11,6 +11,12 @@ from typing import Any
 TAG_KEY = "workbench-deployment"
 
 
+def stage_id(project: str, env_name: str) -> str:
+    """The stage's id, `<project>-<env>`: the cost tag's value, and the stem of the names of
+    what the stage runs (stacks, optimization runs, AI jobs)."""
+    return f"{project}-{env_name}"
+
+
 def budget_cost_filters(stage_id: str) -> dict[str, list[str]]:
     """`CostFilters` of an AWS::Budgets::Budget for the stage: a user-defined cost allocation tag
     is written ``user:<key>$<value>`` (AWS Budgets, TagKeyValue filter)."""

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from workbench_domain import api_limits, instances
+from workbench_domain import api_limits, cost_allocation, instances
 from workbench_domain.errors import ValidationError
 from workbench_domain.optimization_request import (
     COMPILATION,
@@ -55,6 +55,6 @@ def run_name(
     blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     digest = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:DIGEST_CHARS]
     suffix = f"-{label(parsed)}-{digest}" + (f"-a{attempt}" if attempt > 1 else "")
-    stem = re.sub(r"[^a-zA-Z0-9]+", "-", f"{project}-{env_name}").strip("-")
+    stem = re.sub(r"[^a-zA-Z0-9]+", "-", cost_allocation.stage_id(project, env_name)).strip("-")
     stem = stem[: api_limits.JOB_NAME_MAX - len(suffix)].strip("-")
     return f"{stem or 'opt'}{suffix}"

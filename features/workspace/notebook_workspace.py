@@ -20,6 +20,7 @@ from features.shared.nag_acknowledgments import acknowledge, acknowledge_wildcar
 from features.workspace.lifecycle_script import lifecycle_content
 from features.workspace.notebook_permissions import NotebookPermissions
 from features.workspace.private_notebook_network import PrivateNotebookNetwork
+from workbench_domain import cost_allocation
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = REPO / "notebooks"
@@ -104,8 +105,9 @@ class NotebookWorkspace(Construct):
         permissions.grant_jumpstart()
         if workflow is not None:
             permissions.grant_workflow(workflow.state_machine)
-            # The stage id (WorkbenchConfig.stage_id) the CLI names its AI jobs with.
-            permissions.grant_measurement(f"{project}-{env_name}", workflow.measurement_role)
+            permissions.grant_measurement(
+                cost_allocation.stage_id(project, env_name), workflow.measurement_role
+            )
         # The on-start script reads exactly these two objects of the CDK assets bucket.
         permissions.add(
             "ReadShippedAssets",

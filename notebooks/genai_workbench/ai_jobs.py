@@ -163,7 +163,7 @@ def finish(sagemaker: Any, prepared: PreparedJob, *, delete_job: bool) -> None:
 
 def stage_id(deployment: Deployment) -> str:
     """The stage the deployment belongs to (WorkbenchConfig.stage_id): what names its jobs."""
-    return f"{deployment.project}-{deployment.env}"
+    return cost_allocation.stage_id(deployment.project, deployment.env)
 
 
 @aws_errors
