@@ -58,6 +58,8 @@ class Metrics:
 # Priority 1..5, VariantInstanceProvisionTimeoutInSeconds 300..3600, MlReservationArn pattern.
 MAX_INSTANCE_POOLS = 5
 PROVISION_TIMEOUT_RANGE = (300, 3600)
+# The only CapacityReservationPreference the schema accepts.
+RESERVATION_PREFERENCE = "capacity-reservations-only"
 RESERVATION_ARN_PATTERN = r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z0-9\-]{1,14}/.+"
 
 

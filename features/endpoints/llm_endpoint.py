@@ -129,7 +129,7 @@ class LlmEndpoint(Construct):
         if capacity.reservation_arn is not None:
             placement["capacity_reservation_config"] = (
                 sagemaker.CfnEndpointConfig.CapacityReservationConfigProperty(
-                    capacity_reservation_preference="capacity-reservations-only",
+                    capacity_reservation_preference=hosting.RESERVATION_PREFERENCE,
                     ml_reservation_arn=capacity.reservation_arn,
                 )
             )

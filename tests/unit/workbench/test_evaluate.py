@@ -123,3 +123,31 @@ def test_bad_flags_are_one_usage_line(argv, message, capsys):
 def test_every_task_has_a_primary_metric_and_a_longest_answer():
     assert set(evaluate.MAX_ANSWER_TOKENS) == set(acc.TASK_METRICS)
     assert json.dumps(acc.TASK_METRICS)  # plain data, as records store it
+
+
+def test_task_metrics_and_answer_lengths_are_the_harness_own():
+    """The primary metric and longest answer of each task, read in lm-eval's task files (GSM8K
+    sets no max_gen_toks: the adapter's default, the harness's 256, applies)."""
+    from pathlib import Path
+
+    import lm_eval
+    import yaml
+    from genai_workbench.evaluation import DEFAULT_MAX_TOKENS
+
+    tasks = Path(lm_eval.__file__).parent / "tasks"
+    # The harness's own API models default to 256 tokens (lm_eval/models/api_models.py).
+    assert "max_gen_toks: int = 256" in (tasks.parent / "models" / "api_models.py").read_text()
+    assert DEFAULT_MAX_TOKENS == 256
+
+    def config(name: str) -> dict:
+        text = (tasks / name / f"{name}.yaml").read_text()
+        return yaml.safe_load(text.replace("!function ", ""))  # a tag the harness resolves
+
+    for task, metric in acc.TASK_METRICS.items():
+        found = config(task)
+        name, _, filter_name = metric.partition(",")
+        assert name in [m["metric"] for m in found["metric_list"]], task
+        filters = [f["name"] for f in found.get("filter_list", [])] or ["none"]
+        assert filter_name in filters, task
+        length = found["generation_kwargs"].get("max_gen_toks", DEFAULT_MAX_TOKENS)
+        assert evaluate.MAX_ANSWER_TOKENS[task] == length, task

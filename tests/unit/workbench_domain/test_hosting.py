@@ -61,3 +61,16 @@ def test_pool_limits_are_the_schemas():
     assert variant["InstancePools"]["maxItems"] == hosting.MAX_INSTANCE_POOLS
     timeout = variant["VariantInstanceProvisionTimeoutInSeconds"]
     assert (timeout["minimum"], timeout["maximum"]) == hosting.PROVISION_TIMEOUT_RANGE
+
+
+def test_the_capacity_reservation_values_are_the_schemas():
+    import re
+
+    reservation = endpoint_config_schema()["definitions"]["CapacityReservationConfig"]
+    properties = reservation["properties"]
+    assert properties["CapacityReservationPreference"]["pattern"] == hosting.RESERVATION_PREFERENCE
+    # Ours is the schema's prefix pattern with a name required after the slash.
+    assert hosting.RESERVATION_ARN_PATTERN.startswith(properties["MlReservationArn"]["pattern"][1:])
+    arn = "arn:aws:sagemaker:us-east-1:111122223333:ml-reservation/r-1"
+    assert re.fullmatch(hosting.RESERVATION_ARN_PATTERN, arn)
+    assert re.match(properties["MlReservationArn"]["pattern"], arn)
