@@ -39,9 +39,8 @@ BOOTSTRAP_ITERS = 1000
 
 def greedy_payload(prompt: str, *, max_new_tokens: int, stop: Sequence[str]) -> dict[str, Any]:
     """LMI's text-generation request, greedy: LMI turns `do_sample: false` into temperature 0
-    and passes other parameters to vLLM's CompletionRequest, `stop` among them (djl-serving
-    0.36.0-lmi20-dlc `engines/python/setup/djl_python/lmi_vllm/request_response_utils.py`:
-    "completion_dict.update(parameters)")."""
+    and passes other parameters to vLLM's CompletionRequest, `stop` among them (cited in the
+    vLLM rows of workbench_domain/serving_images.json, request_response_utils.py)."""
     parameters: dict[str, Any] = {"max_new_tokens": max_new_tokens, "do_sample": False}
     if stop:
         parameters["stop"] = list(stop)

@@ -134,3 +134,19 @@ def test_paired_differences_use_the_shared_documents_only():
     # Hand-computed: deltas 0, -1, 0, -1; mean -0.5; sample sd 0.57735; / sqrt(4) = 0.288675.
     assert mean == pytest.approx(-0.5) and stderr == pytest.approx(0.288675, abs=1e-6)
     assert acc.paired_difference(record("x", {"7": 1.0}), base) is None
+
+
+def test_the_greedy_request_is_what_the_cited_lmi_rows_read():
+    """do_sample and stop are the LMI vLLM images' (their cited sources), for every pinned row
+    an async endpoint may run."""
+    from workbench_domain import serving_images
+
+    payload = greedy_payload("p", max_new_tokens=8, stop=["Q:"])
+    for row in serving_images.images():
+        if row.engine != "vllm":
+            continue
+        quotes = {s.get("quote") for s in row.sources}
+        assert 'do_sample = parameters.pop("do_sample", None)' in quotes, row.tag
+        assert "completion_dict.update(parameters)" in quotes, row.tag
+        assert "stop: str | list[str] | None = []" in quotes, row.tag
+    assert payload["parameters"] == {"max_new_tokens": 8, "do_sample": False, "stop": ["Q:"]}
