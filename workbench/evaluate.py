@@ -153,6 +153,9 @@ def main(
     except OPERATOR_ERRORS as error:
         print(error_line(error), file=sys.stderr)
         return 1
+    except Exception as error:  # the harness's own (a dataset it cannot fetch): one line
+        print(f"error: lm-evaluation-harness: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
     print(f"{args.endpoint}, harness {found[0].harness if found else '?'}:")
     print(render(found))
     print("Stored: " + ", ".join(stored))

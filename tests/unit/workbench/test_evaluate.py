@@ -151,3 +151,20 @@ def test_task_metrics_and_answer_lengths_are_the_harness_own():
         assert filter_name in filters, task
         length = found["generation_kwargs"].get("max_gen_toks", DEFAULT_MAX_TOKENS)
         assert evaluate.MAX_ANSWER_TOKENS[task] == length, task
+
+
+def test_a_dataset_the_harness_cannot_fetch_is_one_line(tmp_path, capsys, monkeypatch):
+    session = FakeSession()
+    stub_deployment(session)
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("Couldn't reach 'openai/gsm8k' on the Hub (LocalEntryNotFoundError)")
+
+    monkeypatch.setattr("genai_workbench.evaluation.evaluate_endpoint", offline)
+    argv = ["--env", "dev", "--endpoint", "p4d"]
+    assert evaluate.main(argv, session=session, local_root=tmp_path) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "error: lm-evaluation-harness: ConnectionError: Couldn't reach 'openai/gsm8k' on the Hub "
+        "(LocalEntryNotFoundError)\n"
+    )
