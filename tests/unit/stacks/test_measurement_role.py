@@ -153,3 +153,17 @@ def test_the_workspace_runs_this_stages_jobs_only_and_passes_only_this_role(
     assert "Fn::ImportValue" in str(passing["Resource"]) or "GetStackOutput" in str(
         passing["Resource"]
     )
+
+
+def test_the_quota_resource_follows_the_service_authorization_references_arn(summary):
+    """servicequotas:GetServiceQuota's `quota` resource is
+    arn:${Partition}:servicequotas:${Region}:${Account}:${ServiceCode}/${QuotaCode}."""
+    import re
+
+    from workbench.iam_reference import _definition
+
+    template = _definition()["servicequotas"]["resources"]["quota"]["arn"]
+    pattern = re.sub(r"\\\$\\\{[A-Za-z]+\\\}", "[^:/]+", re.escape(template))
+    (resource,) = summary["ReadSageMakerQuotas"]["resources"]
+    assert re.fullmatch(pattern.replace("\\*", ".*"), resource.replace("*", "L-ANY"))
+    assert resource.split(":")[-1].startswith("sagemaker/")
