@@ -28,7 +28,7 @@ PIPELINE_EXAMPLE ?= true
 .PHONY: help bootstrap synth test lint unit cfn-lint nag checkov bench diff deploy destroy clean
 .PHONY: preflight cost cost-markdown smoke diagram spend execution-policy
 .PHONY: synth-pipeline deploy-pipeline
-.PHONY: optimize jumpstart recommend benchmark evaluate compare schema
+.PHONY: optimize jumpstart recommend benchmark evaluate compare neuron-export schema
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -124,6 +124,9 @@ benchmark: bootstrap ## Measure a deployed endpoint (AI benchmark job, or the as
 
 evaluate: bootstrap ## Measure a deployed endpoint's accuracy (lm-evaluation-harness): make evaluate ENDPOINT=key ARGS="--tasks gsm8k --limit 250"
 	@$(PYTHON) -m workbench evaluate --env $(ENV) --endpoint "$(ENDPOINT)" $(ARGS)
+
+neuron-export: bootstrap ## Export a model for a neuron_vllm endpoint (training job on trn1): make neuron-export ENDPOINT=inf2 ARGS="--source models/meta-llama-3-70b/"
+	@$(PYTHON) -m workbench neuron-export --env $(ENV) --endpoint "$(ENDPOINT)" $(ARGS)
 
 compare: bootstrap ## Speed, accuracy and cost of every measured variant of ENV, against config compare (ARGS="--usage usage.yml")
 	@$(SYNTH_WORKSTATION)

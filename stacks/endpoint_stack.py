@@ -68,6 +68,7 @@ class EndpointStack(cdk.Stack):
             scaling=endpoint.scaling,
             metrics=endpoint.metrics,
             capacity=endpoint.capacity,
+            inference_ami_version=endpoint.inference_ami_version,
         )
 
         record: Record
@@ -92,6 +93,8 @@ class EndpointStack(cdk.Stack):
                 error_topic_arn=realtime.error_topic.topic_arn,
                 max_capacity=endpoint.max_capacity,
                 price_usd_per_hour=endpoint.price_usd_per_hour,
+                request_schema=endpoint.request_schema,
+                openai_route=bool(endpoint.realtime.openai_route),
             )
             outputs = {
                 "EndpointName": realtime.endpoint_name,
@@ -120,6 +123,7 @@ class EndpointStack(cdk.Stack):
                 error_topic_arn=queued.error_topic.topic_arn,
                 max_capacity=endpoint.max_capacity,
                 price_usd_per_hour=endpoint.price_usd_per_hour,
+                request_schema=endpoint.request_schema,
             )
             outputs = {
                 "EndpointName": queued.endpoint_name,

@@ -18,7 +18,7 @@ from features.optimization.optimization_workflow import OptimizationWorkflow
 from features.shared.deployment_record import DeploymentRecord
 from features.shared.secure_topic import SecureTopic
 from workbench_config.optimization import OptimizationConfig
-from workbench_domain import optimization_rules
+from workbench_domain import optimization_rules, serving_images
 from workbench_domain.deployment_records import OptimizationRecord
 
 
@@ -61,13 +61,16 @@ class OptimizationStack(cdk.Stack):
             trtllm_image_uri=images["trtllm"].uri,
             neuron_image_uri=images["neuron"].uri,
         )
+        # `make neuron-export` runs the vLLM Neuron image of the endpoints as a training job.
+        neuron_vllm = serving_images.image_for("neuron_vllm")
+        neuron_export_image = dlc_image(self, neuron_vllm.tag, neuron_vllm.repository)
         self.job_role = OptimizationJobRole(
             self,
             "JobRole",
             artifacts_bucket=artifacts_bucket,
             key=key,
             output_prefix=optimization.output_prefix,
-            image=images["lmi"],
+            images=[images["lmi"], neuron_export_image],
         ).role
         # Beside the optimization jobs: the AI recommendation and benchmark jobs that measure
         # their results (`make recommend`, `make benchmark`, the notebooks).

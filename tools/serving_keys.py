@@ -17,8 +17,22 @@ For vLLM images it also regenerates `dtypes` (the keys of `DTYPE_MAPPER` in
 `vllm_rb_properties.py`) and `quantizations` (vLLM's `QuantizationMethods` literal,
 `vllm/model_executor/layers/quantization/__init__.py`).
 
+Two rows are not LMI images and read other variables (each row's `key_prefix`):
+
+* `vllm_dlc`, AWS's vLLM DLC for SageMaker: its entrypoint turns every `SM_VLLM_<NAME>` into the
+  server flag `--<name>` (aws/deep-learning-containers `scripts/docker/vllm/sagemaker_args.py`),
+  so its keys are the flags of vLLM's OpenAI server at the image's vLLM version: the literal
+  `--flags` of `vllm/engine/arg_utils.py` and `vllm/entrypoints/openai/cli_args.py`, and the
+  fields of `FrontendArgs`; `dtypes` are vLLM's `ModelDType` literal (`vllm/config/model.py`).
+* `neuron_vllm`, Hugging Face's vLLM Neuron DLC: its entrypoint turns every `SM_ON_<NAME>` into
+  `--<name>` of `optimum-cli neuron serve` (huggingface/optimum-neuron `docker/vllm/Dockerfile`),
+  whose own arguments (`optimum/commands/neuron/serve.py`, given with `--optimum-neuron`) come
+  first and whose unknown ones go on to vLLM's parser, which reads `_` as `-`. Its keys are both;
+  `flag_only_keys` are the serve command's `store_true` arguments, which take an empty value.
+
     python -m tools.serving_keys --djl-serving /path/to/djl-serving.git \
-        --vllm-wheel 0.15.1=/path/vllm-0.15.1.whl --vllm-wheel 0.12.0=/path/vllm-0.12.0.whl
+        --optimum-neuron /path/to/optimum-neuron.git \
+        --vllm-wheel 0.15.1=/path/vllm-0.15.1.whl --vllm-wheel 0.12.0=/path/vllm-0.12.0.whl ...
 
 Every `sources` entry of a row names a repository, a ref and a path, and a `quote` (a line the
 file at that ref contains) or `unverified` (why it could not be checked). `--check-quotes`
@@ -48,6 +62,8 @@ PROPERTIES = "engines/python/setup/djl_python/properties_manager/"
 JAVA_DIRS = ("wlm/src/main", "serving/src/main", "engines/python/src/main")
 # Keys of the Java front end that are not `option.*` literals: PyModel.java's option switch.
 PYMODEL = "engines/python/src/main/java/ai/djl/python/engine/PyModel.java"
+# The serve command of Hugging Face's vLLM Neuron DLC (huggingface/optimum-neuron).
+SERVE = "optimum/commands/neuron/serve.py"
 
 
 def git_show(repo: Path, ref: str, path: str) -> str:
@@ -94,6 +110,59 @@ def quantization_methods(wheel: Path) -> list[str]:
     source = wheel_file(wheel, "vllm/model_executor/layers/quantization/__init__.py")
     literal = source[source.index("QuantizationMethods = Literal[") :]
     return re.findall(r'"([a-z0-9_-]+)"', literal[: literal.index("]")])
+
+
+def literal_flags(source: str) -> set[str]:
+    """The `--flag` string literals passed to `add_argument` in a source file, as names."""
+    flags = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_argument":
+            for arg in node.args:
+                if isinstance(arg, ast.Constant) and str(arg.value).startswith("--"):
+                    flags.add(str(arg.value)[2:].replace("-", "_"))
+    return flags
+
+
+def server_flags(wheel: Path) -> set[str]:
+    """The flags of vLLM's OpenAI server (`make_arg_parser`), as names with `_`."""
+    cli = wheel_file(wheel, "vllm/entrypoints/openai/cli_args.py")
+    return (
+        literal_flags(wheel_file(wheel, "vllm/engine/arg_utils.py"))
+        | literal_flags(cli)
+        | class_fields(cli, ("FrontendArgs", "BaseFrontendArgs"))
+    )
+
+
+def literal_values(source: str, name: str) -> list[str]:
+    """The strings of `<name> = Literal[...]` in a source file."""
+    literal = source[source.index(f"{name} = Literal[") :]
+    return re.findall(r'"([a-z0-9_-]+)"', literal[: literal.index("]")])
+
+
+def store_true_arguments(source: str) -> tuple[set[str], set[str]]:
+    """(every argument, the `store_true` ones) that a parser adds, by their first long name."""
+    names, flags = set(), set()
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_argument"):
+            continue
+        values = [str(getattr(a, "value", "")) for a in node.args]
+        longs = [value[2:] for value in values if value.startswith("--")]
+        if not longs:
+            continue
+        name = longs[0].replace("-", "_")
+        names.add(name)
+        if any(
+            k.arg == "action" and getattr(k.value, "value", "") == "store_true"
+            for k in node.keywords
+        ):
+            flags.add(name)
+    return names, flags
+
+
+def prefixed(prefix: str, names: set[str]) -> list[str]:
+    return sorted(
+        f"{prefix}{name.upper()}" for name in names if re.fullmatch(r"[a-z][a-z0-9_]*", name)
+    )
 
 
 def dtype_names(source: str) -> list[str]:
@@ -164,6 +233,7 @@ def check_quotes(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--djl-serving", type=Path, required=True, help="a djl-serving git dir")
+    parser.add_argument("--optimum-neuron", type=Path, help="an optimum-neuron git dir")
     parser.add_argument("--vllm-wheel", action="append", default=[], help="VERSION=PATH")
     parser.add_argument(
         "--repo", action="append", default=[], help="OWNER/NAME=GITDIR, for --check-quotes"
@@ -179,11 +249,25 @@ def main() -> None:
     if args.check_quotes:
         repos = {r: Path(p) for r, _, p in (w.partition("=") for w in args.repo)}
         repos["deepjavalibrary/djl-serving"] = args.djl_serving
+        if args.optimum_neuron:
+            repos["huggingface/optimum-neuron"] = args.optimum_neuron
         problems = check_quotes(table, repos, wheels)
         for problem in problems:
             print(problem)
         raise SystemExit(1 if problems else 0)
     for row in table["images"]:
+        if row["engine"] == "vllm_dlc":
+            wheel = wheels[row["vllm"]]
+            row["keys"] = prefixed(row["key_prefix"], server_flags(wheel))
+            row["dtypes"] = literal_values(wheel_file(wheel, "vllm/config/model.py"), "ModelDType")
+            row["quantizations"] = quantization_methods(wheel)
+            continue
+        if row["engine"] == "neuron_vllm":
+            serve = git_show(args.optimum_neuron, row["optimum_neuron"], SERVE)
+            own, flag_only = store_true_arguments(serve)
+            row["keys"] = prefixed(row["key_prefix"], own | server_flags(wheels[row["vllm"]]))
+            row["flag_only_keys"] = prefixed(row["key_prefix"], flag_only)
+            continue
         row["keys"] = option_keys(row, args.djl_serving, wheels)
         if row.get("vllm"):
             properties = git_show(

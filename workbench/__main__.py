@@ -22,6 +22,7 @@ COMMANDS = {
     "benchmark": ("benchmark", "measure a deployed endpoint's speed under your traffic"),
     "evaluate": ("evaluate", "measure a deployed endpoint's accuracy (lm-evaluation-harness)"),
     "compare": ("compare", "one table and plot over every measured variant, against targets"),
+    "neuron-export": ("neuron_export", "export a model for a neuron_vllm (Inferentia2) endpoint"),
 }
 
 

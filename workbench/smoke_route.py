@@ -26,8 +26,12 @@ def try_route(
     max_tokens: int,
     out: Callable[[str], None],
 ) -> bool:
-    """Whether the route answered; one line either way."""
+    """Whether the route answered (or is not the endpoint's to serve); one line either way."""
     from openai import OpenAIError
+
+    if not record.openai_route:
+        out(f"[{key}] OpenAI route: skipped (its image does not serve it; openai_route false)")
+        return True
 
     credentials = session.get_credentials()
     if credentials is None:

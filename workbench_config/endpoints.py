@@ -32,7 +32,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from workbench_config.hosting import check_fallbacks, parse_capacity, parse_metrics, parse_routing
+from workbench_config.hosting import (
+    check_fallbacks,
+    check_volume,
+    parse_ami,
+    parse_capacity,
+    parse_metrics,
+    parse_routing,
+    resolve_ami,
+    resolve_openai_route,
+)
 from workbench_config.models import (
     ModelConfig,
     SpeculativeModelConfig,
@@ -43,11 +52,8 @@ from workbench_config.reader import ConfigError, Reader
 from workbench_domain import api_limits, hosting, serving, serving_images
 from workbench_domain.endpoint_kinds import ASYNC, KINDS, REALTIME, RUNAWAY_ACTIONS, EndpointScaling
 from workbench_domain.instances import (
-    EBS_ONLY_FAMILIES,
-    LOCAL_NVME_FAMILIES,
     accelerator_devices,
     accelerator_kind,
-    instance_family,
     memory_mb,
 )
 from workbench_domain.serving import ServingSettings
@@ -69,6 +75,7 @@ REALTIME_ONLY = (
     "routing",
     "prefix_routing",
     "data_cache",
+    "openai_route",
 )
 REALTIME_ONLY_SCALING = ("target_concurrent_requests_per_copy",)
 
@@ -87,6 +94,9 @@ class RealtimeSettings:
     # on each instance for the next copy; None leaves it to SageMaker (on by itself on
     # instances with more than 232 GiB of local NVMe storage: cfn-lint's schema).
     data_cache: bool | None = None
+    # Clients may use SageMaker's OpenAI-compatible route (the image serves it fully); None
+    # until the image is known (hosting.resolve_openai_route).
+    openai_route: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,10 @@ class EndpointConfig:
     realtime: RealtimeSettings | None = None
     metrics: hosting.Metrics = field(default_factory=hosting.Metrics)
     capacity: hosting.Capacity = field(default_factory=hosting.Capacity)
+    # ProductionVariant.InferenceAmiVersion (None: SageMaker's default host AMI).
+    inference_ami_version: str | None = None
+    # What the image's /invocations takes (serving_images.REQUEST_SCHEMAS).
+    request_schema: str = "lmi"
 
     @property
     def kind(self) -> str:
@@ -222,14 +236,16 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
         min_memory_mb=section.integer("min_memory_mb", 1024, minimum=128),
         routing=parse_routing(section),
         data_cache=section.boolean("data_cache", None),
+        openai_route=section.boolean("openai_route", None),
     )
+    ami = parse_ami(section)
     startup_timeout = section.integer(
         "container_startup_health_check_timeout_seconds",
         1800,
         minimum=startup_low,
         maximum=startup_high,
     )
-    # The container's loading budget is the platform's (serving.MODEL_LOADING_TIMEOUT_KEY).
+    # The container's loading budget is the platform's (engine_keys.MODEL_LOADING_TIMEOUT_KEY).
     settings = dataclasses.replace(
         settings, model_loading_timeout_seconds=startup_timeout, vocab_size=model.vocab_size
     )
@@ -268,11 +284,21 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
     _check_kind(section, config, realtime, set_keys)
 
     try:
-        serving.check(settings, instance_type)
+        row = serving.check(settings, instance_type)
     except serving_images.ServingError as error:
         raise ConfigError(
             section.child_path(f"serving.{error.field}"), error.value, error.allowed
         ) from None
+    config = dataclasses.replace(
+        config,
+        inference_ami_version=resolve_ami(section, ami, row, instance_type),
+        request_schema=row.request_schema if row else "lmi",
+        realtime=config.realtime
+        and dataclasses.replace(
+            config.realtime,
+            openai_route=resolve_openai_route(section, config.realtime.openai_route, row),
+        ),
+    )
     if (
         speculative_model is not None
         and speculative_model.jumpstart
@@ -284,21 +310,7 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
             "the SageMaker-provided (jumpstart) draft model requires network isolation",
         )
     check_fallbacks(section, config)
-    family = instance_family(instance_type)
-    if config.volume_size_gb is not None and family in LOCAL_NVME_FAMILIES:
-        raise ConfigError(
-            section.child_path("volume_size_gb"),
-            config.volume_size_gb,
-            f"{instance_type} has local NVMe instance storage, which SageMaker uses instead of an "
-            "EBS volume; remove volume_size_gb",
-        )
-    if config.volume_size_gb is None and family in EBS_ONLY_FAMILIES:
-        raise ConfigError(
-            section.child_path("volume_size_gb"),
-            None,
-            f"{instance_type} has no instance storage: set the EBS volume size in GB "
-            f"({volume_low}..{volume_high}), large enough for the model weights",
-        )
+    check_volume(section, config)
     return config
 
 

@@ -1,5 +1,5 @@
-"""An endpoint's routing, data cache and metrics keys (workbench_domain.hosting holds the values
-CloudFormation and the API accept)."""
+"""An endpoint's routing, data cache, metrics, capacity and host keys (workbench_domain.hosting
+holds the values CloudFormation and the API accept)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from workbench_config.reader import ConfigError, Reader
-from workbench_domain import hosting, serving, serving_images
+from workbench_domain import api_limits, hosting, serving, serving_images
 from workbench_domain.instances import (
+    EBS_ONLY_FAMILIES,
     LOCAL_NVME_FAMILIES,
     accelerator_devices,
+    accelerator_kind,
     instance_family,
     memory_mb,
 )
@@ -147,3 +149,80 @@ def check_fallbacks(section: Reader, config: EndpointConfig) -> None:
             raise ConfigError(
                 path, instance_type, f"has {memory} MiB; a copy reserves {realtime.min_memory_mb}"
             )
+
+
+def parse_ami(section: Reader) -> str | None:
+    """`inference_ami_version`: the host AMI (botocore's ProductionVariantInferenceAmiVersion)."""
+    ami: str | None = section.string(
+        "inference_ami_version",
+        None,
+        choices=api_limits.enum("ProductionVariantInferenceAmiVersion"),
+    )
+    return ami
+
+
+def resolve_ami(
+    section: Reader, chosen: str | None, row: serving_images.ServingImage | None, instance_type: str
+) -> str | None:
+    """The host AMI: the one chosen, else the one the image needs (None: SageMaker's default).
+    An AMI is built for one accelerator (its name says gpu or neuron)."""
+    ami = chosen if chosen is not None else (row.inference_ami_version if row else None)
+    kind = accelerator_kind(instance_type)
+    if chosen is not None and (kind is None or kind not in chosen):
+        raise ConfigError(
+            section.child_path("inference_ami_version"),
+            chosen,
+            f"an AMI for {kind or 'no accelerator'} instances like {instance_type}: "
+            + ", ".join(
+                sorted(
+                    v
+                    for v in api_limits.enum("ProductionVariantInferenceAmiVersion")
+                    if kind and kind in v
+                )
+            ),
+        )
+    return ami
+
+
+def resolve_openai_route(
+    section: Reader, chosen: bool | None, row: serving_images.ServingImage | None
+) -> bool:
+    """`openai_route` (realtime endpoints): whether clients may use SageMaker's OpenAI-compatible
+    route. By default, where the image serves it fully (streams server-sent events); refused on
+    an image that does not."""
+    serves = row is not None and row.openai_route == "sse"
+    if chosen is None:
+        return serves
+    if chosen and not serves:
+        why = (
+            f"{row.tag}: {row.openai_route_note}"
+            if row is not None
+            else "engine custom: this app does not know what the image answers"
+        )
+        raise ConfigError(
+            section.child_path("openai_route"),
+            chosen,
+            f"the image does not serve the route fully ({why}); use engine vllm_dlc, or set "
+            "openai_route false",
+        )
+    return chosen
+
+
+def check_volume(section: Reader, config: EndpointConfig) -> None:
+    """`volume_size_gb` is set where the instance has no storage of its own, and only there."""
+    instance_type, family = config.instance_type, instance_family(config.instance_type)
+    volume_low, volume_high = api_limits.integer_limits("ProductionVariantVolumeSizeInGB")
+    if config.volume_size_gb is not None and family in LOCAL_NVME_FAMILIES:
+        raise ConfigError(
+            section.child_path("volume_size_gb"),
+            config.volume_size_gb,
+            f"{instance_type} has local NVMe instance storage, which SageMaker uses instead of an "
+            "EBS volume; remove volume_size_gb",
+        )
+    if config.volume_size_gb is None and family in EBS_ONLY_FAMILIES:
+        raise ConfigError(
+            section.child_path("volume_size_gb"),
+            None,
+            f"{instance_type} has no instance storage: set the EBS volume size in GB "
+            f"({volume_low}..{volume_high}), large enough for the model weights",
+        )

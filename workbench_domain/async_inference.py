@@ -40,6 +40,29 @@ def llm_payload(
     }
 
 
+# LMI's text-generation parameters that vLLM's CompletionRequest names otherwise or not at all
+# (vLLM's own server answers /invocations with a completion request for a `prompt`: vllm v0.20.2
+# vllm/entrypoints/openai/generate/factories.py); the other sampling parameters (temperature,
+# top_p, top_k, stop, seed, repetition_penalty) have the same names in both.
+_LMI_ONLY = ("max_new_tokens", "do_sample", "details", "return_full_text")
+
+
+def request_body(schema: str, payload: Any) -> Any:
+    """`payload` as the endpoint's /invocations takes it (`schema`: serving_images
+    .REQUEST_SCHEMAS). An LMI text-generation request (`inputs`, `parameters`) becomes a
+    completion request for an `openai` endpoint; anything else is sent as it is."""
+    if schema != "openai" or not (isinstance(payload, Mapping) and "inputs" in payload):
+        return payload
+    parameters = dict(payload.get("parameters") or {})
+    body: dict[str, Any] = {"prompt": payload["inputs"]}
+    if "max_new_tokens" in parameters:
+        body["max_tokens"] = parameters["max_new_tokens"]
+    if parameters.get("do_sample") is False:
+        body["temperature"] = 0  # greedy, as LMI reads do_sample false
+    body.update({k: v for k, v in parameters.items() if k not in _LMI_ONLY and k not in body})
+    return body
+
+
 def input_location(input_prefix: str, inference_id: str) -> uris.S3Location:
     """Where the payload of `inference_id` goes, under the endpoint's input prefix."""
     location = uris.split_s3_uri(input_prefix)

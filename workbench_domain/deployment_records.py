@@ -10,11 +10,12 @@ field renamed in one place fails the tests that feed the synthesized records to 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any, Union
 
 from workbench_domain.errors import ValidationError
 from workbench_domain.optimization_rules import JobDefaults
+from workbench_domain.serving_images import REQUEST_SCHEMAS
 
 STORAGE = "storage"
 OPTIMIZATION = "optimization"
@@ -61,6 +62,9 @@ class EndpointRecord:
     max_capacity: int
     price_usd_per_hour: float
     kind: str = ASYNC
+    # What the endpoint's /invocations takes (serving_images.REQUEST_SCHEMAS); a record
+    # published before this field existed is an LMI endpoint.
+    request_schema: str = "lmi"
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,9 @@ class RealtimeEndpointRecord:
     max_capacity: int
     price_usd_per_hour: float
     kind: str = REALTIME
+    request_schema: str = "lmi"
+    # Clients may use SageMaker's OpenAI-compatible route (the image serves it fully).
+    openai_route: bool = False
 
 
 AnyEndpointRecord = Union[EndpointRecord, RealtimeEndpointRecord]
@@ -103,19 +110,22 @@ def to_document(record: Record) -> dict[str, Any]:
 
 
 def _checked(kind: type, document: Any, where: str) -> dict[str, Any]:
+    """The record's fields from `document`; a field with a default may be missing (a record an
+    older version of the app published), the others must be there."""
     if not isinstance(document, Mapping):
         raise ValidationError(where, "must be a JSON object", document)
     names = [f.name for f in fields(kind)]
-    missing = [name for name in names if name not in document]
+    required = [f.name for f in fields(kind) if f.default is MISSING]
+    missing = [name for name in required if name not in document]
     if missing:
         raise ValidationError(where, f"lacks key(s) {', '.join(missing)}", allowed=", ".join(names))
-    return {name: document[name] for name in names}
+    return {name: document[name] for name in names if name in document}
 
 
 def _strings(kind: type, values: dict[str, Any], where: str) -> None:
     """Every field declared `str` holds a string (annotations are strings: PEP 563)."""
     for item in fields(kind):
-        if item.type == "str" and not isinstance(values[item.name], str):
+        if item.name in values and item.type == "str" and not isinstance(values[item.name], str):
             raise ValidationError(f"{where}.{item.name}", "must be a string", values[item.name])
 
 
@@ -150,6 +160,15 @@ def parse_endpoint(document: Any, where: str = ENDPOINTS) -> AnyEndpointRecord:
         raise ValidationError(f"{where}.max_capacity", "must be a positive integer", capacity)
     if isinstance(price, bool) or not isinstance(price, (int, float)) or price < 0:
         raise ValidationError(f"{where}.price_usd_per_hour", "must be a number >= 0", price)
+    schema = values.get("request_schema", "lmi")
+    if schema not in REQUEST_SCHEMAS:
+        raise ValidationError(
+            f"{where}.request_schema", "is not a request schema", schema, ", ".join(REQUEST_SCHEMAS)
+        )
+    if not isinstance(values.get("openai_route", False), bool):
+        raise ValidationError(
+            f"{where}.openai_route", "must be true or false", values["openai_route"]
+        )
     return record_type(**{**values, "price_usd_per_hour": float(price)})
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workbench_domain import instances, jumpstart, serving, serving_images
+from workbench_domain import engine_keys, instances, jumpstart, serving, serving_images
 
 # The method for an EAGLE head trained by an optimization job: AWS's sample deploys that
 # output with method eagle3 (aws-samples/sagemaker-genai-hosting-examples
@@ -85,15 +85,15 @@ def split_environment(
     keys the engine service itself sets (LMI's vLLM async mode) are dropped, as the app sets
     them.
     """
-    by_key = serving.typed_keys(engine)
+    by_key = engine_keys.typed_keys(engine)
     typed: dict[str, Any] = {}
     rest: dict[str, str] = {}
     for key, value in environment.items():
         name = by_key.get(key)
         if name is None:
-            if not (engine == "vllm" and key in serving.VLLM_ASYNC_SERVICE):
+            if not (engine == "vllm" and key in engine_keys.VLLM_ASYNC_SERVICE):
                 rest[key] = value
-        elif name in serving.INTEGER_SETTINGS:
+        elif name in engine_keys.INTEGER_SETTINGS:
             try:
                 typed[name] = int(value)
             except ValueError:
@@ -227,7 +227,9 @@ def entry_for_jumpstart(
     draft needs the pinned vLLM image: JumpStart's LMI images set it up with
     OPTION_SPECULATIVE_DRAFT_MODEL, which LMI 15+ ignores.
     """
-    environment = {k: v for k, v in model.environment.items() if k not in serving.LEGACY_DRAFT_KEYS}
+    environment = {
+        k: v for k, v in model.environment.items() if k not in engine_keys.LEGACY_DRAFT_KEYS
+    }
     pinned_engine = "neuron" if instances.accelerator_kind(instance_type) == "neuron" else "vllm"
     if not jumpstart_image and model.framework_engine != pinned_engine:
         # The document's environment is for its own server (e.g. TGI's SM_NUM_GPUS, which LMI's

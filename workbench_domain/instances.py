@@ -15,9 +15,12 @@ from pathlib import Path
 # AWS Inferentia2 and Trainium, the Neuron devices the pinned Neuron (neuronx) images run on
 # (https://aws.amazon.com/ec2/instance-types/inf2/ and /trn1/; the SageMaker Python SDK's
 # optimization checks, aws/sagemaker-python-sdk src/sagemaker/serve/validations/optimization.py,
-# name the same three families). inf1 (first-generation Inferentia) and trn2 are left out: no
-# pinned image serves them.
-NEURON_FAMILIES = frozenset({"inf2", "trn1", "trn1n"})
+# name the same three families), and trn2 (Trainium2, https://aws.amazon.com/ec2/instance-types/trn2/),
+# which the table knows but no pinned image serves (engine custom can). inf1 (first-generation
+# Inferentia) is left out: no image of this app serves it.
+NEURON_FAMILIES = frozenset({"inf2", "trn1", "trn1n", "trn2"})
+# The Neuron families an optimization job compiles for (the SDK's checks above name these three).
+COMPILATION_FAMILIES = frozenset({"inf2", "trn1", "trn1n"})
 
 # NVIDIA GPU families the pinned LMI images serve, with their GPU (EC2 accelerated-computing
 # pages, https://aws.amazon.com/ec2/instance-types/#Accelerated_Computing):

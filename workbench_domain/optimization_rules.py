@@ -22,9 +22,9 @@ from typing import Any
 from workbench_domain import uris
 from workbench_domain.errors import ValidationError
 from workbench_domain.instances import (
+    COMPILATION_FAMILIES,
     FP8_FAMILIES,
     GPU_FAMILIES,
-    NEURON_FAMILIES,
     instance_family,
 )
 from workbench_domain.optimization_request import (
@@ -141,13 +141,13 @@ def check_and_resolve_image(request: OptimizationRequest, settings: JobDefaults)
     family = instance_family(request.instance_type)
     where = f"on {request.instance_type}"
 
-    if family in NEURON_FAMILIES:
+    if family in COMPILATION_FAMILIES:
         if request.technique != COMPILATION:
             raise ValidationError(
                 "technique",
                 f"{request.technique} is not supported {where} (AWS Neuron)",
                 request.technique,
-                f"{COMPILATION} on {', '.join(sorted(NEURON_FAMILIES))} instances",
+                f"{COMPILATION} on {', '.join(sorted(COMPILATION_FAMILIES))} instances",
             )
         _require_image(request, settings, NEURON, f"compilation {where}")
         return request.image_uri or settings.neuron_image_uri
@@ -157,7 +157,7 @@ def check_and_resolve_image(request: OptimizationRequest, settings: JobDefaults)
             "instance_type",
             f"the launcher has no compatibility rule for instance family {family!r}",
             request.instance_type,
-            f"families {', '.join(sorted(GPU_FAMILIES | NEURON_FAMILIES))}",
+            f"families {', '.join(sorted(GPU_FAMILIES | COMPILATION_FAMILIES))}",
         )
 
     if request.technique == SPECULATIVE_DECODING:

@@ -17,6 +17,11 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from workbench_domain.engine_keys import (
+    MODEL_LOADING_TIMEOUT_KEY,
+    TYPED_KEYS,
+    derived_keys,
+)
 from workbench_domain.instances import accelerator_devices, accelerator_kind
 from workbench_domain.serving_images import (
     ENGINE_ACCELERATOR,
@@ -38,53 +43,14 @@ SPECULATIVE_METHODS = ("none", "draft_model", "eagle", "eagle3")
 # `eagle`, the SageMaker Python SDK `draft_model`.
 SPECULATIVE_CHANNEL = {"draft_model": "draft_model", "eagle": "eagle", "eagle3": "eagle"}
 ADDITIONAL_DATA_ROOT = "/opt/ml/additional-model-data-sources"
-# The draft-model keys of lmi-dist (LMI <= 14) and transformers-neuronx, which JumpStart's older
-# LMI configs set; the app mounts and configures a draft model itself.
-LEGACY_DRAFT_KEYS = frozenset(
-    {"OPTION_SPECULATIVE_DRAFT_MODEL", "OPTION_SPECULATIVE_LENGTH", "OPTION_DRAFT_MODEL_TP_SIZE"}
-)
-# Async mode of LMI's vLLM service, as in the AWS EAGLE sample (also LMI 17+'s default).
-VLLM_ASYNC_SERVICE = {
-    "OPTION_ASYNC_MODE": "true",
-    "OPTION_ROLLING_BATCH": "disable",
-    "OPTION_ENTRYPOINT": "djl_python.lmi_vllm.vllm_async_service",
-}
-# The key each typed setting becomes, per engine (LMI's names; LMI maps them to the engine's).
-TYPED_KEYS: dict[str, dict[str, str]] = {
-    "tensor_parallel_degree": dict.fromkeys(
-        ("vllm", "trtllm", "neuron"), "OPTION_TENSOR_PARALLEL_DEGREE"
-    ),
-    "max_model_len": {
-        "vllm": "OPTION_MAX_MODEL_LEN",
-        "trtllm": "OPTION_MAX_SEQ_LEN",
-        "neuron": "OPTION_N_POSITIONS",
-    },
-    "max_concurrent_sequences": dict.fromkeys(
-        ("vllm", "trtllm", "neuron"), "OPTION_MAX_ROLLING_BATCH_SIZE"
-    ),
-    "dtype": dict.fromkeys(("vllm", "trtllm", "neuron"), "OPTION_DTYPE"),
-    "quantization": dict.fromkeys(("vllm", "trtllm", "neuron"), "OPTION_QUANTIZE"),
-}
-# The typed settings that are counts (the others are names).
-INTEGER_SETTINGS = frozenset(
-    {"tensor_parallel_degree", "max_model_len", "max_concurrent_sequences"}
-)
-# How long the model server waits for the model to load. The LMI images set
-# MODEL_LOADING_TIMEOUT=1200 in their Dockerfiles (deepjavalibrary/djl-serving 0.36.0-lmi20-dlc
-# serving/docker/lmi.Dockerfile: "ENV MODEL_LOADING_TIMEOUT=1200"; the same line in 0.36.0-lmi18-dlc
-# lmi.Dockerfile, 0.33.0-dlc tensorrt-llm.Dockerfile and 0.29.0-dlc pytorch-inf2.Dockerfile), and
-# `option.model_loading_timeout` replaces it (PyModel.java: case "model_loading_timeout":). The app
-# sets it to the endpoint's container start-up health-check timeout, so the container does not
-# give up on a large model before SageMaker does.
-MODEL_LOADING_TIMEOUT_KEY = "OPTION_MODEL_LOADING_TIMEOUT"
 # vLLM's plain AWQ kernel: "def get_supported_act_dtypes(self) -> list[torch.dtype]: return
 # [torch.half]" (vllm-project/vllm v0.15.1 vllm/model_executor/layers/quantization/awq.py), and
 # vllm/config/vllm.py refuses the model at start-up: "is not supported for quantization".
 BF16_DTYPES = ("bf16", "bfloat16")
 # Explicit async scheduling with a draft model is refused at start-up: "with EAGLE/MTP kind of
 # speculative decoding." (vllm v0.15.1 vllm/config/vllm.py, the end of "Currently, async
-# scheduling is only supported ...").
-ASYNC_SCHEDULING_KEY = "OPTION_ASYNC_SCHEDULING"
+# scheduling is only supported ..."). The key is `<prefix>ASYNC_SCHEDULING` in both vLLM images.
+ASYNC_SCHEDULING = "ASYNC_SCHEDULING"
 
 
 @dataclass(frozen=True)
@@ -128,9 +94,10 @@ class ServingSettings:
     vocab_size: int | None = None
 
 
-# Llama-3 70B compiled for and served on ml.inf2.48xlarge (24 NeuronCores), as in the AWS sample
-# notebook the guidance's Neuron scenario follows: the compilation job's environment and the inf2
-# endpoint's serving settings in cdk.json (a test checks they agree).
+# Llama-3 70B compiled for and served on ml.inf2.48xlarge (24 NeuronCores) by the legacy
+# transformers-neuronx image, as in the AWS sample notebook the guidance's Neuron scenario
+# follows: notebook 04's compilation job and the endpoint entry it writes. The inf2 endpoint of
+# cdk.json serves Neuron vLLM instead (`make neuron-export`).
 LLAMA3_70B_INF2 = ServingSettings(
     engine="neuron",
     tensor_parallel_degree=24,
@@ -182,6 +149,22 @@ def check(settings: ServingSettings, instance_type: str) -> ServingImage | None:
             f"a {row.engine} image needs a {needed} instance, and {instance_type} is "
             + (f"a {kind} instance" if kind else "neither GPU nor Neuron"),
         )
+    family = instance_type.split(".")[1]
+    if row.families and family not in row.families:
+        raise ServingError(
+            "engine",
+            row.engine,
+            row.unsupported_families.get(family)
+            or f"{row.tag} serves {', '.join(row.families)} instances, not {instance_type}",
+        )
+    for name, keys in TYPED_KEYS.items():
+        if getattr(settings, name) is not None and row.engine not in keys:
+            raise ServingError(
+                name,
+                getattr(settings, name),
+                f"engine {row.engine} has no such setting (its server takes it from the "
+                "model): remove it",
+            )
     devices = accelerator_devices(instance_type)
     tp = settings.tensor_parallel_degree
     if tp is not None:
@@ -206,7 +189,7 @@ def check(settings: ServingSettings, instance_type: str) -> ServingImage | None:
             settings.quantization,
             f"{row.tag} takes: {', '.join(row.quantizations)}",
         )
-    if row.engine == "vllm" and settings.quantization == "awq" and settings.dtype in BF16_DTYPES:
+    if row.vllm and settings.quantization == "awq" and settings.dtype in BF16_DTYPES:
         raise ServingError(
             "quantization",
             "awq",
@@ -274,10 +257,11 @@ def _check_speculative(settings: ServingSettings, row: ServingImage) -> None:
                 '"Target and draft model should have the same vocabulary size." (vllm v0.15.1 '
                 "vllm/config/speculative.py verify_equal_vocab_size_if_draft_model)",
             )
-        scheduling = settings.environment.get(ASYNC_SCHEDULING_KEY, "")
+        scheduling_key = row.key_prefix + ASYNC_SCHEDULING
+        scheduling = settings.environment.get(scheduling_key, "")
         if scheduling.strip().lower() in ("true", "1"):
             raise ServingError(
-                f"environment.{ASYNC_SCHEDULING_KEY}",
+                f"environment.{scheduling_key}",
                 scheduling,
                 'vLLM refuses async scheduling with a draft model: it is supported only "with '
                 'EAGLE/MTP kind of speculative decoding." (vllm v0.15.1 vllm/config/vllm.py); '
@@ -319,31 +303,35 @@ def _check_draft_parallelism(settings: ServingSettings, spec: SpeculativeDecodin
         )
 
 
-def typed_keys(engine: str) -> dict[str, str]:
-    """Environment key -> the typed setting (a field of ServingSettings) it comes from."""
-    return {keys[engine]: name for name, keys in TYPED_KEYS.items() if engine in keys}
-
-
-def _derived_keys(engine: str) -> dict[str, str]:
-    """Environment key -> what sets it, for every key `container_environment` derives."""
-    derived = typed_keys(engine)
-    if engine == "vllm":
-        derived["OPTION_SPECULATIVE_CONFIG"] = "speculative_decoding"
-        derived.update(dict.fromkeys(VLLM_ASYNC_SERVICE, "engine (LMI's vLLM async service)"))
-    return derived
-
-
 def _check_environment(settings: ServingSettings, row: ServingImage) -> None:
-    derived = _derived_keys(row.engine)
+    derived = derived_keys(row.engine)
     for name, value in settings.environment.items():
         where = f"environment.{name}"
         if name == MODEL_LOADING_TIMEOUT_KEY and settings.model_loading_timeout_seconds:
             _check_loading_timeout(value, settings.model_loading_timeout_seconds)
             continue
         if name in derived:
-            raise ServingError(where, value, f"set by serving.{derived[name]}; remove it here")
-        if not name.startswith("OPTION_"):
+            raise ServingError(where, value, f"set by {derived[name]}; remove it here")
+        foreign = [
+            other.engine
+            for other in images()
+            if other.key_prefix != row.key_prefix and name.startswith(other.key_prefix)
+        ]
+        if foreign:
+            raise ServingError(
+                where,
+                value,
+                f"a {foreign[0]} key: {row.tag} reads {row.key_prefix}* and would ignore it",
+            )
+        if not name.startswith(row.key_prefix):
             continue
+        if name in row.flag_only_keys and value != "":
+            raise ServingError(
+                where,
+                value,
+                'allowed: "" (the argument takes no value, and the entrypoint would pass any '
+                "other as an extra argument, which the server refuses)",
+            )
         if name in row.ignored:
             raise ServingError(where, value, f"{row.tag} ignores it: {row.ignored[name]}")
         if name not in row.accepted_keys:

@@ -6,20 +6,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from workbench_domain.instances import compute_capability
-from workbench_domain.serving import (
+from workbench_domain.engine_keys import (
+    MODEL_DIR,
     MODEL_LOADING_TIMEOUT_KEY,
+    SPECULATIVE_KEYS,
     TYPED_KEYS,
     VLLM_ASYNC_SERVICE,
-    ServingSettings,
-    resolve_image,
 )
+from workbench_domain.instances import compute_capability
+from workbench_domain.serving import ServingSettings, resolve_image
 
 
 def advice(settings: ServingSettings, instance_type: str) -> list[str]:
     """What runs but runs worse than it could (settings that pass `check`): one line each."""
     row = resolve_image(settings)
     notes = []
+    if row is not None and row.status == "legacy":
+        notes.append(f"serving: {row.repository}:{row.tag} is legacy: {row.legacy_reason}")
     capability = compute_capability(instance_type)
     marlin = row.awq_marlin_min_capability if row is not None else None
     if (
@@ -44,12 +47,15 @@ def container_environment(settings: ServingSettings) -> dict[str, str]:
     environment: dict[str, str] = {}
     if engine == "vllm":
         environment.update(VLLM_ASYNC_SERVICE)
+    if engine == "neuron_vllm":
+        # optimum-cli neuron serve requires --model; SageMaker mounts the model data here.
+        environment["SM_ON_MODEL"] = MODEL_DIR
     for name, keys in TYPED_KEYS.items():
         value = getattr(settings, name)
         if value is not None and engine in keys:
             environment[keys[engine]] = str(value)
     spec = settings.speculative
-    if spec is not None and engine == "vllm":
+    if spec is not None and engine in SPECULATIVE_KEYS:
         config: dict[str, Any] = {
             "method": spec.method,
             "model": spec.path,
@@ -57,7 +63,7 @@ def container_environment(settings: ServingSettings) -> dict[str, str]:
         }
         if spec.draft_tensor_parallel_degree is not None:
             config["draft_tensor_parallel_size"] = spec.draft_tensor_parallel_degree
-        environment["OPTION_SPECULATIVE_CONFIG"] = json.dumps(config, separators=(",", ":"))
+        environment[SPECULATIVE_KEYS[engine]] = json.dumps(config, separators=(",", ":"))
     row = resolve_image(settings)
     if (
         row is not None

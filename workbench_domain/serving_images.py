@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,9 +18,24 @@ from workbench_domain.errors import ValidationError, shown
 
 TABLE = Path(__file__).resolve().parent / "serving_images.json"
 
-# `custom`: an image the table does not know; its environment is passed as given, unchecked.
-ENGINES = ("vllm", "trtllm", "neuron", "custom")
-ENGINE_ACCELERATOR = {"vllm": "gpu", "trtllm": "gpu", "neuron": "neuron"}
+# `vllm`, `trtllm`, `neuron`: LMI (djl-inference) images, read `OPTION_*`; `vllm_dlc`: AWS's vLLM
+# DLC for SageMaker, reads `SM_VLLM_*`; `neuron_vllm`: Hugging Face's vLLM Neuron DLC, reads
+# `SM_ON_*`. `custom`: an image the table does not know; its environment is passed as given.
+ENGINES = ("vllm", "vllm_dlc", "trtllm", "neuron_vllm", "neuron", "custom")
+ENGINE_ACCELERATOR = {
+    "vllm": "gpu",
+    "vllm_dlc": "gpu",
+    "trtllm": "gpu",
+    "neuron_vllm": "neuron",
+    "neuron": "neuron",
+}
+# What an image's /invocations takes: LMI's text-generation body ({"inputs", "parameters"}) or
+# OpenAI's completion and chat requests (vLLM's own server).
+REQUEST_SCHEMAS = ("lmi", "openai")
+# How an image answers SageMaker's OpenAI-compatible route (/openai/v1/chat/completions): fully,
+# streams as server-sent events (`sse`); plain answers only, streams as JSON lines that an OpenAI
+# client cannot read (`json_lines`); or not established (`none`).
+OPENAI_ROUTE = ("sse", "json_lines", "none")
 
 
 class ServingError(ValidationError):
@@ -55,6 +70,23 @@ class ServingImage:
     # or None (with the reason) where it writes none.
     speculative_metrics_log: str | None = None
     speculative_metrics_note: str = ""
+    # The prefix of the variables the image's entrypoint reads.
+    key_prefix: str = "OPTION_"
+    request_schema: str = "lmi"
+    openai_route: str = "none"
+    openai_route_note: str = ""
+    # The host AMI the image needs (ProductionVariant.InferenceAmiVersion), or None for the default.
+    inference_ami_version: str | None = None
+    # `legacy`: kept for endpoints pinned to it; `legacy_reason` says why it is not a default.
+    status: str = "current"
+    legacy_reason: str = ""
+    # The instance families the image serves (empty: every family of its accelerator), and
+    # families of its accelerator it does not serve, with the reason.
+    families: tuple[str, ...] = ()
+    unsupported_families: Mapping[str, str] = field(default_factory=dict)
+    # Keys whose argument takes no value: the entrypoint appends any non-empty value as an
+    # extra argument, which the server refuses.
+    flag_only_keys: frozenset[str] = frozenset()
 
     @property
     def accepted_keys(self) -> frozenset[str]:
@@ -83,6 +115,16 @@ def images() -> tuple[ServingImage, ...]:
             sources=tuple(row["sources"]),
             speculative_metrics_log=row.get("speculative_metrics_log"),
             speculative_metrics_note=row.get("speculative_metrics_note", ""),
+            key_prefix=row.get("key_prefix", "OPTION_"),
+            request_schema=row.get("request_schema", "lmi"),
+            openai_route=row.get("openai_route", "none"),
+            openai_route_note=row.get("openai_route_note", ""),
+            inference_ami_version=row.get("inference_ami_version"),
+            status=row.get("status", "current"),
+            legacy_reason=row.get("legacy_reason", ""),
+            families=tuple(row.get("families", ())),
+            unsupported_families=row.get("unsupported_families", {}),
+            flag_only_keys=frozenset(row.get("flag_only_keys", ())),
         )
         for row in _table()["images"]
     )

@@ -17,38 +17,14 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
-from aws_cdk import region_info
 from constructs import Construct, IConstruct
 
-from workbench_domain import uris
+from workbench_domain import dlc_registry, uris
 
 REPOSITORY = "djl-inference"
 
-DEFAULT_ACCOUNT = "763104351884"
-# The DLC registry account per region: aws-cdk-lib's region facts
-# (`FactName.DLC_REPOSITORY_ACCOUNT`, maintained with the CDK), plus the regions where the
-# SageMaker Python SDK's registries (sagemaker 2.257.1, src/sagemaker/image_uri_config/
-# djl-lmi.json, djl-tensorrtllm.json, djl-neuronx.json) list djl-inference and the CDK facts name
-# no account. Where both name an account they agree.
-SDK_ONLY_ACCOUNTS: dict[str, str] = {
-    "af-south-1": "626614931356",
-    "ap-northeast-3": "364406365360",
-    "ap-southeast-5": "550225433462",
-    "ap-southeast-7": "590183813437",
-    "ca-west-1": "204538143572",
-    "il-central-1": "780543022126",
-    "mx-central-1": "637423239942",
-    "us-gov-east-1": "446045086412",
-    "us-gov-west-1": "442386744353",
-}
-ACCOUNTS: dict[str, str] = {
-    **{
-        info.name: info.dlc_repository_account
-        for info in region_info.RegionInfo.regions
-        if info.dlc_repository_account
-    },
-    **SDK_ONLY_ACCOUNTS,
-}
+# The registry account per region: one table for the stacks and the operator commands.
+ACCOUNTS = dlc_registry.ACCOUNTS
 
 MAPPING_ID = "DlcAccounts"
 
@@ -64,9 +40,13 @@ class ContainerImage:
     def grant_pull(self, scope: Construct, grantee: iam.IGrantable) -> iam.Grant:
         """Lets `grantee` pull this image (aws-cdk-lib's own ECR pull grant: the repository's
         three read actions, and ecr:GetAuthorizationToken, which has no resource)."""
+        # One imported repository per name in `scope` (a role may pull from several).
+        construct_id = "ImageRepository"
+        if scope.node.try_find_child(construct_id) is not None:
+            construct_id = f"ImageRepository-{self.repository_name}"
         repository = ecr.Repository.from_repository_attributes(
             scope,
-            "ImageRepository",
+            construct_id,
             repository_arn=self.repository_arn,
             repository_name=self.repository_name,
         )

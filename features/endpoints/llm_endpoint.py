@@ -45,6 +45,8 @@ class EndpointSpec:
     scaling: EndpointScaling = field(default_factory=EndpointScaling)
     metrics: hosting.Metrics = field(default_factory=hosting.Metrics)
     capacity: hosting.Capacity = field(default_factory=hosting.Capacity)
+    # The host AMI the image needs (InferenceAmiVersion); None keeps SageMaker's default.
+    inference_ami_version: str | None = None
 
     @property
     def instance_types(self) -> tuple[str, ...]:
@@ -100,8 +102,10 @@ class LlmEndpoint(Construct):
         ).model_name
 
     def _variant_loading(self) -> dict[str, Any]:
-        """The variant's volume and loading budget, as keyword arguments of its property."""
+        """The variant's host AMI, volume and loading budget, as keyword arguments of its
+        property."""
         return {
+            "inference_ami_version": self.spec.inference_ami_version,
             "volume_size_in_gb": self.spec.volume_size_gb,
             "model_data_download_timeout_in_seconds": (
                 self.spec.model_data_download_timeout_seconds

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -27,8 +29,9 @@ class OptimizationJobRole(Construct):
 
     A job may read model weights from the artifacts bucket and from the JumpStart buckets of
     its Region, write only under `output_prefix` of the artifacts bucket, use the project key
-    for both, write its logs and metrics, and pull the DJL inference images from the AWS Deep
-    Learning Containers registry. No managed policy.
+    for both, write its logs and metrics, and pull the images it runs from the AWS Deep
+    Learning Containers registry: the DJL inference images of optimization jobs, and the vLLM
+    Neuron image `make neuron-export` runs as a training job. No managed policy.
     """
 
     def __init__(
@@ -39,7 +42,7 @@ class OptimizationJobRole(Construct):
         artifacts_bucket: s3.IBucket,
         key: kms.IKey,
         output_prefix: str,
-        image: ContainerImage,
+        images: Sequence[ContainerImage],
     ) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
@@ -47,7 +50,8 @@ class OptimizationJobRole(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description="SageMaker optimization jobs: read model sources, write optimized models",
+            description="SageMaker optimization and Neuron export jobs: read model sources, write "
+            "optimized models",
         )
         jumpstart = [
             f"arn:{stack.partition}:s3:::{name.format(region=stack.region)}"
@@ -79,7 +83,8 @@ class OptimizationJobRole(Construct):
         ]
         for statement in statements:
             self.role.add_to_policy(statement)
-        image.grant_pull(self, self.role)
+        for image in images:
+            image.grant_pull(self, self.role)
 
         acknowledge_wildcards(
             self.role,

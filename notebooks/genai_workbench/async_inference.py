@@ -75,7 +75,7 @@ def invoke_async(
     """
     info = deployment.endpoint(endpoint_key)
     try:
-        body = json.dumps(payload).encode("utf-8")
+        body = json.dumps(domain.request_body(info.request_schema, payload)).encode("utf-8")
     except (TypeError, ValueError) as error:
         raise WorkbenchError(f"payload for {endpoint_key!r} is not JSON: {error}") from None
     inference_id = inference_id or uuid.uuid4().hex
@@ -197,21 +197,32 @@ def wait_for_async_result(
 
 
 def generated_text(body: Any) -> str:
-    """The generated text of an LMI response (object or one-element list)."""
+    """The generated text of an LMI response (object or one-element list), or of an OpenAI
+    completion or chat completion (`choices[0].text` or `.message.content`)."""
     if isinstance(body, list) and body:
         body = body[0]
+    if isinstance(body, Mapping) and isinstance(body.get("choices"), list) and body["choices"]:
+        choice = body["choices"][0]
+        if isinstance(choice, Mapping):
+            message = choice.get("message")
+            text = message.get("content") if isinstance(message, Mapping) else choice.get("text")
+            return "" if text is None else str(text)
     if isinstance(body, Mapping):
         return str(body.get("generated_text", ""))
     return str(body)
 
 
 def output_token_count(body: Any) -> tuple[int, bool]:
-    """``(tokens, estimated)`` generated in an LMI response.
+    """``(tokens, estimated)`` generated in an LMI or OpenAI response.
 
-    Exact from ``details.generated_tokens`` (sent with ``details: true``), else estimated as
+    Exact from ``usage.completion_tokens`` (OpenAI) or ``details.generated_tokens`` (LMI, sent
+    with ``details: true``), else estimated as
     4/3 tokens per whitespace-separated word.
     """
     item = body[0] if isinstance(body, list) and body else body
+    usage = item.get("usage") if isinstance(item, Mapping) else None
+    if isinstance(usage, Mapping) and isinstance(usage.get("completion_tokens"), int):
+        return usage["completion_tokens"], False
     details = item.get("details") if isinstance(item, Mapping) else None
     if isinstance(details, Mapping):
         if isinstance(details.get("generated_tokens"), int):

@@ -42,8 +42,15 @@ class Route:
 def openai_route(
     deployment: Deployment, endpoint_key: str, *, expires_seconds: int = 3600
 ) -> Route:
-    """The route of the endpoint's inference component and a bearer token for it."""
+    """The route of the endpoint's inference component and a bearer token for it; refused for
+    an endpoint whose image does not serve the route fully (its record's `openai_route`)."""
     info = deployment.realtime_endpoint(endpoint_key)
+    if not info.openai_route:
+        raise WorkbenchError(
+            f"endpoint {endpoint_key!r} does not serve the OpenAI-compatible route: its image "
+            "does not stream server-sent events (LMI streams JSON lines), or openai_route is "
+            "false in cdk.json; use chat() or stream_chat(), or serve it with engine vllm_dlc"
+        )
     credentials = boto3.session.Session().get_credentials()
     if credentials is None:
         raise WorkbenchError("no AWS credentials to sign the bearer token with")

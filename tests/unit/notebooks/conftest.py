@@ -28,7 +28,9 @@ NO_CAPACITY = (
 
 
 def sample_document() -> dict:
-    """A deployment document as the CDK app writes it."""
+    """A deployment document as the CDK app writes it. p4d's record predates `request_schema`
+    (an older deploy: read as LMI); inf2 serves Neuron vLLM (OpenAI requests); chat serves the
+    OpenAI-compatible route."""
     arn = f"arn:aws:sns:{REGION}:{ACCOUNT}"
 
     def endpoint(key: str, instance_type: str, price: float) -> dict:
@@ -76,7 +78,7 @@ def sample_document() -> dict:
         },
         "endpoints": {
             "p4d": endpoint("p4d", "ml.p4d.24xlarge", 37.688),
-            "inf2": endpoint("inf2", "ml.inf2.48xlarge", 15.58),
+            "inf2": {**endpoint("inf2", "ml.inf2.48xlarge", 15.58), "request_schema": "openai"},
             "chat": {
                 "kind": "realtime",
                 "endpoint_name": "genai-chat-endpoint",
@@ -86,6 +88,8 @@ def sample_document() -> dict:
                 "error_topic_arn": f"{arn}:chat-error",
                 "max_capacity": 1,
                 "price_usd_per_hour": 7.09,
+                "request_schema": "openai",
+                "openai_route": True,
             },
         },
     }

@@ -96,14 +96,26 @@ def test_p4d_variant_uses_instance_storage_and_the_api_model(p4d: Template):
     assert variant["ModelName"] == {"Fn::GetAtt": [model_id, "ModelName"]}
 
 
-def test_inf2_serves_the_neuron_model_from_cfn_model_with_its_volume(inf2: Template):
+def test_inf2_serves_the_exported_model_on_the_vllm_neuron_image(inf2: Template):
     inf2.resource_count_is("Custom::SageMakerModel", 0)
     container = one(inf2, "AWS::SageMaker::Model")["PrimaryContainer"]
-    assert container["Environment"]["OPTION_TENSOR_PARALLEL_DEGREE"] == "24"
+    # optimum-cli neuron serve's arguments, as the export fixed them (make neuron-export).
+    assert container["Environment"] == {
+        "SM_ON_MODEL": "/opt/ml/model",
+        "SM_ON_TENSOR_PARALLEL_SIZE": "24",
+        "SM_ON_SEQUENCE_LENGTH": "8192",
+        "SM_ON_BATCH_SIZE": "4",
+    }
     assert "AdditionalModelDataSources" not in container
-    assert container["Image"]["Fn::Join"][1][-1] == "/djl-inference:0.29.0-neuronx-sdk2.19.1"
+    assert container["Image"]["Fn::Join"][1][-1] == (
+        "/huggingface-vllm-inference-neuronx:0.11.0-optimum0.4.5-neuronx-py310-sdk2.26.1-ubuntu22.04"
+    )
+    assert "/optimized/neuron-vllm/meta-llama-3-70b-inf2/" in json.dumps(
+        container["ModelDataSource"]
+    )
     (variant,) = one(inf2, "AWS::SageMaker::EndpointConfig")["ProductionVariants"]
     assert variant["InstanceType"] == "ml.inf2.48xlarge"
+    assert variant["InferenceAmiVersion"] == "al2-ami-sagemaker-inference-neuron-2"
     assert variant["VolumeSizeInGB"] == 512
     assert variant["ModelDataDownloadTimeoutInSeconds"] == 3600
     assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] == 3600
@@ -267,8 +279,9 @@ def test_every_log_group_is_encrypted_with_the_project_key(p4d: Template, inf2: 
 
 @pytest.mark.parametrize("variant", ["dev", "prod", "realtime"])
 def test_every_container_waits_for_its_model_as_long_as_the_platform_does(variant, request):
-    """The LMI images' own MODEL_LOADING_TIMEOUT is 1200 s: each container gets the start-up
-    health-check timeout SageMaker gives it (the variant's, or the inference component's)."""
+    """The LMI images' own MODEL_LOADING_TIMEOUT is 1200 s: each LMI container gets the start-up
+    health-check timeout SageMaker gives it (the variant's, or the inference component's). The
+    DLCs' vLLM servers have no loading budget of their own: SageMaker's is the only one."""
     app: SynthesizedApp = request.getfixturevalue(variant)
     stacks = [app.stage.endpoints[key] for key in app.stage.endpoints]
     assert stacks
@@ -276,5 +289,8 @@ def test_every_container_waits_for_its_model_as_long_as_the_platform_does(varian
         text = json.dumps(app.template(stack).to_json())
         budgets = re.findall(r"ContainerStartupHealthCheckTimeoutInSeconds\W+(\d+)", text)
         loading = re.findall(r"OPTION_MODEL_LOADING_TIMEOUT\W+(\d+)", text)
-        assert budgets and loading, stack.stack_name
-        assert set(loading) == set(budgets), stack.stack_name
+        assert budgets, stack.stack_name
+        if "djl-inference:" in text:
+            assert set(loading) == set(budgets), stack.stack_name
+        else:
+            assert not loading, stack.stack_name

@@ -175,7 +175,11 @@ def test_job_role_statements_are_exactly_the_scoped_ones(stack, template: Templa
                 "ecr:BatchGetImage",
                 "ecr:GetDownloadUrlForLayer",
             },
-            "resources": [f"arn:aws:ecr:{REGION}:763104351884:repository/djl-inference"],
+            # The jobs' DJL images, and the vLLM Neuron image `make neuron-export` runs.
+            "resources": [
+                f"arn:aws:ecr:{REGION}:763104351884:repository/djl-inference",
+                f"arn:aws:ecr:{REGION}:763104351884:repository/huggingface-vllm-inference-neuronx",
+            ],
             "condition": None,
         },
     }

@@ -114,20 +114,29 @@ def test_the_component_holds_the_model_on_every_gpu_with_one_copy(resources):
     assert re.fullmatch(r"[a-z0-9](-*[a-z0-9])*", name) and len(name) <= 63
 
 
-def test_the_model_serves_the_awq_weights_with_the_pinned_vllm_image(resources):
+def test_the_model_serves_the_awq_weights_with_the_pinned_vllm_dlc_image(resources):
     _, model = one(resources, "AWS::SageMaker::Model")
     container = model["Properties"]["PrimaryContainer"]
     image = json.dumps(container["Image"])
-    assert f"djl-inference:{serving_images.default_tag('vllm')}" in image
+    assert f"/vllm:{serving_images.default_tag('vllm_dlc')}" in image
     source = container["ModelDataSource"]["S3DataSource"]
     assert "/optimized/llama-3-70b-awq/" in json.dumps(source["S3Uri"])
     assert (source["S3DataType"], source["CompressionType"]) == ("S3Prefix", "None")
     assert "ModelAccessConfig" not in source  # our own quantized output, no EULA to accept
     environment = container["Environment"]
-    # A pre-quantized checkpoint names no quantization: vLLM picks awq_marlin on the A10G.
-    assert "OPTION_QUANTIZE" not in environment
-    assert environment["OPTION_TENSOR_PARALLEL_DEGREE"] == "4"
-    assert environment["OPTION_MAX_MODEL_LEN"] == "8192"
+    # A pre-quantized checkpoint names no quantization: vLLM picks awq_marlin on the A10G. The
+    # DLC's entrypoint finds the model at /opt/ml/model and turns each SM_VLLM_* into a flag.
+    assert environment == {
+        "SM_VLLM_TENSOR_PARALLEL_SIZE": "4",
+        "SM_VLLM_MAX_MODEL_LEN": "8192",
+        "SM_VLLM_MAX_NUM_SEQS": "8",
+    }
+
+
+def test_the_variant_runs_on_the_host_ami_the_cuda_13_image_needs(resources):
+    _, config = one(resources, "AWS::SageMaker::EndpointConfig")
+    (variant,) = config["Properties"]["ProductionVariants"]
+    assert variant["InferenceAmiVersion"] == "al2-ami-sagemaker-inference-gpu-3-1"
 
 
 def component_name(resources) -> str:

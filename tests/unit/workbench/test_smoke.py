@@ -298,6 +298,8 @@ CHAT = {
     "error_topic_arn": "arn:aws:sns:us-east-1:123456789012:chat-error",
     "max_capacity": 1,
     "price_usd_per_hour": 7.09,
+    "request_schema": "openai",
+    "openai_route": True,
 }
 NO_CAPACITY = (
     "Inference Component has no capacity to process this request. ApproximateBacklogSize: 0"

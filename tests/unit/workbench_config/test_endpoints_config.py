@@ -25,6 +25,23 @@ def inf2(ctx: dict) -> dict:
     return endpoints(ctx)["inf2"]
 
 
+def legacy_inf2(ctx: dict) -> dict:
+    """The inf2 endpoint on the legacy transformers-neuronx image, as before Neuron vLLM."""
+    inf2(ctx)["serving"] = {
+        "engine": "neuron",
+        "tensor_parallel_degree": 24,
+        "max_model_len": 8192,
+        "max_concurrent_sequences": 4,
+        "dtype": "fp16",
+        "environment": {"OPTION_ROLLING_BATCH": "auto", "OPTION_NEURON_OPTIMIZE_LEVEL": "2"},
+    }
+    return inf2(ctx)
+
+
+def chat(ctx: dict) -> dict:
+    return endpoints(ctx)["chat"]
+
+
 def test_default_config_has_the_async_p4d_and_inf2_endpoints(config_context):
     config = load_config(config_context, "dev").endpoints
     assert sorted(config) == ["chat", "inf2", "p4d"]
@@ -38,8 +55,12 @@ def test_default_config_has_the_async_p4d_and_inf2_endpoints(config_context):
     assert gpu.speculative_model is not None
     assert gpu.speculative_model.location.key_prefix == "models/meta-llama-3-8b/"
     assert gpu.speculative_model.channel == "draft_model"
-    assert (neuron.instance_type, neuron.serving.engine) == ("ml.inf2.48xlarge", "neuron")
+    assert (neuron.instance_type, neuron.serving.engine) == ("ml.inf2.48xlarge", "neuron_vllm")
     assert neuron.serving.tensor_parallel_degree == 24
+    # Hugging Face's vLLM Neuron DLC, on the AMI its sample deploys Llama 3.3 70B with.
+    assert neuron.inference_ami_version == "al2-ami-sagemaker-inference-neuron-2"
+    assert (gpu.request_schema, neuron.request_schema) == ("lmi", "openai")
+    assert gpu.inference_ami_version is None
     assert neuron.volume_size_gb == 512
     assert neuron.model_data_download_timeout_seconds == 3600
     assert neuron.container_startup_health_check_timeout_seconds == 3600
@@ -118,7 +139,7 @@ def test_a_custom_image_takes_its_environment_unchecked(config_context):
 
 def test_an_image_uri_of_a_pinned_image_is_checked_as_that_image(config_context):
     # What an optimization job recommends (RecommendedInferenceImage) is often a pinned image.
-    inf2(config_context)["serving"]["image_uri"] = (
+    legacy_inf2(config_context)["serving"]["image_uri"] = (
         "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.29.0-neuronx-sdk2.19.1"
     )
     inf2(config_context)["serving"]["environment"]["OPTION_SPECULATIVE_CONFIG"] = "{}"
@@ -227,7 +248,9 @@ BAD_ENDPOINTS = [
     ),
     (
         "loading-timeout-below-the-neuron-health-check",
-        lambda c: inf2(c)["serving"]["environment"].update(OPTION_MODEL_LOADING_TIMEOUT="1800"),
+        lambda c: legacy_inf2(c)["serving"]["environment"].update(
+            OPTION_MODEL_LOADING_TIMEOUT="1800"
+        ),
         "inf2.serving.environment.OPTION_MODEL_LOADING_TIMEOUT",
         "at least 3600 s",
     ),
@@ -263,7 +286,7 @@ BAD_ENDPOINTS = [
         "unknown-engine",
         lambda c: p4d_serving(c).update(engine="tgi"),
         "p4d.serving.engine",
-        "allowed: custom, neuron, trtllm, vllm",
+        "allowed: custom, neuron, neuron_vllm, trtllm, vllm, vllm_dlc",
     ),
     (
         "tensor-parallel-above-the-gpus",
@@ -349,7 +372,9 @@ BAD_ENDPOINTS = [
     ),
     (
         "vllm-key-on-neuron",
-        lambda c: inf2(c)["serving"]["environment"].update(OPTION_ENABLE_PREFIX_CACHING="true"),
+        lambda c: legacy_inf2(c)["serving"]["environment"].update(
+            OPTION_ENABLE_PREFIX_CACHING="true"
+        ),
         "inf2.serving.environment.OPTION_ENABLE_PREFIX_CACHING",
         "0.29.0-neuronx-sdk2.19.1 reads no such key",
     ),
@@ -369,7 +394,92 @@ BAD_ENDPOINTS = [
         "unknown-image-tag",
         lambda c: p4d_serving(c).update(image_tag="0.33.0-lmi15.0.0-cu128"),
         "p4d.serving.image_tag",
-        "the vllm images whose settings this app knows: 0.36.0-lmi20.0.0-cu128",
+        "the vllm images whose settings this app knows: 0.36.0-lmi27.0.0-cu130, "
+        "0.36.0-lmi20.0.0-cu128",
+    ),
+    (
+        "neuron-vllm-on-trn2",
+        lambda c: inf2(c).update(instance_type="ml.trn2.48xlarge"),
+        "inf2.serving.engine",
+        "does not run on Trn2",
+    ),
+    (
+        "neuron-vllm-dtype",
+        lambda c: inf2(c)["serving"].update(dtype="bf16"),
+        "inf2.serving.dtype",
+        "engine neuron_vllm has no such setting",
+    ),
+    (
+        "neuron-vllm-flag-with-a-value",
+        lambda c: inf2(c)["serving"].update(environment={"SM_ON_ALLOW_NON_CACHED_MODEL": "true"}),
+        "inf2.serving.environment.SM_ON_ALLOW_NON_CACHED_MODEL",
+        'allowed: "" (the argument takes no value',
+    ),
+    (
+        "neuron-vllm-batch-by-hand",
+        lambda c: inf2(c)["serving"].update(environment={"SM_ON_MAX_NUM_SEQS": "8"}),
+        "inf2.serving.environment.SM_ON_MAX_NUM_SEQS",
+        "use max_concurrent_sequences",
+    ),
+    (
+        "neuron-vllm-model-by-hand",
+        lambda c: inf2(c)["serving"].update(environment={"SM_ON_MODEL": "/tmp/x"}),
+        "inf2.serving.environment.SM_ON_MODEL",
+        "set by the model (the app sets it to /opt/ml/model",
+    ),
+    (
+        "lmi-key-on-neuron-vllm",
+        lambda c: inf2(c)["serving"].update(environment={"OPTION_ROLLING_BATCH": "auto"}),
+        "inf2.serving.environment.OPTION_ROLLING_BATCH",
+        "reads SM_ON_* and would ignore it",
+    ),
+    (
+        "vllm-dlc-port",
+        lambda c: chat(c)["serving"].update(environment={"SM_VLLM_PORT": "8000"}),
+        "chat.serving.environment.SM_VLLM_PORT",
+        "set by the image's entrypoint (port 8080",
+    ),
+    (
+        "vllm-dlc-misspelt-flag",
+        lambda c: chat(c)["serving"].update(environment={"SM_VLLM_MAX_NUM_SEQ": "8"}),
+        "chat.serving.environment.SM_VLLM_MAX_NUM_SEQ",
+        "did you mean SM_VLLM_MAX_NUM_SEQS",
+    ),
+    (
+        "vllm-dlc-speculative-config-by-hand",
+        lambda c: chat(c)["serving"].update(environment={"SM_VLLM_SPECULATIVE_CONFIG": "{}"}),
+        "chat.serving.environment.SM_VLLM_SPECULATIVE_CONFIG",
+        "set by serving.speculative_decoding",
+    ),
+    (
+        "vllm-dlc-lmi-dtype",
+        lambda c: chat(c)["serving"].update(dtype="fp16"),
+        "chat.serving.dtype",
+        "takes: auto, half, float16, bfloat16, float, float32",
+    ),
+    (
+        "openai-route-on-lmi",
+        lambda c: chat(c).update(openai_route=True, serving={"engine": "vllm"}),
+        "chat.openai_route",
+        "streams JSON lines",
+    ),
+    (
+        "openai-route-on-async",
+        lambda c: p4d(c).update(openai_route=True),
+        "p4d.openai_route",
+        "openai_route applies to realtime (inference-component) endpoints;",
+    ),
+    (
+        "neuron-ami-on-gpu",
+        lambda c: p4d(c).update(inference_ami_version="al2-ami-sagemaker-inference-neuron-2"),
+        "p4d.inference_ami_version",
+        "an AMI for gpu instances like ml.p4d.24xlarge: al2-ami-sagemaker-inference-gpu-2, ",
+    ),
+    (
+        "unknown-ami",
+        lambda c: p4d(c).update(inference_ami_version="al2-ami-sagemaker-inference-gpu-5"),
+        "p4d.inference_ami_version",
+        "al2023-ami-sagemaker-inference-gpu-4-1",
     ),
     (
         "unknown-image-uri",
@@ -397,7 +507,7 @@ BAD_ENDPOINTS = [
     ),
     (
         "dtype-the-image-does-not-take",
-        lambda c: inf2(c)["serving"].update(dtype="auto"),
+        lambda c: legacy_inf2(c)["serving"].update(dtype="auto"),
         "inf2.serving.dtype",
         "takes: fp16, bf16, fp32",
     ),

@@ -30,7 +30,11 @@ def test_the_default_chat_endpoint_is_realtime_awq_on_g5_and_disabled(config_con
         assert endpoint.kind == "realtime"
         assert endpoint.enabled is False  # until a model is promoted to it
         assert endpoint.instance_type == "ml.g5.12xlarge"
-        assert endpoint.serving.engine == "vllm"
+        # AWS's vLLM DLC, as in AWS's OpenAI-route sample, on the host AMI its guide names
+        # for CUDA 13 images; it serves the OpenAI-compatible route, so clients may use it.
+        assert endpoint.serving.engine == "vllm_dlc"
+        assert endpoint.inference_ami_version == "al2-ami-sagemaker-inference-gpu-3-1"
+        assert endpoint.request_schema == "openai"
         assert endpoint.serving.quantization is None
         assert advice(endpoint.serving, endpoint.instance_type) == []
         assert endpoint.serving.tensor_parallel_degree == 4
@@ -41,6 +45,7 @@ def test_the_default_chat_endpoint_is_realtime_awq_on_g5_and_disabled(config_con
             min_memory_mb=1024,
             routing=Routing("prefix_aware"),
             data_cache=True,
+            openai_route=True,
         )
         assert endpoint.scaling.target_concurrent_requests_per_copy == 4
         assert endpoint.scaling.idle_minutes_before_zero == 15

@@ -167,6 +167,21 @@ LOADER_ONLY = {
     "realtime-on-a-neuron-instance",
     "sagemaker-provided-draft-on-a-realtime-endpoint",
     "routing-on-an-async-endpoint",
+    "openai-route-on-async",
+    # The image's row (workbench_domain/serving_images.json) against the engine's settings, the
+    # instance family, its entrypoint's reserved and flag-only keys, and the route it serves.
+    "neuron-vllm-on-trn2",
+    "neuron-vllm-dtype",
+    "neuron-vllm-flag-with-a-value",
+    "neuron-vllm-batch-by-hand",
+    "neuron-vllm-model-by-hand",
+    "lmi-key-on-neuron-vllm",
+    "vllm-dlc-port",
+    "vllm-dlc-misspelt-flag",
+    "vllm-dlc-speculative-config-by-hand",
+    "vllm-dlc-lmi-dtype",
+    "openai-route-on-lmi",
+    "neuron-ami-on-gpu",
     # A fallback pool against the endpoint's own type, serving settings and copy; its name
     # against botocore's instance types (the schema says only its shape).
     "fallback-is-the-instance-type-again",

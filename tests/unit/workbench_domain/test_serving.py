@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 
 import pytest
 
 from tools import serving_keys
-from workbench_domain import instances, serving, serving_images
+from workbench_domain import engine_keys, instances, serving, serving_images
 from workbench_domain.serving_environment import advice, container_environment
 
 
@@ -18,7 +17,11 @@ def test_every_row_cites_its_sources_and_its_default_tag_exists():
         assert row.sources and all(row.sources)
         # A key the image ignores is refused with the reason, not just as unknown.
         assert all(row.ignored.values()) and not set(row.ignored) & row.accepted_keys
-        assert "OPTION_TENSOR_PARALLEL_DEGREE" in row.accepted_keys
+        # Every typed setting of the engine becomes a key the image reads.
+        assert set(engine_keys.typed_keys(row.engine)) <= row.accepted_keys
+        assert row.request_schema in serving_images.REQUEST_SCHEMAS
+        assert row.openai_route in serving_images.OPENAI_ROUTE
+        assert all(key.startswith(row.key_prefix) for key in row.keys)
     for engine in serving_images.ENGINE_ACCELERATOR:
         assert serving_images.image_for(engine).tag == serving_images.default_tag(engine)
 
@@ -90,27 +93,22 @@ def test_every_key_the_app_derives_is_one_the_image_reads(row):
         tensor_parallel_degree=1,
         max_model_len=4096,
         max_concurrent_sequences=4,
-        dtype=row.dtypes[0],
-        quantization=row.quantizations[0],
+        dtype=row.dtypes[0] if row.dtypes else None,
+        quantization=row.quantizations[0] if row.quantizations else None,
         speculative=serving.SpeculativeDecoding(next(iter(row.speculative_methods)))
         if row.speculative_methods
         else None,
         model_loading_timeout_seconds=1800,
     )
-    derived = container_environment(settings)
-    assert derived[serving.MODEL_LOADING_TIMEOUT_KEY] == "1800"
-    assert set(derived) - row.accepted_keys == set()
-    assert len(derived) >= len(serving.TYPED_KEYS)
-
-
-def test_the_inf2_endpoint_serves_what_the_neuron_compilation_job_compiles(dev):
-    """Notebook 04 compiles with NEURON_INF2_ENVIRONMENT (LLAMA3_70B_INF2); the inf2 endpoint
-    of cdk.json must serve the compiled model with the same settings, or it recompiles."""
-    inf2 = dev.stage.config.endpoints["inf2"].serving
-    compiled = dataclasses.replace(
-        serving.LLAMA3_70B_INF2, model_loading_timeout_seconds=inf2.model_loading_timeout_seconds
+    serving.check(
+        settings, "ml.inf2.48xlarge" if row.engine.startswith("neuron") else "ml.g5.xlarge"
     )
-    assert container_environment(inf2) == container_environment(compiled)
+    derived = container_environment(settings)
+    # The loading budget goes to the LMI images, whose server reads it; the DLCs have none.
+    lmi = row.key_prefix == "OPTION_"
+    assert derived.get(engine_keys.MODEL_LOADING_TIMEOUT_KEY) == ("1800" if lmi else None)
+    assert set(derived) - row.accepted_keys == set()
+    assert len(derived) >= len(engine_keys.typed_keys(row.engine))
 
 
 # ------------------------------------------------------------------ citations of the table

@@ -7,15 +7,10 @@ import pytest
 from aws_cdk import region_info
 from aws_cdk.assertions import Template
 
-from features.endpoints.dlc_images import (
-    ACCOUNTS,
-    DEFAULT_ACCOUNT,
-    MAPPING_ID,
-    SDK_ONLY_ACCOUNTS,
-    dlc_image,
-    explicit_image,
-)
-from workbench_domain import serving_images
+from features.endpoints.dlc_images import ACCOUNTS, MAPPING_ID, dlc_image, explicit_image
+from workbench_domain import dlc_registry, serving_images
+
+DEFAULT_ACCOUNT = "763104351884"
 
 PINNED_TAGS = {
     engine: serving_images.default_tag(engine) for engine in ("vllm", "trtllm", "neuron")
@@ -45,10 +40,22 @@ def test_one_mapping_per_stack_maps_every_region_to_its_registry(images):
     assert table["ap-south-2"] == "772153158452"
 
 
-def test_the_sdk_overrides_fill_only_regions_the_cdk_facts_lack():
-    # When an aws-cdk-lib upgrade adds one of these regions, its override goes.
-    for region in SDK_ONLY_ACCOUNTS:
-        assert not region_info.RegionInfo.get(region).dlc_repository_account, region
+def test_the_registry_table_is_the_cdk_facts_plus_the_sdk_only_regions():
+    facts = {
+        info.name: info.dlc_repository_account
+        for info in region_info.RegionInfo.regions
+        if info.dlc_repository_account
+    }
+    # When an aws-cdk-lib upgrade adds one of the SDK-only regions, its row comes from the facts.
+    assert not set(facts) & dlc_registry.SDK_ONLY_REGIONS
+    assert {r: a for r, a in ACCOUNTS.items() if r not in dlc_registry.SDK_ONLY_REGIONS} == facts
+
+
+def test_the_operator_commands_build_the_same_uri_as_the_stacks():
+    assert dlc_registry.image_uri("vllm", "t", "us-east-1") == (
+        f"{DEFAULT_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/vllm:t"
+    )
+    assert dlc_registry.image_uri("vllm", "t", "xx-nowhere-1") is None
 
 
 def test_uri_is_resolved_by_cloudformation_in_the_deployment_region(images):
