@@ -82,16 +82,18 @@ def split_environment(
     """(typed settings, the rest) of a container environment, for `engine`.
 
     The inverse of `serving_environment.container_environment` for the typed settings; the
-    keys the engine service itself sets (LMI's vLLM async mode) are dropped, as the app sets
-    them.
+    keys the app sets itself (LMI's vLLM async mode, a DLC's model path and port) are dropped.
     """
     by_key = engine_keys.typed_keys(engine)
+    dropped = set(engine_keys.RESERVED_KEYS.get(engine, {}))
+    if engine == "vllm":
+        dropped |= set(engine_keys.VLLM_ASYNC_SERVICE)
     typed: dict[str, Any] = {}
     rest: dict[str, str] = {}
     for key, value in environment.items():
         name = by_key.get(key)
         if name is None:
-            if not (engine == "vllm" and key in engine_keys.VLLM_ASYNC_SERVICE):
+            if key not in dropped:
                 rest[key] = value
         elif name in engine_keys.INTEGER_SETTINGS:
             try:

@@ -131,3 +131,42 @@ def test_wait_for_async_result_times_out(deployment, s3):
 )
 def test_output_token_count(body, expected):
     assert wb.output_token_count(body) == expected
+
+
+def test_an_openai_endpoint_is_sent_a_completion_request(deployment, s3):
+    """inf2 serves vLLM on Neuron (request_schema openai): the same LMI payload goes out as the
+    completion request vLLM's /invocations takes."""
+    stub = stubbed(deployment, "sagemaker-runtime")
+    stub.add_response("invoke_endpoint_async", runtime_response(deployment, "req-2"), None)
+    wb.invoke_async(
+        deployment, "inf2", wb.llm_payload("hi", max_new_tokens=32), inference_id="req-2"
+    )
+    obj = s3.get_object(Bucket="genai-inference-bucket", Key="async/inf2/input/req-2.json")
+    body = json.loads(obj["Body"].read())
+    assert body == {"prompt": "hi", "max_tokens": 32, "temperature": 0.6, "top_p": 0.9}
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "tokens"),
+    [
+        # vLLM's completion and chat completion answers: the text, and usage's exact count.
+        (
+            {"object": "text_completion", "choices": [{"index": 0, "text": " four"}],
+             "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}},
+            " four", (2, False),
+        ),
+        (
+            {"object": "chat.completion",
+             "choices": [{"index": 0, "message": {"role": "assistant", "content": "four"}}],
+             "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10}},
+            "four", (1, False),
+        ),
+        # LMI's, as before.
+        ({"generated_text": "four", "details": {"generated_tokens": 1}}, "four", (1, False)),
+        ({"choices": []}, "", (0, True)),
+    ],
+    ids=["completion", "chat", "lmi", "no-choice"],
+)  # fmt: skip
+def test_answers_of_either_server_are_read(body, text, tokens):
+    assert wb.generated_text(body) == text
+    assert wb.output_token_count(body) == tokens

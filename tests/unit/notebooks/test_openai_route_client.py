@@ -3,10 +3,12 @@ streamed answers, the bearer token in the header), and the wait for a sleeping e
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import genai_workbench as wb
 import pytest
 from genai_workbench.openai_route import Route, openai_client, openai_route, route_chat
 
@@ -86,6 +88,15 @@ def test_another_refusal_is_one_error_at_once(deployment, stub):
     client = openai_client(deployment, "chat", found=stub)
     with pytest.raises(Exception, match=r"route_chat: .*403.*CallWithBearerToken"):
         route_chat(deployment, "chat", [{"role": "user", "content": "Hi"}], client=client)
+
+
+def test_an_endpoint_whose_image_does_not_serve_the_route_is_refused(deployment):
+    """LMI answers the route but streams JSON lines, which an OpenAI client reads as nothing:
+    its record says openai_route false, and the client says why before any request."""
+    lmi = dataclasses.replace(deployment.endpoints["chat"], openai_route=False)
+    other = dataclasses.replace(deployment, endpoints={**deployment.endpoints, "chat": lmi})
+    with pytest.raises(wb.WorkbenchError, match="does not serve the OpenAI-compatible route"):
+        openai_route(other, "chat")
 
 
 def test_the_route_of_a_deployment_is_its_components_with_a_signed_token(deployment):

@@ -20,6 +20,7 @@ from tests.conftest import SynthesizedApp
 from tests.unit.notebooks.conftest import workbench as wb
 from tests.unit.stacks.optimization_templates import REGION, placeholder
 from workbench_domain import deployment_records as records
+from workbench_domain.errors import ValidationError
 
 
 def published(synthesized: SynthesizedApp) -> dict[str, str]:
@@ -75,6 +76,9 @@ def test_the_published_records_parse_with_the_client_and_the_scripts(request, ss
                 endpoint.instance_type,
                 endpoint.max_capacity,
             )
+            # What the client needs to know of the image: its request schema and the route.
+            assert realtime.request_schema == endpoint.request_schema
+            assert realtime.openai_route is endpoint.realtime.openai_route
             continue
         info = deployment.endpoint(key)
         assert (info.instance_type, info.max_capacity) == (
@@ -82,7 +86,29 @@ def test_the_published_records_parse_with_the_client_and_the_scripts(request, ss
             endpoint.max_capacity,
         )
         assert wb.split_s3_uri(info.input_prefix)[0] == deployment.inference_bucket
+        assert info.request_schema == endpoint.request_schema
 
     endpoints, storage = smoke.read_records(ssm, prefix)
     assert sorted(endpoints) == enabled
     assert storage == deployment.storage
+
+
+def test_a_record_an_older_app_published_still_parses_with_the_defaults():
+    """Records published before request_schema and openai_route existed: an LMI endpoint
+    without the route, not an error."""
+    document = {
+        "kind": "realtime",
+        "endpoint_name": "e",
+        "inference_component_name": "c",
+        "variant_name": "AllTraffic",
+        "instance_type": "ml.g5.12xlarge",
+        "error_topic_arn": "arn:aws:sns:us-east-1:111122223333:t",
+        "max_capacity": 1,
+        "price_usd_per_hour": 7.09,
+    }
+    record = records.parse_endpoint(document)
+    assert (record.request_schema, record.openai_route) == ("lmi", False)
+    with pytest.raises(ValidationError, match="request_schema: is not a request schema"):
+        records.parse_endpoint({**document, "request_schema": "tgi"})
+    with pytest.raises(ValidationError, match="lacks key"):
+        records.parse_endpoint({k: v for k, v in document.items() if k != "endpoint_name"})

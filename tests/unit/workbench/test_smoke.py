@@ -461,6 +461,20 @@ def test_a_route_that_refuses_fails_the_smoke_test_with_its_reason(capsys, route
     assert out.rstrip().endswith("Smoke: chat FAIL")
 
 
+def test_an_endpoint_whose_image_does_not_serve_the_route_is_not_asked(capsys, route):
+    """An LMI chat endpoint (openai_route false in its record): the route is skipped, said so."""
+    session = FakeSession()
+    stub_records(session, {"chat": {**CHAT, "request_schema": "lmi", "openai_route": False}})
+    stub_chat_state(session, copies=1, instances=1)
+    stub_chat(session, refusals=0, events=[chunk_event("ok")])
+    stub_metrics(session, ["Invocations"])
+    assert run(session) == 0
+    assert route.opened == []
+    out = capsys.readouterr().out
+    assert "[chat] OpenAI route: skipped (its image does not serve it" in out
+    assert out.rstrip().endswith("Smoke: chat PASS")
+
+
 def test_a_metric_the_alarms_watch_that_is_not_published_is_named(capsys):
     session = FakeSession()
     stub_records(session, {"chat": CHAT})

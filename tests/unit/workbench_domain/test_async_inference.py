@@ -69,3 +69,36 @@ def test_a_missing_output_without_list_permission_is_not_yet_written():
     # Without s3:ListBucket, S3 answers 403 for a key that does not exist.
     assert all(ai.is_missing_object(code) for code in ("404", "NoSuchKey", "403", "AccessDenied"))
     assert not ai.is_missing_object("InternalError")
+
+
+# ----------------------------------------------- the body an endpoint's /invocations takes
+
+
+def test_an_lmi_endpoint_gets_the_payload_as_it_is():
+    payload = ai.llm_payload("hi", max_new_tokens=64)
+    assert ai.request_body("lmi", payload) is payload
+
+
+def test_an_openai_endpoint_gets_a_completion_request():
+    """vLLM's server answers /invocations with a completion request for a `prompt`; LMI's names
+    that differ become vLLM's, the shared sampling names pass as they are."""
+    body = ai.request_body(
+        "openai", ai.llm_payload("hi", max_new_tokens=64, temperature=0.6, top_p=0.9)
+    )
+    assert body == {"prompt": "hi", "max_tokens": 64, "temperature": 0.6, "top_p": 0.9}
+
+
+def test_greedy_and_stop_strings_survive_the_translation():
+    payload = {"inputs": "Q: 2+2?", "parameters": {"max_new_tokens": 8, "do_sample": False,
+                                                  "stop": ["\n\n"], "details": True}}  # fmt: skip
+    assert ai.request_body("openai", payload) == {
+        "prompt": "Q: 2+2?",
+        "max_tokens": 8,
+        "temperature": 0,
+        "stop": ["\n\n"],
+    }
+
+
+def test_a_request_already_in_openai_form_is_sent_as_it_is():
+    chat = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
+    assert ai.request_body("openai", chat) is chat

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 
@@ -265,3 +266,74 @@ def test_every_accelerated_instance_type_has_its_memory():
     assert set(table["memory_gib"]) == set(table["devices"])
     assert instances.memory_mb("ml.g5.12xlarge") == 192 * 1024
     assert instances.memory_mb("ml.t3.medium") is None
+
+
+# ------------------------------------------------------------------ the DLC engines
+
+
+def test_a_draft_model_on_the_vllm_dlc_is_one_speculative_config_flag():
+    """The DLC's entrypoint passes a JSON object as one argument: --speculative-config {...}."""
+    settings = serving.ServingSettings(
+        engine="vllm_dlc",
+        tensor_parallel_degree=8,
+        speculative=serving.SpeculativeDecoding("draft_model", 4),
+    )
+    row = serving.check(settings, "ml.p4d.24xlarge")
+    assert row.key_prefix == "SM_VLLM_" and row.request_schema == "openai"
+    environment = container_environment(settings)
+    assert json.loads(environment.pop("SM_VLLM_SPECULATIVE_CONFIG")) == {
+        "method": "draft_model",
+        "model": "/opt/ml/additional-model-data-sources/draft_model",
+        "num_speculative_tokens": 4,
+    }
+    assert environment == {"SM_VLLM_TENSOR_PARALLEL_SIZE": "8"}
+
+
+def test_the_vllm_dlc_writes_the_speculative_metrics_line_lmi_does_not():
+    assert serving_images.image_for("vllm_dlc").speculative_metrics_log == "SpecDecoding metrics: "
+    assert serving_images.image_for("vllm").speculative_metrics_log is None
+
+
+def test_neuron_vllm_is_told_where_the_model_is_and_takes_its_shape_from_the_export():
+    settings = serving.ServingSettings(
+        engine="neuron_vllm", tensor_parallel_degree=24, max_model_len=8192,
+        max_concurrent_sequences=4,
+    )  # fmt: skip
+    assert serving.check(settings, "ml.inf2.48xlarge").inference_ami_version == (
+        "al2-ami-sagemaker-inference-neuron-2"
+    )
+    assert container_environment(settings) == {
+        "SM_ON_MODEL": "/opt/ml/model",
+        "SM_ON_TENSOR_PARALLEL_SIZE": "24",
+        "SM_ON_SEQUENCE_LENGTH": "8192",
+        "SM_ON_BATCH_SIZE": "4",
+    }
+    # A flag-only argument of the serve command takes an empty value, which the entrypoint
+    # turns into the bare flag.
+    flagged = dataclasses.replace(settings, environment={"SM_ON_ALLOW_NON_CACHED_MODEL": ""})
+    serving.check(flagged, "ml.inf2.48xlarge")
+
+
+def test_trn2_is_known_and_served_only_by_an_image_of_the_users_choice():
+    assert instances.accelerator_kind("ml.trn2.48xlarge") == "neuron"
+    assert instances.accelerator_devices("ml.trn2.48xlarge") == 64
+    custom = serving.ServingSettings(
+        engine="custom", image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1"
+    )
+    assert serving.check(custom, "ml.trn2.48xlarge") is None
+    for engine in ("neuron_vllm", "neuron"):
+        with pytest.raises(serving_images.ServingError, match=r"Trn2|trn2"):
+            serving.check(serving.ServingSettings(engine=engine), "ml.trn2.48xlarge")
+
+
+def test_the_legacy_neuron_image_is_served_with_a_warning_that_says_why():
+    (note,) = advice(serving.LLAMA3_70B_INF2, "ml.inf2.48xlarge")
+    assert "0.29.0-neuronx-sdk2.19.1 is legacy: transformers-neuronx" in note
+
+
+def test_every_cuda_13_image_names_its_host_ami():
+    """AWS's DLC guide: the default host AMI's NVIDIA driver cannot run CUDA 13.0 images."""
+    cuda13 = [row for row in serving_images.images() if "cu130" in row.tag]
+    assert len(cuda13) == 2
+    for row in cuda13:
+        assert row.inference_ami_version == "al2-ami-sagemaker-inference-gpu-3-1", row.tag
