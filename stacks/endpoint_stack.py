@@ -12,12 +12,13 @@ from constructs import Construct
 
 from features.endpoints.async_llm_endpoint import AsyncLlmEndpoint
 from features.endpoints.dlc_images import ContainerImage, dlc_image, explicit_image
-from features.endpoints.llm_endpoint import EndpointSpec
+from features.endpoints.llm_endpoint import EndpointSpec, PoolSpec
 from features.endpoints.model_artifacts import ModelArtifacts
 from features.endpoints.realtime_llm_endpoint import RealtimeLlmEndpoint
 from features.shared.deployment_record import DeploymentRecord
 from workbench_config.endpoints import EndpointConfig
 from workbench_config.models import S3Location
+from workbench_config.pools import pool_serving
 from workbench_domain import serving, serving_environment, serving_images
 from workbench_domain.deployment_records import EndpointRecord, RealtimeEndpointRecord, Record
 
@@ -48,6 +49,7 @@ class EndpointStack(cdk.Stack):
             return ModelArtifacts.at_uri(location.uri or "", accept_eula=accept_eula)
 
         model, settings, draft = endpoint.model, endpoint.serving, endpoint.speculative_model
+        weights = artifacts(model.location, model.accept_eula)
         for note in serving_environment.advice(settings, endpoint.instance_type):
             cdk.Annotations.of(self).add_warning_v2("workbench:serving", note)
         # The config loader has checked the settings against the image (serving.check).
@@ -55,7 +57,7 @@ class EndpointStack(cdk.Stack):
             endpoint_key=endpoint.key,
             instance_type=endpoint.instance_type,
             image=self._image(settings),
-            model=artifacts(model.location, model.accept_eula),
+            model=weights,
             max_capacity=endpoint.max_capacity,
             channels={draft.channel: artifacts(draft.location, draft.accept_eula)} if draft else {},
             environment=serving_environment.container_environment(settings),
@@ -69,6 +71,18 @@ class EndpointStack(cdk.Stack):
             metrics=endpoint.metrics,
             capacity=endpoint.capacity,
             inference_ami_version=endpoint.inference_ami_version,
+            pools={
+                instance_type: PoolSpec(
+                    model=artifacts(pool.model.location, pool.model.accept_eula)
+                    if pool.model
+                    else weights,
+                    environment=serving_environment.container_environment(
+                        pool_serving(endpoint, instance_type)
+                    ),
+                    accelerators=pool.accelerators,
+                )
+                for instance_type, pool in endpoint.pool_overrides.items()
+            },
         )
 
         record: Record

@@ -66,9 +66,14 @@ def realtime(tmp_path_factory) -> SynthesizedApp:
     context = copy.deepcopy(cdk_context())
     dev = context["workbench"]["environments"]["dev"]
     endpoints = dev.setdefault("endpoints", {})
-    # chat falls back to g6e (same four GPUs, L40S) when g5 has no capacity: instance pools.
+    # chat falls back to g6e when g5 has no capacity: instance pools. An L40S has twice an
+    # A10G's memory, so a copy there takes two GPUs with tensor parallel degree 2 (its own model).
     endpoints.update(
-        chat={"enabled": True, "fallback_instance_types": ["ml.g6e.12xlarge"]},
+        chat={
+            "enabled": True,
+            "fallback_instance_types": ["ml.g6e.12xlarge"],
+            "pool_overrides": {"ml.g6e.12xlarge": {"accelerators": 2, "tensor_parallel_degree": 2}},
+        },
         p4d={"enabled": False},
         inf2={"enabled": False},
     )

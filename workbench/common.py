@@ -109,10 +109,14 @@ def endpoint_path(config: AppConfig, endpoint: EndpointConfig) -> str:
 
 
 def model_locations(endpoint: EndpointConfig) -> tuple[tuple[str, S3Location], ...]:
-    """(key path below the endpoint, location) of the model and of its speculative model."""
+    """(key path below the endpoint, location) of the model, of its speculative model, and of
+    each fallback pool's own model."""
     located = [("model", endpoint.model.location)]
     if endpoint.speculative_model is not None:
         located.append(("serving.speculative_decoding.model", endpoint.speculative_model.location))
+    for instance_type, pool in endpoint.pool_overrides.items():
+        if pool.model is not None:
+            located.append((f"pool_overrides['{instance_type}'].model", pool.model.location))
     return tuple(
         (f"{path}.{'s3_key_prefix' if location.key_prefix is not None else 's3_uri'}", location)
         for path, location in located

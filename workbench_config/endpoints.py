@@ -48,6 +48,7 @@ from workbench_config.models import (
     parse_model,
     parse_serving,
 )
+from workbench_config.pools import PoolOverride, check_pool_overrides, parse_pool_overrides
 from workbench_config.reader import ConfigError, Reader
 from workbench_domain import api_limits, hosting, serving, serving_images
 from workbench_domain.endpoint_kinds import ASYNC, KINDS, REALTIME, RUNAWAY_ACTIONS, EndpointScaling
@@ -123,6 +124,8 @@ class EndpointConfig:
     inference_ami_version: str | None = None
     # What the image's /invocations takes (serving_images.REQUEST_SCHEMAS).
     request_schema: str = "lmi"
+    # Fallback instance type -> what differs there (pools.py).
+    pool_overrides: Mapping[str, PoolOverride] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -280,6 +283,7 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
         realtime=realtime if kind == REALTIME else None,
         metrics=section.section("metrics", parse_metrics, optional=True),
         capacity=parse_capacity(section, api_limits.enum("ProductionVariantInstanceType")),
+        pool_overrides=section.section("pool_overrides", parse_pool_overrides, optional=True),
     )
     _check_kind(section, config, realtime, set_keys)
 
@@ -309,6 +313,7 @@ def parse_endpoint(section: Reader, key: str) -> EndpointConfig:
             model.network_isolation,
             "the SageMaker-provided (jumpstart) draft model requires network isolation",
         )
+    check_pool_overrides(section, config)
     check_fallbacks(section, config)
     check_volume(section, config)
     return config

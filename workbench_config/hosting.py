@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
+from workbench_config.pools import pool_serving
 from workbench_config.reader import ConfigError, Reader
 from workbench_domain import api_limits, hosting, serving, serving_images
 from workbench_domain.instances import (
@@ -130,8 +131,9 @@ def check_fallbacks(section: Reader, config: EndpointConfig) -> None:
                 f"its storage differs from {config.instance_type}'s (local NVMe or an EBS "
                 "volume): the variant has one volume setting for every pool",
             )
+        settings = pool_serving(config, instance_type)
         try:
-            serving.check(config.serving, instance_type)
+            serving.check(settings, instance_type)
         except serving_images.ServingError as error:
             raise ConfigError(
                 path, instance_type, f"serving.{error.field}: {error.allowed}"
@@ -139,10 +141,20 @@ def check_fallbacks(section: Reader, config: EndpointConfig) -> None:
         realtime = config.realtime
         if realtime is None:
             continue
+        override = config.pool_overrides.get(instance_type)
+        accelerators = (override and override.accelerators) or realtime.accelerators
         devices = accelerator_devices(instance_type)
-        if devices is not None and realtime.accelerators > devices:
+        if devices is not None and accelerators > devices:
             raise ConfigError(
-                path, instance_type, f"has {devices} GPUs; a copy reserves {realtime.accelerators}"
+                path, instance_type, f"has {devices} GPUs; a copy reserves {accelerators}"
+            )
+        tp = settings.tensor_parallel_degree
+        if tp is not None and tp > accelerators:
+            raise ConfigError(
+                path,
+                instance_type,
+                f"a copy reserves {accelerators} GPUs there, fewer than tensor_parallel_degree "
+                f"{tp}: set pool_overrides.{instance_type}.accelerators or its degree",
             )
         memory = memory_mb(instance_type)
         if memory is not None and realtime.min_memory_mb > memory:

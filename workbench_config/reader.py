@@ -56,6 +56,11 @@ class Reader:
     def child_path(self, key: str) -> str:
         return f"{self.path}.{key}"
 
+    def key_path(self, key: str) -> str:
+        """The path of a map-like object's key: `<path>['<key>']` when the key has a dot (an
+        instance type), as JSON Path writes it, so the path stays unambiguous."""
+        return f"{self.path}['{key}']" if "." in key else self.child_path(key)
+
     def has(self, key: str) -> bool:
         return key in self._data
 
@@ -68,6 +73,14 @@ class Reader:
             if too_long or (pattern is not None and not re.fullmatch(pattern, key)):
                 raise ConfigError(self.child_path(key), key, describe)
         return list(self._data)
+
+    def map_section(self, key: str, parse: Callable[[Reader], T]) -> T:
+        """Parses the object under the map key `key` (its path from `key_path`)."""
+        self._read.add(key)
+        reader = Reader(self._data[key], self.key_path(key))
+        result = parse(reader)
+        reader.done()
+        return result
 
     def exactly_one(self, keys: tuple[str, ...], *, describe: str) -> str:
         """The one of `keys` this object sets; refuses none or several."""

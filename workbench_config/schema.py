@@ -208,6 +208,9 @@ class SchemaReader(Reader):
         parsed: T = result  # None when a rule across keys refused the samples
         return parsed
 
+    def map_section(self, key: str, parse: Callable[[Reader], T]) -> T:
+        return self.section(key, parse)
+
     def objects(self, key: str, default: Any = _MISSING) -> Any:
         self._record(key, default, {"type": "array"})
         items: dict[str, Any] = self._slot(key).setdefault("items", _object())

@@ -104,7 +104,7 @@ class AsyncLlmEndpoint(LlmEndpoint):
         variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
             variant_name=self.variant_name,
             model_name=self.model_name,
-            **self._placement(),
+            **self._placement(model_overrides=True),
             # The API's minimum; the scaling policies take the endpoint to zero once it is idle.
             initial_instance_count=1,
             initial_variant_weight=1,

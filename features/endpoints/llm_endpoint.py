@@ -26,6 +26,17 @@ NAMESPACE = "AWS/SageMaker"
 
 
 @dataclass(frozen=True)
+class PoolSpec:
+    """A fallback pool's own serving (config `pool_overrides`): its model files and environment,
+    which make a SageMaker model of its own when they differ from the endpoint's, and on a
+    realtime endpoint the GPUs one copy reserves there."""
+
+    model: ModelArtifacts
+    environment: Mapping[str, str]
+    accelerators: int | None = None
+
+
+@dataclass(frozen=True)
 class EndpointSpec:
     """One endpoint of the config, with its image and model files resolved: what
     `AsyncLlmEndpoint` and `RealtimeLlmEndpoint` both take (each adds its kind's own settings)."""
@@ -47,6 +58,8 @@ class EndpointSpec:
     capacity: hosting.Capacity = field(default_factory=hosting.Capacity)
     # The host AMI the image needs (InferenceAmiVersion); None keeps SageMaker's default.
     inference_ami_version: str | None = None
+    # Fallback instance type -> what differs there.
+    pools: Mapping[str, PoolSpec] = field(default_factory=dict)
 
     @property
     def instance_types(self) -> tuple[str, ...]:
@@ -80,22 +93,47 @@ class LlmEndpoint(Construct):
             "ExecutionRole",
             description=role_description,
             image=spec.image,
-            artifacts=[spec.model, *spec.channels.values()],
+            artifacts=[
+                spec.model,
+                *spec.channels.values(),
+                *(pool.model for pool in spec.pools.values() if pool.model is not spec.model),
+            ],
             key=key,
             objects_reasons=dict(objects_reasons or {}),
         )
         self.role = self.execution_role.role
 
     def _model(self) -> str:
-        """The model (image, weights, channels, environment); its name."""
+        """The model (image, weights, channels, environment); its name. Also a model of its own
+        for each fallback pool whose files or environment differ (`pool_model_names`)."""
+        self.pool_model_names: dict[str, str] = {}
+        for priority, instance_type in enumerate(self.spec.instance_types, 1):
+            pool = self.spec.pools.get(instance_type)
+            if pool is None or (
+                pool.model is self.spec.model and pool.environment == self.spec.environment
+            ):
+                continue
+            self.pool_model_names[instance_type] = self._llm_model(
+                f"Pool{priority}Model",
+                f"{self.spec.endpoint_key}-pool{priority}",
+                pool.model,
+                pool.environment,
+            )
+        return self._llm_model(
+            "Model", self.spec.endpoint_key, self.spec.model, self.spec.environment
+        )
+
+    def _llm_model(
+        self, id_: str, name_prefix: str, model: ModelArtifacts, environment: Mapping[str, str]
+    ) -> str:
         return LlmModel(
             self,
-            "Model",
-            endpoint_key=self.spec.endpoint_key,
+            id_,
+            endpoint_key=name_prefix,
             image=self.spec.image,
-            model=self.spec.model,
+            model=model,
             channels=dict(self.spec.channels),
-            environment=dict(self.spec.environment),
+            environment=dict(environment),
             network_isolation=self.spec.network_isolation,
             role=self.execution_role,
             key=self.key,
@@ -115,16 +153,20 @@ class LlmEndpoint(Construct):
             ),
         }
 
-    def _placement(self) -> dict[str, Any]:
+    def _placement(self, *, model_overrides: bool) -> dict[str, Any]:
         """Where the variant's instances come from, as keyword arguments of its property: its
-        instance type, or instance pools in priority order when it has fallbacks; a capacity
-        reservation and the provisioning timeout when set."""
+        instance type, or instance pools in priority order when it has fallbacks (with a pool's
+        own model where `model_overrides`: a variant that names a model); a capacity reservation
+        and the provisioning timeout when set."""
         spec, capacity = self.spec, self.spec.capacity
         placement: dict[str, Any] = {}
         if capacity.fallback_instance_types:
+            overrides = self.pool_model_names if model_overrides else {}
             placement["instance_pools"] = [
                 sagemaker.CfnEndpointConfig.InstancePoolProperty(
-                    instance_type=instance_type, priority=priority
+                    instance_type=instance_type,
+                    priority=priority,
+                    model_name_override=overrides.get(instance_type),
                 )
                 for priority, instance_type in enumerate(spec.instance_types, 1)
             ]

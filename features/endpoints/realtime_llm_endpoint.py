@@ -69,7 +69,9 @@ class RealtimeLlmEndpoint(LlmEndpoint):
 
         variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
             variant_name=self.variant_name,
-            **self._placement(),
+            # An inference component's endpoint has no model: each pool's model is named by the
+            # component's specification for that instance type.
+            **self._placement(model_overrides=False),
             # The API's minimum to create the variant; managed instance scaling releases it once
             # no copy runs (MinInstanceCount 0).
             initial_instance_count=1,
@@ -263,11 +265,20 @@ class RealtimeLlmEndpoint(LlmEndpoint):
         }
         if not spec.capacity.fallback_instance_types:
             return {"specification": ic.InferenceComponentSpecificationProperty(**parts)}
-        return {
-            "specifications": [
+        specifications = []
+        for instance_type in spec.instance_types:
+            pool = spec.pools.get(instance_type)
+            pool_compute = ic.InferenceComponentComputeResourceRequirementsProperty(
+                number_of_accelerator_devices_required=(pool and pool.accelerators) or accelerators,
+                min_memory_required_in_mb=min_memory_mb,
+            )
+            own = {
+                "model_name": self.pool_model_names.get(instance_type, self.model_name),
+                "compute_resource_requirements": pool_compute,
+            }
+            specifications.append(
                 ic.InferenceComponentSpecificationForInstanceTypeProperty(
-                    instance_type=instance_type, **parts
+                    instance_type=instance_type, **{**parts, **own}
                 )
-                for instance_type in spec.instance_types
-            ]
-        }
+            )
+        return {"specifications": specifications}

@@ -89,17 +89,18 @@ def test_the_component_holds_the_model_on_every_gpu_with_one_copy(resources):
     _, component = one(resources, "AWS::SageMaker::InferenceComponent")
     props = component["Properties"]
     endpoint_id, _ = one(resources, "AWS::SageMaker::Endpoint")
-    model_id, _ = one(resources, "AWS::SageMaker::Model")
+    model_id, pool_model_id = models_by_degree(resources)
     assert props["EndpointName"] == {"Fn::GetAtt": [endpoint_id, "EndpointName"]}
     assert props["VariantName"] == "AllTraffic"
     # One specification per pool (CloudFormation: Specification is for one instance type).
     assert "Specification" not in props
     specs = props["Specifications"]
     assert [s["InstanceType"] for s in specs] == ["ml.g5.12xlarge", "ml.g6e.12xlarge"]
-    for spec in specs:
-        assert spec["ModelName"] == {"Fn::GetAtt": [model_id, "ModelName"]}
+    # The fixture's g6e pool: its own model (degree 2) and two GPUs a copy.
+    for spec, model, gpus in zip(specs, (model_id, pool_model_id), (4, 2), strict=True):
+        assert spec["ModelName"] == {"Fn::GetAtt": [model, "ModelName"]}
         assert spec["ComputeResourceRequirements"] == {
-            "NumberOfAcceleratorDevicesRequired": 4,
+            "NumberOfAcceleratorDevicesRequired": gpus,
             "MinMemoryRequiredInMb": 1024,
         }
         assert spec["StartupParameters"] == {
@@ -114,8 +115,21 @@ def test_the_component_holds_the_model_on_every_gpu_with_one_copy(resources):
     assert re.fullmatch(r"[a-z0-9](-*[a-z0-9])*", name) and len(name) <= 63
 
 
+def models_by_degree(resources) -> tuple[str, str]:
+    """(the endpoint's model, the g6e pool's): the fixture's pool runs degree 2."""
+    models = of_type(resources, "AWS::SageMaker::Model")
+    degree = {
+        lid: m["Properties"]["PrimaryContainer"]["Environment"]["SM_VLLM_TENSOR_PARALLEL_SIZE"]
+        for lid, m in models.items()
+    }
+    ((own,),) = ([lid for lid, d in degree.items() if d == "4"],)
+    ((pool,),) = ([lid for lid, d in degree.items() if d == "2"],)
+    return own, pool
+
+
 def test_the_model_serves_the_awq_weights_with_the_pinned_vllm_dlc_image(resources):
-    _, model = one(resources, "AWS::SageMaker::Model")
+    own, _ = models_by_degree(resources)
+    model = resources[own]
     container = model["Properties"]["PrimaryContainer"]
     image = json.dumps(container["Image"])
     assert f"/vllm:{serving_images.default_tag('vllm_dlc')}" in image

@@ -522,3 +522,19 @@ def test_the_account_must_afford_the_launcher_s_reserved_concurrency(
     assert check.status == status and words in check.detail
     if status == "FAIL":
         assert "Concurrent executions" in check.fix
+
+
+def test_a_fallback_pools_own_model_is_checked_like_the_endpoints(config_context):
+    from workbench.common import model_locations
+    from workbench_config import load_config
+
+    chat = config_context["environments"]["dev"]["endpoints"]["chat"]
+    chat.update(
+        fallback_instance_types=["ml.g6e.12xlarge"],
+        pool_overrides={"ml.g6e.12xlarge": {"model": {"s3_key_prefix": "optimized/g6e/"}}},
+    )
+    endpoint = load_config(config_context, "dev").endpoints["chat"]
+    located = dict(model_locations(endpoint))
+    assert located["pool_overrides['ml.g6e.12xlarge'].model.s3_key_prefix"].key_prefix == (
+        "optimized/g6e/"
+    )

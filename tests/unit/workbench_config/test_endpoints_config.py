@@ -470,6 +470,15 @@ BAD_ENDPOINTS = [
         "openai_route applies to realtime (inference-component) endpoints;",
     ),
     (
+        "pool-accelerators-on-async",
+        lambda c: p4d(c).update(
+            fallback_instance_types=["ml.p4de.24xlarge"],
+            pool_overrides={"ml.p4de.24xlarge": {"accelerators": 8}},
+        ),
+        "p4d.pool_overrides['ml.p4de.24xlarge'].accelerators",
+        "accelerators applies to realtime (inference-component) endpoints only",
+    ),
+    (
         "neuron-ami-on-gpu",
         lambda c: p4d(c).update(inference_ami_version="al2-ami-sagemaker-inference-neuron-2"),
         "p4d.inference_ami_version",

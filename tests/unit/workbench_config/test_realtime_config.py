@@ -204,6 +204,52 @@ BAD_REALTIME = [
         "allowed: 10, 30, 60, 120, 180, 240, 300",
     ),
     (
+        "pool-override-of-the-primary",
+        lambda c: chat(c).update(pool_overrides={"ml.g5.12xlarge": {"tensor_parallel_degree": 2}}),
+        "chat.pool_overrides['ml.g5.12xlarge']",
+        "allowed: one of fallback_instance_types (none set)",
+    ),
+    (
+        "pool-degree-above-the-pools-copy",
+        lambda c: chat(c).update(
+            fallback_instance_types=["ml.g6e.12xlarge"],
+            pool_overrides={"ml.g6e.12xlarge": {"accelerators": 2}},
+        ),
+        "chat.fallback_instance_types[0]",
+        "a copy reserves 2 GPUs there, fewer than tensor_parallel_degree 4",
+    ),
+    (
+        "pool-degree-above-its-gpus",
+        lambda c: chat(c).update(
+            fallback_instance_types=["ml.g6e.12xlarge"],
+            pool_overrides={"ml.g6e.12xlarge": {"tensor_parallel_degree": 8}},
+        ),
+        "chat.fallback_instance_types[0]",
+        "serving.tensor_parallel_degree: ml.g6e.12xlarge has 4 GPUs: allowed 1..4",
+    ),
+    (
+        "pool-model-without-isolation",
+        lambda c: chat(c).update(
+            fallback_instance_types=["ml.g6e.12xlarge"],
+            pool_overrides={
+                "ml.g6e.12xlarge": {
+                    "model": {"s3_key_prefix": "optimized/x/", "network_isolation": False}
+                }
+            },
+        ),
+        "chat.pool_overrides['ml.g6e.12xlarge'].model.network_isolation",
+        "every pool's model runs like the endpoint's",
+    ),
+    (
+        "pool-override-unknown-key",
+        lambda c: chat(c).update(
+            fallback_instance_types=["ml.g6e.12xlarge"],
+            pool_overrides={"ml.g6e.12xlarge": {"dtype": "float16"}},
+        ),
+        "chat.pool_overrides['ml.g6e.12xlarge'].dtype",
+        "unknown key; known keys: accelerators, tensor_parallel_degree",
+    ),
+    (
         "fallback-is-the-instance-type-again",
         lambda c: chat(c).update(fallback_instance_types=["ml.g5.12xlarge"]),
         "chat.fallback_instance_types[0]",

@@ -185,6 +185,11 @@ LOADER_ONLY = {
     # A fallback pool against the endpoint's own type, serving settings and copy; its name
     # against botocore's instance types (the schema says only its shape).
     "fallback-is-the-instance-type-again",
+    "pool-override-of-the-primary",
+    "pool-degree-above-the-pools-copy",
+    "pool-degree-above-its-gpus",
+    "pool-model-without-isolation",
+    "pool-accelerators-on-async",
     "fallback-not-an-endpoint-type",
     "fallback-with-too-few-gpus-for-a-copy",
     "fallback-of-another-accelerator",

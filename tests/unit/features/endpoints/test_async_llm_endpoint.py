@@ -633,3 +633,60 @@ def test_runaway_action_zero_also_sets_the_capacity_to_zero():
     assert policies[to_zero]["StepScalingPolicyConfiguration"]["StepAdjustments"] == [
         {"MetricIntervalLowerBound": 0, "ScalingAdjustment": 0}
     ]
+
+
+def test_a_fallback_pool_with_its_own_model_and_degree_gets_a_model_of_its_own():
+    """p4d first, then p4de as it is, then p5 with a degree and files of its own: the p5 pool
+    names its model (ModelNameOverride, a Ref, so it exists before the config); the others
+    serve the variant's; the role reads both models' files."""
+    from features.endpoints.llm_endpoint import PoolSpec
+    from workbench_domain.hosting import Capacity
+
+    stack = cdk.Stack(cdk.App(), "Pools")
+    artifacts = s3.Bucket(stack, "Artifacts")
+    image = explicit_image("763104351884.dkr.ecr.{region}.amazonaws.com/vllm:0.20.2")
+    weights = ModelArtifacts.in_bucket(artifacts, "models/llama/")
+    endpoint_of(
+        stack,
+        endpoint_key="pools",
+        instance_type="ml.p4d.24xlarge",
+        image=image,
+        model=weights,
+        environment={"SM_VLLM_TENSOR_PARALLEL_SIZE": "8"},
+        key=kms.Key(stack, "Key"),
+        inference_bucket=s3.Bucket(stack, "Inference"),
+        max_capacity=1,
+        max_concurrent_invocations_per_instance=4,
+        capacity=Capacity(fallback_instance_types=("ml.p4de.24xlarge", "ml.p5.48xlarge")),
+        pools={
+            "ml.p4de.24xlarge": PoolSpec(
+                model=weights, environment={"SM_VLLM_TENSOR_PARALLEL_SIZE": "8"}
+            ),
+            "ml.p5.48xlarge": PoolSpec(
+                model=ModelArtifacts.in_bucket(artifacts, "optimized/llama-fp8/"),
+                environment={"SM_VLLM_TENSOR_PARALLEL_SIZE": "4"},
+            ),
+        },
+    )
+    template = Template.from_stack(stack)
+    models = template.find_resources("AWS::SageMaker::Model")
+    assert len(models) == 2
+    by_tp = {
+        m["Properties"]["PrimaryContainer"]["Environment"]["SM_VLLM_TENSOR_PARALLEL_SIZE"]: lid_
+        for lid_, m in models.items()
+    }
+    (config,) = template.find_resources("AWS::SageMaker::EndpointConfig").values()
+    (variant,) = config["Properties"]["ProductionVariants"]
+    assert variant["ModelName"] == {"Fn::GetAtt": [by_tp["8"], "ModelName"]}
+    assert variant["InstancePools"] == [
+        {"InstanceType": "ml.p4d.24xlarge", "Priority": 1},
+        {"InstanceType": "ml.p4de.24xlarge", "Priority": 2},
+        {
+            "InstanceType": "ml.p5.48xlarge",
+            "Priority": 3,
+            "ModelNameOverride": {"Fn::GetAtt": [by_tp["4"], "ModelName"]},
+        },
+    ]
+    assert "optimized/llama-fp8/" in json.dumps(models[by_tp["4"]])
+    policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert "models/llama/*" in policies and "optimized/llama-fp8/*" in policies
