@@ -10,7 +10,7 @@ from typing import Any
 from workbench.assembly import StackTemplate, required_bootstrap_version
 from workbench.common import enabled_endpoints
 from workbench_config import AppConfig
-from workbench_domain import cost_allocation
+from workbench_domain import cost_allocation, neuron_export
 
 TOOLKIT_STACK = "CDKToolkit"
 DEFAULT_VERSION_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
@@ -193,6 +193,14 @@ def check_quotas(session: Any, settings: AppConfig, region: str | None) -> list[
                 quota_check(quotas, instance_type, endpoint.max_capacity, endpoint.key, label,
                             short, region)
             )  # fmt: skip
+        if endpoint.serving.engine == neuron_export.ENGINE:
+            # `make neuron-export` compiles its model in a training job (a warning: the export
+            # may be done already).
+            checks.append(
+                quota_check(quotas, neuron_export.EXPORT_INSTANCE_TYPE, 1, endpoint.key,
+                            f"quota {endpoint.key} export", WARN, region,
+                            usage="training job usage", needed_label="make neuron-export needs")
+            )  # fmt: skip
     return checks
 
 
@@ -204,9 +212,11 @@ def quota_check(
     label: str,
     short: str,
     region: str | None,
+    usage: str = "endpoint usage",
+    needed_label: str = "max capacity",
 ) -> Check:
-    """The account's endpoint quota of `instance_type` against `needed` instances."""
-    name = f"{instance_type} for endpoint usage"
+    """The account's quota of `instance_type` (endpoint usage, or `usage`) against `needed`."""
+    name = f"{instance_type} for {usage}"
     quota = quotas.get(name)
     if quota is None:
         return Check(
@@ -217,16 +227,17 @@ def quota_check(
         )
     value = int(quota["Value"])
     if value < needed:
+        lower = f" (or lower endpoints.{key}.max_capacity in cdk.json)"
         return Check(
             short,
             label,
-            f"'{name}' = {value} < max capacity {needed}",
+            f"'{name}' = {value} < {needed_label} {needed}",
             "Request an increase: `aws service-quotas request-service-quota-increase "
             f"--service-code sagemaker --quota-code {quota['QuotaCode']} "
-            f"--desired-value {needed} --region {region}` (or lower "
-            f"endpoints.{key}.max_capacity in cdk.json).",
+            f"--desired-value {needed} --region {region}`"
+            f"{lower if usage == 'endpoint usage' else ''}.",
         )
-    return Check(PASS, label, f"'{name}' = {value} >= max capacity {needed}")
+    return Check(PASS, label, f"'{name}' = {value} >= {needed_label} {needed}")
 
 
 def activate_command() -> str:

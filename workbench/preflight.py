@@ -7,8 +7,11 @@ Checks, for the environment's config in cdk.json and the templates in cdk.out:
   bootstrap     the CDKToolkit stack exists and its version (SSM /cdk-bootstrap/<qualifier>/version)
                 is at least what the templates' CheckBootstrapVersion rule requires
   quota         Service Quotas "<instance type> for endpoint usage" >= each enabled endpoint's
-                max capacity
-  artifacts     every S3 location of each endpoint (model, speculative model) has objects
+                max capacity, for each of its pools (a fallback's shortfall warns); for a
+                neuron_vllm endpoint, "ml.trn1.32xlarge for training job usage" >= 1 (its
+                export: a warning)
+  artifacts     every S3 location of each endpoint (model, speculative model, a pool's own
+                model) has objects
   image         an explicit image URI is in the deploy region
   lambda        the account's Lambda concurrency leaves 100 unreserved after the templates'
                 reserved concurrency (the optimization launcher's); a new account's limit of 10

@@ -278,6 +278,33 @@ def test_every_pool_has_its_quota_checked_a_short_fallback_warns():
     assert "ml.p5.48xlarge for endpoint usage" in checks[2].detail
 
 
+def test_a_neuron_vllm_endpoint_needs_the_export_jobs_training_quota_too():
+    inf2 = endpoint(
+        "ml.inf2.48xlarge",
+        volume_size_gb=512,
+        serving={"engine": "neuron_vllm", "tensor_parallel_degree": 24, "max_model_len": 8192,
+                 "max_concurrent_sequences": 4},
+    )  # fmt: skip
+    session = FakeSession()
+    quotas = [
+        {"QuotaName": "ml.inf2.48xlarge for endpoint usage", "QuotaCode": "L-INF2", "Value": 1.0},
+        {"QuotaName": "ml.trn1.32xlarge for training job usage", "QuotaCode": "L-TRN1",
+         "Value": 0.0},
+    ]  # fmt: skip
+    session.stub("service-quotas").add_response(
+        "list_service_quotas", {"Quotas": quotas}, {"ServiceCode": "sagemaker"}
+    )
+    checks = account_checks.check_quotas(session, settings({"inf2": inf2}), REGION)
+    assert [(c.name, c.status) for c in checks] == [
+        ("quota inf2", "PASS"),
+        ("quota inf2 export", "WARN"),
+    ]
+    assert "'ml.trn1.32xlarge for training job usage' = 0 < make neuron-export needs 1" in (
+        checks[1].detail
+    )
+    assert "--quota-code L-TRN1 --desired-value 1" in checks[1].fix
+
+
 def test_quota_missing_in_region_fails():
     session = FakeSession()
     session.stub("service-quotas").add_response("list_service_quotas", {"Quotas": []})

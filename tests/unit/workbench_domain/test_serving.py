@@ -337,3 +337,58 @@ def test_every_cuda_13_image_names_its_host_ami():
     assert len(cuda13) == 2
     for row in cuda13:
         assert row.inference_ami_version == "al2-ami-sagemaker-inference-gpu-3-1", row.tag
+
+
+def test_the_generator_reads_a_servers_flags_and_a_serve_commands_arguments(tmp_path):
+    """What tools/serving_keys.py reads for the DLC rows, on the shapes vLLM and optimum-neuron
+    write them in (`group.add_argument("--flag", ...)`, FrontendArgs fields, a Literal)."""
+    import zipfile
+
+    wheel = tmp_path / "vllm.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(
+            "vllm/engine/arg_utils.py",
+            "class EngineArgs:\n    tensor_parallel_size: int = 1\n"
+            "def add(group, kwargs):\n"
+            '    group.add_argument("--tensor-parallel-size", "-tp", **kwargs)\n'
+            '    group.add_argument("--speculative-config", **kwargs)\n',
+        )
+        archive.writestr(
+            "vllm/entrypoints/openai/cli_args.py",
+            "class FrontendArgs:\n    enable_auto_tool_choice: bool = False\n"
+            "def make_arg_parser(parser):\n"
+            '    parser.add_argument("--api-server-count", type=int)\n',
+        )
+        archive.writestr(
+            "vllm/config/model.py",
+            'ModelDType = Literal["auto", "half", "float16", "bfloat16", "float", "float32"]\n',
+        )
+    flags = serving_keys.server_flags(wheel)
+    assert flags == {
+        "tensor_parallel_size", "speculative_config", "enable_auto_tool_choice",
+        "api_server_count",
+    }  # fmt: skip
+    assert serving_keys.prefixed("SM_VLLM_", flags)[0] == "SM_VLLM_API_SERVER_COUNT"
+    model = serving_keys.wheel_file(wheel, "vllm/config/model.py")
+    assert serving_keys.literal_values(model, "ModelDType")[:2] == ["auto", "half"]
+    serve = (
+        'parser.add_argument("-m", "--model", type=str, required=True)\n'
+        'parser.add_argument("--batch_size", "--batch-size", type=int)\n'
+        'parser.add_argument("--allow_non_cached_model", "--allow-non-cached-model",'
+        ' action="store_true", default=False)\n'
+    )
+    names, flag_only = serving_keys.store_true_arguments(serve)
+    assert names == {"model", "batch_size", "allow_non_cached_model"}
+    assert flag_only == {"allow_non_cached_model"}
+
+
+def test_the_dlc_rows_keys_follow_their_entrypoints():
+    dlc = serving_images.image_for("vllm_dlc")
+    assert {"SM_VLLM_TENSOR_PARALLEL_SIZE", "SM_VLLM_SPECULATIVE_CONFIG",
+            "SM_VLLM_ENABLE_AUTO_TOOL_CHOICE"} <= dlc.accepted_keys  # fmt: skip
+    neuron = serving_images.image_for("neuron_vllm")
+    # The serve command's own arguments, and vLLM's, which it passes on.
+    assert {"SM_ON_BATCH_SIZE", "SM_ON_SEQUENCE_LENGTH", "SM_ON_MAX_NUM_BATCHED_TOKENS"} <= (
+        neuron.accepted_keys
+    )
+    assert neuron.flag_only_keys == {"SM_ON_ALLOW_NON_CACHED_MODEL"}
