@@ -23,6 +23,7 @@ import json
 import sys
 from typing import Any
 
+import genai_workbench as wb
 from genai_workbench.ai_jobs import create_unless_exists
 
 from workbench.assembly import OperatorError
@@ -117,35 +118,23 @@ def export_request(
     )
 
 
-def _record(ssm: Any, settings: AppConfig, part: str) -> Any:
-    name = deployment_records.parameter_name(settings.parameter_prefix, part)
-    try:
-        value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
-    except ssm.exceptions.ParameterNotFound:
-        raise OperatorError(
-            f"{name} not found: deploy the Storage and Optimization stacks of "
-            f"{settings.stage_id} first"
-        ) from None
-    return deployment_records.parse_record(part, json.loads(value))
-
-
 def main(argv: list[str] | None = None, *, session: Any = None) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:
         settings = load_settings(args.env)
         session = session or aws_session(args, settings)
-        ssm = session.client("ssm")
-        storage = _record(ssm, settings, deployment_records.STORAGE)
-        optimization = _record(ssm, settings, deployment_records.OPTIMIZATION)
+        deployment = wb.Deployment.from_parameters(
+            f"{settings.parameter_prefix}/deployment/", ssm_client=session.client("ssm")
+        )
         request = export_request(
             settings,
             args.endpoint,
             source=args.source,
             dtype=args.dtype,
             max_hours=args.max_hours,
-            storage=storage,
-            job_role_arn=optimization.job_role_arn,
+            storage=deployment.storage,
+            job_role_arn=deployment.require_optimization().job_role_arn,
         )
         if args.dry_run:
             print(json.dumps(request, indent=2))

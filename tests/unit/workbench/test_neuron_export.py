@@ -37,15 +37,23 @@ IMAGE = (
 )
 
 
-def session_with_records() -> FakeSession:
+def session_with_records(*parts: str) -> FakeSession:
+    """The deployment records under /genai-opt/dev/deployment/ (all of them by default)."""
+    published = {"storage": STORAGE, "optimization": OPTIMIZATION}
     session = FakeSession()
-    ssm = session.stub("ssm")
-    for part, record in (("storage", STORAGE), ("optimization", OPTIMIZATION)):
-        ssm.add_response(
-            "get_parameter",
-            {"Parameter": {"Value": json.dumps(records.to_document(record))}},
-            {"Name": f"/genai-opt/dev/deployment/{part}"},
-        )
+    session.stub("ssm").add_response(
+        "get_parameters_by_path",
+        {
+            "Parameters": [
+                {
+                    "Name": f"/genai-opt/dev/deployment/{part}",
+                    "Value": json.dumps(records.to_document(published[part])),
+                }
+                for part in parts or published
+            ]
+        },
+        {"Path": "/genai-opt/dev/deployment", "Recursive": True, "WithDecryption": True},
+    )
     return session
 
 
@@ -196,11 +204,5 @@ def test_a_model_outside_the_job_roles_prefix_is_refused(monkeypatch, capsys):
 
 
 def test_without_the_deployed_records_it_says_what_to_deploy(capsys):
-    session = FakeSession()
-    session.stub("ssm").add_client_error(
-        "get_parameter", service_error_code="ParameterNotFound", http_status_code=400
-    )
-    assert run(session, *SOURCE) == 2
-    assert "deploy the Storage and Optimization stacks of genai-opt-dev first" in (
-        capsys.readouterr().err
-    )
+    assert run(session_with_records("storage"), *SOURCE) == 2
+    assert "deploy the Optimization stack of genai-opt-dev" in capsys.readouterr().err
