@@ -635,7 +635,7 @@ def test_runaway_action_zero_also_sets_the_capacity_to_zero():
     ]
 
 
-def test_a_fallback_pool_with_its_own_model_and_degree_gets_a_model_of_its_own():
+def test_a_fallback_pool_with_its_own_model_and_degree_gets_a_model_of_its_own(tmp_path):
     """p4d first, then p4de as it is, then p5 with a degree and files of its own: the p5 pool
     names its model (ModelNameOverride, a Ref, so it exists before the config); the others
     serve the variant's; the role reads both models' files."""
@@ -690,3 +690,9 @@ def test_a_fallback_pool_with_its_own_model_and_degree_gets_a_model_of_its_own()
     assert "optimized/llama-fp8/" in json.dumps(models[by_tp["4"]])
     policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
     assert "models/llama/*" in policies and "optimized/llama-fp8/*" in policies
+    # CloudFormation's schema takes the pools and the override as written.
+    from tools import cfn_lint
+
+    (tmp_path / "pools.json").write_text(json.dumps(template.to_json()))
+    _, rejected = cfn_lint.lint([tmp_path / "pools.json"])
+    assert rejected == []
