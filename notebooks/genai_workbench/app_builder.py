@@ -7,7 +7,8 @@ name), sends it with InvokeEndpoint (passing `InferenceComponentName` from `Mode
 endpoint argument), and reads the answer at `ModelOutputJSONPath` (aws-solutions/
 generative-ai-application-builder-on-aws 7b47b67, `source/lambda/chat/llms/models/sagemaker/
 content_handler.py` and `utils/constants.py` `SAGEMAKER_ENDPOINT_ARGS`). For a realtime
-endpoint of this app that is LMI's chat schema, asked of its inference component.
+endpoint of this app that is the Chat Completions schema both LMI and vLLM's own server read
+(the answer at `choices[0].message.content` in both), asked of its inference component.
 """
 
 from __future__ import annotations
