@@ -38,6 +38,7 @@ def promote(
             "not an endpoint entry (an object with instance_type, model and serving): "
             f"{shown(entry)}"
         )
+    serving = _keeping_the_endpoints_dlc(config, env_name, endpoint, dict(entry["serving"]))
     updated = copy.deepcopy(config)
     environment = updated["context"][CONTEXT_KEY]["environments"][env_name]
     target = environment.setdefault("endpoints", {}).setdefault(endpoint, {})
@@ -45,7 +46,7 @@ def promote(
     target["enabled"] = True
     target["instance_type"] = entry["instance_type"]
     target["model"] = {key: value for key, value in entry["model"].items() if value is not None}
-    target["serving"] = copy.deepcopy(dict(entry["serving"]))
+    target["serving"] = copy.deepcopy(serving)
     try:
         load_config(updated["context"][CONTEXT_KEY], env_name)
     except ConfigError as error:
@@ -53,6 +54,32 @@ def promote(
             f"cdk.json left unchanged: the promoted entry is invalid: {error}"
         ) from error
     return updated
+
+
+def _keeping_the_endpoints_dlc(
+    config: dict[str, Any], env_name: str, endpoint: str, serving: dict[str, Any]
+) -> dict[str, Any]:
+    """An entry for the pinned LMI vLLM image that names no image and no environment (a plain
+    or pre-quantized checkpoint) keeps an endpoint's vLLM DLC: both serve such a checkpoint with
+    the same vLLM settings, and the endpoint keeps what it chose the DLC for (the OpenAI route).
+    Any other entry is written as it is."""
+    plain = (
+        serving.get("engine") == "vllm"
+        and not serving.keys() & {"image_uri", "image_tag", "speculative_decoding"}
+        and not serving.get("environment")
+    )
+    if not plain:
+        return serving
+    try:
+        current = load_config(config["context"][CONTEXT_KEY], env_name).endpoints.get(endpoint)
+    except ConfigError:
+        return serving  # the loader names the problem once the entry is written
+    if current is None or current.serving.engine != "vllm_dlc":
+        return serving
+    kept = {"engine": "vllm_dlc"}
+    if current.serving.image_tag is not None:
+        kept["image_tag"] = current.serving.image_tag
+    return {**serving, **kept, "environment": {}}
 
 
 def write_config(config: dict[str, Any], path: Path = CDK_JSON) -> None:

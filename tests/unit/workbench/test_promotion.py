@@ -58,6 +58,24 @@ def test_promoting_to_the_disabled_realtime_chat_endpoint_enables_it():
     )
 
 
+def test_a_checkpoint_promoted_to_the_chat_endpoint_keeps_its_vllm_dlc():
+    """chat runs AWS's vLLM DLC (for the OpenAI route); a quantization result that names no
+    image would move it to the pinned LMI image. Both vLLMs read the checkpoint alike: the
+    endpoint keeps its engine, the entry's typed settings go with it."""
+    updated = promote(project_config(), "dev", "chat", ENTRY)
+    after = updated["context"]["workbench"]["environments"]["dev"]["endpoints"]["chat"]
+    assert after["serving"] == {**ENTRY["serving"], "engine": "vllm_dlc", "environment": {}}
+    config = load_config(updated["context"]["workbench"], "dev").endpoints["chat"]
+    assert config.realtime.openai_route is True
+    # An entry that names its image, or an endpoint on LMI, is written as it is.
+    named = {**ENTRY, "serving": {**ENTRY["serving"], "image_tag": "0.36.0-lmi20.0.0-cu128"}}
+    chat = promote(project_config(), "dev", "chat", named)
+    assert (
+        chat["context"]["workbench"]["environments"]["dev"]["endpoints"]["chat"]["serving"]
+        == named["serving"]
+    )
+
+
 def test_promote_refuses_what_the_endpoints_config_refuses():
     # inf2 has no local NVMe: its endpoint must say how large a volume it needs
     inf2 = {**ENTRY, "instance_type": "ml.inf2.48xlarge"}
