@@ -85,9 +85,7 @@ def split_environment(
     keys the app sets itself (LMI's vLLM async mode, a DLC's model path and port) are dropped.
     """
     by_key = engine_keys.typed_keys(engine)
-    dropped = set(engine_keys.RESERVED_KEYS.get(engine, {}))
-    if engine == "vllm":
-        dropped |= set(engine_keys.VLLM_ASYNC_SERVICE)
+    dropped = engine_keys.app_set_keys(engine)
     typed: dict[str, Any] = {}
     rest: dict[str, str] = {}
     for key, value in environment.items():

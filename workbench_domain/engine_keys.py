@@ -48,6 +48,12 @@ TYPED_KEYS: dict[str, dict[str, str]] = {
 SPECULATIVE_KEYS = {"vllm": "OPTION_SPECULATIVE_CONFIG", "vllm_dlc": "SM_VLLM_SPECULATIVE_CONFIG"}
 # SageMaker mounts the model data here; the DLCs are told (or find) it there.
 MODEL_DIR = "/opt/ml/model"
+# What the app sets in every container of an engine, beside the typed settings: LMI's vLLM async
+# service; the Neuron DLC's model path (optimum-cli neuron serve requires --model).
+ENGINE_ENVIRONMENT: dict[str, dict[str, str]] = {
+    "vllm": VLLM_ASYNC_SERVICE,
+    "neuron_vllm": {"SM_ON_MODEL": MODEL_DIR},
+}
 # Keys the app or the image's entrypoint sets, which an environment must not set again: the
 # entrypoints start with `--port 8080` (SageMaker's port), and a second `--port` would win.
 RESERVED_KEYS: dict[str, dict[str, str]] = {
@@ -84,9 +90,13 @@ def derived_keys(engine: str) -> dict[str, str]:
     derived = {key: f"serving.{name}" for key, name in typed_keys(engine).items()}
     if engine in SPECULATIVE_KEYS:
         derived[SPECULATIVE_KEYS[engine]] = "serving.speculative_decoding"
-    if engine == "vllm":
-        derived.update(
-            dict.fromkeys(VLLM_ASYNC_SERVICE, "serving.engine (LMI's vLLM async service)")
-        )
+    why = f"serving.engine (what the app sets for every {engine} container)"
+    derived.update(dict.fromkeys(ENGINE_ENVIRONMENT.get(engine, {}), why))
     derived.update(RESERVED_KEYS.get(engine, {}))
     return derived
+
+
+def app_set_keys(engine: str) -> frozenset[str]:
+    """The keys the app or the engine's entrypoint sets whatever the settings say: an entry's
+    environment drops them (the app sets them again)."""
+    return frozenset(ENGINE_ENVIRONMENT.get(engine, {})) | frozenset(RESERVED_KEYS.get(engine, {}))

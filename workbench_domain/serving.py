@@ -22,7 +22,7 @@ from workbench_domain.engine_keys import (
     TYPED_KEYS,
     derived_keys,
 )
-from workbench_domain.instances import accelerator_devices, accelerator_kind
+from workbench_domain.instances import accelerator_devices, accelerator_kind, instance_family
 from workbench_domain.serving_images import (
     ENGINE_ACCELERATOR,
     ENGINES,
@@ -149,7 +149,7 @@ def check(settings: ServingSettings, instance_type: str) -> ServingImage | None:
             f"a {row.engine} image needs a {needed} instance, and {instance_type} is "
             + (f"a {kind} instance" if kind else "neither GPU nor Neuron"),
         )
-    family = instance_type.split(".")[1]
+    family = instance_family(instance_type)
     if row.families and family not in row.families:
         raise ServingError(
             "engine",

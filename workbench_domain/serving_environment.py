@@ -7,11 +7,10 @@ import json
 from typing import Any
 
 from workbench_domain.engine_keys import (
-    MODEL_DIR,
+    ENGINE_ENVIRONMENT,
     MODEL_LOADING_TIMEOUT_KEY,
     SPECULATIVE_KEYS,
     TYPED_KEYS,
-    VLLM_ASYNC_SERVICE,
 )
 from workbench_domain.instances import compute_capability
 from workbench_domain.serving import ServingSettings, resolve_image
@@ -45,11 +44,7 @@ def container_environment(settings: ServingSettings) -> dict[str, str]:
     """The container's environment for the settings (call `check` first)."""
     engine = settings.engine
     environment: dict[str, str] = {}
-    if engine == "vllm":
-        environment.update(VLLM_ASYNC_SERVICE)
-    if engine == "neuron_vllm":
-        # optimum-cli neuron serve requires --model; SageMaker mounts the model data here.
-        environment["SM_ON_MODEL"] = MODEL_DIR
+    environment.update(ENGINE_ENVIRONMENT.get(engine, {}))
     for name, keys in TYPED_KEYS.items():
         value = getattr(settings, name)
         if value is not None and engine in keys:

@@ -392,3 +392,28 @@ def test_the_dlc_rows_keys_follow_their_entrypoints():
         neuron.accepted_keys
     )
     assert neuron.flag_only_keys == {"SM_ON_ALLOW_NON_CACHED_MODEL"}
+
+
+def test_an_entry_on_a_table_dlc_image_splits_its_flags_and_drops_what_the_app_sets():
+    """A recommendation or job on the vLLM DLC: its SM_VLLM_* settings become typed ones; the
+    model path and port, which the app and the entrypoint set, are dropped."""
+    from workbench_domain.endpoint_entry import serving_section
+
+    row = serving_images.image_for("vllm_dlc")
+    uri = f"763104351884.dkr.ecr.us-east-1.amazonaws.com/{row.repository}:{row.tag}"
+    section = serving_section(
+        instance_type="ml.g5.12xlarge",
+        image_uri=uri,
+        environment={
+            "SM_VLLM_MODEL": "/opt/ml/model",
+            "SM_VLLM_PORT": "8080",
+            "SM_VLLM_TENSOR_PARALLEL_SIZE": "4",
+            "SM_VLLM_ENABLE_PREFIX_CACHING": "true",
+        },
+    )
+    assert section == {
+        "engine": "vllm_dlc",
+        "image_uri": uri,
+        "tensor_parallel_degree": 4,
+        "environment": {"SM_VLLM_ENABLE_PREFIX_CACHING": "true"},
+    }
