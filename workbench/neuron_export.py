@@ -101,8 +101,8 @@ def export_request(
         source_uri = source if source.endswith("/") else f"{source}/"
     else:
         source_uri = f"s3://{bucket}/{source.strip('/')}/"
-    if max_hours <= 0 or max_hours > 28 * 24:
-        raise ValidationError("--max-hours", "is out of range", max_hours, "0 < hours <= 672")
+    if max_hours * 3600 < 1:  # StoppingCondition.MaxRuntimeInSeconds: at least 1 (botocore)
+        raise ValidationError("--max-hours", "must be positive", max_hours)
     name = nx.job_name(settings.stage_id, endpoint_key, arguments, source_uri)
     return nx.training_job_request(
         name=name,

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from workbench_config.models import ModelConfig, parse_model
-from workbench_config.reader import ConfigError, Reader
+from workbench_config.reader import ConfigError, Reader, map_key_path
 from workbench_domain.serving import ServingSettings
 
 if TYPE_CHECKING:  # endpoints.py imports this module
@@ -69,10 +69,8 @@ def check_pool_overrides(section: Reader, config: EndpointConfig) -> None:
     """Each override names a fallback pool (the primary's settings are the endpoint's own);
     `accelerators` only on a realtime endpoint; a pool's model serves like the endpoint's."""
     fallbacks = config.capacity.fallback_instance_types
-    overrides = section.child("pool_overrides") if config.pool_overrides else None
     for instance_type, override in config.pool_overrides.items():
-        assert overrides is not None
-        path = overrides.key_path(instance_type)
+        path = map_key_path(section.child_path("pool_overrides"), instance_type)
         if instance_type not in fallbacks:
             raise ConfigError(
                 path,

@@ -43,6 +43,12 @@ def _type_name(value: object) -> str:
     )
 
 
+def map_key_path(path: str, key: str) -> str:
+    """The path of a map-like object's key: `<path>['<key>']` when the key has a dot (an
+    instance type), as JSON Path writes it, so the path stays unambiguous."""
+    return f"{path}['{key}']" if "." in key else f"{path}.{key}"
+
+
 class Reader:
     """Strict, path-aware access to one JSON object of the config."""
 
@@ -57,9 +63,7 @@ class Reader:
         return f"{self.path}.{key}"
 
     def key_path(self, key: str) -> str:
-        """The path of a map-like object's key: `<path>['<key>']` when the key has a dot (an
-        instance type), as JSON Path writes it, so the path stays unambiguous."""
-        return f"{self.path}['{key}']" if "." in key else self.child_path(key)
+        return map_key_path(self.path, key)
 
     def has(self, key: str) -> bool:
         return key in self._data

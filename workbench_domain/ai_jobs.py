@@ -50,11 +50,14 @@ def stem(stage_id: str) -> str:
     return cleaned[: NAME_MAX - _LONGEST_SUFFIX].strip("-")
 
 
+def digest(request: Any) -> str:
+    """The hash of everything a resource is asked (JSON), as its names end."""
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:_DIGEST]
+
+
 def name(stage_id: str, kind: str, request: Any) -> str:
     """The resource's name, derived from the stage and everything it is asked."""
-    infix = KINDS[kind][0]
-    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:_DIGEST]
-    return f"{stem(stage_id)}-{infix}-{digest}"
+    return f"{stem(stage_id)}-{KINDS[kind][0]}-{digest(request)}"
 
 
 def name_pattern(stage_id: str, kind: str) -> str:

@@ -21,9 +21,9 @@ instance.py: `"inf2": "trn1",`), and `--instance_type` names it. Standard librar
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
+from workbench_domain import ai_jobs, api_limits
 from workbench_domain.errors import ValidationError
 from workbench_domain.instances import LOCAL_NVME_FAMILIES, instance_family
 from workbench_domain.serving import ServingSettings
@@ -39,6 +39,7 @@ DTYPES = ("bfloat16", "float16", "float32")
 TARGETS = ("inf2", "trn1", "trn1n")
 # Exporting a 70B model takes hours ("sometimes more than one hour" for LLMs: export_model.mdx).
 DEFAULT_MAX_HOURS = 8
+JOB_NAME_MAX: int = api_limits.SAGEMAKER_MODEL.shape_for("TrainingJobName").metadata["max"]
 # Scratch for the weights and the export when the export instance has no local NVMe.
 VOLUME_SIZE_GB = 1024
 
@@ -94,10 +95,12 @@ def export_arguments(settings: ServingSettings, instance_type: str, dtype: str) 
 
 
 def job_name(stage_id: str, endpoint_key: str, arguments: list[str], source_uri: str) -> str:
-    """`<stage>-nx-<endpoint>-<digest>`: the same request gets the same name, so running the
-    command twice does not start a second export (CreateTrainingJob refuses a used name)."""
-    digest = hashlib.sha256("\0".join([source_uri, *arguments]).encode()).hexdigest()[:10]
-    return f"{stage_id}-nx-{endpoint_key}"[: 63 - 11].rstrip("-") + f"-{digest}"
+    """`<stage>-nx-<endpoint>-<digest>`, as the AI jobs are named (`ai_jobs`): the same request
+    gets the same name, so running the command twice does not start a second export
+    (CreateTrainingJob refuses a used name)."""
+    digest = ai_jobs.digest({"source": source_uri, "arguments": arguments})
+    prefix = f"{ai_jobs.stem(stage_id)}-nx-{endpoint_key}"
+    return f"{prefix[: JOB_NAME_MAX - len(digest) - 1].strip('-')}-{digest}"
 
 
 def training_job_request(

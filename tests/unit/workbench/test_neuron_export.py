@@ -4,6 +4,7 @@ image, with the endpoint's own shape; bad input. Requests go through botocore's 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -133,7 +134,11 @@ def test_the_export_has_the_shape_the_endpoint_serves_with():
 def test_a_training_job_exports_into_the_endpoints_model_prefix(capsys):
     session = session_with_records()
     expected = expected_request()
-    assert expected["TrainingJobName"].startswith("genai-opt-dev-nx-inf2-")
+    name = expected["TrainingJobName"]
+    assert name.startswith("genai-opt-dev-nx-inf2-")
+    # botocore's TrainingJobName pattern (Stubber checks the length only).
+    shape = FakeSession().client("sagemaker").meta.service_model.shape_for("TrainingJobName")
+    assert re.fullmatch(shape.metadata["pattern"], name) and len(name) <= shape.metadata["max"]
     session.stub("sagemaker").add_response(
         "create_training_job", {"TrainingJobArn": "arn"}, expected
     )
@@ -165,7 +170,7 @@ def test_a_dry_run_prints_the_request_and_starts_nothing(capsys):
     [
         (["--endpoint", "p4d", *SOURCE], "serving.engine: is not neuron_vllm"),
         (["--source", "s3://Bad_Bucket"], "--source"),
-        ([*SOURCE, "--max-hours", "0"], "--max-hours: is out of range"),
+        ([*SOURCE, "--max-hours", "0"], "--max-hours: must be positive"),
         ([*SOURCE, "--dtype", "int8"], "invalid choice: 'int8'"),
     ],
     ids=["not-a-neuron-vllm-endpoint", "bad-source-uri", "no-time", "unknown-dtype"],
@@ -206,3 +211,14 @@ def test_a_model_outside_the_job_roles_prefix_is_refused(monkeypatch, capsys):
 def test_without_the_deployed_records_it_says_what_to_deploy(capsys):
     assert run(session_with_records("storage"), *SOURCE) == 2
     assert "deploy the Optimization stack of genai-opt-dev" in capsys.readouterr().err
+
+
+def test_a_long_stage_and_endpoint_key_still_give_a_valid_job_name():
+    shape = FakeSession().client("sagemaker").meta.service_model.shape_for("TrainingJobName")
+    name = nx.job_name(
+        "a-very-long-project-name-for-a-team-dev", "a-long-endpoint-key-x", ARGUMENTS, "s3://b/m/"
+    )
+    assert len(name) <= shape.metadata["max"] and re.fullmatch(shape.metadata["pattern"], name)
+    assert name != nx.job_name(
+        "a-very-long-project-name-for-a-team-dev", "a-long-endpoint-key-x", ARGUMENTS, "s3://b/n/"
+    )
