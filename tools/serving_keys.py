@@ -24,6 +24,8 @@ Two rows are not LMI images and read other variables (each row's `key_prefix`):
   so its keys are the flags of vLLM's OpenAI server at the image's vLLM version: the literal
   `--flags` of `vllm/engine/arg_utils.py` and `vllm/entrypoints/openai/cli_args.py`, and the
   fields of `FrontendArgs`; `dtypes` are vLLM's `ModelDType` literal (`vllm/config/model.py`).
+* both answer /invocations with vLLM's own server: `completion_fields` are the fields of vLLM's
+  `CompletionRequest` at the image's version, which the clients' completion requests must use;
 * `neuron_vllm`, Hugging Face's vLLM Neuron DLC: its entrypoint turns every `SM_ON_<NAME>` into
   `--<name>` of `optimum-cli neuron serve` (huggingface/optimum-neuron `docker/vllm/Dockerfile`),
   whose own arguments (`optimum/commands/neuron/serve.py`, given with `--optimum-neuron`) come
@@ -62,6 +64,11 @@ PROPERTIES = "engines/python/setup/djl_python/properties_manager/"
 JAVA_DIRS = ("wlm/src/main", "serving/src/main", "engines/python/src/main")
 # Keys of the Java front end that are not `option.*` literals: PyModel.java's option switch.
 PYMODEL = "engines/python/src/main/java/ai/djl/python/engine/PyModel.java"
+# Where vLLM defines its CompletionRequest (moved to completion/ after 0.11).
+COMPLETION_PROTOCOLS = (
+    "vllm/entrypoints/openai/completion/protocol.py",
+    "vllm/entrypoints/openai/protocol.py",
+)
 # The serve command of Hugging Face's vLLM Neuron DLC (huggingface/optimum-neuron).
 SERVE = "optimum/commands/neuron/serve.py"
 
@@ -165,6 +172,14 @@ def prefixed(prefix: str, names: set[str]) -> list[str]:
     )
 
 
+def completion_fields(wheel: Path) -> list[str]:
+    """The fields of vLLM's CompletionRequest: what its /invocations reads of a completion."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    path = next(p for p in COMPLETION_PROTOCOLS if p in names)
+    return sorted(class_fields(wheel_file(wheel, path), ("CompletionRequest",)))
+
+
 def dtype_names(source: str) -> list[str]:
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DTYPE_MAPPER":
@@ -256,6 +271,8 @@ def main() -> None:
             print(problem)
         raise SystemExit(1 if problems else 0)
     for row in table["images"]:
+        if row.get("request_schema") == "openai":
+            row["completion_fields"] = completion_fields(wheels[row["vllm"]])
         if row["engine"] == "vllm_dlc":
             wheel = wheels[row["vllm"]]
             row["keys"] = prefixed(row["key_prefix"], server_flags(wheel))

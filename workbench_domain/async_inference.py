@@ -43,7 +43,8 @@ def llm_payload(
 # LMI's text-generation parameters that vLLM's CompletionRequest names otherwise or not at all
 # (vLLM's own server answers /invocations with a completion request for a `prompt`: vllm v0.20.2
 # vllm/entrypoints/openai/generate/factories.py); the other sampling parameters (temperature,
-# top_p, top_k, stop, seed, repetition_penalty) have the same names in both.
+# top_p, top_k, stop, seed, repetition_penalty) have the same names in both (a test checks the
+# translated request against each image's `completion_fields`, generated from vLLM's source).
 _LMI_ONLY = ("max_new_tokens", "do_sample", "details", "return_full_text")
 
 

@@ -87,6 +87,9 @@ class ServingImage:
     # Keys whose argument takes no value: the entrypoint appends any non-empty value as an
     # extra argument, which the server refuses.
     flag_only_keys: frozenset[str] = frozenset()
+    # The fields of vLLM's CompletionRequest, for an image whose /invocations is vLLM's own
+    # (request_schema openai): what a completion request the clients send may name.
+    completion_fields: frozenset[str] = frozenset()
 
     @property
     def accepted_keys(self) -> frozenset[str]:
@@ -125,6 +128,7 @@ def images() -> tuple[ServingImage, ...]:
             families=tuple(row.get("families", ())),
             unsupported_families=row.get("unsupported_families", {}),
             flag_only_keys=frozenset(row.get("flag_only_keys", ())),
+            completion_fields=frozenset(row.get("completion_fields", ())),
         )
         for row in _table()["images"]
     )
