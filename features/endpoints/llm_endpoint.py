@@ -96,7 +96,7 @@ class LlmEndpoint(Construct):
             artifacts=[
                 spec.model,
                 *spec.channels.values(),
-                *(pool.model for pool in spec.pools.values() if pool.model is not spec.model),
+                *(pool.model for pool in spec.pools.values() if pool.model != spec.model),
             ],
             key=key,
             objects_reasons=dict(objects_reasons or {}),
@@ -110,7 +110,7 @@ class LlmEndpoint(Construct):
         for priority, instance_type in enumerate(self.spec.instance_types, 1):
             pool = self.spec.pools.get(instance_type)
             if pool is None or (
-                pool.model is self.spec.model and pool.environment == self.spec.environment
+                pool.model == self.spec.model and pool.environment == self.spec.environment
             ):
                 continue
             self.pool_model_names[instance_type] = self._llm_model(

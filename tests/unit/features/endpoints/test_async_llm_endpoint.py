@@ -659,8 +659,10 @@ def test_a_fallback_pool_with_its_own_model_and_degree_gets_a_model_of_its_own(t
         max_concurrent_invocations_per_instance=4,
         capacity=Capacity(fallback_instance_types=("ml.p4de.24xlarge", "ml.p5.48xlarge")),
         pools={
+            # The same files, named again: no model of its own.
             "ml.p4de.24xlarge": PoolSpec(
-                model=weights, environment={"SM_VLLM_TENSOR_PARALLEL_SIZE": "8"}
+                model=ModelArtifacts.in_bucket(artifacts, "models/llama/"),
+                environment={"SM_VLLM_TENSOR_PARALLEL_SIZE": "8"},
             ),
             "ml.p5.48xlarge": PoolSpec(
                 model=ModelArtifacts.in_bucket(artifacts, "optimized/llama-fp8/"),
