@@ -12,6 +12,7 @@ for a scaled-to-zero endpoint like ``chat`` does. Needs the optional ``openai`` 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -98,14 +99,13 @@ def route_chat(
     retried while the endpoint has no copy, as ``chat`` is."""
     from openai import OpenAIError
 
-    try:
-        rt.chat_body(messages, max_tokens=max_tokens, temperature=temperature, stream=stream)
+    try:  # the same checked body as `chat` sends; the client adds `stream` itself
+        options = json.loads(rt.chat_body(messages, max_tokens=max_tokens, temperature=temperature))
     except ValidationError as error:
         raise WorkbenchError(str(error)) from error
+    # SageMaker routes by the URL; the model name is left empty, as AWS's route sample does.
+    options["model"] = ""
     openai = client or openai_client(deployment, endpoint_key)
-    options: dict[str, Any] = {"model": "", "messages": list(messages), "max_tokens": max_tokens}
-    if temperature is not None:
-        options["temperature"] = temperature
 
     def ask() -> str:
         if not stream:
