@@ -14,6 +14,25 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 PROJECT_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}"
+# What every SageMaker job role writes (features/shared/sagemaker_job_policy.py), as the role
+# tests summarize a statement: its actions, rendered resources and condition, by Sid.
+JOB_LOGS_AND_METRICS: dict[str, Any] = {
+    "WriteJobLogs": {
+        "actions": {
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:DescribeLogStreams",
+            "logs:PutLogEvents",
+        },
+        "resources": [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*"],
+        "condition": None,
+    },
+    "PutJobMetrics": {
+        "actions": {"cloudwatch:PutMetricData"},
+        "resources": ["*"],
+        "condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+    },
+}
 
 
 def resources(template: Template, type_: str) -> dict[str, dict]:

@@ -8,6 +8,7 @@ from aws_cdk.assertions import Template
 from tests.conftest import SynthesizedApp
 from tests.unit.stacks.optimization_templates import (
     ACCOUNT,
+    JOB_LOGS_AND_METRICS,
     REGION,
     actions,
     by_sid,
@@ -94,21 +95,7 @@ def test_statements_are_exactly_the_scoped_ones(summary):
             "resources": [f"{arn}:endpoint/*", f"{arn}:inference-component/*"],
             "condition": tagged,
         },
-        "WriteJobLogs": {
-            "actions": {
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:DescribeLogStreams",
-                "logs:PutLogEvents",
-            },
-            "resources": [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*"],
-            "condition": None,
-        },
-        "PutJobMetrics": {
-            "actions": {"cloudwatch:PutMetricData"},
-            "resources": ["*"],
-            "condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-        },
+        **JOB_LOGS_AND_METRICS,
         "ReadSageMakerQuotas": {
             "actions": {"servicequotas:GetServiceQuota"},
             "resources": [f"arn:aws:servicequotas:{REGION}:{ACCOUNT}:sagemaker/*"],

@@ -16,6 +16,7 @@ from features.optimization.optimization_launcher import POWERTOOLS_LAYER_VERSION
 from tests.conftest import SynthesizedApp, expanded_workbench
 from tests.unit.stacks.optimization_templates import (
     ACCOUNT,
+    JOB_LOGS_AND_METRICS,
     PROJECT_KEY_ARN,
     REGION,
     actions,
@@ -149,21 +150,7 @@ def test_job_role_statements_are_exactly_the_scoped_ones(stack, template: Templa
             ],
             "condition": None,
         },
-        "WriteJobLogs": {
-            "actions": {
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:DescribeLogStreams",
-                "logs:PutLogEvents",
-            },
-            "resources": [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/*"],
-            "condition": None,
-        },
-        "PutJobMetrics": {
-            "actions": {"cloudwatch:PutMetricData"},
-            "resources": ["*"],
-            "condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-        },
+        **JOB_LOGS_AND_METRICS,
         "ecr:GetAuthorizationToken": {
             "actions": {"ecr:GetAuthorizationToken"},
             "resources": ["*"],
