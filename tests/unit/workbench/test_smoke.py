@@ -403,6 +403,16 @@ def stub_metrics(session, names):
     )
 
 
+def awake_chat(chat: dict = CHAT, metrics: list[str] | None = None) -> FakeSession:
+    """A session whose `chat` endpoint has a copy running, answers "ok", and lists `metrics`."""
+    session = FakeSession()
+    stub_records(session, {"chat": chat})
+    stub_chat_state(session, copies=1, instances=1)
+    stub_chat(session, refusals=0, events=[chunk_event("ok")])
+    stub_metrics(session, metrics or ["Invocations"])
+    return session
+
+
 def test_a_realtime_endpoint_is_woken_and_streams_its_first_token(capsys):
     session = FakeSession()
     stub_records(session, {"chat": CHAT})
@@ -427,11 +437,7 @@ def test_a_realtime_endpoint_is_woken_and_streams_its_first_token(capsys):
 
 
 def test_the_route_is_asked_once_the_component_is_awake_with_a_signed_token(capsys, route):
-    session = FakeSession()
-    stub_records(session, {"chat": CHAT})
-    stub_chat_state(session, copies=1, instances=1)
-    stub_chat(session, refusals=0, events=[chunk_event("ok")])
-    stub_metrics(session, ["Invocations"])
+    session = awake_chat()
     assert run(session) == 0
     ((url, token),) = route.opened
     assert url == (
@@ -450,11 +456,7 @@ def test_a_route_that_refuses_fails_the_smoke_test_with_its_reason(capsys, route
     route.fail = openai.OpenAIError(
         "Error code: 403 - not authorized: sagemaker:CallWithBearerToken"
     )
-    session = FakeSession()
-    stub_records(session, {"chat": CHAT})
-    stub_chat_state(session, copies=1, instances=1)
-    stub_chat(session, refusals=0, events=[chunk_event("ok")])
-    stub_metrics(session, ["Invocations"])
+    session = awake_chat()
     assert run(session) == 1
     out = capsys.readouterr().out
     assert "[chat] OpenAI route: FAIL: Error code: 403" in out
@@ -463,11 +465,7 @@ def test_a_route_that_refuses_fails_the_smoke_test_with_its_reason(capsys, route
 
 def test_an_endpoint_whose_image_does_not_serve_the_route_is_not_asked(capsys, route):
     """An LMI chat endpoint (openai_route false in its record): the route is skipped, said so."""
-    session = FakeSession()
-    stub_records(session, {"chat": {**CHAT, "request_schema": "lmi", "openai_route": False}})
-    stub_chat_state(session, copies=1, instances=1)
-    stub_chat(session, refusals=0, events=[chunk_event("ok")])
-    stub_metrics(session, ["Invocations"])
+    session = awake_chat(chat={**CHAT, "request_schema": "lmi", "openai_route": False})
     assert run(session) == 0
     assert route.opened == []
     out = capsys.readouterr().out
@@ -476,11 +474,7 @@ def test_an_endpoint_whose_image_does_not_serve_the_route_is_not_asked(capsys, r
 
 
 def test_a_metric_the_alarms_watch_that_is_not_published_is_named(capsys):
-    session = FakeSession()
-    stub_records(session, {"chat": CHAT})
-    stub_chat_state(session, copies=1, instances=1)
-    stub_chat(session, refusals=0, events=[chunk_event("ok")])
-    stub_metrics(session, ["Invocations"])
+    session = awake_chat()
     assert run(session) == 0
     out = capsys.readouterr().out
     assert "not (yet) published: ConcurrentRequestsPerCopy, NoCapacityInvocationFailures" in out
@@ -502,11 +496,7 @@ def test_a_realtime_endpoint_asleep_past_the_timeout_fails(capsys):
 
 
 def test_wait_for_zero_waits_for_no_copy_and_no_instance(capsys):
-    session = FakeSession()
-    stub_records(session, {"chat": CHAT})
-    stub_chat_state(session, copies=1, instances=1)
-    stub_chat(session, refusals=0, events=[chunk_event("ok")])
-    stub_metrics(session, ["ConcurrentRequestsPerCopy", "NoCapacityInvocationFailures"])
+    session = awake_chat(metrics=["ConcurrentRequestsPerCopy", "NoCapacityInvocationFailures"])
     stub_chat_state(session, copies=0, instances=1)  # copies gone, instance not yet released
     stub_chat_state(session, copies=0, instances=0)
     assert run(session, "--wait-for-zero") == 0
