@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
@@ -39,6 +40,8 @@ from workbench_domain import cost_allocation, deployment_records, dlc_registry, 
 from workbench_domain import neuron_export as nx
 from workbench_domain.errors import ValidationError
 from workbench_domain.serving import ServingSettings, resolve_image
+
+MAX_RUNTIME_SECONDS = 28 * 24 * 3600
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,8 +104,10 @@ def export_request(
         source_uri = source if source.endswith("/") else f"{source}/"
     else:
         source_uri = f"s3://{bucket}/{source.strip('/')}/"
-    if max_hours * 3600 < 1:  # StoppingCondition.MaxRuntimeInSeconds: at least 1 (botocore)
-        raise ValidationError("--max-hours", "must be positive", max_hours)
+    # StoppingCondition.MaxRuntimeInSeconds: at least 1 (botocore's shape) and "The maximum
+    # value is 28 days." (botocore's documentation of the member).
+    if not (math.isfinite(max_hours) and 1 <= max_hours * 3600 <= MAX_RUNTIME_SECONDS):
+        raise ValidationError("--max-hours", "is out of range", max_hours, "up to 672 (28 days)")
     name = nx.job_name(settings.stage_id, endpoint_key, arguments, source_uri)
     return nx.training_job_request(
         name=name,

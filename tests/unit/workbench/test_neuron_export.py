@@ -170,10 +170,21 @@ def test_a_dry_run_prints_the_request_and_starts_nothing(capsys):
     [
         (["--endpoint", "p4d", *SOURCE], "serving.engine: is not neuron_vllm"),
         (["--source", "s3://Bad_Bucket"], "--source"),
-        ([*SOURCE, "--max-hours", "0"], "--max-hours: must be positive"),
+        ([*SOURCE, "--max-hours", "0"], "--max-hours: is out of range"),
+        ([*SOURCE, "--max-hours", "673"], "allowed: up to 672 (28 days)"),
+        ([*SOURCE, "--max-hours", "nan"], "--max-hours: is out of range"),
+        ([*SOURCE, "--max-hours", "inf"], "--max-hours: is out of range"),
         ([*SOURCE, "--dtype", "int8"], "invalid choice: 'int8'"),
     ],
-    ids=["not-a-neuron-vllm-endpoint", "bad-source-uri", "no-time", "unknown-dtype"],
+    ids=[
+        "not-a-neuron-vllm-endpoint",
+        "bad-source-uri",
+        "no-time",
+        "past-28-days",
+        "not-a-number",
+        "infinite",
+        "unknown-dtype",
+    ],
 )
 def test_bad_flags_are_one_usage_line_and_start_nothing(argv, words, capsys):
     session = session_with_records()
