@@ -42,6 +42,7 @@ from workbench.common import (
     aws_session,
     error_line,
     load_settings,
+    positive_number,
 )
 from workbench.recommend import DEFAULT_CONCURRENCY, add_traffic_arguments, traffic_numbers
 from workbench_domain import measurements as m
@@ -67,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     job = parser.add_argument_group("benchmark job (realtime endpoints)")
     job.add_argument("--role-arn", help="default: the deployment's measurement role")
     job.add_argument("--output-s3-uri", help="default: the artifacts bucket's benchmarks/")
-    job.add_argument("--poll-seconds", type=float, default=30)
-    job.add_argument("--wait-hours", type=float, default=3, help="stop following after")
+    job.add_argument("--poll-seconds", type=positive_number, default=30)
+    job.add_argument("--wait-hours", type=positive_number, default=3, help="stop following after")
     job.add_argument("--delete-job", action="store_true", help="delete the finished job")
     return parser
 
@@ -165,8 +166,8 @@ def main(
 ) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.poll_seconds <= 0 or args.wait_hours <= 0 or args.requests < 1:
-        parser.error("--poll-seconds and --wait-hours must be > 0, --requests >= 1")
+    if args.requests < 1:
+        parser.error("--requests must be >= 1")
     try:
         settings = load_settings(args.env)
         input_tokens, output_tokens, concurrency = traffic_numbers(parser, args, args.endpoint)

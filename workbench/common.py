@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 from collections.abc import Collection
 from pathlib import Path
@@ -68,6 +69,18 @@ OPERATOR_ERRORS: tuple[type[Exception], ...] = (
     BotoCoreError,
     ClientError,
 )
+
+
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above 0 (`nan` and `inf` parse as floats, and compare
+    false with every bound, so a `<= 0` check alone lets them through)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
+    return value
 
 
 def error_line(error: Exception) -> str:

@@ -33,6 +33,7 @@ from workbench.common import (
     aws_session,
     error_line,
     load_settings,
+    positive_number,
     read_context,
     render_table,
 )
@@ -56,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--traffic", help="the profile's endpoint whose traffic every variant gets")
     parser.add_argument("--assembly", type=Path, default=ROOT / "cdk.out", help="cdk.out folder")
     parser.add_argument("--plot", type=Path, default=ROOT / "build" / "compare.png")
-    parser.add_argument("--logs-hours", type=float, default=24, help="speculative metrics window")
+    parser.add_argument(
+        "--logs-hours", type=positive_number, default=24, help="speculative metrics window"
+    )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     return parser
 
@@ -202,8 +205,6 @@ def render(found: list[cmp.Row], targets: cmp.Targets) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.logs_hours <= 0:
-        parser.error("--logs-hours must be > 0")
     try:
         settings = load_settings(args.env)
         speeds, accuracies, speculative = _records(args, settings)

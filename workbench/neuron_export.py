@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from typing import Any
 
@@ -34,6 +33,7 @@ from workbench.common import (
     aws_session,
     error_line,
     load_settings,
+    positive_number,
 )
 from workbench_config import AppConfig
 from workbench_domain import cost_allocation, deployment_records, dlc_registry, uris
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the model's weights: a key prefix of the artifacts bucket, or an s3:// URI",
     )
     parser.add_argument("--dtype", choices=nx.DTYPES, default="bfloat16")
-    parser.add_argument("--max-hours", type=float, default=nx.DEFAULT_MAX_HOURS)
+    parser.add_argument("--max-hours", type=positive_number, default=nx.DEFAULT_MAX_HOURS)
     parser.add_argument("--dry-run", action="store_true", help="print the request, start nothing")
     return parser
 
@@ -106,7 +106,7 @@ def export_request(
         source_uri = f"s3://{bucket}/{source.strip('/')}/"
     # StoppingCondition.MaxRuntimeInSeconds: at least 1 (botocore's shape) and "The maximum
     # value is 28 days." (botocore's documentation of the member).
-    if not (math.isfinite(max_hours) and 1 <= max_hours * 3600 <= MAX_RUNTIME_SECONDS):
+    if not 1 <= max_hours * 3600 <= MAX_RUNTIME_SECONDS:  # --max-hours is finite and > 0
         raise ValidationError("--max-hours", "is out of range", max_hours, "up to 672 (28 days)")
     name = nx.job_name(settings.stage_id, endpoint_key, arguments, source_uri)
     return nx.training_job_request(

@@ -41,6 +41,7 @@ from workbench.common import (
     aws_session,
     error_line,
     load_settings,
+    positive_number,
     render_table,
 )
 from workbench.promotion import CDK_JSON, promote, write_config
@@ -75,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_traffic_arguments(parser, endpoint_flag=True)
     run = parser.add_argument_group("running")
-    run.add_argument("--poll-seconds", type=float, default=60)
-    run.add_argument("--wait-hours", type=float, default=12, help="stop following after")
+    run.add_argument("--poll-seconds", type=positive_number, default=60)
+    run.add_argument("--wait-hours", type=positive_number, default=12, help="stop following after")
     parser.add_argument(
         "--promote",
         type=int,
@@ -195,8 +196,6 @@ def main(
 ) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.poll_seconds <= 0 or args.wait_hours <= 0:
-        parser.error("--poll-seconds and --wait-hours must be > 0")
     if args.promote is not None and (not args.endpoint or args.promote < 1):
         parser.error("--promote N (from 1) needs --endpoint KEY, the endpoint of cdk.json to write")
     try:

@@ -36,6 +36,7 @@ from workbench.common import (
     aws_problem,
     aws_session,
     load_settings,
+    positive_number,
     split_s3_uri,
 )
 from workbench.smoke_route import try_route
@@ -330,15 +331,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--max-new-tokens", type=int, default=64, help="tokens to generate (default 64)"
     )
     parser.add_argument(
-        "--timeout", type=float, default=3600, help="seconds to wait for each result (default 3600)"
+        "--timeout",
+        type=positive_number,
+        default=3600,
+        help="seconds to wait for each result (default 3600)",
     )
     parser.add_argument(
-        "--interval", type=float, default=15, help="seconds between polls (default 15)"
+        "--interval", type=positive_number, default=15, help="seconds between polls (default 15)"
     )
     parser.add_argument("--wait-for-zero", action="store_true", help="then wait for 0 instances")
     args = parser.parse_args(argv)
-    if args.timeout <= 0 or args.interval <= 0:
-        parser.error("--timeout and --interval must be > 0")
     if args.max_new_tokens < 1:
         parser.error("--max-new-tokens must be >= 1")
     return args

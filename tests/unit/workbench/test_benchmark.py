@@ -244,8 +244,9 @@ def test_an_async_endpoint_is_not_sent_to_a_benchmark_job(tmp_path, capsys, monk
         (["--endpoint", "chat"], "give --usage FILE --endpoint KEY, or --input-tokens"),
         (["--endpoint", "chat", "--input-tokens", "0", "--output-tokens", "3"],
          "input_tokens: must be a whole number >= 1; got 0"),
-        ([*ARGS[:-1], "0"], "--requests >= 1"),
-        ([*ARGS, "--poll-seconds", "0"], "--poll-seconds and --wait-hours must be > 0"),
+        ([*ARGS[:-1], "0"], "--requests must be >= 1"),
+        ([*ARGS, "--poll-seconds", "0"], "--poll-seconds: must be a finite number above 0"),
+        ([*ARGS, "--wait-hours", "nan"], "argument --wait-hours: must be a finite number above 0"),
     ],
 )  # fmt: skip
 def test_bad_flags_are_one_usage_line_before_any_call(argv, message, tmp_path, capsys):

@@ -170,10 +170,10 @@ def test_a_dry_run_prints_the_request_and_starts_nothing(capsys):
     [
         (["--endpoint", "p4d", *SOURCE], "serving.engine: is not neuron_vllm"),
         (["--source", "s3://Bad_Bucket"], "--source"),
-        ([*SOURCE, "--max-hours", "0"], "--max-hours: is out of range"),
+        ([*SOURCE, "--max-hours", "0"], "argument --max-hours: must be a finite number above 0"),
         ([*SOURCE, "--max-hours", "673"], "allowed: up to 672 (28 days)"),
-        ([*SOURCE, "--max-hours", "nan"], "--max-hours: is out of range"),
-        ([*SOURCE, "--max-hours", "inf"], "--max-hours: is out of range"),
+        ([*SOURCE, "--max-hours", "nan"], "argument --max-hours: must be a finite number above 0"),
+        ([*SOURCE, "--max-hours", "inf"], "argument --max-hours: must be a finite number above 0"),
         ([*SOURCE, "--dtype", "int8"], "invalid choice: 'int8'"),
     ],
     ids=[

@@ -212,7 +212,8 @@ def test_following_gives_up_after_the_wait_and_keeps_the_job(capsys):
         (["--concurrency", "0"], "concurrency: must be a whole number >= 1"),
         (["--usage", "usage.yml"], "--usage takes the tokens and concurrency from the profile"),
         (["--target", "latency"], "invalid choice: 'latency'"),
-        (["--poll-seconds", "0"], "--poll-seconds and --wait-hours must be > 0"),
+        (["--poll-seconds", "0"], "argument --poll-seconds: must be a finite number above 0"),
+        (["--wait-hours", "inf"], "argument --wait-hours: must be a finite number above 0"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_and_starts_nothing(change, message, capsys):

@@ -254,9 +254,10 @@ def test_nothing_deployed_says_deploy_first(capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--timeout", "0"], "--timeout and --interval must be > 0"),
+        (["--timeout", "0"], "argument --timeout: must be a finite number above 0"),
+        (["--interval", "nan"], "argument --interval: must be a finite number above 0"),
         (["--max-new-tokens", "0"], "--max-new-tokens must be >= 1"),
-        (["--timeout", "soon"], "invalid float value: 'soon'"),
+        (["--timeout", "soon"], "argument --timeout: not a number: 'soon'"),
         (["--endpoint"], "expected one argument"),
     ],
 )
