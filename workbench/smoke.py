@@ -331,10 +331,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--max-new-tokens", type=int, default=64, help="tokens to generate (default 64)"
     )
     parser.add_argument(
-        "--timeout",
-        type=positive_number,
-        default=3600,
-        help="seconds to wait for each result (default 3600)",
+        "--timeout", type=positive_number, default=3600, help="seconds to wait for each result"
     )
     parser.add_argument(
         "--interval", type=positive_number, default=15, help="seconds between polls (default 15)"
