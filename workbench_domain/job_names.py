@@ -6,6 +6,9 @@ names the execution and the job with it; the launcher names a job with it when t
 no name. The digest covers the project, the environment and the canonical request (every field
 but the name, defaults applied): the same request gives the same name, so a repeated start reuses
 one execution and one job; another setting, or dev and prod sharing an account, another name.
+
+`stem` and `digest` are the two pieces every name the app derives from a request is made of (the
+AI jobs' names, `ai_jobs`, and the Neuron export's, `neuron_export`, too).
 """
 
 from __future__ import annotations
@@ -39,6 +42,19 @@ def label(request: OptimizationRequest) -> str:
     return "eagle"
 
 
+def digest(value: Any) -> str:
+    """The first 12 hex digits of the sha256 of `value` as canonical JSON: how every name the
+    app derives from a request ends (optimization runs, AI jobs, Neuron exports)."""
+    blob = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:DIGEST_CHARS]
+
+
+def stem(stage_id: str, room: int) -> str:
+    """The stage id in a name's characters (letters, digits, hyphens), cut to `room`."""
+    cleaned = re.sub(r"[^a-zA-Z0-9]+", "-", stage_id).strip("-")
+    return cleaned[:room].strip("-")
+
+
 def run_name(
     request: OptimizationRequest | Mapping[str, Any],
     *,
@@ -52,9 +68,7 @@ def run_name(
         raise ValidationError("attempt", "starts at 1", attempt)
     parsed = request if isinstance(request, OptimizationRequest) else parse_request(request)
     canonical = {"project": project, "env": env_name, "request": parsed.canonical()}
-    blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    digest = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:DIGEST_CHARS]
-    suffix = f"-{label(parsed)}-{digest}" + (f"-a{attempt}" if attempt > 1 else "")
-    stem = re.sub(r"[^a-zA-Z0-9]+", "-", cost_allocation.stage_id(project, env_name)).strip("-")
-    stem = stem[: api_limits.JOB_NAME_MAX - len(suffix)].strip("-")
-    return f"{stem or 'opt'}{suffix}"
+    suffix = f"-{label(parsed)}-{digest(canonical)}" + (f"-a{attempt}" if attempt > 1 else "")
+    room = api_limits.JOB_NAME_MAX - len(suffix)
+    prefix = stem(cost_allocation.stage_id(project, env_name), room)
+    return f"{prefix or 'opt'}{suffix}"

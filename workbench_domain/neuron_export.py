@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench_domain import ai_jobs, api_limits
+from workbench_domain import ai_jobs, api_limits, job_names
 from workbench_domain.errors import ValidationError
 from workbench_domain.instances import LOCAL_NVME_FAMILIES, instance_family
 from workbench_domain.serving import ServingSettings
@@ -98,7 +98,7 @@ def job_name(stage_id: str, endpoint_key: str, arguments: list[str], source_uri:
     """`<stage>-nx-<endpoint>-<digest>`, as the AI jobs are named (`ai_jobs`): the same request
     gets the same name, so running the command twice does not start a second export
     (CreateTrainingJob refuses a used name)."""
-    digest = ai_jobs.digest({"source": source_uri, "arguments": arguments})
+    digest = job_names.digest({"source": source_uri, "arguments": arguments})
     prefix = f"{ai_jobs.stem(stage_id)}-nx-{endpoint_key}"
     return f"{prefix[: JOB_NAME_MAX - len(digest) - 1].strip('-')}-{digest}"
 

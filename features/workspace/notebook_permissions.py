@@ -236,32 +236,19 @@ class NotebookPermissions:
         """AI workload configs, recommendation and benchmark jobs named for this stage (the
         names `workbench_domain.ai_jobs` gives them), and passing them the measurement role."""
         stack = cdk.Stack.of(self.role)
-        verbs = {
-            "workload": ["Create", "Describe", "Delete"],
-            "recommendation": ["Create", "Describe", "Stop", "Delete"],
-            "benchmark": ["Create", "Describe", "Stop", "Delete"],
-        }
-        resources = {
-            kind: stack.format_arn(
+        resources = [
+            stack.format_arn(
                 service="sagemaker",
-                resource=ai_jobs.KINDS[kind][1],
-                resource_name=ai_jobs.name_pattern(stage_id, kind),
+                resource=kind.resource_type,
+                resource_name=ai_jobs.name_pattern(stage_id, key),
             )
-            for kind in verbs
-        }
-        nouns = {
-            "workload": "AIWorkloadConfig",
-            "recommendation": "AIRecommendationJob",
-            "benchmark": "AIBenchmarkJob",
-        }
+            for key, kind in ai_jobs.KINDS.items()
+        ]
         self.add(
             "RunMeasurementJobs",
             # Tags on create (the cost tag) need AddTags on the new resource.
-            [
-                *sorted(f"sagemaker:{verb}{nouns[kind]}" for kind in verbs for verb in verbs[kind]),
-                "sagemaker:AddTags",
-            ],
-            sorted(resources.values()),
+            [*ai_jobs.actions(), "sagemaker:AddTags"],
+            sorted(resources),
             wildcard_reason="names are derived from each request (workbench_domain.ai_jobs); "
             "the prefix limits them to this project and environment",
         )

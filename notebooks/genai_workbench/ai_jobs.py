@@ -26,32 +26,15 @@ from workbench_domain import recommendation as rec
 from workbench_domain.ai_jobs import ENDED
 from workbench_domain.errors import ValidationError, aws_setup_problem
 
-
-@dataclass(frozen=True)
-class JobKind:
-    """The calls and fields of one kind of SageMaker AI job."""
-
-    noun: str  # botocore's: AIBenchmarkJob, AIRecommendationJob
-    operation: str  # boto3's: ai_benchmark_job, ai_recommendation_job
-
-    @property
-    def name_field(self) -> str:
-        return f"{self.noun}Name"
-
-    @property
-    def status_field(self) -> str:
-        return f"{self.noun}Status"
-
-
-BENCHMARK = JobKind("AIBenchmarkJob", "ai_benchmark_job")
-RECOMMENDATION = JobKind("AIRecommendationJob", "ai_recommendation_job")
+BENCHMARK = ai_jobs.KINDS["benchmark"]
+RECOMMENDATION = ai_jobs.KINDS["recommendation"]
 
 
 @dataclass(frozen=True)
 class PreparedJob:
     """A job's names and request, checked; nothing has been called yet."""
 
-    kind: JobKind
+    kind: ai_jobs.Kind
     job: str
     config_name: str
     spec: Mapping[str, Any]
