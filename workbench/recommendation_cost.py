@@ -27,6 +27,9 @@ def _with_instance(stack: StackTemplate, instance_type: str) -> StackTemplate:
     for resource in template.get("Resources", {}).values():
         if resource.get("Type") == "AWS::SageMaker::EndpointConfig":
             for variant in resource["Properties"]["ProductionVariants"]:
+                # The recommendation is one instance type: the endpoint's fallback pools (which
+                # the simulator would read first) do not apply to it.
+                variant.pop("InstancePools", None)
                 variant["InstanceType"] = instance_type
     return dataclasses.replace(stack, template=template)
 

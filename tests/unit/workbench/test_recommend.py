@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from genai_workbench.ai_jobs import recommendation_names
@@ -16,6 +17,7 @@ from genai_workbench.ai_jobs import recommendation_names
 import workbench.recommend as recommend
 from tests.conftest import ROOT
 from tests.unit.workbench.helpers import FakeClock, FakeSession
+from workbench.recommendation_cost import month_costs
 from workbench_domain import recommendation as rec
 
 MODEL = "s3://genai-artifacts/models/llama-3-70b/"
@@ -471,3 +473,23 @@ def test_the_month_of_the_profiles_traffic_is_estimated_for_each_recommendation(
     assert (
         "$/month: estimated: usage simulator, 3 days of p4d's traffic at the profile's speed" in out
     )
+
+
+def test_a_recommendation_is_priced_on_its_own_instance_type_where_the_endpoint_has_pools(
+    realtime, tmp_path
+):
+    """`chat` of the realtime variant falls back from g5 to g6e (InstancePools): the month of
+    a p4d recommendation is the p4d's, not the endpoint's first pool's."""
+    profile = {"days": 1, "endpoints": {"chat": {"requests_per_day": 20, "service_seconds": 30}}}
+    p4d = rec.Recommendation("ml.p4d.24xlarge", 1, 1, "image", (), ())
+    g5 = rec.Recommendation("ml.g5.12xlarge", 1, 1, "image", (), ())
+    months = month_costs(
+        [p4d, g5],
+        profile=profile,
+        endpoint="chat",
+        assembly=Path(realtime.assembly.directory),
+        base=tmp_path,
+    )
+    assert "ml.p4d.24xlarge at $37.688/h" in months[0][1]
+    assert "ml.g5.12xlarge at $7.09/h" in months[1][1]
+    assert months[0][0] > 5 * months[1][0]
