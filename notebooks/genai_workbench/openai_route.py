@@ -52,17 +52,42 @@ def openai_route(
             "does not stream server-sent events (LMI streams JSON lines), or openai_route is "
             "false in cdk.json; use chat() or stream_chat(), or serve it with engine vllm_dlc"
         )
-    credentials = boto3.session.Session().get_credentials()
+    return signed_route(
+        boto3.session.Session().get_credentials(),
+        deployment.region,
+        info.endpoint_name,
+        info.inference_component_name,
+        expires_seconds=expires_seconds,
+    )
+
+
+def signed_route(
+    credentials: Any,
+    region: str,
+    endpoint_name: str,
+    inference_component: str,
+    *,
+    expires_seconds: int = 3600,
+) -> Route:
+    """The route of an inference component, with a bearer token signed with `credentials`
+    (botocore Credentials; None, as a session without any gives, is refused)."""
     if credentials is None:
         raise WorkbenchError("no AWS credentials to sign the bearer token with")
     try:
         token = route.bearer_token(
-            credentials.get_frozen_credentials(), deployment.region, expires_seconds=expires_seconds
+            credentials.get_frozen_credentials(), region, expires_seconds=expires_seconds
         )
     except ValidationError as error:
         raise WorkbenchError(str(error)) from None
-    url = route.base_url(deployment.region, info.endpoint_name, info.inference_component_name)
-    return Route(base_url=url, token=token)
+    return Route(base_url=route.base_url(region, endpoint_name, inference_component), token=token)
+
+
+def route_client(target: Route) -> Any:
+    """An ``openai.OpenAI`` on `target`, its own retries off (callers wait for a sleeping
+    endpoint themselves)."""
+    from openai import OpenAI
+
+    return OpenAI(base_url=target.base_url, api_key=target.token, max_retries=0)
 
 
 def openai_client(
@@ -74,10 +99,9 @@ def openai_client(
 ) -> Any:
     """An ``openai.OpenAI`` on the endpoint's route (its own retries off: ``route_chat`` waits
     for a sleeping endpoint). `found` replaces the route (a proxy, a test stub)."""
-    from openai import OpenAI
-
-    target = found or openai_route(deployment, endpoint_key, expires_seconds=expires_seconds)
-    return OpenAI(base_url=target.base_url, api_key=target.token, max_retries=0)
+    return route_client(
+        found or openai_route(deployment, endpoint_key, expires_seconds=expires_seconds)
+    )
 
 
 def route_chat(

@@ -126,8 +126,8 @@ class FakeRoute:
         self.fail = fail
         self.chat = types.SimpleNamespace(completions=types.SimpleNamespace(create=self.create))
 
-    def open(self, base_url: str, token: str) -> FakeRoute:
-        self.opened.append((base_url, token))
+    def open(self, target) -> FakeRoute:
+        self.opened.append((target.base_url, target.token))
         return self
 
     def create(self, **request):
@@ -141,7 +141,7 @@ class FakeRoute:
 @pytest.fixture(autouse=True)
 def route(monkeypatch) -> FakeRoute:
     fake = FakeRoute()
-    monkeypatch.setattr(smoke_route, "open_client", fake.open)
+    monkeypatch.setattr(smoke_route, "route_client", fake.open)
     return fake
 
 
@@ -462,6 +462,15 @@ def test_a_route_that_refuses_fails_the_smoke_test_with_its_reason(capsys, route
     out = capsys.readouterr().out
     assert "[chat] OpenAI route: FAIL: Error code: 403" in out
     assert out.rstrip().endswith("Smoke: chat FAIL")
+
+
+def test_a_session_without_credentials_fails_the_route_in_one_line(capsys, route, monkeypatch):
+    session = awake_chat()
+    monkeypatch.setattr(session, "get_credentials", lambda: None)
+    assert run(session) == 1
+    out = capsys.readouterr().out
+    assert "[chat] OpenAI route: FAIL: no AWS credentials to sign the bearer token with" in out
+    assert route.opened == []
 
 
 def test_an_endpoint_whose_image_does_not_serve_the_route_is_not_asked(capsys, route):
