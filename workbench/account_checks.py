@@ -190,14 +190,14 @@ def check_quotas(session: Any, settings: AppConfig, region: str | None) -> list[
             short = FAIL if priority == 1 else WARN
             label = f"quota {endpoint.key}" + ("" if priority == 1 else f" pool {priority}")
             checks.append(
-                quota_check(quotas, instance_type, endpoint.max_capacity, endpoint.key, label,
-                            short, region)
+                quota_check(quotas, instance_type, endpoint.max_capacity, label, short, region,
+                            lower=f"endpoints.{endpoint.key}.max_capacity in cdk.json")
             )  # fmt: skip
         if endpoint.serving.engine == neuron_export.ENGINE:
             # `make neuron-export` compiles its model in a training job (a warning: the export
             # may be done already).
             checks.append(
-                quota_check(quotas, neuron_export.EXPORT_INSTANCE_TYPE, 1, endpoint.key,
+                quota_check(quotas, neuron_export.EXPORT_INSTANCE_TYPE, 1,
                             f"quota {endpoint.key} export", WARN, region,
                             usage="training job usage", needed_label="make neuron-export needs")
             )  # fmt: skip
@@ -208,14 +208,16 @@ def quota_check(
     quotas: dict[str, Any],
     instance_type: str,
     needed: int,
-    key: str,
     label: str,
     short: str,
     region: str | None,
+    *,
     usage: str = "endpoint usage",
     needed_label: str = "max capacity",
+    lower: str | None = None,
 ) -> Check:
-    """The account's quota of `instance_type` (endpoint usage, or `usage`) against `needed`."""
+    """The account's quota of `instance_type` for `usage` against `needed`; a shortfall is
+    `short` (FAIL or WARN), with how to raise it (or to lower what needs it, `lower`)."""
     name = f"{instance_type} for {usage}"
     quota = quotas.get(name)
     if quota is None:
@@ -227,7 +229,6 @@ def quota_check(
         )
     value = int(quota["Value"])
     if value < needed:
-        lower = f" (or lower endpoints.{key}.max_capacity in cdk.json)"
         return Check(
             short,
             label,
@@ -235,7 +236,7 @@ def quota_check(
             "Request an increase: `aws service-quotas request-service-quota-increase "
             f"--service-code sagemaker --quota-code {quota['QuotaCode']} "
             f"--desired-value {needed} --region {region}`"
-            f"{lower if usage == 'endpoint usage' else ''}.",
+            f"{f' (or lower {lower})' if lower else ''}.",
         )
     return Check(PASS, label, f"'{name}' = {value} >= {needed_label} {needed}")
 

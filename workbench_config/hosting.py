@@ -7,7 +7,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from workbench_config.pools import pool_serving
-from workbench_config.reader import ConfigError, Reader
+from workbench_config.reader import ConfigError, Reader, map_key_path
 from workbench_domain import api_limits, hosting, serving, serving_images
 from workbench_domain.instances import (
     EBS_ONLY_FAMILIES,
@@ -154,7 +154,8 @@ def check_fallbacks(section: Reader, config: EndpointConfig) -> None:
                 path,
                 instance_type,
                 f"a copy reserves {accelerators} GPUs there, fewer than tensor_parallel_degree "
-                f"{tp}: set pool_overrides.{instance_type}.accelerators or its degree",
+                f"{tp}: set {map_key_path('pool_overrides', instance_type)}.accelerators or its "
+                "tensor_parallel_degree",
             )
         memory = memory_mb(instance_type)
         if memory is not None and realtime.min_memory_mb > memory:

@@ -216,7 +216,8 @@ BAD_REALTIME = [
             pool_overrides={"ml.g6e.12xlarge": {"accelerators": 2}},
         ),
         "chat.fallback_instance_types[0]",
-        "a copy reserves 2 GPUs there, fewer than tensor_parallel_degree 4",
+        "a copy reserves 2 GPUs there, fewer than tensor_parallel_degree 4: set "
+        "pool_overrides['ml.g6e.12xlarge'].accelerators or its tensor_parallel_degree",
     ),
     (
         "pool-degree-above-its-gpus",
