@@ -238,7 +238,10 @@ def test_quota_below_max_capacity_fails_with_increase_command():
     stub_quotas(session, value=0.0)
     [check] = account_checks.check_quotas(session, settings(), REGION)
     assert check.status == "FAIL" and "= 0 < max capacity 2" in check.detail
-    assert "--quota-code L-P4D --desired-value 2 --region us-east-1" in check.fix
+    assert check.fix.endswith(
+        "--quota-code L-P4D --desired-value 2 --region us-east-1` (or lower "
+        "endpoints.p4d.max_capacity in cdk.json)."
+    )
 
 
 def test_a_realtime_endpoint_needs_the_endpoint_usage_quota_of_its_instance_type():
@@ -302,7 +305,7 @@ def test_a_neuron_vllm_endpoint_needs_the_export_jobs_training_quota_too():
     assert "'ml.trn1.32xlarge for training job usage' = 0 < make neuron-export needs 1" in (
         checks[1].detail
     )
-    assert "--quota-code L-TRN1 --desired-value 1" in checks[1].fix
+    assert checks[1].fix.endswith("--quota-code L-TRN1 --desired-value 1 --region us-east-1`.")
 
 
 def test_quota_missing_in_region_fails():
