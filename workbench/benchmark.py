@@ -35,11 +35,11 @@ from genai_workbench.ai_jobs import benchmark_with_job
 from genai_workbench.measurements import speed_of_async_run, store_speed
 
 from workbench import measured
-from workbench.assembly import OperatorError
 from workbench.common import (
     OPERATOR_ERRORS,
     add_environment_arguments,
     aws_session,
+    deployed,
     error_line,
     load_settings,
     positive_number,
@@ -178,14 +178,12 @@ def main(
             request_count=args.requests,
         )
         session = session or aws_session(args, settings)
-        deployment = wb.Deployment.from_parameters(
-            f"{settings.parameter_prefix}/deployment/", ssm_client=session.client("ssm")
+        deployment = deployed(
+            settings,
+            session,
+            ("sagemaker", "s3", "sagemaker-runtime", "cloudwatch"),
+            endpoint=args.endpoint,
         )
-        for service in ("sagemaker", "s3", "sagemaker-runtime", "cloudwatch"):
-            deployment.use_client(service, session.client(service))
-        if args.endpoint not in deployment.endpoints:
-            have = ", ".join(sorted(deployment.endpoints)) or "none"
-            raise OperatorError(f"--endpoint {args.endpoint}: not deployed (deployed: {have})")
     except ValidationError as error:
         parser.error(str(error))
     except OPERATOR_ERRORS as error:

@@ -13,12 +13,13 @@ import argparse
 import json
 import math
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from genai_workbench.common import WorkbenchError
+from genai_workbench.deployment import Deployment
 
 from workbench.assembly import OperatorError
 from workbench_config import CONTEXT_KEY, AppConfig, ConfigError, load_config
@@ -86,6 +87,26 @@ def positive_number(text: str) -> float:
 def error_line(error: Exception) -> str:
     """`error: ...` for stderr; an AWS setup mistake in its one-line form."""
     return f"error: {aws_problem(error) or error}"
+
+
+def deployed(
+    settings: AppConfig,
+    session: Any,
+    services: Iterable[str] = (),
+    *,
+    endpoint: str | None = None,
+) -> Deployment:
+    """The environment's deployment, from the records its stacks publish (SSM), using
+    `session`'s clients for `services`; with `endpoint`, refused unless it is deployed."""
+    deployment = Deployment.from_parameters(
+        f"{settings.parameter_prefix}/deployment/", ssm_client=session.client("ssm")
+    )
+    for service in services:
+        deployment.use_client(service, session.client(service))
+    if endpoint is not None and endpoint not in deployment.endpoints:
+        have = ", ".join(sorted(deployment.endpoints)) or "none"
+        raise OperatorError(f"--endpoint {endpoint}: not deployed (deployed: {have})")
+    return deployment
 
 
 def load_settings(env_name: str, context: dict[str, Any] | None = None) -> AppConfig:

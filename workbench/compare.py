@@ -31,6 +31,7 @@ from workbench.common import (
     ROOT,
     add_environment_arguments,
     aws_session,
+    deployed,
     error_line,
     load_settings,
     positive_number,
@@ -84,12 +85,7 @@ def _records(
         speculative_acceptance,
     )
 
-    session = aws_session(args, settings)
-    deployment = wb.Deployment.from_parameters(
-        f"{settings.parameter_prefix}/deployment/", ssm_client=session.client("ssm")
-    )
-    for service in ("s3", "logs"):
-        deployment.use_client(service, session.client(service))
+    deployment = deployed(settings, aws_session(args, settings), ("s3", "logs"))
     documents = {kind: load_records(deployment, kind) for kind in (m.SPEED, acc.ACCURACY)}
     speeds = newest_speeds(documents[m.SPEED])
     accuracies = newest_accuracies(documents[acc.ACCURACY])

@@ -25,14 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import genai_workbench as wb
-
 from workbench import measured
-from workbench.assembly import OperatorError
 from workbench.common import (
     OPERATOR_ERRORS,
     add_environment_arguments,
     aws_session,
+    deployed,
     error_line,
     load_settings,
 )
@@ -106,14 +104,9 @@ def main(
     try:
         settings = load_settings(args.env)
         session = session or aws_session(args, settings)
-        deployment = wb.Deployment.from_parameters(
-            f"{settings.parameter_prefix}/deployment/", ssm_client=session.client("ssm")
+        deployment = deployed(
+            settings, session, ("sagemaker", "s3", "sagemaker-runtime"), endpoint=args.endpoint
         )
-        for service in ("sagemaker", "s3", "sagemaker-runtime"):
-            deployment.use_client(service, session.client(service))
-        if args.endpoint not in deployment.endpoints:
-            have = ", ".join(sorted(deployment.endpoints)) or "none"
-            raise OperatorError(f"--endpoint {args.endpoint}: not deployed (deployed: {have})")
         info = deployment.endpoints[args.endpoint]
         print(
             estimate(

@@ -23,7 +23,6 @@ import json
 import sys
 from typing import Any
 
-import genai_workbench as wb
 from genai_workbench.ai_jobs import create_unless_exists
 
 from workbench.assembly import OperatorError
@@ -31,6 +30,7 @@ from workbench.common import (
     OPERATOR_ERRORS,
     add_environment_arguments,
     aws_session,
+    deployed,
     error_line,
     load_settings,
     positive_number,
@@ -129,9 +129,7 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
     try:
         settings = load_settings(args.env)
         session = session or aws_session(args, settings)
-        deployment = wb.Deployment.from_parameters(
-            f"{settings.parameter_prefix}/deployment/", ssm_client=session.client("ssm")
-        )
+        deployment = deployed(settings, session)
         request = export_request(
             settings,
             args.endpoint,

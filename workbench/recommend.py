@@ -39,6 +39,7 @@ from workbench.common import (
     ROOT,
     add_environment_arguments,
     aws_session,
+    deployed,
     error_line,
     load_settings,
     positive_number,
@@ -204,9 +205,7 @@ def main(
         session = session or aws_session(args, settings)
         output, role = args.output_s3_uri, args.role_arn
         if output is None or role is None:  # the deployment's bucket and role, from its records
-            deployment = wb.Deployment.from_parameters(
-                f"{settings.parameter_prefix}/deployment/", ssm_client=session.client("ssm")
-            )
+            deployment = deployed(settings, session)
             output = output or f"s3://{deployment.storage.artifacts_bucket}/recommendations/"
             role = role or deployment.require_optimization().measurement_role_arn
         prepared = prepare_recommendation(

@@ -168,3 +168,14 @@ def test_a_dataset_the_harness_cannot_fetch_is_one_line(tmp_path, capsys, monkey
         "error: lm-evaluation-harness: ConnectionError: Couldn't reach 'openai/gsm8k' on the Hub "
         "(LocalEntryNotFoundError)\n"
     )
+
+
+def test_an_endpoint_that_is_not_deployed_is_one_line_and_nothing_runs(tmp_path, capsys):
+    session = FakeSession()
+    stub_deployment(session)
+    argv = ["--env", "dev", "--endpoint", "nope", "--dry-run"]
+    assert evaluate.main(argv, session=session, local_root=tmp_path) == 1
+    assert "error: --endpoint nope: not deployed (deployed: chat, inf2, p4d)" in (
+        capsys.readouterr().err
+    )
+    session.assert_no_pending_responses()  # read the records; no other call is stubbed
