@@ -14,6 +14,7 @@ from tests.unit.workbench.helpers import FakeSession
 from workbench.common import load_settings, read_context
 from workbench_domain import deployment_records as records
 from workbench_domain import neuron_export as nx
+from workbench_domain import serving_images
 from workbench_domain.optimization_rules import JobDefaults
 from workbench_domain.serving_environment import container_environment
 
@@ -129,6 +130,27 @@ def test_the_export_has_the_shape_the_endpoint_serves_with():
         "--sequence_length": served["SM_ON_SEQUENCE_LENGTH"],
         "--tensor_parallel_size": served["SM_ON_TENSOR_PARALLEL_SIZE"],
     }
+
+
+def test_every_export_argument_and_choice_is_quoted_from_the_images_optimum_neuron():
+    """The export runs inside the endpoint's image: its command, flags, dtypes and targets are
+    claims about optimum-neuron at the image's version, quoted in the cited table's row
+    (`python -m tools.serving_keys --check-quotes` checks the quotes against the source)."""
+    row = serving_images.image_for(nx.ENGINE)
+    quotes = {
+        source["quote"]
+        for source in row.sources
+        if source["repository"] == "huggingface/optimum-neuron" and "quote" in source
+    }
+    assert 'COMMAND = CommandInfo(name="neuron", help="Export PyTorch models to Neuronx compiled ' \
+        'TorchScript models.")' in quotes  # fmt: skip
+    flags = [a for a in ARGUMENTS if a.startswith("--")]
+    for flag in flags:
+        assert any(f'"{flag}"' in quote for quote in quotes), flag
+    (dtypes,) = [q for q in quotes if q.startswith("choices=") and "bfloat16" in q]
+    assert re.findall(r'"([a-z0-9]+)"', dtypes) == list(nx.DTYPES)
+    (targets,) = [q for q in quotes if q.startswith("SUPPORTED_INSTANCE_TYPES")]
+    assert set(nx.TARGETS) <= set(re.findall(r'"([a-z0-9]+)"', targets))
 
 
 def test_a_training_job_exports_into_the_endpoints_model_prefix(capsys):
