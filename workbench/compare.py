@@ -241,7 +241,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps([asdict(r) for r in found], indent=2, default=str))
         return 0
     print(render(found, targets))
-    wb.plot_comparison(found, args.plot)
+    try:
+        wb.plot_comparison(found, args.plot)
+    except OSError as error:
+        print(f"error: --plot {args.plot}: {error.strerror or error}", file=sys.stderr)
+        return 1
     print(f"Plot: {args.plot}")
     return 0
 

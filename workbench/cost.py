@@ -336,7 +336,12 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(usage, indent=2))
         else:
             print(render_usage(usage))
-            plot_usage(usage, args.usage_plot)
+            try:
+                plot_usage(usage, args.usage_plot)
+            except OSError as error:
+                print(f"error: --usage-plot {args.usage_plot}: {error.strerror or error}",
+                      file=sys.stderr)  # fmt: skip
+                return 1
             print(f"Plot of the busiest day: {args.usage_plot}")
         return 0
     print(json.dumps(data, indent=2) if args.json else render_text(data, markdown=args.markdown))

@@ -103,3 +103,14 @@ def test_a_usage_profile_with_several_endpoints_needs_traffic(settings, tmp_path
     )
     assert compare.main(["--env", "dev", "--offline", "--usage", str(profile)]) == 1
     assert "--traffic: give the profile's endpoint" in capsys.readouterr().err
+
+
+def test_a_plot_path_that_cannot_be_written_is_one_line_after_the_table(settings, tmp_path, capsys):
+    store(accuracies=[accuracy("inf2", BASE), accuracy("p4d", SAME_MINUS_ONE)])
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert compare.main(["--env", "dev", "--offline", "--plot", str(blocker / "x.png")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("variant")  # the table is printed first
+    assert captured.err.startswith(f"error: --plot {blocker / 'x.png'}: ")
+    assert len(captured.err.splitlines()) == 1

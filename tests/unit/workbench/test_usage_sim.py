@@ -222,6 +222,19 @@ def test_a_bad_profile_names_the_key(raw, words):
         tp.parse_traffic("p4d", raw)
 
 
+def test_a_usage_plot_that_cannot_be_written_is_one_line_after_the_report(dev, tmp_path, capsys):
+    profile = tmp_path / "usage.yml"
+    profile.write_text("days: 1\nendpoints:\n  p4d: {requests_per_day: 5, tokens_per_second: 40}\n")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    argv = ["--assembly", dev.assembly.directory, "--usage", str(profile)]
+    assert cost.main([*argv, "--usage-plot", str(blocker / "day.png")]) == 1
+    captured = capsys.readouterr()
+    assert "deployed" in captured.out  # the report is printed first
+    assert captured.err.startswith(f"error: --usage-plot {blocker / 'day.png'}: ")
+    assert len(captured.err.splitlines()) == 1
+
+
 def test_make_cost_usage_reports_three_settings_side_by_side(dev, tmp_path, capsys):
     profile = tmp_path / "usage.yml"
     profile.write_text(
