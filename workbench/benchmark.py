@@ -44,9 +44,8 @@ from workbench.common import (
     load_settings,
     positive_number,
 )
-from workbench.recommend import DEFAULT_CONCURRENCY, add_traffic_arguments, traffic_numbers
+from workbench.recommend import add_traffic_arguments, workload
 from workbench_domain import measurements as m
-from workbench_domain import recommendation as rec
 from workbench_domain.deployment_records import REALTIME
 from workbench_domain.errors import ValidationError
 
@@ -170,13 +169,7 @@ def main(
         parser.error("--requests must be >= 1")
     try:
         settings = load_settings(args.env)
-        input_tokens, output_tokens, concurrency = traffic_numbers(parser, args, args.endpoint)
-        spec = rec.workload_spec(
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            concurrency=DEFAULT_CONCURRENCY if concurrency is None else concurrency,
-            request_count=args.requests,
-        )
+        spec = workload(parser, args, request_count=args.requests)
         session = session or aws_session(args, settings)
         deployment = deployed(
             settings,

@@ -133,14 +133,18 @@ def traffic_numbers(
     return numbers
 
 
-def workload(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any]:
-    """The workload spec of --usage/--endpoint or of the numbers; a usage error otherwise."""
+def workload(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, *, request_count: int | None = None
+) -> dict[str, Any]:
+    """The workload spec of --usage/--endpoint or of the numbers (a benchmark's also fixes its
+    `request_count`); a usage error otherwise."""
     input_tokens, output_tokens, concurrency = traffic_numbers(parser, args, args.endpoint)
     try:
         return rec.workload_spec(
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             concurrency=DEFAULT_CONCURRENCY if concurrency is None else concurrency,
+            request_count=request_count,
         )
     except ValidationError as error:
         parser.error(str(error))
