@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from workbench_domain.errors import ValidationError
+from workbench_domain.errors import ValidationError, record_fields
 from workbench_domain.measurements import PREFIX, finite_number
 
 ACCURACY = "accuracy"
@@ -55,13 +55,7 @@ def to_document(accuracy: Accuracy) -> dict[str, Any]:
 
 
 def parse_accuracy(document: Any, where: str = "accuracy record") -> Accuracy:
-    if not isinstance(document, Mapping):
-        raise ValidationError(where, "must be a JSON object", document)
-    required = ("endpoint_key", "run", "measured_at", "task", "metric", "value", "samples")
-    missing = [name for name in required if name not in document]
-    if missing:
-        raise ValidationError(where, f"lacks key(s) {', '.join(missing)}")
-    values = {f.name: document[f.name] for f in fields(Accuracy) if f.name in document}
+    values = record_fields(Accuracy, document, where)
     values["value"] = finite_number(f"{where}.value", values["value"], optional=False)
     values["stderr"] = finite_number(f"{where}.stderr", values.get("stderr"))
     if type(values["samples"]) is not int or values["samples"] < 0:
@@ -69,6 +63,8 @@ def parse_accuracy(document: Any, where: str = "accuracy record") -> Accuracy:
     scores = values.get("per_document", {})
     if not isinstance(scores, Mapping):
         raise ValidationError(f"{where}.per_document", "must map documents to scores", scores)
+    if not isinstance(values.get("settings", {}), Mapping):
+        raise ValidationError(f"{where}.settings", "must be an object", values["settings"])
     values["per_document"] = {
         str(k): finite_number(f"{where}.per_document.{k}", v, optional=False)
         for k, v in scores.items()

@@ -10,10 +10,10 @@ field renamed in one place fails the tests that feed the synthesized records to 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any, Union
 
-from workbench_domain.errors import ValidationError
+from workbench_domain.errors import ValidationError, record_fields
 from workbench_domain.optimization_rules import JobDefaults
 from workbench_domain.serving_images import REQUEST_SCHEMAS
 
@@ -109,37 +109,14 @@ def to_document(record: Record) -> dict[str, Any]:
     return asdict(record)
 
 
-def _checked(kind: type, document: Any, where: str) -> dict[str, Any]:
-    """The record's fields from `document`; a field with a default may be missing (a record an
-    older version of the app published), the others must be there."""
-    if not isinstance(document, Mapping):
-        raise ValidationError(where, "must be a JSON object", document)
-    names = [f.name for f in fields(kind)]
-    required = [f.name for f in fields(kind) if f.default is MISSING]
-    missing = [name for name in required if name not in document]
-    if missing:
-        raise ValidationError(where, f"lacks key(s) {', '.join(missing)}", allowed=", ".join(names))
-    return {name: document[name] for name in names if name in document}
-
-
-def _strings(kind: type, values: dict[str, Any], where: str) -> None:
-    """Every field declared `str` holds a string (annotations are strings: PEP 563)."""
-    for item in fields(kind):
-        if item.name in values and item.type == "str" and not isinstance(values[item.name], str):
-            raise ValidationError(f"{where}.{item.name}", "must be a string", values[item.name])
-
-
 def parse_storage(document: Any, where: str = STORAGE) -> StorageRecord:
-    values = _checked(StorageRecord, document, where)
-    _strings(StorageRecord, values, where)
+    values = record_fields(StorageRecord, document, where)
     return StorageRecord(**values)
 
 
 def parse_optimization(document: Any, where: str = OPTIMIZATION) -> OptimizationRecord:
-    values = _checked(OptimizationRecord, document, where)
-    _strings(OptimizationRecord, values, where)
-    defaults = _checked(JobDefaults, values["job_defaults"], f"{where}.job_defaults")
-    _strings(JobDefaults, defaults, f"{where}.job_defaults")
+    values = record_fields(OptimizationRecord, document, where)
+    defaults = record_fields(JobDefaults, values["job_defaults"], f"{where}.job_defaults")
     return OptimizationRecord(**{**values, "job_defaults": JobDefaults(**defaults)})
 
 
@@ -153,8 +130,7 @@ def parse_endpoint(document: Any, where: str = ENDPOINTS) -> AnyEndpointRecord:
     if kind not in kinds:
         raise ValidationError(f"{where}.kind", "is not an endpoint kind", kind, ", ".join(kinds))
     record_type = kinds[kind]
-    values = _checked(record_type, document, where)
-    _strings(record_type, values, where)
+    values = record_fields(record_type, document, where)
     capacity, price = values["max_capacity"], values["price_usd_per_hour"]
     if type(capacity) is not int or capacity < 1:
         raise ValidationError(f"{where}.max_capacity", "must be a positive integer", capacity)

@@ -7,6 +7,8 @@ the operator scripts show the same sentence before anything starts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import MISSING, fields
 from typing import Any
 
 _NOT_GIVEN: Any = object()
@@ -42,6 +44,26 @@ class ValidationError(ValueError):
         if self.allowed:
             parts.append(f"allowed: {self.allowed}")
         return "; ".join(parts)
+
+
+def record_fields(kind: type, document: Any, where: str) -> dict[str, Any]:
+    """The fields of the dataclass `kind` in a stored JSON `document`: every field without a
+    default must be there (one with a default may be missing: a record an older version of the
+    app wrote), and every field declared `str` holds a string (annotations are strings: PEP
+    563). The caller checks the other types."""
+    if not isinstance(document, Mapping):
+        raise ValidationError(where, "must be a JSON object", document)
+    declared = fields(kind)
+    names = [f.name for f in declared]
+    required = [f.name for f in declared if f.default is MISSING and f.default_factory is MISSING]
+    missing = [name for name in required if name not in document]
+    if missing:
+        raise ValidationError(where, f"lacks key(s) {', '.join(missing)}", allowed=", ".join(names))
+    values = {name: document[name] for name in names if name in document}
+    for item in declared:
+        if item.name in values and item.type == "str" and not isinstance(values[item.name], str):
+            raise ValidationError(f"{where}.{item.name}", "must be a string", values[item.name])
+    return values
 
 
 class UnsupportedBotocoreError(Exception):

@@ -19,10 +19,10 @@ import math
 import statistics
 import tarfile
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from workbench_domain.errors import ValidationError
+from workbench_domain.errors import ValidationError, record_fields
 
 PREFIX = "measurements"
 SPEED = "speed"
@@ -217,15 +217,7 @@ def to_document(speed: Speed) -> dict[str, Any]:
 
 def parse_speed(document: Any, where: str = "speed record") -> Speed:
     """A stored Speed record; a ValidationError names the first bad field."""
-    if not isinstance(document, Mapping):
-        raise ValidationError(where, "must be a JSON object", document)
-    names = [f.name for f in fields(Speed)]
-    missing = [
-        n for n in names if n not in document and n not in ("instance_type", "instances", "source")
-    ]
-    if missing:
-        raise ValidationError(where, f"lacks key(s) {', '.join(missing)}", allowed=", ".join(names))
-    values = {n: document[n] for n in names if n in document}
+    values = record_fields(Speed, document, where)
     for name in ("ttft_ms", "itl_ms", "request_latency_ms"):
         raw = values[name]
         if not isinstance(raw, Mapping) or set(raw) - set(PERCENTILES):
@@ -238,6 +230,9 @@ def parse_speed(document: Any, where: str = "speed record") -> Speed:
     for name in ("requests", "concurrency", "input_tokens", "output_tokens"):
         if type(values[name]) is not int or values[name] < 0:
             raise ValidationError(f"{where}.{name}", "must be a whole number >= 0", values[name])
+    instances = values.get("instances", 1)
+    if type(instances) is not int or instances < 1:
+        raise ValidationError(f"{where}.instances", "must be a whole number >= 1", instances)
     return Speed(**values)
 
 

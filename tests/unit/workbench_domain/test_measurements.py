@@ -105,6 +105,11 @@ def test_a_record_survives_its_round_trip_and_the_newest_wins():
         ({"requests": -1}, "requests: must be a whole number >= 0"),
         ({"ttft_ms": {"p42": 1}}, "ttft_ms: must map percentiles to numbers"),
         ({"tokens_per_second": "fast"}, "tokens_per_second: must be a finite number"),
+        # What the comparison and the cost read of it: a count and the time that orders records.
+        ({"instances": "2"}, "instances: must be a whole number >= 1"),
+        ({"instances": 0}, "instances: must be a whole number >= 1"),
+        ({"measured_at": 20261207}, "measured_at: must be a string"),
+        ({"endpoint_key": None}, "endpoint_key: must be a string"),
     ],
 )
 def test_a_bad_record_names_its_field(change, message):
