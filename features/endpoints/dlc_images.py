@@ -13,6 +13,7 @@ pin theirs in cdk.json (`optimization.images`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_ecr as ecr
@@ -40,15 +41,19 @@ class ContainerImage:
     def grant_pull(self, scope: Construct, grantee: iam.IGrantable) -> iam.Grant:
         """Lets `grantee` pull this image (aws-cdk-lib's own ECR pull grant: the repository's
         three read actions, and ecr:GetAuthorizationToken, which has no resource)."""
-        # One imported repository per name in `scope` (a role may pull from several).
-        construct_id = "ImageRepository"
-        if scope.node.try_find_child(construct_id) is not None:
-            construct_id = f"ImageRepository-{self.repository_name}"
-        repository = ecr.Repository.from_repository_attributes(
-            scope,
-            construct_id,
-            repository_arn=self.repository_arn,
-            repository_name=self.repository_name,
+        # One imported repository per name in `scope` (a role may pull from several; an import
+        # makes no resource, so its id is free to name the repository).
+        construct_id = f"ImageRepository-{self.repository_name}"
+        found = scope.node.try_find_child(construct_id)
+        repository = (
+            cast(ecr.IRepository, found)
+            if found is not None
+            else ecr.Repository.from_repository_attributes(
+                scope,
+                construct_id,
+                repository_arn=self.repository_arn,
+                repository_name=self.repository_name,
+            )
         )
         return repository.grant_pull(grantee)
 

@@ -117,3 +117,29 @@ def test_explicit_uri_gives_its_repository():
     assert image.uri == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/llm:1.2"
     with pytest.raises(ValueError, match="not an ECR image URI"):
         explicit_image("docker.io/library/python:3")
+
+
+def test_pull_grants_share_one_import_per_repository_in_a_scope():
+    """A scope may grant several roles, and one role several repositories: each repository is
+    imported once (an import makes no resource), and every grantee gets its pull statement."""
+    from aws_cdk import aws_iam as iam
+
+    stack = cdk.Stack(cdk.App(), "Pulls")
+    lmi, other = dlc_image(stack, "lmi-tag"), dlc_image(stack, "vllm-tag", "vllm")
+    roles = [
+        iam.Role(stack, name, assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+        for name in ("First", "Second")
+    ]
+    for role in roles:
+        lmi.grant_pull(stack, role)
+    other.grant_pull(stack, roles[0])
+    imported = sorted(c.node.id for c in stack.node.children if c.node.id.startswith("Image"))
+    assert imported == ["ImageRepository-djl-inference", "ImageRepository-vllm"]
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
+    pulls = [
+        statement
+        for policy in policies.values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "ecr:BatchGetImage" in statement["Action"]
+    ]
+    assert len(pulls) == 3
