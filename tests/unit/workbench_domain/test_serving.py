@@ -23,6 +23,13 @@ def test_every_row_cites_its_sources_and_its_default_tag_exists():
         assert row.request_schema in serving_images.REQUEST_SCHEMAS
         assert row.openai_route in serving_images.OPENAI_ROUTE
         assert all(key.startswith(row.key_prefix) for key in row.keys)
+        # So is every key the app sets itself, or reserves for the entrypoint.
+        app_set = {*engine_keys.app_set_keys(row.engine)}
+        if row.speculative_methods and row.engine in engine_keys.SPECULATIVE_KEYS:
+            app_set.add(engine_keys.SPECULATIVE_KEYS[row.engine])
+        if row.key_prefix == "OPTION_":  # the loading budget the app sets on every LMI image
+            app_set.add(engine_keys.MODEL_LOADING_TIMEOUT_KEY)
+        assert app_set <= row.keys, (row.tag, app_set - row.keys)
     for engine in serving_images.ENGINE_ACCELERATOR:
         assert serving_images.image_for(engine).tag == serving_images.default_tag(engine)
 
