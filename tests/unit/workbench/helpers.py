@@ -105,3 +105,20 @@ BOOTSTRAP_RULE = {
         }
     },
 }
+
+
+SAGEMAKER_ARN = "arn:aws:sagemaker:us-east-1:111122223333"
+
+
+def stub_workload_config(sagemaker: Stubber, name: str, spec: dict) -> None:
+    """The CreateAIWorkloadConfig request a measuring command sends: the spec inline, the stage's
+    cost tag."""
+    sagemaker.add_response(
+        "create_ai_workload_config",
+        {"AIWorkloadConfigArn": f"{SAGEMAKER_ARN}:ai-workload-config/{name}"},
+        {
+            "AIWorkloadConfigName": name,
+            "AIWorkloadConfigs": {"WorkloadSpec": {"Inline": json.dumps(spec, sort_keys=True)}},
+            "Tags": [{"Key": "workbench-deployment", "Value": "genai-opt-dev"}],
+        },
+    )

@@ -16,7 +16,7 @@ from botocore.stub import ANY
 
 import workbench.benchmark as benchmark
 from tests.unit.notebooks.conftest import sample_document
-from tests.unit.workbench.helpers import FakeClock, FakeSession
+from tests.unit.workbench.helpers import FakeClock, FakeSession, stub_workload_config
 from workbench_domain import ai_jobs
 from workbench_domain import measurements as m
 
@@ -95,15 +95,7 @@ def stub_job(session: FakeSession, status: str = "Completed") -> str:
     config, job, spec = expected_names()
     output = f"s3://{BUCKET}/benchmarks/{job}/"
     sagemaker = session.stub("sagemaker")
-    sagemaker.add_response(
-        "create_ai_workload_config",
-        {"AIWorkloadConfigArn": f"{ARN}:ai-workload-config/{config}"},
-        {
-            "AIWorkloadConfigName": config,
-            "AIWorkloadConfigs": {"WorkloadSpec": {"Inline": json.dumps(spec, sort_keys=True)}},
-            "Tags": [{"Key": "workbench-deployment", "Value": "genai-opt-dev"}],
-        },
-    )
+    stub_workload_config(sagemaker, config, spec)
     request = {
         "AIBenchmarkJobName": job,
         "BenchmarkTarget": {

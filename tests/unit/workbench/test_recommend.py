@@ -16,7 +16,7 @@ from genai_workbench.ai_jobs import recommendation_names
 
 import workbench.recommend as recommend
 from tests.conftest import ROOT
-from tests.unit.workbench.helpers import FakeClock, FakeSession
+from tests.unit.workbench.helpers import FakeClock, FakeSession, stub_workload_config
 from workbench.recommendation_cost import month_costs
 from workbench_domain import recommendation as rec
 
@@ -89,15 +89,7 @@ def names(argv=BASE) -> tuple[str, str]:
 def stub_start(session, *, job_exists=False):
     config, job = names()
     sagemaker = session.stub("sagemaker")
-    sagemaker.add_response(
-        "create_ai_workload_config",
-        {"AIWorkloadConfigArn": f"{ACCOUNT_ARN}:ai-workload-config/{config}"},
-        {
-            "AIWorkloadConfigName": config,
-            "AIWorkloadConfigs": {"WorkloadSpec": {"Inline": json.dumps(SPEC, sort_keys=True)}},
-            "Tags": [{"Key": "workbench-deployment", "Value": "genai-opt-dev"}],
-        },
-    )
+    stub_workload_config(sagemaker, config, SPEC)
     expected_job = {
         "AIRecommendationJobName": job,
         "ModelSource": {"S3": {"S3Uri": MODEL}},
